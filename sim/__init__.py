@@ -1,0 +1,25 @@
+"""escalation-sim: an agent-based Monte Carlo model of how interstate crises escalate or calm down.
+
+The public API, used by the command line, the notebook and the dashboard alike.
+"""
+
+from sim.ladder import Ladder, Rung
+from sim.loader import Problem, ScenarioError, load_scenario
+from sim.model import EscalationModel, Event
+from sim.outcomes import Batch
+from sim.runner import Ensemble, run_ensemble
+from sim.scenario import Scenario
+
+__all__ = [
+    "Batch",
+    "Ensemble",
+    "EscalationModel",
+    "Event",
+    "Ladder",
+    "Problem",
+    "Rung",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "run_ensemble",
+]

@@ -1,0 +1,475 @@
+"""The command line: ``python run.py`` and the ``escalation-sim`` console script are this program.
+
+Every problem with the user's input ends with exit code 2 and a message naming what was wrong,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim import results
+from sim.analysis import OUTCOME_LABELS
+from sim.loader import ScenarioError, load_scenario
+from sim.runner import ENGINES, Ensemble, default_workers, run_ensemble
+from sim.scenario import Scenario
+
+DEFAULT_COMPARISON = (
+    "scenarios/jan2024_mediation_accepted.yaml",
+    "scenarios/jan2024_mediation_refused.yaml",
+    "scenarios/jan2024_no_mediator.yaml",
+)
+DEFAULT_COMPARISON_OUT = Path("results/default_comparison")
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one paragraph with exit code 2."""
+
+
+def _whole(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _halfwidth(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 0.5, got {value}")
+    return value
+
+
+def _rung_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected rungs separated by commas, such as 5,6,7; got '{text}'"
+        ) from None
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """``--set key.path=value`` pairs; values are read as YAML, so 0.4 is a number."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"--set {pair}: expected KEY.PATH=VALUE, such as actors.iran.deescalation=0.1"
+            )
+        try:
+            overrides[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise UsageError(f"--set {pair}: the value '{value}' is not valid YAML") from None
+    return overrides
+
+
+def _load(path: str, pairs: Sequence[str]) -> Scenario:
+    return load_scenario(path, parse_overrides(pairs))
+
+
+def _example(text: str) -> str:
+    return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip(), "  ")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="escalation-sim",
+        description="Simulate how an interstate crisis escalates or calms down. With no command, "
+        "runs the default comparison (the January 2024 Iran-Pakistan crisis with mediation "
+        f"accepted, refused, or no mediator) into {DEFAULT_COMPARISON_OUT}/.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_example("""
+            python run.py
+            python run.py validate scenarios/jan2024_baseline.yaml
+            python run.py story scenarios/jan2024_baseline.yaml --seed 7
+            python run.py run scenarios/jan2024_baseline.yaml --runs 5000
+            python run.py compare scenarios/jan2024_mediation_accepted.yaml scenarios/jan2024_mediation_refused.yaml
+            python run.py plot results/jan2024_baseline
+            python run.py COMMAND --help     (every option of a command)"""),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def scenario_command(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_example(example),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        return sub
+
+    def add_set(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY.PATH=VALUE",
+            help="change one scenario value for this command only, by its key path "
+            "(repeatable), e.g. --set actors.pakistan.retaliation.policy=escalate",
+        )
+
+    def add_ensemble_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--runs",
+            type=_whole(1),
+            metavar="N",
+            help="runs per scenario (default: the scenario's `runs`), e.g. --runs 5000",
+        )
+        sub.add_argument(
+            "--seed",
+            type=_whole(0),
+            metavar="N",
+            help="seed of the random streams (default: the scenario's `seed`)",
+        )
+        sub.add_argument(
+            "--workers",
+            type=_whole(1),
+            metavar="N",
+            default=None,
+            help=f"processes to use (default: every core, here {default_workers()}); "
+            "results are identical for any number",
+        )
+        sub.add_argument(
+            "--engine",
+            choices=ENGINES,
+            default="mesa",
+            help="mesa: the readable agent model (default); fast: the vectorised "
+            "engine, same rules, far faster (docs/engines.md)",
+        )
+        sub.add_argument(
+            "--target-halfwidth",
+            type=_halfwidth,
+            metavar="X",
+            help="add runs until every reported probability's 95%% CI is within "
+            "+-X, e.g. 0.01 for +-1 point",
+        )
+        sub.add_argument(
+            "--rungs",
+            type=_rung_list,
+            metavar="K,K",
+            help="rungs to draw curves for (default: those not reached on day 0)",
+        )
+        sub.add_argument(
+            "--force",
+            action="store_true",
+            help="overwrite an output folder that already holds results",
+        )
+        sub.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no progress bar (it is also hidden when not on a terminal)",
+        )
+        add_set(sub)
+
+    sub = scenario_command(
+        "validate",
+        "check a scenario file and summarise it",
+        "python run.py validate scenarios/jan2024_baseline.yaml",
+    )
+    sub.add_argument("scenario", help="a scenario YAML file")
+    add_set(sub)
+
+    sub = scenario_command(
+        "story",
+        "run once and tell the run day by day in plain words",
+        """
+                           python run.py story scenarios/jan2024_baseline.yaml --seed 7
+                           python run.py story scenarios/jan2024_hawkish.yaml --seed 7
+                           (a seed from the `seed` column of runs.csv replays that run)""",
+    )
+    sub.add_argument("scenario", help="a scenario YAML file")
+    sub.add_argument(
+        "--seed", type=_whole(0), default=0, metavar="N", help="seed of the run (default 0)"
+    )
+    add_set(sub)
+
+    sub = scenario_command(
+        "run",
+        "run an ensemble of one scenario; tables and plots in --out",
+        """
+                           python run.py run scenarios/jan2024_baseline.yaml --runs 5000 --seed 1 --workers 2 --out results/baseline
+                           python run.py run scenarios/jan2024_baseline.yaml --set actors.pakistan.retaliation.policy=escalate
+                           python run.py run scenarios/jan2024_baseline.yaml --target-halfwidth 0.01""",
+    )
+    sub.add_argument("scenario", help="a scenario YAML file")
+    sub.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>)"
+    )
+    add_ensemble_options(sub)
+
+    sub = scenario_command(
+        "compare",
+        "run several scenarios and compare them",
+        """
+                           python run.py compare scenarios/jan2024_mediation_accepted.yaml scenarios/jan2024_mediation_refused.yaml --runs 5000""",
+    )
+    sub.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="scenario",
+        help="two or more scenario YAML files; the first is the reference",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: results/compare_<first>_vs_<second>...)",
+    )
+    add_ensemble_options(sub)
+
+    sub = scenario_command(
+        "plot",
+        "redraw the figures of a results folder, without rerunning",
+        "python run.py plot results/jan2024_baseline --rungs 5,6",
+    )
+    sub.add_argument("folder", type=Path, help="a folder written by run or compare")
+    sub.add_argument(
+        "--rungs",
+        type=_rung_list,
+        metavar="K,K",
+        help="rungs to draw curves for (default: those not reached on day 0)",
+    )
+
+    sub = scenario_command(
+        "schema", "print the reference of every scenario key (Markdown)", "python run.py schema"
+    )
+    return parser
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    scenario = _load(args.scenario, args.overrides)
+    print(f"ok: {args.scenario}")
+    print(describe(scenario))
+
+
+def describe(scenario: Scenario) -> str:
+    """A one-screen summary of a scenario."""
+    ladder = scenario.ladder
+    start = f", from {scenario.start_date:%d %B %Y}" if scenario.start_date else ""
+    lines = [
+        f"{scenario.name}: {scenario.description.strip()}"
+        if scenario.description
+        else scenario.name,
+        f"horizon {scenario.horizon} days{start}; {scenario.runs} runs, seed {scenario.seed}",
+        f"ladder: {ladder.size} rungs, strikes from rung {ladder.strike_rung}, war at {ladder.war}",
+        "states:",
+    ]
+    for actor_id, state in scenario.actors.items():
+        retaliation = state.retaliation.model_dump(exclude={"policy"})
+        lines.append(
+            f"  {actor_id} ({state.name}): vs {', '.join(state.adversaries)}; retaliation "
+            f"{state.retaliation.policy} {_params(retaliation)}; mediation {state.mediation.policy} "
+            f"{_params(state.mediation.model_dump(exclude={'policy'}))}"
+        )
+    for group_id, group in scenario.armed_groups.items():
+        lines.append(
+            f"  armed group {group_id} ({group.name}): in {group.based_in}, attacks "
+            f"{group.targets}, {group.daily_rate}/day"
+        )
+    for mediator_id, mediator in scenario.mediators.items():
+        trigger = f"at rung {mediator.trigger_rung}" if mediator.trigger_rung else "on set days"
+        lines.append(
+            f"  mediator {mediator_id} ({mediator.name}): offers {trigger} to "
+            f"{', '.join(mediator.parties)}, effectiveness {mediator.effectiveness}"
+        )
+    for event in scenario.initial_events:
+        lines.append(
+            f"  before the start (day {event.day}): {event.actor} -> {event.target} "
+            f"at rung {event.rung}"
+        )
+    for intervention in scenario.interventions:
+        parts = []
+        if intervention.offer_on_day is not None:
+            parts.append(f"offers on day {intervention.offer_on_day}")
+        if intervention.response is not None:
+            parts.append(f"every offer answered '{intervention.response}'")
+        lines.append(f"  intervention: {intervention.mediator} {' and '.join(parts)}")
+    return "\n".join(lines)
+
+
+def _params(values: dict[str, Any]) -> str:
+    return "(" + ", ".join(f"{k} {v}" for k, v in values.items()) + ")" if values else ""
+
+
+def cmd_story(args: argparse.Namespace) -> None:
+    from sim.story import run_story, tell
+
+    scenario = _load(args.scenario, args.overrides)
+    print(tell(run_story(scenario, args.seed), args.seed))
+
+
+def _run_all(
+    scenarios: list[Scenario], args: argparse.Namespace, out: Path, force: bool
+) -> list[Ensemble]:
+    results.prepare_folder(out, force)
+    progress = not args.quiet and sys.stderr.isatty()
+    ensembles: list[Ensemble] = []
+    for scenario in scenarios:
+        ensemble = run_ensemble(
+            scenario,
+            runs=args.runs,
+            seed=args.seed,
+            workers=args.workers,
+            engine=args.engine,
+            target_halfwidth=args.target_halfwidth,
+            progress=progress,
+        )
+        ensembles.append(ensemble)
+        if ensemble.interrupted:
+            break
+    written = results.save(ensembles, out, args.rungs)
+    for ensemble in ensembles:
+        print(summary_text(ensemble))
+    if len(ensembles) > 1:
+        print(comparison_text(out))
+    if ensembles[-1].interrupted:
+        ensemble = ensembles[-1]
+        print(
+            f"Interrupted: kept {ensemble.metadata['runs']:,} of "
+            f"{ensemble.metadata['runs_requested']:,} runs of {ensemble.scenario.name}"
+            f"{' (later scenarios not run)' if len(ensembles) < len(scenarios) else ''}; "
+            f"saved in {out}/"
+        )
+    print(f"Results in {out}/: " + ", ".join(path.name for path in written))
+    return ensembles
+
+
+def summary_text(ensemble: Ensemble) -> str:
+    meta = ensemble.metadata
+    lines = [
+        f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
+        f"{meta['engine']} engine, {meta['workers']} workers, {meta['wall_seconds']} s)"
+    ]
+    for row in ensemble.summary.itertuples():
+        label = OUTCOME_LABELS[str(row.outcome)]
+        if str(row.outcome).startswith("p_"):
+            lines.append(
+                f"  {label:<46} {row.estimate:6.1%}  (95% CI {row.ci_low:.1%} to {row.ci_high:.1%})"
+            )
+        else:
+            lines.append(
+                f"  {label:<46} {_days(row.estimate):>6}  (95% CI {_days(row.ci_low)} "
+                f"to {_days(row.ci_high)})"
+            )
+    lines.append(
+        f"  Widest 95% CI half-width of these probabilities: "
+        f"+-{float(meta['halfwidth_reached']):.1%}"
+    )  # type: ignore[arg-type]
+    return "\n".join(lines)
+
+
+def _days(value: float) -> str:
+    return "never" if value == float("inf") else f"{value:g} d"
+
+
+def comparison_text(out: Path) -> str:
+    import pandas as pd
+
+    table = pd.read_csv(out / "comparison.csv")
+    lines = [f"Compared with {table['reference'].iloc[0]} (difference in points, 95% CI, p-value):"]
+    for row in table.itertuples():
+        verdict = (
+            "distinguishable from noise"
+            if row.distinguishable
+            else "not distinguishable from noise at this number of runs"
+        )
+        lines.append(
+            f"  {row.scenario}: {OUTCOME_LABELS[str(row.outcome)]}: "
+            f"{row.difference * 100:+.1f} ({row.ci_low * 100:+.1f} to "
+            f"{row.ci_high * 100:+.1f}), p = {row.p_value:.3g}: {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    scenario = _load(args.scenario, args.overrides)
+    _run_all([scenario], args, args.out or Path("results") / scenario.name, args.force)
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    if len(args.scenarios) < 2:
+        raise UsageError("compare needs at least two scenario files")
+    scenarios = [_load(path, args.overrides) for path in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) < len(names):
+        raise UsageError(f"compare needs scenarios with different names, got {', '.join(names)}")
+    default_out = Path("results") / ("compare_" + "_vs_".join(names))
+    _run_all(scenarios, args, args.out or default_out, args.force)
+
+
+def cmd_default(args: argparse.Namespace) -> None:
+    missing = [path for path in DEFAULT_COMPARISON if not Path(path).exists()]
+    if missing:
+        raise UsageError(
+            f"the default comparison needs {', '.join(missing)}; run it from the "
+            "project folder, or use 'compare' with your own scenario files"
+        )
+    scenarios = [load_scenario(path) for path in DEFAULT_COMPARISON]
+    if DEFAULT_COMPARISON_OUT.exists():
+        print(f"Replacing the previous default comparison in {DEFAULT_COMPARISON_OUT}/")
+    defaults = argparse.Namespace(
+        runs=None,
+        seed=None,
+        workers=None,
+        engine="mesa",
+        target_halfwidth=None,
+        rungs=None,
+        quiet=False,
+    )
+    _run_all(scenarios, defaults, DEFAULT_COMPARISON_OUT, force=True)
+
+
+def cmd_plot(args: argparse.Namespace) -> None:
+    written = results.draw(results.load(args.folder), args.rungs)
+    print(f"Redrew {', '.join(path.name for path in written)} in {args.folder}/")
+
+
+def cmd_schema(args: argparse.Namespace) -> None:
+    from sim.schema_doc import scenario_reference
+
+    print(scenario_reference())
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "story": cmd_story,
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "plot": cmd_plot,
+    "schema": cmd_schema,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = COMMANDS.get(args.command, cmd_default)
+    try:
+        command(args)
+    except (ScenarioError, UsageError, results.ResultsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("Interrupted before any run finished; nothing was saved.", file=sys.stderr)
+        return 130
+    return 0

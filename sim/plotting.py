@@ -1,0 +1,171 @@
+"""Figures for a classroom projector, drawn only from result tables (never by rerunning).
+
+Figures are built as ``matplotlib.figure.Figure`` objects without pyplot's global state, so
+they work on machines with no display and need no closing.
+
+Colours are the Okabe-Ito palette, distinguishable with the common forms of colour blindness;
+lines also differ in style so the figures survive a black-and-white printer.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+LINE_STYLES = ["-", "--", "-.", ":"]
+STYLE = {
+    "font.size": 14,
+    "axes.titlesize": 16,
+    "axes.labelsize": 14,
+    "legend.fontsize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+
+
+def ladder_colours(rungs: int) -> list[tuple[float, float, float, float]]:
+    """Ordered rungs in an ordered, colour-blind-safe scale: pale calm to dark war (cividis)."""
+    scale = mpl.colormaps["cividis_r"]
+    return [scale(0.05 + 0.9 * rung / max(rungs - 1, 1)) for rung in range(rungs)]
+
+
+def default_rungs(curves: pd.DataFrame, most: int = 4) -> list[int]:
+    """Rungs worth plotting: those not already reached by every run on day 0, highest first."""
+    day0 = curves[curves["day"] == 0].groupby("rung")["probability"].min()
+    open_rungs = [int(rung) for rung, p in day0.items() if p < 1 and rung > 0]
+    return open_rungs[-most:] if open_rungs else [int(curves["rung"].max())]
+
+
+def _day_axis(ax: Axes, start_date: str | None) -> None:
+    when = f" (day 0 = {datetime.date.fromisoformat(start_date):%d %b %Y})" if start_date else ""
+    ax.set_xlabel(f"Day of the crisis{when}")
+    ax.set_ylabel("Probability")
+    ax.set_ylim(0, 1)
+
+
+def escalation_curves(
+    curves: pd.DataFrame,
+    rung_names: Sequence[str],
+    rungs: Sequence[int] | None = None,
+    start_date: str | None = None,
+) -> Figure:
+    """One panel per scenario: P(crisis reaches rung k or higher by day t), with 95% bands."""
+    rungs = list(rungs) if rungs else default_rungs(curves)
+    scenarios = list(dict.fromkeys(curves["scenario"]))
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(7.5 * len(scenarios), 5.5))
+        axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)
+        for ax, scenario in zip(axes[0], scenarios, strict=True):
+            for i, rung in enumerate(rungs):
+                rows = curves[(curves["scenario"] == scenario) & (curves["rung"] == rung)]
+                colour = OKABE_ITO[i % len(OKABE_ITO)]
+                ax.fill_between(
+                    rows["day"],
+                    rows["ci_low"],
+                    rows["ci_high"],
+                    color=colour,
+                    alpha=0.2,
+                    linewidth=0,
+                )
+                ax.plot(
+                    rows["day"],
+                    rows["probability"],
+                    color=colour,
+                    linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+                    linewidth=2.5,
+                    label=f"rung {rung}: {rung_names[rung]}",
+                )
+            runs = int(curves[curves["scenario"] == scenario]["runs"].iloc[0])
+            ax.set_title(f"{scenario} ({runs:,} runs)")
+            _day_axis(ax, start_date)
+            ax.legend(loc="upper left", title="Reached by that day (95% band)")
+        fig.suptitle("How likely is the crisis to climb this far?", fontsize=18)
+        fig.tight_layout()
+    return fig
+
+
+def comparison_curves(
+    curves: pd.DataFrame,
+    strikes: pd.DataFrame,
+    rung_names: Sequence[str],
+    rungs: Sequence[int] | None = None,
+    start_date: str | None = None,
+) -> Figure:
+    """The scenarios side by side: a panel for a new strike, then one per rung."""
+    rungs = list(rungs) if rungs else default_rungs(curves, most=3)
+    scenarios = list(dict.fromkeys(curves["scenario"]))
+    panels: list[tuple[str, pd.DataFrame]] = [("A new cross-border strike", strikes)] + [
+        (f"Reaching rung {rung}: {rung_names[rung]}", curves[curves["rung"] == rung])
+        for rung in rungs
+    ]
+    columns = 2 if len(panels) == 4 else len(panels)
+    rows = -(-len(panels) // columns)
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(7.5 * columns, 5.5 * rows))
+        axes = fig.subplots(rows, columns, squeeze=False).ravel()
+        for ax, (title, table) in zip(axes, panels, strict=False):
+            for i, scenario in enumerate(scenarios):
+                lines = table[table["scenario"] == scenario]
+                colour = OKABE_ITO[i % len(OKABE_ITO)]
+                ax.fill_between(
+                    lines["day"],
+                    lines["ci_low"],
+                    lines["ci_high"],
+                    color=colour,
+                    alpha=0.2,
+                    linewidth=0,
+                )
+                ax.plot(
+                    lines["day"],
+                    lines["probability"],
+                    color=colour,
+                    linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+                    linewidth=2.5,
+                    label=scenario,
+                )
+            ax.set_title(title, fontsize=15)
+            _day_axis(ax, start_date)
+            top = float(table["ci_high"].max())
+            ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
+        axes[0].legend(loc="lower right", title="Scenario (95% band)")
+        fig.suptitle("Scenarios compared: P(it has happened by that day)", fontsize=18)
+        fig.tight_layout()
+    return fig
+
+
+def occupancy(
+    occupancy_table: pd.DataFrame, rung_names: Sequence[str], start_date: str | None = None
+) -> Figure:
+    """Share of runs on each rung, day by day: where the crisis stands, not just how far it got."""
+    scenarios = list(dict.fromkeys(occupancy_table["scenario"]))
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(7.5 * len(scenarios), 5.5))
+        axes = fig.subplots(1, len(scenarios), squeeze=False, sharey=True)
+        for ax, scenario in zip(axes[0], scenarios, strict=True):
+            wide = occupancy_table[occupancy_table["scenario"] == scenario].pivot(
+                index="day", columns="rung", values="share"
+            )
+            ax.stackplot(
+                wide.index,
+                wide.T.to_numpy(),
+                labels=[f"{r}: {rung_names[r]}" for r in wide.columns],
+                colors=[ladder_colours(len(rung_names))[r] for r in wide.columns],
+            )
+            ax.set_title(scenario)
+            _day_axis(ax, start_date)
+            ax.set_ylabel("Share of runs on the rung")
+            ax.grid(False)
+        axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), title="Rung")
+        fig.suptitle("Where the crisis stands, day by day", fontsize=18)
+        fig.tight_layout()
+    return fig

@@ -1,0 +1,179 @@
+"""Result folders: writing tables, metadata and figures atomically, and reading them back.
+
+A folder holds ``runs.csv``, ``curves.csv``, ``occupancy.csv``, ``summary.csv``, for comparisons
+``comparison.csv``, ``metadata.json``, and the figures. Each file is written to a temporary name
+and renamed into place, so a crash or Ctrl-C never leaves half a file. ``docs/results.md``
+documents every column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim import analysis, plotting
+from sim.runner import Ensemble
+
+TABLES = ("runs", "curves", "occupancy", "summary")
+MARKER = "metadata.json"
+
+
+class ResultsError(Exception):
+    """A results folder that cannot be written or read."""
+
+
+def prepare_folder(out: Path, force: bool) -> None:
+    """Check before any run that ``out`` can be written, so no computed result is lost later."""
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"--out {out} is a file, expected a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ResultsError(
+            f"{out} already holds results; choose another --out, or add --force to overwrite it"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise ResultsError(f"cannot write to {out} ({error.strerror or error})") from None
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    _atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n"))
+
+
+def write_json(data: object, path: Path) -> None:
+    _atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def write_figure(figure: Figure, path: Path) -> None:
+    """PNG at 200 dpi for slides, SVG for print; the format follows the suffix."""
+    fmt = path.suffix.lstrip(".")
+    _atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight"))
+
+
+@dataclass(frozen=True)
+class Results:
+    """A results folder read back: its tables and metadata."""
+
+    folder: Path
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+    occupancy: pd.DataFrame
+    summary: pd.DataFrame
+    metadata: dict[str, object]
+
+    @property
+    def ensembles(self) -> list[dict[str, object]]:
+        return list(self.metadata["ensembles"])  # type: ignore[call-overload]
+
+    @property
+    def first_scenario(self) -> dict[str, object]:
+        return dict(self.ensembles[0]["scenario"])  # type: ignore[call-overload]
+
+    @property
+    def rung_names(self) -> list[str]:
+        ladder = self.first_scenario["ladder"]
+        return [rung["name"] for rung in ladder["rungs"]]  # type: ignore[index]
+
+    @property
+    def start_date(self) -> str | None:
+        start = self.first_scenario.get("start_date")
+        return str(start) if start else None
+
+    @property
+    def horizon(self) -> int:
+        return int(self.first_scenario["horizon"])  # type: ignore[call-overload]
+
+    @property
+    def war(self) -> int:
+        return len(self.rung_names) - 1
+
+
+def save(
+    ensembles: Sequence[Ensemble], out: Path, rungs: Sequence[int] | None = None
+) -> list[Path]:
+    """Write the tables, metadata and figures of one ensemble or a comparison; return the files."""
+    runs = pd.concat([e.runs for e in ensembles], ignore_index=True)
+    tables = {
+        "runs": runs,
+        "curves": pd.concat([e.curves for e in ensembles], ignore_index=True),
+        "occupancy": pd.concat([e.occupancy for e in ensembles], ignore_index=True),
+        "summary": pd.concat([e.summary for e in ensembles], ignore_index=True),
+    }
+    scenario = ensembles[0].scenario
+    if len(ensembles) > 1:
+        tables["comparison"] = analysis.compare_runs(runs, scenario.horizon, scenario.ladder.war)
+    written = []
+    for name, table in tables.items():
+        write_table(table, out / f"{name}.csv")
+        written.append(out / f"{name}.csv")
+    metadata = {
+        "kind": "comparison" if len(ensembles) > 1 else "ensemble",
+        "ensembles": [e.metadata for e in ensembles],
+    }
+    write_json(metadata, out / MARKER)
+    written.append(out / MARKER)
+    return written + draw(load(out), rungs)
+
+
+def load(folder: Path) -> Results:
+    """Read a results folder written by ``save``; a folder that is not one is a ResultsError."""
+    if not folder.is_dir():
+        raise ResultsError(f"{folder} is not a folder")
+    missing = [f"{name}.csv" for name in TABLES if not (folder / f"{name}.csv").exists()]
+    if not (folder / MARKER).exists():
+        missing.append(MARKER)
+    if missing:
+        raise ResultsError(
+            f"{folder} is not a results folder (missing {', '.join(missing)}); "
+            "make one with 'python run.py run SCENARIO'"
+        )
+    try:
+        metadata = json.loads((folder / MARKER).read_text())
+        tables = {name: pd.read_csv(folder / f"{name}.csv") for name in TABLES}
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{folder} holds unreadable results ({error})") from None
+    return Results(folder=folder, metadata=metadata, **tables)
+
+
+def draw(results: Results, rungs: Sequence[int] | None = None) -> list[Path]:
+    """Draw every figure of a results folder from its tables, as PNG and SVG."""
+    figures = {
+        "curves": plotting.escalation_curves(
+            results.curves, results.rung_names, rungs, results.start_date
+        ),
+        "occupancy": plotting.occupancy(results.occupancy, results.rung_names, results.start_date),
+    }
+    if results.curves["scenario"].nunique() > 1:
+        figures["comparison"] = plotting.comparison_curves(
+            results.curves,
+            analysis.strike_curve(results.runs, results.horizon),
+            results.rung_names,
+            rungs,
+            results.start_date,
+        )
+    written = []
+    for name, figure in figures.items():
+        for suffix in (".png", ".svg"):
+            write_figure(figure, results.folder / f"{name}{suffix}")
+            written.append(results.folder / f"{name}{suffix}")
+    return written

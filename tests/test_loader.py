@@ -1,0 +1,276 @@
+"""The loader: shipped scenarios load, and every kind of bad input gets its own clear message."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim import Scenario, ScenarioError, load_scenario
+from tests.conftest import BASELINE, SCENARIOS
+
+
+def problems(path: Path, overrides: dict | None = None) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, overrides)
+    return [str(problem) for problem in caught.value.problems]
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_loads(path):
+    scenario = load_scenario(path)
+    assert isinstance(scenario, Scenario)
+    assert scenario.name == path.stem
+
+
+def test_extends_states_only_what_differs():
+    hawkish = load_scenario(SCENARIOS / "jan2024_hawkish.yaml")
+    assert hawkish.actors["iran"].retaliation.policy == "escalate"
+    assert hawkish.actors["iran"].retaliation.delay == 2  # kept from the baseline
+    assert hawkish.horizon == load_scenario(BASELINE).horizon
+    assert load_scenario(SCENARIOS / "jan2024_no_mediator.yaml").mediators == {}
+
+
+def test_overrides_change_one_value_and_switch_policies():
+    scenario = load_scenario(BASELINE, {"actors.pakistan.retaliation.forgive": 0.4})
+    assert scenario.actors["pakistan"].retaliation.forgive == 0.4
+    switched = load_scenario(BASELINE, {"actors.pakistan.retaliation.policy": "escalate"})
+    assert switched.actors["pakistan"].retaliation.model_dump() == {
+        "policy": "escalate",
+        "delay": 2,
+        "step": 1,
+    }
+    event = load_scenario(BASELINE, {"initial_events.0.rung": 5}).initial_events[0]
+    assert event.rung == 5
+
+
+def test_scenario_is_immutable():
+    scenario = load_scenario(BASELINE)
+    with pytest.raises(Exception, match="frozen"):
+        scenario.horizon = 3  # type: ignore[misc]
+
+
+def test_unknown_key_with_suggestion(baseline_raw, write_yaml):
+    baseline_raw["actors"]["iran"]["deescalaton"] = baseline_raw["actors"]["iran"].pop(
+        "deescalation"
+    )
+    path = write_yaml(baseline_raw)
+    assert problems(path) == [
+        f"{path}: actors.iran.deescalation: required key is missing",
+        f"{path}: actors.iran.deescalaton: unknown key 'deescalaton'; did you mean "
+        "'deescalation'? (allowed here: name, adversaries, initial_rung, retaliation, restraint, "
+        "audience_cost, deescalation, perception, attribution, mediation)",
+    ]
+
+
+def test_wrong_types(baseline_raw, write_yaml):
+    baseline_raw["horizon"] = "sixty"
+    baseline_raw["actors"]["iran"]["attribution"] = True
+    baseline_raw["actors"]["iran"]["restraint"] = [0.1]
+    path = write_yaml(baseline_raw)
+    assert problems(path) == [
+        f"{path}: horizon: expected a whole number, got text 'sixty'",
+        f"{path}: actors.iran.restraint: expected a mapping (indented key: value lines), got a list",
+        f"{path}: actors.iran.attribution: expected a number from 0 to 1, got true",
+    ]
+
+
+def test_probabilities_outside_0_1_and_negative_rates(baseline_raw, write_yaml):
+    baseline_raw["actors"]["pakistan"]["deescalation"] = 1.3
+    baseline_raw["armed_groups"]["bla_blf"]["daily_rate"] = -0.5
+    baseline_raw["horizon"] = -3
+    path = write_yaml(baseline_raw)
+    assert problems(path) == [
+        f"{path}: horizon: expected a whole number at least 1, got -3",
+        f"{path}: actors.pakistan.deescalation: expected a number from 0 to 1, got 1.3",
+        f"{path}: armed_groups.bla_blf.daily_rate: expected a number at least 0, got -0.5",
+    ]
+
+
+def test_unknown_policy_names_list_the_valid_ones(baseline_raw, write_yaml):
+    baseline_raw["actors"]["iran"]["retaliation"]["policy"] = "tit_for_tatt"
+    baseline_raw["actors"]["iran"]["mediation"]["policy"] = "maybe"
+    path = write_yaml(baseline_raw)
+    assert problems(path) == [
+        f"{path}: actors.iran.retaliation: unknown retaliation policy 'tit_for_tatt'; did you "
+        "mean 'tit_for_tat'? (valid: never, tit_for_tat, proportional, escalate, "
+        "generous_tit_for_tat, graduated, threshold)",
+        f"{path}: actors.iran.mediation: unknown mediation policy 'maybe' (valid: accept, refuse, "
+        "probabilistic)",
+    ]
+
+
+def test_policy_parameters_are_checked_by_name(baseline_raw, write_yaml):
+    baseline_raw["actors"]["pakistan"]["retaliation"]["forgiv"] = 0.2
+    path = write_yaml(baseline_raw)
+    assert problems(path) == [
+        f"{path}: actors.pakistan.retaliation.forgiv: unknown key 'forgiv'; did you mean "
+        "'forgive'? (allowed here: policy, delay, forgive)"
+    ]
+
+
+def test_references_to_actors_that_do_not_exist(baseline_raw, write_yaml):
+    baseline_raw["armed_groups"]["bla_blf"]["based_in"] = "irn"
+    baseline_raw["mediators"]["china"]["parties"] = ["iran", "india"]
+    baseline_raw["interventions"] = [{"mediator": "chna", "response": "accept"}]
+    baseline_raw["initial_events"][0]["rung"] = 9
+    path = write_yaml(baseline_raw)
+    assert problems(path) == [
+        f"{path}: armed_groups.bla_blf.based_in: 'irn' is not a state of this scenario; did you "
+        "mean 'iran'? (states: iran, pakistan)",
+        f"{path}: mediators.china.parties.1: 'india' is not a state of this scenario (states: "
+        "iran, pakistan)",
+        f"{path}: interventions.0.mediator: 'chna' is not a mediator of this scenario; did you "
+        "mean 'china'? (mediators: china)",
+        f"{path}: initial_events.0.rung: rung 9 is off the ladder, whose top rung (war) is 7",
+    ]
+
+
+def test_type_and_reference_problems_are_reported_together(baseline_raw, write_yaml):
+    baseline_raw["horizon"] = 0
+    baseline_raw["armed_groups"]["jaish_al_adl"]["targets"] = "iraq"
+    path = write_yaml(baseline_raw)
+    assert len(problems(path)) == 2
+
+
+def test_problem_in_a_parent_names_the_parent(baseline_raw, write_yaml, tmp_path):
+    baseline_raw["runs"] = 0
+    parent = write_yaml(baseline_raw, "parent.yaml")
+    child = write_yaml({"extends": "parent.yaml", "name": "child", "horizon": 0}, "child.yaml")
+    assert problems(child) == [
+        f"{child}: horizon: expected a whole number at least 1, got 0",
+        f"{parent}: runs: expected a whole number at least 1, got 0",
+    ]
+
+
+def test_extends_cycle(write_yaml):
+    first = write_yaml({"extends": "b.yaml", "name": "a"}, "a.yaml")
+    second = write_yaml({"extends": "a.yaml", "name": "b"}, "b.yaml")
+    assert problems(first) == [
+        f"{second}: extends: extends cycle: {first.resolve()} -> {second.resolve()} -> "
+        f"{first.resolve()}"
+    ]
+
+
+def test_extends_a_missing_parent(write_yaml):
+    path = write_yaml({"extends": "nowhere.yaml", "name": "a"})
+    assert problems(path) == [
+        f"{path}: extends: 'nowhere.yaml' not found (looked for {path.parent / 'nowhere.yaml'})"
+    ]
+
+
+def test_yaml_syntax_error_with_line_and_column(write_yaml):
+    path = write_yaml("name: test\nhorizon: [60\nruns: 5\n")
+    assert problems(path) == [
+        f"{path}: YAML syntax error at line 3, column 5: expected ',' or ']', but got ':'"
+    ]
+
+
+def test_empty_file(write_yaml):
+    path = write_yaml("")
+    assert problems(path) == [
+        f"{path}: the file is empty; expected a scenario (see docs/scenarios.md)"
+    ]
+
+
+def test_not_a_mapping(write_yaml):
+    path = write_yaml("- just\n- a list\n")
+    assert problems(path) == [f"{path}: expected a mapping of scenario keys, got a list"]
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.yaml"
+    assert problems(path) == [f"{path}: no such file"]
+    assert problems(tmp_path) == [f"{tmp_path}: is a folder, expected a scenario YAML file"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_file(write_yaml):
+    path = write_yaml("name: x\n")
+    path.chmod(0)
+    assert problems(path)[0].startswith(f"{path}: cannot be read")
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    assert problems(path)[0].startswith(f"{path}: cannot be read (")
+
+
+def test_bad_override_paths():
+    assert problems(BASELINE, {"actors.pakistn.deescalation": 0.3}) == [
+        "--set actors.pakistn: no such key in actors; did you mean 'pakistan'?"
+    ]
+    assert problems(BASELINE, {"initial_events.3.rung": 2}) == [
+        "--set initial_events.3: initial_events is a list of 1 items; expected an item number "
+        "from 0 to 0"
+    ]
+    assert problems(BASELINE, {"horizon.days": 2}) == [
+        "--set horizon.days: horizon holds 60, not keys"
+    ]
+    assert problems(BASELINE, {"actors..x": 2}) == [
+        "--set actors..x: expected a dotted key path such as actors.iran.deescalation"
+    ]
+    assert problems(BASELINE, {"actors.iran.deescalation": 2}) == [
+        "--set actors.iran.deescalation: expected a number from 0 to 1, got 2"
+    ]
+
+
+def _mutations(raw: dict) -> st.SearchStrategy:
+    """Paths into the baseline and replacement values of every YAML kind."""
+    paths = []
+
+    def walk(node, path):
+        paths.append(path)
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, (*path, i))
+
+    walk(raw, ())
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-10, 100),
+        st.floats(allow_nan=True),
+        st.text(max_size=12),
+        st.lists(st.integers(0, 9), max_size=3),
+        st.dictionaries(st.text(max_size=6), st.integers(), max_size=2),
+        st.sampled_from(["iran", "pakistan", "china", "escalate", "accept", "x", ""]),
+    )
+    return st.lists(st.tuples(st.sampled_from(paths[1:]), values, st.booleans()), max_size=4)
+
+
+BASELINE_RAW = yaml.safe_load(BASELINE.read_text())
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(mutations=_mutations(BASELINE_RAW))
+def test_mutated_scenarios_load_or_raise_scenario_error(mutations, tmp_path):
+    raw = copy.deepcopy(BASELINE_RAW)
+    for path, value, delete in mutations:
+        node = raw
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            if delete:
+                del node[path[-1]]
+            else:
+                node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    file = tmp_path / "mutated.yaml"
+    file.write_text(yaml.safe_dump(raw))
+    try:
+        load_scenario(file)
+    except ScenarioError as error:
+        assert error.problems and all(str(p) for p in error.problems)
