@@ -10,6 +10,8 @@ proportions, and the distribution-free order-statistic interval for a median.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -79,9 +81,11 @@ def runs_table(
     return pd.DataFrame(table)
 
 
-def _nullable(days: np.ndarray) -> pd.arrays.IntegerArray:
+def _nullable(days: np.ndarray) -> Any:
     """Days with NO_DAY shown as empty cells, so 'never' is not mistaken for a day."""
-    return pd.array(np.where(days == NO_DAY, None, days), dtype="Int64")
+    values = pd.array(days, dtype="Int64")
+    values[np.asarray(days) == NO_DAY] = pd.NA
+    return values
 
 
 def curves_table(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:

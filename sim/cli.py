@@ -361,21 +361,21 @@ def summary_text(ensemble: Ensemble) -> str:
         f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
         f"{meta['engine']} engine, {meta['workers']} workers, {meta['wall_seconds']} s)"
     ]
-    for row in ensemble.summary.itertuples():
-        label = OUTCOME_LABELS[str(row.outcome)]
-        if str(row.outcome).startswith("p_"):
+    for row in ensemble.summary.to_dict("records"):
+        label = OUTCOME_LABELS[row["outcome"]]
+        if row["outcome"].startswith("p_"):
             lines.append(
-                f"  {label:<46} {row.estimate:6.1%}  (95% CI {row.ci_low:.1%} to {row.ci_high:.1%})"
+                f"  {label:<46} {row['estimate']:6.1%}  (95% CI {row['ci_low']:.1%} to "
+                f"{row['ci_high']:.1%})"
             )
         else:
             lines.append(
-                f"  {label:<46} {_days(row.estimate):>6}  (95% CI {_days(row.ci_low)} "
-                f"to {_days(row.ci_high)})"
+                f"  {label:<46} {_days(row['estimate']):>6}  (95% CI {_days(row['ci_low'])} "
+                f"to {_days(row['ci_high'])})"
             )
     lines.append(
-        f"  Widest 95% CI half-width of these probabilities: "
-        f"+-{float(meta['halfwidth_reached']):.1%}"
-    )  # type: ignore[arg-type]
+        f"  Widest 95% CI half-width of these probabilities: +-{meta['halfwidth_reached']:.1%}"
+    )
     return "\n".join(lines)
 
 
@@ -388,16 +388,16 @@ def comparison_text(out: Path) -> str:
 
     table = pd.read_csv(out / "comparison.csv")
     lines = [f"Compared with {table['reference'].iloc[0]} (difference in points, 95% CI, p-value):"]
-    for row in table.itertuples():
+    for row in table.to_dict("records"):
         verdict = (
             "distinguishable from noise"
-            if row.distinguishable
+            if row["distinguishable"]
             else "not distinguishable from noise at this number of runs"
         )
         lines.append(
-            f"  {row.scenario}: {OUTCOME_LABELS[str(row.outcome)]}: "
-            f"{row.difference * 100:+.1f} ({row.ci_low * 100:+.1f} to "
-            f"{row.ci_high * 100:+.1f}), p = {row.p_value:.3g}: {verdict}"
+            f"  {row['scenario']}: {OUTCOME_LABELS[row['outcome']]}: "
+            f"{row['difference'] * 100:+.1f} ({row['ci_low'] * 100:+.1f} to "
+            f"{row['ci_high'] * 100:+.1f}), p = {row['p_value']:.3g}: {verdict}"
         )
     return "\n".join(lines)
 

@@ -414,8 +414,11 @@ def _kind(value: Any) -> str:
         return f"text '{value}'"
     if isinstance(value, int | float):
         return repr(value)
-    names = {dict: "a mapping", list: "a list"}
-    return names.get(type(value), type(value).__name__)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
 
 
 def _suggest(word: str, choices: list[str]) -> str:

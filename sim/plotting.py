@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib as mpl
 import pandas as pd
@@ -19,7 +20,7 @@ from matplotlib.figure import Figure
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 LINE_STYLES = ["-", "--", "-.", ":"]
-STYLE = {
+STYLE: dict[Any, Any] = {
     "font.size": 14,
     "axes.titlesize": 16,
     "axes.labelsize": 14,
@@ -40,7 +41,7 @@ def ladder_colours(rungs: int) -> list[tuple[float, float, float, float]]:
 def default_rungs(curves: pd.DataFrame, most: int = 4) -> list[int]:
     """Rungs worth plotting: those not already reached by every run on day 0, highest first."""
     day0 = curves[curves["day"] == 0].groupby("rung")["probability"].min()
-    open_rungs = [int(rung) for rung, p in day0.items() if p < 1 and rung > 0]
+    open_rungs = [int(rung) for rung, p in zip(day0.index, day0, strict=True) if p < 1 and rung > 0]
     return open_rungs[-most:] if open_rungs else [int(curves["rung"].max())]
 
 

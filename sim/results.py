@@ -61,7 +61,10 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
 
 
 def write_json(data: object, path: Path) -> None:
-    _atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+    def dump(temporary: Path) -> None:
+        temporary.write_text(json.dumps(data, indent=2) + "\n")
+
+    _atomic_write(path, dump)
 
 
 def write_figure(figure: Figure, path: Path) -> None:

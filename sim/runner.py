@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -72,7 +72,7 @@ class Ensemble:
     curves: pd.DataFrame
     occupancy: pd.DataFrame
     summary: pd.DataFrame
-    metadata: dict[str, object] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def interrupted(self) -> bool:
@@ -232,7 +232,7 @@ def run_ensemble(
 
 
 def build_ensemble(
-    scenario: Scenario, batch: Batch, seed: int, metadata: dict[str, object]
+    scenario: Scenario, batch: Batch, seed: int, metadata: dict[str, Any]
 ) -> Ensemble:
     """Tables of a finished batch; the scenario, fully resolved, goes into the metadata."""
     runs = analysis.runs_table(batch, scenario, run_seeds(seed, 0, batch.runs))

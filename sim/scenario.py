@@ -8,28 +8,35 @@ from the code. Parsing and checking YAML files lives in ``sim.loader``.
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import Field, StringConstraints
 
 from sim._config import Config, Sequence
 from sim.ladder import Ladder
-from sim.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
+from sim.policies import (
+    MEDIATION_POLICIES,
+    RETALIATION_POLICIES,
+    MediationPolicy,
+    RetaliationPolicy,
+)
 
 ActorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Probability = Annotated[float, Field(ge=0, le=1)]
 Names = Sequence[ActorId]
 
 # The discriminated unions are built from the registries, so a newly registered policy is
-# accepted by the loader with no change here.
-RetaliationSpec = Annotated[
-    Union[tuple(RETALIATION_POLICIES.values())],  # type: ignore[valid-type]  # noqa: UP007
-    Field(discriminator="policy"),
-]
-MediationSpec = Annotated[
-    Union[tuple(MEDIATION_POLICIES.values())],  # type: ignore[valid-type]  # noqa: UP007
-    Field(discriminator="policy"),
-]
+# accepted by the loader with no change here. Type checkers see the base classes.
+if TYPE_CHECKING:
+    RetaliationSpec = RetaliationPolicy
+    MediationSpec = MediationPolicy
+else:
+    RetaliationSpec = Annotated[
+        Union[tuple(RETALIATION_POLICIES.values())], Field(discriminator="policy")  # noqa: UP007
+    ]
+    MediationSpec = Annotated[
+        Union[tuple(MEDIATION_POLICIES.values())], Field(discriminator="policy")  # noqa: UP007
+    ]
 
 
 class Restraint(Config):

@@ -17,7 +17,10 @@ from pydantic_core import PydanticUndefined
 from sim.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
 from sim.scenario import Scenario
 
-POLICY_FIELDS = {"retaliation": RETALIATION_POLICIES, "mediation": MEDIATION_POLICIES}
+POLICY_FIELDS: dict[str, dict[str, type[BaseModel]]] = {
+    "retaliation": dict(RETALIATION_POLICIES),
+    "mediation": dict(MEDIATION_POLICIES),
+}
 
 
 def _describe_type(annotation: Any) -> str:
@@ -75,7 +78,7 @@ def _key_suffix(annotation: Any) -> str:
     origin = get_origin(annotation)
     if origin is typing.Annotated:
         return _key_suffix(get_args(annotation)[0])
-    return {dict: ".<id>", tuple: "[]"}.get(origin, "")  # type: ignore[call-overload]
+    return ".<id>" if origin is dict else "[]" if origin is tuple else ""
 
 
 def _rows(model: type[BaseModel], prefix: str, skip: set[str]) -> list[str]:
