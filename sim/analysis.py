@@ -55,16 +55,14 @@ def two_proportion_p_value(k1: int, n1: int, k2: int, n2: int) -> float:
     return float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
-def runs_table(
-    batch: Batch, scenario: Scenario, seeds: np.ndarray, first_run: int = 0
-) -> pd.DataFrame:
-    """One row per run: see ``docs/results.md`` for the columns."""
+def runs_table(batch: Batch, scenario: Scenario) -> pd.DataFrame:
+    """One row per run, in run order: see ``docs/results.md`` for the columns."""
     crisis = batch.rungs.max(axis=2)
     reached = np.maximum.accumulate(crisis, axis=1)
     table: dict[str, object] = {
         "scenario": scenario.name,
-        "run": np.arange(first_run, first_run + batch.runs),
-        "seed": seeds.astype(np.int64),
+        "run": np.arange(batch.runs),
+        "seed": batch.seeds.astype(np.int64),
         "highest_rung": crisis.max(axis=1),
     }
     for rung in range(scenario.ladder.size):

@@ -335,6 +335,7 @@ def _run_all(
             target_halfwidth=args.target_halfwidth,
             progress=progress,
         )
+        ensemble.metadata["command"] = args.command_line
         ensembles.append(ensemble)
         if ensemble.interrupted:
             break
@@ -429,6 +430,7 @@ def cmd_default(args: argparse.Namespace) -> None:
     if DEFAULT_COMPARISON_OUT.exists():
         print(f"Replacing the previous default comparison in {DEFAULT_COMPARISON_OUT}/")
     defaults = argparse.Namespace(
+        command_line=args.command_line,
         runs=None,
         seed=None,
         workers=None,
@@ -462,7 +464,9 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command_line = ["run.py", *argv]
     command = COMMANDS.get(args.command, cmd_default)
     try:
         command(args)

@@ -7,7 +7,7 @@ their results are counted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,8 @@ class Batch:
     """(runs,) bool: some mediator offered mediation during the run."""
     mediation_accepted: np.ndarray
     """(runs,) bool: some offer was accepted by all its parties."""
+    seeds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """(runs,) int: each run's seed, where the runner knows it (``runs.csv``'s ``seed``)."""
 
     @property
     def runs(self) -> int:
@@ -41,6 +43,7 @@ class Batch:
             first_strike_day=np.concatenate([b.first_strike_day for b in batches]),
             mediation_offered=np.concatenate([b.mediation_offered for b in batches]),
             mediation_accepted=np.concatenate([b.mediation_accepted for b in batches]),
+            seeds=np.concatenate([b.seeds for b in batches]),
         )
 
 

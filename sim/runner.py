@@ -17,8 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any, Literal
 
@@ -53,13 +52,15 @@ def simulate(scenario: Scenario, seeds: np.ndarray, engine: Engine = "mesa") -> 
     if engine == "fast":
         from sim.fast import simulate_fast
 
-        return simulate_fast(scenario, [int(s) for s in seeds])
-    models = []
-    for seed in seeds:
-        model = EscalationModel(scenario, rng=np.random.default_rng(int(seed)))
-        model.run()
-        models.append(model)
-    return batch_of_models(models)
+        batch = simulate_fast(scenario, [int(s) for s in seeds])
+    else:
+        models = []
+        for seed in seeds:
+            model = EscalationModel(scenario, rng=np.random.default_rng(int(seed)))
+            model.run()
+            models.append(model)
+        batch = batch_of_models(models)
+    return replace(batch, seeds=np.asarray(seeds, dtype=np.int64))
 
 
 @dataclass
@@ -97,52 +98,64 @@ class _Pool:
     """Runs chunks inline (one worker) or on a process pool that imports the package once."""
 
     def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.executor: ProcessPoolExecutor | None = None
+        self.pool: Any = None
         if workers > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["sim.runner"])
-            self.executor = ProcessPoolExecutor(
-                max_workers=workers, mp_context=context, initializer=_ignore_interrupts
-            )
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["sim.runner"])
+            else:
+                context = multiprocessing.get_context("spawn")
+            self.pool = context.Pool(workers, initializer=_ignore_interrupts)
 
     def map_chunks(
-        self, scenario: Scenario, seeds: np.ndarray, engine: Engine, on_done: Callable[[int], None]
+        self,
+        scenario: Scenario,
+        seed: int,
+        runs: range,
+        engine: Engine,
+        on_done: Callable[[int], None],
     ) -> list[Batch]:
-        """Batches for consecutive chunks of ``seeds``; on Ctrl-C, the completed leading chunks."""
-        bounds = list(_chunks(0, len(seeds), CHUNK_RUNS[engine]))
+        """Batches for consecutive chunks of ``runs``; on Ctrl-C, the completed leading chunks.
+
+        Workers derive their runs' seeds themselves, so a large ensemble starts at once.
+        """
+        tasks = [
+            (index, scenario, seed, a, b, engine)
+            for index, (a, b) in enumerate(_chunks(runs.start, runs.stop, CHUNK_RUNS[engine]))
+        ]
         results: dict[int, Batch] = {}
+        finished = (
+            map(_simulate_task, tasks)
+            if self.pool is None
+            else self.pool.imap_unordered(_simulate_task, tasks)
+        )
         try:
-            if self.executor is None:
-                for index, (a, b) in enumerate(bounds):
-                    results[index] = simulate(scenario, seeds[a:b], engine)
-                    on_done(b - a)
-            else:
-                futures: dict[Future[Batch], int] = {
-                    self.executor.submit(simulate, scenario, seeds[a:b], engine): index
-                    for index, (a, b) in enumerate(bounds)
-                }
-                pending = set(futures)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        index = futures[future]
-                        results[index] = future.result()
-                        on_done(bounds[index][1] - bounds[index][0])
+            for index, batch in finished:
+                results[index] = batch
+                on_done(batch.runs)
         except KeyboardInterrupt:
-            self.close(cancel=True)
+            self.close(terminate=True)
             kept = []
-            for index in range(len(bounds)):
+            for index in range(len(tasks)):
                 if index not in results:
                     break
                 kept.append(results[index])
             raise _Interrupted(kept) from None
-        return [results[index] for index in range(len(bounds))]
+        return [results[index] for index in range(len(tasks))]
 
-    def close(self, cancel: bool = False) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
-            self.executor = None
+    def close(self, terminate: bool = False) -> None:
+        if self.pool is not None:
+            if terminate:
+                self.pool.terminate()
+            else:
+                self.pool.close()
+            self.pool.join()
+            self.pool = None
+
+
+def _simulate_task(task: tuple[int, Scenario, int, int, int, Engine]) -> tuple[int, Batch]:
+    index, scenario, seed, start, stop, engine = task
+    return index, simulate(scenario, run_seeds(seed, start, stop), engine)
 
 
 class _Interrupted(Exception):
@@ -185,9 +198,8 @@ def run_ensemble(
     try:
         goal = runs
         while True:
-            seeds = run_seeds(seed, done_runs, goal)
             try:
-                batches += pool.map_chunks(scenario, seeds, engine, bar.update)
+                batches += pool.map_chunks(scenario, seed, range(done_runs, goal), engine, bar.update)
             except _Interrupted as stop:
                 batches += stop.kept
                 interrupted = True
@@ -195,7 +207,7 @@ def run_ensemble(
             if interrupted or target_halfwidth is None or done_runs >= max_runs:
                 break
             batch = Batch.concatenate(batches)
-            table = analysis.runs_table(batch, scenario, run_seeds(seed, 0, done_runs))
+            table = analysis.runs_table(batch, scenario)
             widest = analysis.max_halfwidth(
                 analysis.summarize(table, scenario.horizon, scenario.ladder.war)
             )
@@ -235,7 +247,7 @@ def build_ensemble(
     scenario: Scenario, batch: Batch, seed: int, metadata: dict[str, Any]
 ) -> Ensemble:
     """Tables of a finished batch; the scenario, fully resolved, goes into the metadata."""
-    runs = analysis.runs_table(batch, scenario, run_seeds(seed, 0, batch.runs))
+    runs = analysis.runs_table(batch, scenario)
     summary = analysis.summarize(runs, scenario.horizon, scenario.ladder.war)
     metadata = {
         **metadata,
