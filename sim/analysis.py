@@ -10,6 +10,7 @@ proportions, and the distribution-free order-statistic interval for a median.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -198,6 +199,55 @@ def max_halfwidth(summary: pd.DataFrame) -> float:
     """Widest half-width among the summary's probabilities (what --target-halfwidth bounds)."""
     probabilities = summary[summary["outcome"].str.startswith("p_")]
     return float(((probabilities["ci_high"] - probabilities["ci_low"]) / 2).max())
+
+
+OUTCOME_FORMS = "p_strike_<N>d, p_rung<K>_<N>d, p_war, median_days_to_calm"
+_OUTCOME = re.compile(
+    r"^(?:p_strike_(?P<strike>\d+)d|p_rung(?P<rung>\d+)_(?P<days>\d+)d|p_war"
+    r"|median_days_to_calm)$"
+)
+
+
+def check_outcome(name: str, horizon: int, war: int) -> None:
+    """Raise ``ValueError`` unless ``name`` is an outcome this scenario can report."""
+    match = _OUTCOME.match(name)
+    if match is None:
+        raise ValueError(f"unknown outcome '{name}' (forms: {OUTCOME_FORMS})")
+    days = match["strike"] or match["days"]
+    if days is not None and int(days) > horizon:
+        raise ValueError(f"outcome '{name}' looks past the horizon ({horizon} days)")
+    if match["rung"] is not None and int(match["rung"]) > war:
+        raise ValueError(f"outcome '{name}' names rung {match['rung']}, above war ({war})")
+
+
+def outcome_estimates(
+    runs: pd.DataFrame, names: list[str], horizon: int, war: int
+) -> dict[str, tuple[float, float, float]]:
+    """Named outcomes of one scenario's runs, each as (estimate, 95% low, 95% high).
+
+    ``p_strike_7d``: a new strike within 7 days; ``p_rung5_30d``: the crisis reached rung 5 or
+    higher by day 30; ``p_war``; ``median_days_to_calm``. These are what sweeps record.
+    """
+    estimates: dict[str, tuple[float, float, float]] = {}
+    summary = summarize(runs, horizon, war).set_index("outcome")
+    for name in names:
+        check_outcome(name, horizon, war)
+        match = _OUTCOME.match(name)
+        assert match is not None
+        if name in ("p_war", "median_days_to_calm"):
+            row = summary.loc[name].to_dict()
+            estimates[name] = (row["estimate"], row["ci_low"], row["ci_high"])
+            continue
+        if match["strike"] is not None:
+            first = runs["first_strike_day"]
+            limit = int(match["strike"])
+        else:
+            first = runs[f"first_day_rung_{match['rung']}"]
+            limit = int(match["days"])
+        hits = int((first.to_numpy(dtype=float, na_value=np.inf) <= limit).sum())
+        low, high = wilson_interval(hits, len(runs))
+        estimates[name] = (hits / len(runs), float(low), float(high))
+    return estimates
 
 
 def compare_runs(runs: pd.DataFrame, horizon: int, war: int, alpha: float = 0.05) -> pd.DataFrame:

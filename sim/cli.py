@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -15,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from sim import results
-from sim.analysis import OUTCOME_LABELS
+from sim import analysis, results
+from sim.analysis import OUTCOME_FORMS, OUTCOME_LABELS
 from sim.loader import ScenarioError, load_scenario
 from sim.runner import ENGINES, Ensemble, default_workers, run_ensemble
 from sim.scenario import Scenario
@@ -252,6 +253,101 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub = scenario_command(
+        "sweep",
+        "how outcomes change as parameters change: grid, Latin hypercube, Sobol or Morris",
+        """
+        python run.py sweep scenarios/jan2024_baseline.yaml --param actors.pakistan.audience_cost=0:1:11 --param mediators.china.effectiveness=0.2,0.5,0.8 --runs 1000
+        python run.py sweep scenarios/jan2024_baseline.yaml --param actors.pakistan.retaliation.policy=tit_for_tat,escalate,graduated
+        python run.py sweep scenarios/sweeps/sensitivity.yaml       (the file's own sweep: block)
+        python run.py sweep ... --executor dask --scheduler tcp://127.0.0.1:8786
+        Rerunning the same command resumes: finished points are kept and skipped.""",
+    )
+    sub.add_argument(
+        "scenario", help="a scenario YAML file (its `sweep:` block is used if no --param is given)"
+    )
+    sub.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=SPEC",
+        help="a parameter to vary (repeatable): start:stop:count for a grid range, "
+        "a,b,c for values (names make it categorical), start:stop for bounds "
+        "(lhs, sobol, morris)",
+    )
+    sub.add_argument(
+        "--design",
+        choices=["grid", "lhs", "sobol", "morris"],
+        help="grid (default), lhs (Latin hypercube), sobol or morris sensitivity",
+    )
+    sub.add_argument(
+        "--samples",
+        type=_whole(1),
+        metavar="N",
+        help="lhs: points; sobol: base sample, a power of 2; morris: trajectories",
+    )
+    sub.add_argument(
+        "--outcome",
+        dest="outcomes",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"outcome to record (repeatable; default: p_strike_7d, p_strike_30d, "
+        f"p_war): {OUTCOME_FORMS}",
+    )
+    sub.add_argument(
+        "--runs",
+        type=_whole(1),
+        metavar="N",
+        help="runs per design point (default: the block's, else the scenario's)",
+    )
+    sub.add_argument(
+        "--seed",
+        type=_whole(0),
+        metavar="N",
+        help="seed of the sweep (default: the block's, else the scenario's)",
+    )
+    sub.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="local: a process pool on this machine (default); dask: a Dask "
+        "cluster (pip install '.[dask]')",
+    )
+    sub.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (default with "
+        "--executor dask: a local cluster)",
+    )
+    sub.add_argument(
+        "--workers",
+        type=_whole(1),
+        metavar="N",
+        default=None,
+        help=f"processes for the local executor (default: every core, here {default_workers()})",
+    )
+    sub.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="mesa",
+        help="mesa (default) or fast: the vectorised engine (docs/engines.md)",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: results/sweep_<scenario name>); rerun to resume",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="start afresh in a folder holding a different sweep (old files kept as .bak)",
+    )
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_set(sub)
+
+    sub = scenario_command(
         "schema", "print the reference of every scenario key (Markdown)", "python run.py schema"
     )
     return parser
@@ -442,6 +538,127 @@ def cmd_default(args: argparse.Namespace) -> None:
     _run_all(scenarios, defaults, DEFAULT_COMPARISON_OUT, force=True)
 
 
+DEFAULT_SWEEP_OUTCOMES = ("p_strike_7d", "p_strike_30d", "p_war")
+"""What a sweep records unless told otherwise (the 30-day one only with a long enough horizon)."""
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    from sim import designs, sweep, sweep_plots
+    from sim.loader import read_sweep_block
+    from sim.runner import PointEvaluator
+
+    scenario = _load(args.scenario, args.overrides)
+    block = read_sweep_block(args.scenario)
+    try:
+        if args.params:
+            definition = sweep.SweepDefinition(parameters=sweep.parse_params(args.params))
+        elif block is not None:
+            definition = sweep.parse_sweep_block(block)
+        else:
+            raise UsageError(
+                f"{args.scenario} has no sweep: block; say what to vary with --param KEY.PATH=SPEC"
+            )
+        changes = {
+            key: getattr(args, key)
+            for key in ("design", "samples", "runs", "seed")
+            if getattr(args, key) is not None
+        }
+        if args.outcomes:
+            changes["outcomes"] = tuple(args.outcomes)
+        if args.params or block is None:
+            changes.setdefault("runs", scenario.runs)
+            changes.setdefault("seed", scenario.seed)
+        if not (args.outcomes or definition.outcomes):
+            changes["outcomes"] = tuple(
+                name
+                for name in DEFAULT_SWEEP_OUTCOMES
+                if name != "p_strike_30d" or scenario.horizon >= 30
+            )
+        changes["context"] = {"scenario": scenario.model_dump(mode="json"), "engine": args.engine}
+        definition = dataclasses.replace(definition, **changes)
+    except designs.SweepError as error:
+        raise UsageError(str(error)) from None
+    for outcome in definition.outcomes:
+        try:
+            analysis.check_outcome(outcome, scenario.horizon, scenario.ladder.war)
+        except ValueError as error:
+            raise UsageError(f"--outcome: {error}") from None
+    points = definition.points().points
+    for point in points[:: max(1, len(points) // 64)]:
+        try:
+            load_scenario(args.scenario, {**parse_overrides(args.overrides), **point})
+        except ScenarioError as error:
+            raise UsageError(str(error).replace("--set ", "--param ")) from None
+    evaluator = PointEvaluator(
+        scenario_path=str(args.scenario),
+        outcomes=tuple(definition.outcomes),
+        engine=args.engine,
+        base_overrides=tuple(parse_overrides(args.overrides).items()),
+    )
+    out = args.out or Path("results") / f"sweep_{scenario.name}"
+    bar = _SweepProgress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        summary = sweep.run_sweep(
+            definition,
+            evaluator,
+            out,
+            executor=args.executor,
+            workers=args.workers or default_workers(),
+            scheduler=args.scheduler,
+            force=args.force,
+            progress=bar.update,
+            metadata={"command": args.command_line, "scenario_file": str(args.scenario)},
+        )
+    except designs.SweepError as error:
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"Interrupted: every finished point is stored in {out}/; rerun the same command "
+            "to resume."
+        )
+        return
+    finally:
+        bar.close()
+    print(summary.message())
+    results_table = sweep.load_results(out)
+    indices = {}
+    if summary.complete and definition.design in ("sobol", "morris") and not summary.failed:
+        for outcome in definition.outcomes:
+            indices[outcome] = sweep.analyze_sweep(definition, results_table, outcome)
+            indices[outcome].to_csv(out / f"{definition.design}_{outcome}.csv")
+            print(f"{definition.design} indices of {outcome}:")
+            print(indices[outcome].round(3).to_string())
+    figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
+    print(
+        f"Results in {out}/: sweep.csv, metadata.json, " + ", ".join(path.name for path in figures)
+    )
+
+
+class _SweepProgress:
+    """A tqdm bar of design points, with runs per second and time left."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+
+    def update(self, done: int, total: int, runs_per_second: float, eta: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, unit="point", file=sys.stderr)
+        self.bar.n = done
+        self.bar.set_postfix_str(f"{runs_per_second:,.0f} runs/s")
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def cmd_plot(args: argparse.Namespace) -> None:
     written = results.draw(results.load(args.folder), args.rungs)
     print(f"Redrew {', '.join(path.name for path in written)} in {args.folder}/")
@@ -459,6 +676,7 @@ COMMANDS = {
     "run": cmd_run,
     "compare": cmd_compare,
     "plot": cmd_plot,
+    "sweep": cmd_sweep,
     "schema": cmd_schema,
 }
 

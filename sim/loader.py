@@ -66,9 +66,15 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """
     origins: dict[Path_, str] = {}
     raw = _read_with_parents(Path(path), origins, chain=())
+    raw.pop("sweep", None)  # a sweep definition travels with its scenario: see read_sweep_block
     for key_path, value in (overrides or {}).items():
         _apply_override(raw, key_path, value, origins)
     return build_scenario(raw, origins, default_source=str(path))
+
+
+def read_sweep_block(path: str | Path) -> Any:
+    """The ``sweep:`` block of a scenario file itself (not inherited), or None."""
+    return _read_yaml(Path(path)).get("sweep")
 
 
 def build_scenario(

@@ -60,7 +60,6 @@ RETALIATION_POLICIES: dict[str, type[RetaliationPolicy]] = {}
 MEDIATION_POLICIES: dict[str, type[MediationPolicy]] = {}
 
 
-
 def _policy_name(cls: type[BaseModel]) -> str:
     (name,) = get_args(cls.model_fields["policy"].annotation)
     return str(name)

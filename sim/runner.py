@@ -32,7 +32,7 @@ from sim.scenario import Scenario
 
 Engine = Literal["mesa", "fast"]
 ENGINES: tuple[Engine, ...] = ("mesa", "fast")
-CHUNK_RUNS: dict[Engine, int] = {"mesa": 100, "fast": 5000}
+CHUNK_RUNS: dict[Engine, int] = {"mesa": 100, "fast": 8192}
 """Runs per task: large enough to hide the cost of a task, small enough for a lively progress bar."""
 
 
@@ -101,11 +101,12 @@ class _Pool:
         self.pool: Any = None
         if workers > 1:
             if "forkserver" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["sim.runner"])
+                forkserver = multiprocessing.get_context("forkserver")
+                forkserver.set_forkserver_preload(["sim.runner"])
+                self.pool = forkserver.Pool(workers, initializer=_ignore_interrupts)
             else:
-                context = multiprocessing.get_context("spawn")
-            self.pool = context.Pool(workers, initializer=_ignore_interrupts)
+                spawn = multiprocessing.get_context("spawn")
+                self.pool = spawn.Pool(workers, initializer=_ignore_interrupts)
 
     def map_chunks(
         self,
@@ -199,7 +200,9 @@ def run_ensemble(
         goal = runs
         while True:
             try:
-                batches += pool.map_chunks(scenario, seed, range(done_runs, goal), engine, bar.update)
+                batches += pool.map_chunks(
+                    scenario, seed, range(done_runs, goal), engine, bar.update
+                )
             except _Interrupted as stop:
                 batches += stop.kept
                 interrupted = True
@@ -283,3 +286,29 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[package] = "not installed"
     return found
+
+
+@dataclass(frozen=True)
+class PointEvaluator:
+    """Evaluates one sweep point: an ensemble of the scenario with the point's overrides.
+
+    A picklable value, so process pools and Dask workers can run it; each point runs on one
+    core (the sweep spreads points over the cores).
+    """
+
+    scenario_path: str
+    outcomes: tuple[str, ...]
+    engine: Engine = "mesa"
+    base_overrides: tuple[tuple[str, Any], ...] = ()
+
+    def __call__(
+        self, overrides: dict[str, Any], runs: int, seed_seq: np.random.SeedSequence
+    ) -> dict[str, tuple[float, float, float]]:
+        from sim.loader import load_scenario
+
+        scenario = load_scenario(self.scenario_path, {**dict(self.base_overrides), **overrides})
+        seed = int(seed_seq.generate_state(1, np.uint64)[0] >> 1)
+        ensemble = run_ensemble(scenario, runs=runs, seed=seed, workers=1, engine=self.engine)
+        return analysis.outcome_estimates(
+            ensemble.runs, list(self.outcomes), scenario.horizon, scenario.ladder.war
+        )

@@ -78,10 +78,17 @@ def scenario():
 def test_runs_table_columns_and_values(scenario):
     runs = analysis.runs_table(tiny_batch(), scenario)
     assert list(runs.columns) == [
-        "scenario", "run", "seed", "highest_rung",
+        "scenario",
+        "run",
+        "seed",
+        "highest_rung",
         *[f"first_day_rung_{k}" for k in range(8)],
-        "final_rung_iran", "final_rung_pakistan", "first_strike_day",
-        "mediation_offered", "mediation_accepted", "days_to_calm",
+        "final_rung_iran",
+        "final_rung_pakistan",
+        "first_strike_day",
+        "mediation_offered",
+        "mediation_accepted",
+        "days_to_calm",
     ]
     assert runs["highest_rung"].tolist() == [4, 4, 7]
     assert runs["first_day_rung_5"].tolist() == [pd.NA, pd.NA, 1]
@@ -101,8 +108,15 @@ def test_curves_are_cumulative_probabilities_with_wilson_bands(scenario):
     low, high = analysis.wilson_interval(1, 3)
     assert rung5["ci_low"].iloc[1] == pytest.approx(low)
     assert rung5["ci_high"].iloc[1] == pytest.approx(high)
-    assert set(curves.columns) == {"scenario", "rung", "day", "probability", "ci_low",
-                                   "ci_high", "runs"}
+    assert set(curves.columns) == {
+        "scenario",
+        "rung",
+        "day",
+        "probability",
+        "ci_low",
+        "ci_high",
+        "runs",
+    }
 
 
 def test_occupancy_shares_sum_to_one(scenario):
@@ -125,8 +139,14 @@ def test_summary_numbers(scenario):
 
 
 def test_median_interval_is_the_order_statistic_interval():
-    runs = pd.DataFrame({"scenario": "s", "first_strike_day": pd.array([pd.NA] * 101, "Int64"),
-                         "highest_rung": 0, "days_to_calm": pd.array(range(1, 102), "Int64")})
+    runs = pd.DataFrame(
+        {
+            "scenario": "s",
+            "first_strike_day": pd.array([pd.NA] * 101, "Int64"),
+            "highest_rung": 0,
+            "days_to_calm": pd.array(range(1, 102), "Int64"),
+        }
+    )
     row = analysis.summarize(runs, 60, 7).set_index("outcome").loc["median_days_to_calm"]
     assert row["estimate"] == 51
     # binomial(101, 1/2) order statistics for a 95% interval: the 41st and 61st values
@@ -135,10 +155,14 @@ def test_median_interval_is_the_order_statistic_interval():
 
 def test_compare_runs_against_the_first_scenario():
     def runs(name, strikes, n):
-        return pd.DataFrame({
-            "scenario": name, "highest_rung": 4, "days_to_calm": pd.array([1] * n, "Int64"),
-            "first_strike_day": pd.array([3] * strikes + [pd.NA] * (n - strikes), "Int64"),
-        })
+        return pd.DataFrame(
+            {
+                "scenario": name,
+                "highest_rung": 4,
+                "days_to_calm": pd.array([1] * n, "Int64"),
+                "first_strike_day": pd.array([3] * strikes + [pd.NA] * (n - strikes), "Int64"),
+            }
+        )
 
     table = analysis.compare_runs(pd.concat([runs("a", 48, 80), runs("b", 56, 70)]), 60, 7)
     row = table.set_index("outcome").loc["p_strike_7d"]

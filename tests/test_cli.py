@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -33,7 +32,10 @@ def test_validate_prints_ok_and_a_summary(capsys):
     lines = out.splitlines()
     assert lines[0] == f"ok: {BASELINE}"
     assert "horizon 60 days, from 16 January 2024; 1000 runs, seed 20240116" in out
-    assert "pakistan (Pakistan): vs iran; retaliation generous_tit_for_tat (delay 2, forgive 0.25)" in out
+    assert (
+        "pakistan (Pakistan): vs iran; retaliation generous_tit_for_tat (delay 2, forgive 0.25)"
+        in out
+    )
 
 
 def test_story_tells_the_run_day_by_day(capsys):
@@ -47,14 +49,36 @@ def test_story_tells_the_run_day_by_day(capsys):
 
 def test_run_writes_every_file(capsys, tmp_path):
     out_dir = tmp_path / "baseline"
-    code, out, _ = cli(capsys, "run", BASELINE, "--runs", "200", "--seed", "1", "--workers", "2",
-                       "--out", out_dir, "--set", "horizon=30")
+    code, out, _ = cli(
+        capsys,
+        "run",
+        BASELINE,
+        "--runs",
+        "200",
+        "--seed",
+        "1",
+        "--workers",
+        "2",
+        "--out",
+        out_dir,
+        "--set",
+        "horizon=30",
+    )
     assert code == 0
     assert "jan2024_baseline: 200 runs (seed 1, mesa engine, 2 workers" in out
     assert "P(a new cross-border strike within 7 days)" in out
     names = {p.name for p in out_dir.iterdir()}
-    assert names == {"runs.csv", "curves.csv", "occupancy.csv", "summary.csv", "metadata.json",
-                     "curves.png", "curves.svg", "occupancy.png", "occupancy.svg"}
+    assert names == {
+        "runs.csv",
+        "curves.csv",
+        "occupancy.csv",
+        "summary.csv",
+        "metadata.json",
+        "curves.png",
+        "curves.svg",
+        "occupancy.png",
+        "occupancy.svg",
+    }
     runs = pd.read_csv(out_dir / "runs.csv")
     assert len(runs) == 200 and runs["run"].tolist() == list(range(200))
     curves = pd.read_csv(out_dir / "curves.csv")
@@ -69,8 +93,20 @@ def test_run_writes_every_file(capsys, tmp_path):
 
 def test_results_do_not_depend_on_workers(capsys, tmp_path):
     for workers in ("1", "2"):
-        cli(capsys, "run", BASELINE, "--runs", "150", "--workers", workers, "--quiet",
-            "--out", tmp_path / workers, "--set", "horizon=20")
+        cli(
+            capsys,
+            "run",
+            BASELINE,
+            "--runs",
+            "150",
+            "--workers",
+            workers,
+            "--quiet",
+            "--out",
+            tmp_path / workers,
+            "--set",
+            "horizon=20",
+        )
     for table in ("runs.csv", "curves.csv", "occupancy.csv", "summary.csv"):
         assert (tmp_path / "1" / table).read_bytes() == (tmp_path / "2" / table).read_bytes()
 
@@ -80,8 +116,10 @@ def test_existing_results_need_force(capsys, tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     code, _, err = cli(capsys, *args)
     assert code == 2
-    assert err == (f"error: {tmp_path} already holds results; choose another --out, or add "
-                   "--force to overwrite it\n")
+    assert err == (
+        f"error: {tmp_path} already holds results; choose another --out, or add "
+        "--force to overwrite it\n"
+    )
     assert cli(capsys, *args, "--force")[0] == 0
     assert (tmp_path / "keep.txt").read_text() == "mine"
 
@@ -114,31 +152,47 @@ def test_plot_redraws_from_saved_tables_without_running(capsys, tmp_path, monkey
 def test_plot_refuses_a_folder_that_is_not_results(capsys, tmp_path):
     code, _, err = cli(capsys, "plot", tmp_path)
     assert code == 2
-    assert err == (f"error: {tmp_path} is not a results folder (missing runs.csv, curves.csv, "
-                   "occupancy.csv, summary.csv, metadata.json); make one with 'python run.py "
-                   "run SCENARIO'\n")
+    assert err == (
+        f"error: {tmp_path} is not a results folder (missing runs.csv, curves.csv, "
+        "occupancy.csv, summary.csv, metadata.json); make one with 'python run.py "
+        "run SCENARIO'\n"
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "nope.yaml"], "error: nope.yaml: no such file"),
-    (["run", BASELINE, "--set", "horizon"],
-     "error: --set horizon: expected KEY.PATH=VALUE, such as actors.iran.deescalation=0.1"),
-    (["compare", BASELINE], "error: compare needs at least two scenario files"),
-    (["compare", BASELINE, BASELINE], "error: compare needs scenarios with different names, got "
-                                      "jan2024_baseline, jan2024_baseline"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "nope.yaml"], "error: nope.yaml: no such file"),
+        (
+            ["run", BASELINE, "--set", "horizon"],
+            "error: --set horizon: expected KEY.PATH=VALUE, such as actors.iran.deescalation=0.1",
+        ),
+        (["compare", BASELINE], "error: compare needs at least two scenario files"),
+        (
+            ["compare", BASELINE, BASELINE],
+            "error: compare needs scenarios with different names, got "
+            "jan2024_baseline, jan2024_baseline",
+        ),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(capsys, args, message):
     code, _, err = cli(capsys, *args)
     assert code == 2
     assert err.strip() == message
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--runs", "0"], "argument --runs: expected a whole number >= 1, got 0"),
-    (["--workers", "-1"], "argument --workers: expected a whole number >= 1, got -1"),
-    (["--target-halfwidth", "2"], "argument --target-halfwidth: expected a number between 0 and 0.5, got 2.0"),
-    (["--engine", "turbo"], "argument --engine: invalid choice: 'turbo'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--runs", "0"], "argument --runs: expected a whole number >= 1, got 0"),
+        (["--workers", "-1"], "argument --workers: expected a whole number >= 1, got -1"),
+        (
+            ["--target-halfwidth", "2"],
+            "argument --target-halfwidth: expected a number between 0 and 0.5, got 2.0",
+        ),
+        (["--engine", "turbo"], "argument --engine: invalid choice: 'turbo'"),
+    ],
+)
 def test_bad_options_exit_2(capsys, args, message):
     with pytest.raises(SystemExit) as caught:
         main(["run", str(BASELINE), *args])
@@ -165,8 +219,9 @@ def test_every_command_has_help_with_examples(capsys):
 def test_scenario_problems_come_without_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(BASELINE.read_text().replace("deescalation: 0.25", "deescalation: 1.3"))
-    done = subprocess.run([sys.executable, "run.py", "validate", str(bad)], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "run.py", "validate", str(bad)], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert f"{bad}: actors.iran.deescalation: expected a number from 0 to 1, got 1.3" in done.stderr
@@ -175,9 +230,22 @@ def test_scenario_problems_come_without_traceback(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_saves_what_was_finished(tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "run.py", "run", str(BASELINE), "--runs", "200000", "--workers", "2",
-         "--out", str(tmp_path / "out")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "run.py",
+            "run",
+            str(BASELINE),
+            "--runs",
+            "200000",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(6)
     process.send_signal(signal.SIGINT)
@@ -193,12 +261,20 @@ def test_ctrl_c_saves_what_was_finished(tmp_path):
 @pytest.mark.slow
 def test_default_job_writes_the_comparison(tmp_path):
     shutil.copytree(SCENARIOS, tmp_path / "scenarios")
-    done = subprocess.run([sys.executable, str(ROOT / "run.py")], cwd=tmp_path,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "results" / "default_comparison"
     assert (folder / "comparison.png").stat().st_size > 10_000
     summary = pd.read_csv(folder / "summary.csv")
     assert summary["scenario"].unique().tolist() == [
-        "jan2024_mediation_accepted", "jan2024_mediation_refused", "jan2024_no_mediator"]
+        "jan2024_mediation_accepted",
+        "jan2024_mediation_refused",
+        "jan2024_no_mediator",
+    ]
     assert summary["runs"].unique().tolist() == [1000]

@@ -78,11 +78,14 @@ def test_metadata_records_how_the_results_were_made():
     assert meta["interrupted"] is False
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"runs": 0}, "runs must be at least 1, got 0"),
-    ({"workers": 0}, "workers must be at least 1, got 0"),
-    ({"engine": "turbo"}, "unknown engine 'turbo' (choose from mesa, fast)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"runs": 0}, "runs must be at least 1, got 0"),
+        ({"workers": 0}, "workers must be at least 1, got 0"),
+        ({"engine": "turbo"}, "unknown engine 'turbo' (choose from mesa, fast)"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError) as caught:
         run_ensemble(SCENARIO, **kwargs)

@@ -1,0 +1,128 @@
+"""`run.py sweep` on the real model: files, resume, outcomes, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import analysis, load_scenario
+from sim.cli import main
+from sim.runner import PointEvaluator, run_ensemble
+from tests.conftest import BASELINE, ROOT
+
+GRID = [
+    "--param",
+    "actors.pakistan.retaliation.forgive=0:0.6:3",
+    "--runs",
+    "60",
+    "--set",
+    "horizon=20",
+    "--workers",
+    "1",
+]
+
+
+def test_sweep_writes_csv_plots_and_resumes(capsys, tmp_path):
+    assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"3/3 points stored in {tmp_path}; 3 evaluated")
+    table = pd.read_csv(tmp_path / "sweep.csv")
+    assert table["actors.pakistan.retaliation.forgive"].tolist() == [0.0, 0.3, 0.6]
+    assert {"p_strike_7d", "p_strike_7d_low", "p_strike_7d_high", "p_war"} <= set(table.columns)
+    assert (tmp_path / "response_actors.pakistan.retaliation.forgive.png").exists()
+    first = (tmp_path / "sweep.csv").read_bytes()
+    assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
+    assert "3 already finished (skipped); 0 evaluated" in capsys.readouterr().out
+    assert (tmp_path / "sweep.csv").read_bytes() == first
+
+
+def test_a_point_is_an_ensemble_with_the_points_seed():
+    evaluator = PointEvaluator(
+        str(BASELINE), ("p_strike_7d", "p_rung5_20d"), base_overrides=(("horizon", 20),)
+    )
+    seed_seq = np.random.SeedSequence(4, spawn_key=(2,))
+    result = evaluator({"actors.iran.deescalation": 0.4}, 80, seed_seq)
+    scenario = load_scenario(BASELINE, {"horizon": 20, "actors.iran.deescalation": 0.4})
+    seed = int(seed_seq.generate_state(1, np.uint64)[0] >> 1)
+    runs = run_ensemble(scenario, runs=80, seed=seed, workers=1).runs
+    assert result == analysis.outcome_estimates(runs, ["p_strike_7d", "p_rung5_20d"], 20, 7)
+    hits = int((runs["first_day_rung_5"].fillna(99) <= 20).sum())
+    assert result["p_rung5_20d"][0] == pytest.approx(hits / 80)
+
+
+def test_categorical_parameter_sweeps_policy_names(capsys, tmp_path):
+    code = main(
+        [
+            "sweep",
+            str(BASELINE),
+            "--param",
+            "actors.pakistan.retaliation.policy=never,escalate",
+            "--runs",
+            "60",
+            "--outcome",
+            "p_strike_7d",
+            "--set",
+            "horizon=10",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    table = pd.read_csv(tmp_path / "sweep.csv")
+    assert table["actors.pakistan.retaliation.policy"].tolist() == ["never", "escalate"]
+    # a state that never answers cannot strike first in the first week; one that escalates does
+    assert table["p_strike_7d"].iloc[0] < table["p_strike_7d"].iloc[1]
+
+
+def test_the_shipped_sensitivity_sweep_is_valid(capsys):
+    from sim.loader import read_sweep_block
+    from sim.sweep import parse_sweep_block
+
+    path = ROOT / "scenarios" / "sweeps" / "sensitivity.yaml"
+    definition = parse_sweep_block(read_sweep_block(path))
+    assert definition.design == "sobol" and definition.size() == 32 * 8
+    scenario = load_scenario(path)
+    for point in definition.points().points[:5]:
+        load_scenario(path, point)
+    for outcome in definition.outcomes:
+        analysis.check_outcome(outcome, scenario.horizon, scenario.ladder.war)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--param", "actors.pakistn.audience_cost=0:1:3"],
+            "error: --param actors.pakistn: no such key in actors; did you mean 'pakistan'?",
+        ),
+        (
+            ["--param", "actors.pakistan.audience_cost=0:1:1"],
+            "error: parameter 'actors.pakistan.audience_cost': range count must be >= 2, got 1",
+        ),
+        (
+            ["--param", "actors.pakistan.audience_cost=0:1.5:3"],
+            "error: --param actors.pakistan.audience_cost: expected a number from 0 to 1, got 1.5",
+        ),
+        (
+            ["--param", "actors.pakistan.audience_cost=0:1:3", "--outcome", "p_boom"],
+            "error: --outcome: unknown outcome 'p_boom' (forms: p_strike_<N>d, p_rung<K>_<N>d, p_war, "
+            "median_days_to_calm)",
+        ),
+        ([], "has no sweep: block; say what to vary with --param KEY.PATH=SPEC"),
+    ],
+)
+def test_bad_sweep_input(capsys, tmp_path, args, message):
+    assert main(["sweep", str(BASELINE), *args, "--out", str(tmp_path / "s")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_folder_from_another_sweep_is_refused_and_kept(capsys, tmp_path):
+    assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
+    before = (tmp_path / "sweep.csv").read_bytes()
+    other = [*GRID[:1], "actors.pakistan.retaliation.forgive=0:0.6:4", *GRID[2:]]
+    assert main(["sweep", str(BASELINE), *other, "--out", str(tmp_path)]) == 2
+    assert "holds a different sweep" in capsys.readouterr().err
+    assert (tmp_path / "sweep.csv").read_bytes() == before
