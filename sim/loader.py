@@ -177,7 +177,12 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                         "adversaries; a crisis runs both ways",
                     )
                 )
-        on_ladder(("actors", actor_id, "initial_rung"), state.get("initial_rung"))
+        initial = state.get("initial_rung")
+        if war is not None and isinstance(initial, int) and initial == war:
+            problems.append((("actors", actor_id, "initial_rung"),
+                             f"a state cannot start at war (rung {war}): war takes both sides, so "
+                             "start below it or add an initial event at the war rung"))
+        on_ladder(("actors", actor_id, "initial_rung"), initial)
     for group_id, group in _items(raw, "armed_groups"):
         host, target = group.get("based_in"), group.get("targets")
         known_host = reference(("armed_groups", group_id, "based_in"), host, states, "a state")
@@ -204,7 +209,15 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             reference(("mediators", mediator_id, "parties", i), party, states, "a state")
         on_ladder(("mediators", mediator_id, "trigger_rung"), mediator.get("trigger_rung"))
     horizon = raw.get("horizon")
+    answered: dict[Any, int] = {}
     for i, intervention in _items(raw, "interventions"):
+        mediator = intervention.get("mediator")
+        if intervention.get("response") is not None:
+            if mediator in answered:
+                problems.append((("interventions", i, "response"),
+                                 f"interventions.{answered[mediator]} already forces the answer "
+                                 f"to {mediator}'s offers; give one response per mediator"))
+            answered.setdefault(mediator, i)
         reference(
             ("interventions", i, "mediator"),
             intervention.get("mediator"),

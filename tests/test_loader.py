@@ -131,6 +131,19 @@ def test_references_to_actors_that_do_not_exist(baseline_raw, write_yaml):
     ]
 
 
+def test_starting_at_war_and_conflicting_forced_answers(baseline_raw, write_yaml):
+    baseline_raw["actors"]["iran"]["initial_rung"] = 7
+    baseline_raw["interventions"] = [{"mediator": "china", "response": "accept"},
+                                     {"mediator": "china", "response": "refuse"}]
+    path = write_yaml(baseline_raw)
+    assert problems(path) == [
+        f"{path}: actors.iran.initial_rung: a state cannot start at war (rung 7): war takes both "
+        "sides, so start below it or add an initial event at the war rung",
+        f"{path}: interventions.1.response: interventions.0 already forces the answer to china's "
+        "offers; give one response per mediator",
+    ]
+
+
 def test_type_and_reference_problems_are_reported_together(baseline_raw, write_yaml):
     baseline_raw["horizon"] = 0
     baseline_raw["armed_groups"]["jaish_al_adl"]["targets"] = "iraq"
