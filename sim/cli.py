@@ -591,10 +591,10 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         except ScenarioError as error:
             raise UsageError(str(error).replace("--set ", "--param ")) from None
     evaluator = PointEvaluator(
-        scenario_path=str(args.scenario),
+        scenario=scenario.model_dump(mode="json"),
         outcomes=tuple(definition.outcomes),
         engine=args.engine,
-        base_overrides=tuple(parse_overrides(args.overrides).items()),
+        source=str(args.scenario),
     )
     out = args.out or Path("results") / f"sweep_{scenario.name}"
     bar = _SweepProgress(enabled=not args.quiet and sys.stderr.isatty())

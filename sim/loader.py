@@ -6,6 +6,7 @@ key came from (a scenario may extend another), its key path and what was expecte
 
 from __future__ import annotations
 
+import copy
 import difflib
 import types
 import typing
@@ -70,6 +71,27 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     for key_path, value in (overrides or {}).items():
         _apply_override(raw, key_path, value, origins)
     return build_scenario(raw, origins, default_source=str(path))
+
+
+def scenario_from_mapping(
+    raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None, source: str = "scenario"
+) -> Scenario:
+    """A scenario from an already merged mapping (no ``extends``), with overrides applied.
+
+    For processes that cannot read the original files, such as workers on a Dask cluster.
+    """
+    data = copy.deepcopy(dict(raw))
+    origins: dict[Path_, str] = {}
+    for key_path, value in (overrides or {}).items():
+        _apply_override(data, key_path, value, origins)
+    return build_scenario(data, origins, default_source=source)
+
+
+def merged_mapping(path: str | Path) -> dict[str, Any]:
+    """A scenario file merged with the files it extends, as a plain mapping (not yet checked)."""
+    raw = _read_with_parents(Path(path), {}, chain=())
+    raw.pop("sweep", None)
+    return raw
 
 
 def read_sweep_block(path: str | Path) -> Any:
@@ -179,9 +201,13 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                 )
         initial = state.get("initial_rung")
         if war is not None and isinstance(initial, int) and initial == war:
-            problems.append((("actors", actor_id, "initial_rung"),
-                             f"a state cannot start at war (rung {war}): war takes both sides, so "
-                             "start below it or add an initial event at the war rung"))
+            problems.append(
+                (
+                    ("actors", actor_id, "initial_rung"),
+                    f"a state cannot start at war (rung {war}): war takes both sides, so "
+                    "start below it or add an initial event at the war rung",
+                )
+            )
         on_ladder(("actors", actor_id, "initial_rung"), initial)
     for group_id, group in _items(raw, "armed_groups"):
         host, target = group.get("based_in"), group.get("targets")
@@ -214,9 +240,13 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
         mediator = intervention.get("mediator")
         if intervention.get("response") is not None:
             if mediator in answered:
-                problems.append((("interventions", i, "response"),
-                                 f"interventions.{answered[mediator]} already forces the answer "
-                                 f"to {mediator}'s offers; give one response per mediator"))
+                problems.append(
+                    (
+                        ("interventions", i, "response"),
+                        f"interventions.{answered[mediator]} already forces the answer "
+                        f"to {mediator}'s offers; give one response per mediator",
+                    )
+                )
             answered.setdefault(mediator, i)
         reference(
             ("interventions", i, "mediator"),

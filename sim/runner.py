@@ -292,21 +292,22 @@ def versions() -> dict[str, str]:
 class PointEvaluator:
     """Evaluates one sweep point: an ensemble of the scenario with the point's overrides.
 
-    A picklable value, so process pools and Dask workers can run it; each point runs on one
-    core (the sweep spreads points over the cores).
+    It carries the scenario as a merged mapping rather than a file name, so workers on another
+    machine (Dask) need no copy of the scenario files; each point runs on one core (the sweep
+    spreads points over the cores).
     """
 
-    scenario_path: str
+    scenario: dict[str, Any]
     outcomes: tuple[str, ...]
     engine: Engine = "mesa"
-    base_overrides: tuple[tuple[str, Any], ...] = ()
+    source: str = "scenario"
 
     def __call__(
         self, overrides: dict[str, Any], runs: int, seed_seq: np.random.SeedSequence
     ) -> dict[str, tuple[float, float, float]]:
-        from sim.loader import load_scenario
+        from sim.loader import scenario_from_mapping
 
-        scenario = load_scenario(self.scenario_path, {**dict(self.base_overrides), **overrides})
+        scenario = scenario_from_mapping(self.scenario, overrides, self.source)
         seed = int(seed_seq.generate_state(1, np.uint64)[0] >> 1)
         ensemble = run_ensemble(scenario, runs=runs, seed=seed, workers=1, engine=self.engine)
         return analysis.outcome_estimates(

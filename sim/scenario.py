@@ -169,7 +169,9 @@ class Scenario(Config):
     name: str = Field(min_length=1, description="Short name; results go to results/<name>/.")
     description: str = Field("", description="What the scenario asks, for students.")
     start_date: datetime.date | None = Field(
-        None, description="Calendar date of day 0, so stories can say '18 January'."
+        None,
+        strict=False,
+        description="Calendar date of day 0 (2024-01-16), so stories can say '18 January'.",
     )
     horizon: int = Field(ge=1, description="Days simulated after day 0.")
     runs: int = Field(ge=1, description="Runs in an ensemble unless the command says otherwise.")

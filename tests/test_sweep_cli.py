@@ -38,9 +38,8 @@ def test_sweep_writes_csv_plots_and_resumes(capsys, tmp_path):
 
 
 def test_a_point_is_an_ensemble_with_the_points_seed():
-    evaluator = PointEvaluator(
-        str(BASELINE), ("p_strike_7d", "p_rung5_20d"), base_overrides=(("horizon", 20),)
-    )
+    base = load_scenario(BASELINE, {"horizon": 20}).model_dump(mode="json")
+    evaluator = PointEvaluator(base, ("p_strike_7d", "p_rung5_20d"))
     seed_seq = np.random.SeedSequence(4, spawn_key=(2,))
     result = evaluator({"actors.iran.deescalation": 0.4}, 80, seed_seq)
     scenario = load_scenario(BASELINE, {"horizon": 20, "actors.iran.deescalation": 0.4})
