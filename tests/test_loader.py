@@ -133,8 +133,10 @@ def test_references_to_actors_that_do_not_exist(baseline_raw, write_yaml):
 
 def test_starting_at_war_and_conflicting_forced_answers(baseline_raw, write_yaml):
     baseline_raw["actors"]["iran"]["initial_rung"] = 7
-    baseline_raw["interventions"] = [{"mediator": "china", "response": "accept"},
-                                     {"mediator": "china", "response": "refuse"}]
+    baseline_raw["interventions"] = [
+        {"mediator": "china", "response": "accept"},
+        {"mediator": "china", "response": "refuse"},
+    ]
     path = write_yaml(baseline_raw)
     assert problems(path) == [
         f"{path}: actors.iran.initial_rung: a state cannot start at war (rung 7): war takes both "
