@@ -45,6 +45,22 @@ def default_rungs(curves: pd.DataFrame, most: int = 4) -> list[int]:
     return open_rungs[-most:] if open_rungs else [int(curves["rung"].max())]
 
 
+def band(ax: Axes, rows: pd.DataFrame, index: int, label: str) -> None:
+    """A probability curve by day with its 95% band, in the ``index``-th colour and line style."""
+    colour = OKABE_ITO[index % len(OKABE_ITO)]
+    ax.fill_between(
+        rows["day"], rows["ci_low"], rows["ci_high"], color=colour, alpha=0.2, linewidth=0
+    )
+    ax.plot(
+        rows["day"],
+        rows["probability"],
+        color=colour,
+        linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+        linewidth=2.5,
+        label=label,
+    )
+
+
 def _day_axis(ax: Axes, start_date: str | None) -> None:
     when = f" (day 0 = {datetime.date.fromisoformat(start_date):%d %b %Y})" if start_date else ""
     ax.set_xlabel(f"Day of the crisis{when}")
@@ -67,23 +83,7 @@ def escalation_curves(
         for ax, scenario in zip(axes[0], scenarios, strict=True):
             for i, rung in enumerate(rungs):
                 rows = curves[(curves["scenario"] == scenario) & (curves["rung"] == rung)]
-                colour = OKABE_ITO[i % len(OKABE_ITO)]
-                ax.fill_between(
-                    rows["day"],
-                    rows["ci_low"],
-                    rows["ci_high"],
-                    color=colour,
-                    alpha=0.2,
-                    linewidth=0,
-                )
-                ax.plot(
-                    rows["day"],
-                    rows["probability"],
-                    color=colour,
-                    linestyle=LINE_STYLES[i % len(LINE_STYLES)],
-                    linewidth=2.5,
-                    label=f"rung {rung}: {rung_names[rung]}",
-                )
+                band(ax, rows, i, f"rung {rung}: {rung_names[rung]}")
             runs = int(curves[curves["scenario"] == scenario]["runs"].iloc[0])
             ax.set_title(f"{scenario} ({runs:,} runs)")
             _day_axis(ax, start_date)
@@ -114,24 +114,7 @@ def comparison_curves(
         axes = fig.subplots(rows, columns, squeeze=False).ravel()
         for ax, (title, table) in zip(axes, panels, strict=False):
             for i, scenario in enumerate(scenarios):
-                lines = table[table["scenario"] == scenario]
-                colour = OKABE_ITO[i % len(OKABE_ITO)]
-                ax.fill_between(
-                    lines["day"],
-                    lines["ci_low"],
-                    lines["ci_high"],
-                    color=colour,
-                    alpha=0.2,
-                    linewidth=0,
-                )
-                ax.plot(
-                    lines["day"],
-                    lines["probability"],
-                    color=colour,
-                    linestyle=LINE_STYLES[i % len(LINE_STYLES)],
-                    linewidth=2.5,
-                    label=scenario,
-                )
+                band(ax, table[table["scenario"] == scenario], i, scenario)
             ax.set_title(title, fontsize=15)
             _day_axis(ax, start_date)
             top = float(table["ci_high"].max())
