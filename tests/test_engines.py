@@ -318,7 +318,7 @@ def deterministic_raw(r: random.Random) -> dict[str, Any]:
         actors[ids[i]] = {
             "name": ids[i].upper(),
             "adversaries": r.sample(adversaries[i], len(adversaries[i])),
-            "initial_rung": r.choice([0] * 8 + [1, 2, war]),
+            "initial_rung": r.choice([0] * 8 + [1, 2, war - 1]),
             "retaliation": retaliation,
             "restraint": {
                 "climb_cost": r.choice([0.0, 0.5]) if held else 0.0,
