@@ -65,6 +65,7 @@ class StateAgent(mesa.Agent):
         if fog and rng.random() < perception.error:
             perceived += 1 if rng.random() < perception.upward_share else -1
             perceived = min(max(perceived, 1), self.model.ladder.war)
+        if perceived != rung:
             self.model.record(
                 day,
                 "misperceive",

@@ -251,7 +251,11 @@ def outcome_estimates(
 
 
 def compare_runs(runs: pd.DataFrame, horizon: int, war: int, alpha: float = 0.05) -> pd.DataFrame:
-    """Each scenario against the first, outcome by outcome: difference, Newcombe CI, p-value."""
+    """Each scenario against the first, outcome by outcome: difference, Newcombe CI, p-value.
+
+    The scenarios of a comparison share their run seeds; treating them as independent samples,
+    as these intervals do, errs on the wide side when the outcomes are positively correlated.
+    """
     names = list(dict.fromkeys(runs["scenario"]))
     groups = {name: runs[runs["scenario"] == name] for name in names}
     reference = names[0]
@@ -264,7 +268,9 @@ def compare_runs(runs: pd.DataFrame, horizon: int, war: int, alpha: float = 0.05
             k2, n2 = int(ref_outcomes[outcome].sum()), len(ref_outcomes[outcome])
             diff, low, high = newcombe_interval(k1, n1, k2, n2)
             p_value = two_proportion_p_value(k1, n1, k2, n2)
-            rows.append((name, reference, outcome, diff, low, high, p_value, p_value < alpha))
+            # both the test and the interval must say so; near 0 or 1 they can disagree
+            distinguishable = p_value < alpha and (low > 0 or high < 0)
+            rows.append((name, reference, outcome, diff, low, high, p_value, distinguishable))
     return pd.DataFrame(
         rows,
         columns=[

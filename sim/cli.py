@@ -373,11 +373,9 @@ def describe(scenario: Scenario) -> str:
         "states:",
     ]
     for actor_id, state in scenario.actors.items():
-        retaliation = state.retaliation.model_dump(exclude={"policy"})
         lines.append(
             f"  {actor_id} ({state.name}): vs {', '.join(state.adversaries)}; retaliation "
-            f"{state.retaliation.policy} {_params(retaliation)}; mediation {state.mediation.policy} "
-            f"{_params(state.mediation.model_dump(exclude={'policy'}))}"
+            f"{_policy(state.retaliation)}; mediation {_policy(state.mediation)}"
         )
     for group_id, group in scenario.armed_groups.items():
         lines.append(
@@ -405,8 +403,11 @@ def describe(scenario: Scenario) -> str:
     return "\n".join(lines)
 
 
-def _params(values: dict[str, Any]) -> str:
-    return "(" + ", ".join(f"{k} {v}" for k, v in values.items()) + ")" if values else ""
+def _policy(policy: Any) -> str:
+    """'escalate (delay 2, step 1)': a policy's name and its parameters."""
+    values = policy.model_dump(exclude={"policy"})
+    params = ", ".join(f"{key} {value}" for key, value in values.items())
+    return f"{policy.policy} ({params})" if params else policy.policy
 
 
 def cmd_story(args: argparse.Namespace) -> None:
@@ -478,6 +479,8 @@ def summary_text(ensemble: Ensemble) -> str:
 
 
 def _days(value: float) -> str:
+    if value != value:  # NaN: too few runs for an interval
+        return "n/a"
     return "never" if value == float("inf") else f"{value:g} d"
 
 
@@ -500,8 +503,17 @@ def comparison_text(out: Path) -> str:
     return "\n".join(lines)
 
 
+def _check_rungs(rungs: list[int] | None, war: int) -> None:
+    bad = [rung for rung in rungs or [] if not 1 <= rung <= war]
+    if bad:
+        raise UsageError(
+            f"--rungs: {', '.join(map(str, bad))} not on the ladder; choose rungs from 1 to {war}"
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     scenario = _load(args.scenario, args.overrides)
+    _check_rungs(args.rungs, scenario.ladder.war)
     _run_all([scenario], args, args.out or Path("results") / scenario.name, args.force)
 
 
@@ -509,6 +521,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenario files")
     scenarios = [_load(path, args.overrides) for path in args.scenarios]
+    _check_rungs(args.rungs, min(s.ladder.war for s in scenarios))
     names = [s.name for s in scenarios]
     if len(set(names)) < len(names):
         raise UsageError(f"compare needs scenarios with different names, got {', '.join(names)}")
@@ -661,14 +674,16 @@ class _SweepProgress:
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
-    written = results.draw(results.load(args.folder), args.rungs)
+    saved = results.load(args.folder)
+    _check_rungs(args.rungs, saved.war)
+    written = results.draw(saved, args.rungs)
     print(f"Redrew {', '.join(path.name for path in written)} in {args.folder}/")
 
 
 def cmd_schema(args: argparse.Namespace) -> None:
     from sim.schema_doc import scenario_reference
 
-    print(scenario_reference())
+    print(scenario_reference(), end="")
 
 
 COMMANDS = {

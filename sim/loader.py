@@ -118,7 +118,8 @@ def build_scenario(
         for detail in error.errors():
             raw_loc = tuple(detail["loc"])
             loc = _strip_policy_tags(raw_loc)
-            problems.append(Problem(source_of(loc), _dotted(loc), _explain(detail, raw_loc)))
+            blamed = (*loc, "policy") if detail["type"] == "union_tag_invalid" else loc
+            problems.append(Problem(source_of(blamed), _dotted(loc), _explain(detail, raw_loc)))
     problems += [
         Problem(source_of(loc), _dotted(loc), message) for loc, message in check_references(raw)
     ]
@@ -152,14 +153,17 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
     war = len(rungs) - 1 if isinstance(rungs, list) else None
     mediators = dict(_items(raw, "mediators"))
 
-    def reference(loc: Path_, name: Any, choices: list[str], what: str) -> bool:
+    STATE = "a state of this scenario"
+
+    def reference(loc: Path_, name: Any, choices: list[str], what: str, listed: str) -> bool:
+        """Is ``name`` one of ``choices``? If not, say so: it is not ``what``; ``listed`` are."""
         if not isinstance(name, str) or name in choices:
             return isinstance(name, str)
         problems.append(
             (
                 loc,
-                f"'{name}' is not {what} of this scenario{_suggest(name, choices)}"
-                f" ({what.split()[-1]}s: {', '.join(choices) or 'none'})",
+                f"'{name}' is not {what}{_suggest(name, choices)} "
+                f"({listed}: {', '.join(choices) or 'none'})",
             )
         )
         return False
@@ -189,7 +193,7 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             loc = ("actors", actor_id, "adversaries", i)
             if adversary == actor_id:
                 problems.append((loc, "a state cannot be its own adversary"))
-            elif reference(loc, adversary, states, "a state") and (
+            elif reference(loc, adversary, states, STATE, "states") and (
                 actor_id not in adversaries_of(adversary)
             ):
                 problems.append(
@@ -211,8 +215,12 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
         on_ladder(("actors", actor_id, "initial_rung"), initial)
     for group_id, group in _items(raw, "armed_groups"):
         host, target = group.get("based_in"), group.get("targets")
-        known_host = reference(("armed_groups", group_id, "based_in"), host, states, "a state")
-        known_target = reference(("armed_groups", group_id, "targets"), target, states, "a state")
+        known_host = reference(
+            ("armed_groups", group_id, "based_in"), host, states, STATE, "states"
+        )
+        known_target = reference(
+            ("armed_groups", group_id, "targets"), target, states, STATE, "states"
+        )
         if known_host and host == target:
             problems.append(
                 (
@@ -232,7 +240,7 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
     for mediator_id, mediator in mediators.items():
         parties = mediator.get("parties")
         for i, party in enumerate(parties if isinstance(parties, list) else []):
-            reference(("mediators", mediator_id, "parties", i), party, states, "a state")
+            reference(("mediators", mediator_id, "parties", i), party, states, STATE, "states")
         on_ladder(("mediators", mediator_id, "trigger_rung"), mediator.get("trigger_rung"))
     horizon = raw.get("horizon")
     answered: dict[Any, int] = {}
@@ -252,7 +260,8 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             ("interventions", i, "mediator"),
             intervention.get("mediator"),
             [str(k) for k in mediators],
-            "a mediator",
+            "a mediator of this scenario",
+            "mediators",
         )
         if intervention.get("offer_on_day") is None and intervention.get("response") is None:
             problems.append(
@@ -268,12 +277,13 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             )
     for i, event in _items(raw, "initial_events"):
         actor = event.get("actor")
-        if reference(("initial_events", i, "actor"), actor, states, "a state"):
+        if reference(("initial_events", i, "actor"), actor, states, STATE, "states"):
             reference(
                 ("initial_events", i, "target"),
                 event.get("target"),
                 [str(a) for a in adversaries_of(actor)],
                 f"an adversary of {actor}",
+                f"{actor}'s adversaries",
             )
         on_ladder(("initial_events", i, "rung"), event.get("rung"))
     return problems
@@ -337,6 +347,13 @@ def _read_with_parents(
     return merged
 
 
+def _replace_origins(data: Any, loc: Path_, source: str, origins: dict[Path_, str]) -> None:
+    """``data`` now stands at ``loc``: forget who set what was there before."""
+    for stale in [key for key in origins if key[: len(loc)] == loc]:
+        del origins[stale]
+    _mark_origins(data, loc, source, origins)
+
+
 def _mark_origins(data: Any, loc: Path_, source: str, origins: dict[Path_, str]) -> None:
     origins[loc] = source
     if isinstance(data, dict):
@@ -361,7 +378,7 @@ def _merge(
             _merge(base[key], value, here, source, origins)
         else:
             base[key] = value
-            _mark_origins(value, here, source, origins)
+            _replace_origins(value, here, source, origins)
 
 
 def _switch_policy(block: dict[str, Any], block_name: str, new_policy: Any) -> None:
@@ -436,7 +453,7 @@ def _apply_override(
             node[index] = value
         else:
             node = node[index]
-    _mark_origins(value, tuple(loc), "--set", origins)
+    _replace_origins(value, tuple(loc), "--set", origins)
 
 
 def _strip_policy_tags(loc: Path_) -> Path_:
@@ -574,6 +591,11 @@ def _explain(detail: Any, loc: Path_) -> str:
     if kind == "string_too_short":
         return "expected non-empty text"
     if kind == "string_pattern_mismatch":
+        if loc == ("name",):
+            return (
+                f"a name is also a folder name: letters, digits, _ . and -, starting with a "
+                f"letter or digit; got {value!r}"
+            )
         return f"ids must be lowercase letters, digits and _, starting with a letter; got {value!r}"
     if kind in ("date_type", "date_parsing", "date_from_datetime_inexact"):
         return f"expected a date like 2024-01-16, got {_kind(value)}"

@@ -5,7 +5,8 @@ The order of a day (``docs/model.md`` draws it):
 1. armed groups attack (or not); a blamed attack is perceived as an act of the host state;
 2. mediators end, offer or repeat their mediation; the parties accept or refuse;
 3. every state answers the acts that are due, or steps down where it had nothing to answer;
-   all states decide on what they knew at the start of the day, so their order does not matter;
+   states decide on what stood after steps 1 and 2, and their own acts reach the other side only
+   in step 4, so the order in which states decide does not matter;
 4. their new acts are delivered: the targets perceive them (with fog) and schedule answers,
    strikes hurt the armed groups hosted by the target, and a climb to war drags both into it;
 5. armed groups recover some capacity; the day's rungs are recorded.

@@ -22,6 +22,8 @@ from sim import analysis, plotting
 from sim.runner import Ensemble
 
 TABLES = ("runs", "curves", "occupancy", "summary")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 MARKER = "metadata.json"
 
 
@@ -48,6 +50,7 @@ def prepare_folder(out: Path, force: bool) -> None:
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
+    os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; results are for sharing
     try:
         write(Path(temporary))
         os.replace(temporary, path)

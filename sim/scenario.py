@@ -166,7 +166,11 @@ class InitialEvent(Config):
 class Scenario(Config):
     """A whole crisis: ladder, actors, interventions and how long and how often to run it."""
 
-    name: str = Field(min_length=1, description="Short name; results go to results/<name>/.")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Short name, also a folder name (letters, digits, _ . -); results go to "
+        "results/<name>/.",
+    )
     description: str = Field("", description="What the scenario asks, for students.")
     start_date: datetime.date | None = Field(
         None,

@@ -50,8 +50,12 @@ def _range(field: FieldInfo) -> str:
             if getattr(meta, name, None) is not None:
                 limits[name] = getattr(meta, name)
     symbols = {"ge": ">= ", "gt": "> ", "le": "<= ", "lt": "< ", "min_length": "at least "}
+    text = field.annotation is str
     return ", ".join(
-        f"{symbols[k]}{v}" + (" items" if k == "min_length" else "") for k, v in limits.items()
+        "non-empty"
+        if k == "min_length" and text
+        else f"{symbols[k]}{v}" + (" items" if k == "min_length" else "")
+        for k, v in limits.items()
     )
 
 
@@ -62,7 +66,11 @@ def _default(field: FieldInfo) -> str:
         return "empty"
     if field.default is PydanticUndefined:
         return "required"
-    return "null" if field.default is None else f"`{field.default}`"
+    if field.default is None:
+        return "null"
+    if field.default in ("", ()):
+        return "empty"
+    return f"`{field.default}`"
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:

@@ -169,3 +169,20 @@ def test_compare_runs_against_the_first_scenario():
     assert (row["scenario"], row["reference"]) == ("b", "a")
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.0524, 0.3339), abs=5e-5)
     assert bool(row["distinguishable"]) is True
+
+
+def test_distinguishable_needs_the_test_and_the_interval_to_agree():
+    def runs(name, wars, n):
+        return pd.DataFrame(
+            {
+                "scenario": name,
+                "highest_rung": [7] * wars + [4] * (n - wars),
+                "days_to_calm": pd.array([1] * n, "Int64"),
+                "first_strike_day": pd.array([pd.NA] * n, "Int64"),
+            }
+        )
+
+    table = analysis.compare_runs(pd.concat([runs("a", 0, 2000), runs("b", 4, 2000)]), 60, 7)
+    war = table.set_index("outcome").loc["p_war"]
+    assert war["p_value"] < 0.05 and war["ci_low"] < 0
+    assert not bool(war["distinguishable"])

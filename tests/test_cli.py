@@ -159,6 +159,13 @@ def test_plot_refuses_a_folder_that_is_not_results(capsys, tmp_path):
     )
 
 
+def test_rungs_must_be_on_the_ladder(capsys, tmp_path):
+    code, _, err = cli(capsys, "run", BASELINE, "--rungs", "5,9", "--out", tmp_path)
+    assert code == 2
+    assert err == "error: --rungs: 9 not on the ladder; choose rungs from 1 to 7\n"
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

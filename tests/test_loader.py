@@ -217,6 +217,13 @@ def test_not_utf8(tmp_path):
     assert problems(path)[0].startswith(f"{path}: cannot be read (")
 
 
+def test_a_name_must_make_a_folder_name():
+    assert problems(BASELINE, {"name": "my variant/2"}) == [
+        "--set name: a name is also a folder name: letters, digits, _ . and -, starting with a "
+        "letter or digit; got 'my variant/2'"
+    ]
+
+
 def test_bad_override_paths():
     assert problems(BASELINE, {"actors.pakistn.deescalation": 0.3}) == [
         "--set actors.pakistn: no such key in actors; did you mean 'pakistan'?"

@@ -174,7 +174,7 @@ def test_refused_offers_are_repeated_after_the_cooldown():
 def test_scripted_offer_day():
     model = run(path=SCENARIOS / "jan2024_mediation_accepted.yaml")
     offers = [(e.day, e.kind) for e in model.events if e.kind in ("offer", "accept")]
-    assert offers[:2] == [(2, "offer"), (2, "accept")]
+    assert offers[:2] == [(3, "offer"), (3, "accept")]
 
 
 def test_blamed_attacks_become_acts_of_the_host_state():
