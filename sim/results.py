@@ -63,17 +63,25 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
     _atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n"))
 
 
-def write_json(data: object, path: Path) -> None:
+def write_text(text: str, path: Path) -> None:
     def dump(temporary: Path) -> None:
-        temporary.write_text(json.dumps(data, indent=2) + "\n")
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
 
     _atomic_write(path, dump)
 
 
-def write_figure(figure: Figure, path: Path) -> None:
+def write_json(data: object, path: Path) -> None:
+    write_text(json.dumps(data, indent=2, default=str) + "\n", path)
+
+
+def write_figure(figure: Figure, path: Path, dpi: int = 200) -> Path:
     """PNG at 200 dpi for slides, SVG for print; the format follows the suffix."""
     fmt = path.suffix.lstrip(".")
-    _atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight"))
+    _atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
+    return path
 
 
 @dataclass(frozen=True)

@@ -268,10 +268,11 @@ def build_ensemble(
     )
 
 
-def versions() -> dict[str, str]:
-    """Versions of this package and the libraries that shape its numbers."""
+def versions(*extra: str) -> dict[str, str]:
+    """Versions of this package and the libraries that shape its numbers (and ``extra`` ones)."""
     found = {"python": sys.version.split()[0]}
     for package in (
+        *extra,
         "escalation-sim",
         "mesa",
         "numpy",

@@ -44,8 +44,6 @@ import math
 import os
 import re
 import sqlite3
-import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -71,6 +69,8 @@ from sim.designs import (
     point_seed,
     sobol_indices,
 )
+from sim.results import write_json, write_text
+from sim.runner import versions
 
 __all__ = [
     "CSV_NAME",
@@ -819,21 +819,6 @@ def _rows(
     return header, rows
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder + os.replace: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def export_csv(out_dir: str | os.PathLike[str], store: SweepStore | None = None) -> Path:
     """Write ``sweep.csv`` (sorted by point, fixed formatting) atomically; return its path."""
     out = Path(out_dir)
@@ -848,7 +833,7 @@ def export_csv(out_dir: str | os.PathLike[str], store: SweepStore | None = None)
     for r in rows:
         w.writerow([_fmt(v) for v in r])
     path = out / CSV_NAME
-    _atomic_write(path, buf.getvalue())
+    write_text(buf.getvalue(), path)
     return path
 
 
@@ -1218,16 +1203,6 @@ def _make_executor(
     return _InlineExecutor(job) if workers == 1 else _PoolExecutor(job, workers, start_method)
 
 
-def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": sys.version.split()[0]}
-    for pkg in ("numpy", "scipy", "pandas", "SALib", "mesa", "distributed"):
-        with contextlib.suppress(md.PackageNotFoundError):
-            out[pkg] = md.version(pkg)
-    return out
-
-
 def run_sweep(
     definition: SweepDefinition,
     evaluate: EvaluateFn,
@@ -1329,12 +1304,10 @@ def run_sweep(
                     "evaluated": evaluated,
                     "elapsed_s": round(summary.elapsed_s, 3),
                 },
-                "versions": _versions(),
+                "versions": versions("SALib", "distributed"),
                 **dict(metadata or {}),
             }
-            _atomic_write(
-                out / METADATA_NAME, json.dumps(meta, indent=2, sort_keys=False, default=str) + "\n"
-            )
+            write_json(meta, out / METADATA_NAME)
     finally:
         store.close()
     log.info("%s", summary.message())

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.plotting import LINE_STYLES, OKABE_ITO, STYLE
+from sim.results import write_figure
 
 # Typed as rc_context expects (sim.plotting.STYLE infers dict[str, float]).
 _STYLE: dict[Any, Any] = dict(STYLE)
@@ -110,18 +110,10 @@ def _fmt_level(v: object) -> str:
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) -> Path:
-    """Save atomically (temp file + os.replace); format from the suffix (PNG: 200 dpi)."""
+    """Save atomically; format from the suffix (PNG: 200 dpi)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_figure(fig, path, dpi=dpi)
 
 
 # --------------------------------------------------------------------------- #
