@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -95,18 +96,28 @@ def _ignore_interrupts() -> None:
 
 
 class _Pool:
-    """Runs chunks inline (one worker) or on a process pool that imports the package once."""
+    """Runs chunks inline (one worker) or on a process pool whose workers start ready to run.
+
+    On Linux the workers are forked from this process, which has already imported the model, and
+    has no other threads yet; elsewhere a fork server (or spawn, on Windows) imports it once.
+    """
 
     def __init__(self, workers: int) -> None:
         self.pool: Any = None
-        if workers > 1:
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                forkserver = multiprocessing.get_context("forkserver")
-                forkserver.set_forkserver_preload(["sim.runner"])
-                self.pool = forkserver.Pool(workers, initializer=_ignore_interrupts)
-            else:
-                spawn = multiprocessing.get_context("spawn")
-                self.pool = spawn.Pool(workers, initializer=_ignore_interrupts)
+        if workers == 1:
+            return
+        methods = multiprocessing.get_all_start_methods()
+        if sys.platform == "linux" and threading.active_count() == 1:
+            self.pool = multiprocessing.get_context("fork").Pool(
+                workers, initializer=_ignore_interrupts
+            )
+        elif "forkserver" in methods:
+            forkserver = multiprocessing.get_context("forkserver")
+            forkserver.set_forkserver_preload(["sim.runner"])
+            self.pool = forkserver.Pool(workers, initializer=_ignore_interrupts)
+        else:
+            spawn = multiprocessing.get_context("spawn")
+            self.pool = spawn.Pool(workers, initializer=_ignore_interrupts)
 
     def map_chunks(
         self,
