@@ -9,6 +9,7 @@ from sim.model import EscalationModel, Event
 from sim.outcomes import Batch
 from sim.runner import Ensemble, run_ensemble
 from sim.scenario import Scenario
+from sim.story import StoryTables, run_story, story_figure, story_tables, tell
 
 __all__ = [
     "Batch",
@@ -20,6 +21,11 @@ __all__ = [
     "Rung",
     "Scenario",
     "ScenarioError",
+    "StoryTables",
     "load_scenario",
     "run_ensemble",
+    "run_story",
+    "story_figure",
+    "story_tables",
+    "tell",
 ]

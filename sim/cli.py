@@ -198,11 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
         """
                            python run.py story scenarios/jan2024_baseline.yaml --seed 7
                            python run.py story scenarios/jan2024_hawkish.yaml --seed 7
+                           python run.py story scenarios/jan2024_baseline.yaml --seed 7 --plot results/story.png
                            (a seed from the `seed` column of runs.csv replays that run)""",
     )
     sub.add_argument("scenario", help="a scenario YAML file")
     sub.add_argument(
         "--seed", type=_whole(0), default=0, metavar="N", help="seed of the run (default 0)"
+    )
+    sub.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="also draw the run as a timeline for a slide: FILE.png at 300 dpi and FILE.svg "
+        "beside it (an existing figure of that name is replaced)",
     )
     add_set(sub)
 
@@ -411,10 +419,28 @@ def _policy(policy: Any) -> str:
 
 
 def cmd_story(args: argparse.Namespace) -> None:
-    from sim.story import run_story, tell
+    from sim.story import run_story, story_figure, tell
 
+    if args.plot is not None and args.plot.suffix.lower() not in (".png", ".svg"):
+        raise UsageError(
+            f"--plot {args.plot}: expected a file name ending in .png or .svg, such as "
+            "results/story.png (both formats are written)"
+        )
     scenario = _load(args.scenario, args.overrides)
-    print(tell(run_story(scenario, args.seed), args.seed))
+    model = run_story(scenario, args.seed)
+    print(tell(model, args.seed))
+    if args.plot is not None:
+        figure = story_figure(model, args.seed)
+        paths = [args.plot.with_suffix(".png"), args.plot.with_suffix(".svg")]
+        try:
+            args.plot.parent.mkdir(parents=True, exist_ok=True)
+            for path in paths:
+                results.write_figure(figure, path, dpi=300)
+        except OSError as error:
+            raise UsageError(
+                f"--plot {args.plot}: cannot write there ({error.strerror or error})"
+            ) from None
+        print(f"Story figure: {paths[0]} (300 dpi) and {paths[1]}")
 
 
 def _run_all(

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+if TYPE_CHECKING:
+    from sim.story import StoryTables
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 LINE_STYLES = ["-", "--", "-.", ":"]
@@ -151,5 +156,125 @@ def occupancy(
             ax.grid(False)
         axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), title="Rung")
         fig.suptitle("Where the crisis stands, day by day", fontsize=18)
+        fig.tight_layout()
+    return fig
+
+
+LANE_MARKERS = {
+    "initial": ("s", "act before day 0"),
+    "climb": ("^", "climb"),
+    "strike": ("X", "strike"),
+    "war": ("*", "war"),
+    "attack": ("v", "armed-group attack"),
+    "offer": ("o", "mediation offered"),
+    "accept": ("P", "mediation accepted"),
+    "refuse": ("D", "mediation refused"),
+}
+"""Marker and legend text of each marked event kind, so a black-and-white copy still reads."""
+NEUTRAL = "#555555"
+
+
+def story_timeline(story: StoryTables) -> Figure:
+    """One run as a timeline: each state's rung by day, events marked and labelled.
+
+    States' lines are nudged apart by a tenth of a rung so two states on the same rung stay
+    visible. Attacks sit in a lane below the ladder and mediation in a lane above it, their
+    labels outside the ladder; events of one day in one lane stand side by side and share a
+    label, and neighbouring labels alternate in height to keep apart.
+    """
+    rung_names = story.rung_names
+    war = len(rung_names) - 1
+    lane_y = {"armed groups": -1.0, "mediation": war + 1.0}
+    states = list(dict.fromkeys(story.rungs["actor"]))
+    nudge = {actor: 0.1 * (i - (len(states) - 1) / 2) for i, actor in enumerate(states)}
+    colour = {actor: OKABE_ITO[i % len(OKABE_ITO)] for i, actor in enumerate(states)}
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(14, 7.5))
+        ax = fig.subplots()
+        handles: list[Any] = []
+        for i, actor in enumerate(states):
+            rows = story.rungs[story.rungs["actor"] == actor]
+            handles += ax.step(
+                rows["day"],
+                rows["rung"] + nudge[actor],
+                where="post",
+                color=colour[actor],
+                linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+                linewidth=3,
+                label=str(rows["state"].iloc[0]),
+            )
+        events = story.events.copy()
+        events["y"] = [
+            lane_y[lane] if lane in lane_y else float(rung) + nudge[actor]
+            for lane, rung, actor in zip(
+                events["lane"], events["rung"], events["actor"], strict=True
+            )
+        ]
+        place = events.groupby(["day", "lane"], sort=False).cumcount()
+        crowd = events.groupby(["day", "lane"], sort=False)["kind"].transform("size")
+        events["x"] = events["day"] + 0.4 * (place - (crowd - 1) / 2)
+        for kind, (marker, meaning) in LANE_MARKERS.items():
+            rows = events[events["kind"] == kind]
+            if rows.empty:
+                continue
+            ax.scatter(
+                rows["x"],
+                rows["y"],
+                marker=marker,
+                s=140,
+                c=[colour.get(actor, NEUTRAL) for actor in rows["actor"]],
+                edgecolors="black",
+                linewidths=0.8,
+                zorder=3,
+            )
+            handles.append(
+                Line2D(
+                    [], [], marker=marker, linestyle="", markersize=11, color=NEUTRAL, label=meaning
+                )
+            )
+        labelled = events.groupby(["day", "lane"], sort=False).agg(
+            y=("y", "max"), label=("label", lambda labels: "\n".join(dict.fromkeys(labels)))
+        )
+        first_day, last_day = min([0, *events["day"]]), int(story.rungs["day"].max())
+        span = last_day - first_day
+        last: dict[str, tuple[float, int]] = {}
+        for row in labelled.reset_index().to_dict("records"):
+            day, lane = float(row["day"]), str(row["lane"])
+            previous_day, previous_level = last.get(lane, (-np.inf, -1))
+            level = (previous_level + 1) % 3 if day - previous_day < 0.15 * span else 0
+            last[lane] = (day, level)
+            above = lane == "mediation" or (lane == "states" and level != 1)
+            offset = 10 + 30 * (level if lane != "states" else level // 2)
+            ax.annotate(
+                str(row["label"]),
+                (day, float(row["y"])),
+                xytext=(0, offset if above else -offset),
+                textcoords="offset points",
+                ha="center",
+                va="bottom" if above else "top",
+                fontsize=10,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+        ax.set_yticks(
+            [lane_y["armed groups"], *range(war + 1), lane_y["mediation"]],
+            ["armed groups", *(f"{r}: {name}" for r, name in enumerate(rung_names)), "mediation"],
+        )
+        ax.set_ylim(lane_y["armed groups"] - 1.6, lane_y["mediation"] + 1.6)
+        ax.set_xlim(first_day - 0.8, last_day + 0.8)
+        when = (
+            f" (day 0 = {datetime.date.fromisoformat(story.start_date):%d %b %Y})"
+            if story.start_date
+            else ""
+        )
+        ax.set_xlabel(f"Day of the crisis{when}")
+        ax.set_ylabel("Rung of the escalation ladder")
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            title="States and events",
+        )
+        seed = f" (seed {story.seed})" if story.seed is not None else ""
+        fig.suptitle(f"{story.scenario}: one run{seed}, day by day", fontsize=18)
         fig.tight_layout()
     return fig

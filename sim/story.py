@@ -7,12 +7,28 @@ of an ensemble can be replayed and told: ``python run.py story SCENARIO --seed S
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from itertools import groupby
 
 import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
+from sim import plotting
 from sim.model import EscalationModel
 from sim.scenario import Scenario
+
+LANES = {
+    "attack": "armed groups",
+    "offer": "mediation",
+    "accept": "mediation",
+    "refuse": "mediation",
+    "initial": "states",
+    "climb": "states",
+    "strike": "states",
+    "war": "states",
+}
+"""Events a story figure marks, and the lane each is drawn in; the rest stay in the words only."""
 
 
 def run_story(scenario: Scenario, seed: int) -> EscalationModel:
@@ -57,3 +73,95 @@ def tell(model: EscalationModel, seed: int) -> str:
         f"After {scenario.horizon} days: {final}.",
     ]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class StoryTables:
+    """One run as two tidy tables: each state's rung on each day, and the events marked on them.
+
+    ``rungs`` has columns day, actor, state, rung (one row per state and day, day 0 to the
+    horizon). ``events`` has columns day, kind, actor, name, target, rung, lane, label, text:
+    the events a timeline marks (attacks, climbs and strikes, offers, acceptances, refusals, war
+    and the acts before day 0), in the order they happened.
+    """
+
+    scenario: str
+    seed: int | None
+    start_date: str | None
+    rung_names: tuple[str, ...]
+    rungs: pd.DataFrame
+    events: pd.DataFrame
+
+
+def _label(kind: str, name: str, target: str | None, rung: int | None, strike_rung: int) -> str:
+    """A few words for the figure: the story itself has the full sentence."""
+    match kind:
+        case "attack":
+            return f"{name} attack"
+        case "offer":
+            return f"{name} offers talks"
+        case "accept":
+            return f"talks by {name} accepted"
+        case "refuse":
+            return f"{name} refuses talks"
+        case "war":
+            return f"war: {name}–{target}"
+        case _ if rung is not None and rung >= strike_rung:
+            return f"{name} strikes ({rung})"
+        case _:
+            return f"{name} climbs to {rung}"
+
+
+def story_tables(model: EscalationModel, seed: int | None = None) -> StoryTables:
+    """The tables behind a story figure, from a finished run (``run_story``)."""
+    names = {
+        **{actor_id: state.name for actor_id, state in model.states.items()},
+        **{group_id: group.name for group_id, group in model.armed_groups.items()},
+        **{mediator_id: mediator.name for mediator_id, mediator in model.mediators.items()},
+    }
+    rungs = pd.DataFrame(
+        [
+            {"day": day, "actor": actor_id, "state": names[actor_id], "rung": rung}
+            for day, standing in enumerate(model.rung_history)
+            for actor_id, rung in standing.items()
+        ],
+        columns=["day", "actor", "state", "rung"],
+    )
+    events = pd.DataFrame(
+        [
+            {
+                "day": event.day,
+                "kind": event.kind,
+                "actor": event.actor,
+                "name": names[event.actor],
+                "target": event.target,
+                "rung": event.rung,
+                "lane": LANES[event.kind],
+                "label": _label(
+                    event.kind,
+                    names[event.actor],
+                    names.get(event.target or "", event.target),
+                    event.rung,
+                    model.ladder.strike_rung,
+                ),
+                "text": event.text,
+            }
+            for event in model.events
+            if event.kind in LANES
+        ],
+        columns=["day", "kind", "actor", "name", "target", "rung", "lane", "label", "text"],
+    ).astype({"rung": "Int64"})
+    scenario = model.config
+    return StoryTables(
+        scenario=scenario.name,
+        seed=seed,
+        start_date=scenario.start_date.isoformat() if scenario.start_date else None,
+        rung_names=tuple(rung.name for rung in scenario.ladder.rungs),
+        rungs=rungs,
+        events=events,
+    )
+
+
+def story_figure(model: EscalationModel, seed: int | None = None) -> Figure:
+    """One run as a timeline for a slide: ``plotting.story_timeline`` of ``story_tables``."""
+    return plotting.story_timeline(story_tables(model, seed))

@@ -1,0 +1,133 @@
+"""The story of one run: its tables match the model exactly, its figure and files are right."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sim import Event, load_scenario, run_story, story_figure, story_tables
+from sim.cli import main
+from sim.story import LANES
+from tests.conftest import BASELINE
+
+
+@pytest.fixture(scope="module")
+def baseline_run():
+    return run_story(load_scenario(BASELINE), 7)
+
+
+def test_rung_table_is_the_model_history_day_by_day(baseline_run):
+    tables = story_tables(baseline_run, 7)
+    history = baseline_run.rung_history
+    assert len(tables.rungs) == len(history) * 2 == (60 + 1) * 2
+    for row in tables.rungs.itertuples():
+        assert history[row.day][row.actor] == row.rung
+    assert tables.rungs[tables.rungs["day"] == 0][["state", "rung"]].values.tolist() == [
+        ["Iran", 4],
+        ["Pakistan", 0],
+    ]
+
+
+def test_event_table_keeps_exactly_the_marked_events_in_order(baseline_run):
+    tables = story_tables(baseline_run, 7)
+    marked = [e for e in baseline_run.events if e.kind in LANES]
+    assert len(marked) < len(baseline_run.events)  # blame, step-downs etc. stay in the words
+    assert list(tables.events["day"]) == [e.day for e in marked]
+    assert list(tables.events["kind"]) == [e.kind for e in marked]
+    assert list(tables.events["text"]) == [e.text for e in marked]
+    assert list(tables.events["lane"]) == [LANES[e.kind] for e in marked]
+    first = tables.events.iloc[0]
+    assert (first["day"], first["kind"], first["name"], first["rung"], first["label"]) == (
+        0,
+        "initial",
+        "Iran",
+        4,
+        "Iran strikes (4)",
+    )
+    assert (tables.scenario, tables.seed, tables.start_date) == (
+        "jan2024_baseline",
+        7,
+        "2024-01-16",
+    )
+    assert tables.rung_names[4] == "limited strike on non-state targets"
+
+
+@pytest.mark.parametrize(
+    ("kind", "actor", "target", "rung", "label"),
+    [
+        ("attack", "jaish_al_adl", "iran", 4, "Jaish al-Adl attack"),
+        ("offer", "china", None, None, "China offers talks"),
+        ("accept", "china", None, None, "talks by China accepted"),
+        ("refuse", "pakistan", "china", None, "Pakistan refuses talks"),
+        ("strike", "pakistan", "iran", 5, "Pakistan strikes (5)"),
+        ("climb", "iran", "pakistan", 3, "Iran climbs to 3"),
+        ("war", "iran", "pakistan", 7, "war: Iran–Pakistan"),
+    ],
+)
+def test_each_marked_kind_gets_its_short_label(baseline_run, kind, actor, target, rung, label):
+    baseline_run.events.append(Event(9, kind, actor, target, rung, "a sentence"))
+    try:
+        events = story_tables(baseline_run).events
+    finally:
+        baseline_run.events.pop()
+    assert events.iloc[-1]["label"] == label
+    assert events.iloc[-1]["lane"] == LANES[kind]
+
+
+def test_figure_draws_each_state_lanes_and_a_legend(baseline_run):
+    figure = story_figure(baseline_run, 7)
+    ax = figure.axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks[0] == "armed groups" and ticks[-1] == "mediation"
+    assert ticks[1:-1] == [
+        f"{r}: {name}" for r, name in enumerate(story_tables(baseline_run).rung_names)
+    ]
+    lines = {
+        line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")
+    }
+    assert {"Iran", "Pakistan"} <= set(lines)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    kinds = set(story_tables(baseline_run).events["kind"])
+    assert legend[:2] == ["Iran", "Pakistan"]
+    assert ("armed-group attack" in legend) == ("attack" in kinds)
+    assert ("mediation refused" in legend) == ("refuse" in kinds)
+    labels = {text.get_text() for text in ax.texts}
+    assert "Iran strikes (4)" in labels
+    assert figure._suptitle.get_text() == "jan2024_baseline: one run (seed 7), day by day"
+
+
+def test_story_plot_writes_png_at_300_dpi_and_svg(tmp_path, capsys):
+    target = tmp_path / "slides" / "story.png"
+    assert main(["story", str(BASELINE), "--seed", "7", "--plot", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (
+        f"Story figure: {target} (300 dpi) and {target.with_suffix('.svg')}"
+    )
+    with Image.open(target) as image:
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.1)
+        assert image.size[0] > 3000
+    assert target.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_story_plot_refuses_a_format_it_does_not_write(capsys):
+    assert main(["story", str(BASELINE), "--plot", "story.pdf"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --plot story.pdf: expected a file name ending in .png or .svg, such as "
+        "results/story.png (both formats are written)\n"
+    )
+
+
+def test_story_plot_into_an_unwritable_place_is_a_usage_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["story", str(BASELINE), "--plot", str(blocker / "story.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --plot {blocker / 'story.png'}: cannot write there (")
+
+
+def test_tables_are_tidy_for_pandas(baseline_run):
+    tables = story_tables(baseline_run)
+    assert tables.seed is None
+    assert list(tables.rungs.columns) == ["day", "actor", "state", "rung"]
+    assert pd.api.types.is_integer_dtype(tables.events["rung"])
