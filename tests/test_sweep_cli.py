@@ -125,3 +125,15 @@ def test_a_folder_from_another_sweep_is_refused_and_kept(capsys, tmp_path):
     assert main(["sweep", str(BASELINE), *other, "--out", str(tmp_path)]) == 2
     assert "holds a different sweep" in capsys.readouterr().err
     assert (tmp_path / "sweep.csv").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_local_sweep_csv(capsys, tmp_path):
+    """The real model on a Dask LocalCluster of worker processes, as `--executor dask` starts it."""
+    pytest.importorskip("distributed")
+    local, dask = tmp_path / "local", tmp_path / "dask"
+    assert main(["sweep", str(BASELINE), *GRID, "--out", str(local)]) == 0
+    grid = [*GRID[:-1], "2", "--executor", "dask", "--out", str(dask)]
+    assert main(["sweep", str(BASELINE), *grid]) == 0
+    assert capsys.readouterr().out.count("3/3 points stored") == 2
+    assert (dask / "sweep.csv").read_bytes() == (local / "sweep.csv").read_bytes()
