@@ -3,6 +3,7 @@
 The public API, used by the command line, the notebook and the dashboard alike.
 """
 
+from sim.analysis import compare_runs, newcombe_interval, wilson_interval
 from sim.ladder import Ladder, Rung
 from sim.loader import Problem, ScenarioError, load_scenario
 from sim.model import EscalationModel, Event
@@ -22,10 +23,13 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "StoryTables",
+    "compare_runs",
     "load_scenario",
+    "newcombe_interval",
     "run_ensemble",
     "run_story",
     "story_figure",
     "story_tables",
     "tell",
+    "wilson_interval",
 ]
