@@ -7,7 +7,8 @@ reports (highest rung, final rungs, first strike day, mediation offered and acce
     python benchmarks/bench_ensemble.py                 # 10,000 runs, 1 and all workers
     python benchmarks/bench_ensemble.py --runs 2000     # a quicker look
 
-It prints runs per second for each, the runner's speed-up from 1 to N workers, the ratio
+It prints runs per second for each, the runner's speed-up from 1 to N workers beside the
+machine's own ceiling (N lone processes simulating side by side, without any runner), the ratio
 runner / batch_run at equal workers, and the same for the runner with the fast engine, which
 implements the same rules (docs/engines.md). With the Mesa engine both are bound by the model's
 own cost per run, so the runner gains by its scheduling (chunks, workers that import once), not
@@ -17,6 +18,7 @@ by doing less work.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import time
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import mesa
 import numpy as np
 
 from sim import EscalationModel, Scenario, load_scenario, run_ensemble
-from sim.runner import Engine, default_workers, run_seeds
+from sim.runner import Engine, default_workers, run_seeds, simulate
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "jan2024_baseline.yaml"
 
@@ -77,6 +79,24 @@ def time_batch_run(scenario: Scenario, runs: int, workers: int) -> float:
     return runs / elapsed
 
 
+def _lone_rate(scenario: Scenario, runs: int) -> float:
+    start = time.perf_counter()
+    simulate(scenario, run_seeds(1, 0, runs))
+    return runs / (time.perf_counter() - start)
+
+
+def machine_ceiling(scenario: Scenario, runs: int, workers: int) -> float:
+    """How much faster ``workers`` processes simulate side by side than one alone, no runner.
+
+    Each process runs the model on its own, timed from inside, so this is the most any runner
+    could gain on this machine (shared caches, memory bandwidth, a virtual machine's cores).
+    """
+    alone = _lone_rate(scenario, runs)
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        side_by_side = pool.starmap(_lone_rate, [(scenario, runs)] * workers)
+    return sum(side_by_side) / alone
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -96,6 +116,11 @@ def main() -> None:
     if args.workers > 1:
         scaling = rates["runner", args.workers] / rates["runner", 1]
         print(f"  runner speed-up from 1 to {args.workers} workers: {scaling:.2f}x")
+        ceiling = machine_ceiling(scenario, min(args.runs, 3000), args.workers)
+        print(
+            f"  this machine's ceiling: {args.workers} lone processes side by side simulate "
+            f"{ceiling:.2f}x as fast as one"
+        )
     for workers in sorted({1, args.workers}):
         fast = time_runner(scenario, args.runs, workers, engine="fast")
         print(
