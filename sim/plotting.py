@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import Bbox
 
 if TYPE_CHECKING:
     from sim.story import StoryTables
@@ -178,9 +179,8 @@ def story_timeline(story: StoryTables) -> Figure:
     """One run as a timeline: each state's rung by day, events marked and labelled.
 
     States' lines are nudged apart by a tenth of a rung so two states on the same rung stay
-    visible. Attacks sit in a lane below the ladder and mediation in a lane above it, their
-    labels outside the ladder; events of one day in one lane stand side by side and share a
-    label, and neighbouring labels alternate in height to keep apart.
+    visible. Attacks sit in a lane below the ladder and mediation in a lane above it; events of
+    one day in one lane stand side by side and share a label (``_label_events`` places them).
     """
     rung_names = story.rung_names
     war = len(rung_names) - 1
@@ -232,29 +232,7 @@ def story_timeline(story: StoryTables) -> Figure:
                     [], [], marker=marker, linestyle="", markersize=11, color=NEUTRAL, label=meaning
                 )
             )
-        labelled = events.groupby(["day", "lane"], sort=False).agg(
-            y=("y", "max"), label=("label", lambda labels: "\n".join(dict.fromkeys(labels)))
-        )
         first_day, last_day = min([0, *events["day"]]), int(story.rungs["day"].max())
-        span = last_day - first_day
-        last: dict[str, tuple[float, int]] = {}
-        for row in labelled.reset_index().to_dict("records"):
-            day, lane = float(row["day"]), str(row["lane"])
-            previous_day, previous_level = last.get(lane, (-np.inf, -1))
-            level = (previous_level + 1) % 3 if day - previous_day < 0.15 * span else 0
-            last[lane] = (day, level)
-            above = lane == "mediation" or (lane == "states" and level != 1)
-            offset = 10 + 30 * (level if lane != "states" else level // 2)
-            ax.annotate(
-                str(row["label"]),
-                (day, float(row["y"])),
-                xytext=(0, offset if above else -offset),
-                textcoords="offset points",
-                ha="center",
-                va="bottom" if above else "top",
-                fontsize=10,
-                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
-            )
         ax.set_yticks(
             [lane_y["armed groups"], *range(war + 1), lane_y["mediation"]],
             ["armed groups", *(f"{r}: {name}" for r, name in enumerate(rung_names)), "mediation"],
@@ -277,4 +255,64 @@ def story_timeline(story: StoryTables) -> Figure:
         seed = f" (seed {story.seed})" if story.seed is not None else ""
         fig.suptitle(f"{story.scenario}: one run{seed}, day by day", fontsize=18)
         fig.tight_layout()
+        _label_events(ax, events)
     return fig
+
+
+LABEL_OFFSETS = {
+    "states": (12, -12, 34, -34, 56, -56),
+    "mediation": (12, 34, 56),
+    "armed groups": (-12, -34, -56),
+}
+"""Where a label may go, in points above (+) or below (-) its marker, nearest first."""
+LABEL_PRIORITY = ("war", "initial", "strike", "accept", "climb", "attack", "refuse", "offer")
+"""Which labels are placed first when not all fit: the climb to war first, offers last."""
+
+
+def _label_events(ax: Axes, events: pd.DataFrame) -> None:
+    """Label each day's events of a lane where the label fits, without covering another label.
+
+    A label whose every place would leave the axes or cover another is left out: its marker
+    stays, and the story in words has every event.
+    """
+    renderer = FigureCanvasAgg(ax.get_figure(root=True)).get_renderer()
+    frame = ax.get_window_extent(renderer)
+    rank = {kind: i for i, kind in enumerate(LABEL_PRIORITY)}
+    labelled = (
+        events.assign(rank=events["kind"].map(rank))
+        .groupby(["lane", "day"], sort=False)
+        .agg(
+            y=("y", "max"),
+            rank=("rank", "min"),
+            label=("label", lambda labels: "\n".join(dict.fromkeys(labels))),
+        )
+        .reset_index()
+        .sort_values(["rank", "day"], kind="stable")
+    )
+    taken: list[Bbox] = []
+    for row in labelled.to_dict("records"):
+        places = [
+            (offset, align)
+            for offset in LABEL_OFFSETS[str(row["lane"])]
+            for align in ("center", "left", "right")
+        ]
+        for offset, align in places:
+            note = ax.annotate(
+                str(row["label"]),
+                (float(row["day"]), float(row["y"])),
+                xytext=(0, offset),
+                textcoords="offset points",
+                ha=align,
+                va="bottom" if offset > 0 else "top",
+                fontsize=10,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+                arrowprops={"arrowstyle": "-", "color": "0.5", "linewidth": 0.8},
+            )
+            note.set_in_layout(False)
+            box = note.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1
+            inside = inside and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in taken):
+                taken.append(box)
+                break
+            note.remove()
