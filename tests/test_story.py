@@ -131,3 +131,19 @@ def test_tables_are_tidy_for_pandas(baseline_run):
     assert tables.seed is None
     assert list(tables.rungs.columns) == ["day", "actor", "state", "rung"]
     assert pd.api.types.is_integer_dtype(tables.events["rung"])
+
+
+def test_labels_of_a_busy_run_stay_inside_and_never_cover_each_other():
+    model = run_story(load_scenario(BASELINE), 69)  # reaches rung 6 with many offers and attacks
+    figure = story_figure(model, 69)
+    ax = figure.axes[0]
+    renderer = figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    boxes = [text.get_window_extent(renderer) for text in ax.texts]
+    assert len(boxes) >= 8
+    for i, box in enumerate(boxes):
+        assert (
+            frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 <= box.y1 <= frame.y1
+        )
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :])
+    assert "talks by China accepted" in "\n".join(text.get_text() for text in ax.texts)
