@@ -359,6 +359,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = scenario_command(
         "schema", "print the reference of every scenario key (Markdown)", "python run.py schema"
     )
+
+    sub = scenario_command(
+        "dashboard",
+        "open the interactive teaching dashboard in the browser (needs the dashboard extra)",
+        """
+        python run.py dashboard
+        python run.py dashboard --port 8800
+        (run it from the project folder: the dashboard lists the files in scenarios/)""",
+    )
+    sub.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    sub.add_argument(
+        "--port", type=_whole(1), default=8765, metavar="N", help="port (default 8765)"
+    )
     return parser
 
 
@@ -712,6 +725,41 @@ def cmd_schema(args: argparse.Namespace) -> None:
     print(scenario_reference(), end="")
 
 
+DASHBOARD_MODULES = ("solara", "solara_assets", "altair")
+"""Modules of the dashboard extra; without solara_assets the page would need the internet."""
+
+
+def cmd_dashboard(args: argparse.Namespace) -> None:
+    """Serve ``sim.dashboard`` with ``solara run``, in production mode, until Ctrl-C."""
+    import importlib.util
+    import subprocess
+
+    missing = [name for name in DASHBOARD_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            "the dashboard needs the packages of the optional 'dashboard' extra (missing: "
+            f"{', '.join(missing)}). Install them from the project folder with "
+            'pip install ".[dashboard]" (into the virtual environment: .venv/bin/pip install '
+            '".[dashboard]"), then run python run.py dashboard again.'
+        )
+    if not Path("scenarios").is_dir():
+        raise UsageError(
+            "the dashboard lists the scenario files in scenarios/, and there is no such folder "
+            f"here ({Path.cwd()}); run it from the project folder"
+        )
+    command = [sys.executable, "-m", "solara", "run", "sim.dashboard", "--host", args.host]
+    command += ["--port", str(args.port), "--production", "--no-check-version"]
+    try:
+        code = subprocess.call(command)
+    except KeyboardInterrupt:
+        return
+    if code != 0:
+        raise UsageError(
+            f"the dashboard server stopped with exit code {code} (see its message above); if "
+            f"port {args.port} is already in use, choose another with --port"
+        )
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "story": cmd_story,
@@ -720,6 +768,7 @@ COMMANDS = {
     "plot": cmd_plot,
     "sweep": cmd_sweep,
     "schema": cmd_schema,
+    "dashboard": cmd_dashboard,
 }
 
 
