@@ -40,6 +40,9 @@ DEFAULT_SCENARIO = "jan2024_baseline.yaml"
 OWN = "scenario's own"
 """The choice that leaves a policy or the answer to mediation as the scenario file has it."""
 MEDIATION_CHOICES = (OWN, "accept", "refuse")
+AUDIENCE_COST_CHOICES = (OWN, *(f"{step / 20:g}" for step in range(21)))
+"""Audience costs from 0 to 1 by 0.05, or the scenario's own: a student's own file is never
+overridden by a control left alone."""
 PANEL_STYLE = {**plotting.STYLE, "font.size": 11, "axes.labelsize": 11, "legend.fontsize": 10}
 """The projector style, smaller: the ladder chart shares its row with the day's events."""
 CSS = """
@@ -86,7 +89,7 @@ def dashboard_overrides(
     scenario: Scenario,
     *,
     policies: Mapping[str, str],
-    audience_costs: Mapping[str, float],
+    audience_costs: Mapping[str, str],
     mediation: str,
     armed_group_activity: float,
 ) -> dict[str, Any]:
@@ -101,9 +104,9 @@ def dashboard_overrides(
         policy = policies.get(actor_id, OWN)
         if policy not in (OWN, state.retaliation.policy):
             overrides[f"actors.{actor_id}.retaliation.policy"] = policy
-        cost = audience_costs.get(actor_id)
-        if cost is not None and round(cost, 4) != state.audience_cost:
-            overrides[f"actors.{actor_id}.audience_cost"] = round(cost, 4)
+        cost = audience_costs.get(actor_id, OWN)
+        if cost != OWN and float(cost) != state.audience_cost:
+            overrides[f"actors.{actor_id}.audience_cost"] = float(cost)
     if armed_group_activity != 1:
         for group_id, group in scenario.armed_groups.items():
             rate = round(group.daily_rate * armed_group_activity, 6)
@@ -126,9 +129,9 @@ class DashboardModel(EscalationModel):
         self,
         scenario_file: str = DEFAULT_SCENARIO,
         iran_policy: str = OWN,
-        iran_audience_cost: float = 0.1,
+        iran_audience_cost: str = OWN,
         pakistan_policy: str = OWN,
-        pakistan_audience_cost: float = 0.15,
+        pakistan_audience_cost: str = OWN,
         mediation: str = OWN,
         armed_group_activity: float = 1.0,
         seed: int = 7,
@@ -165,7 +168,7 @@ def model_params() -> dict[str, Any]:
     Policy names come from the registry, so a newly registered policy appears here by itself.
     """
     policies = [OWN, *RETALIATION_POLICIES]
-    cost = {"type": "SliderFloat", "min": 0.0, "max": 1.0, "step": 0.05}
+    cost = {"type": "Select", "values": list(AUDIENCE_COST_CHOICES)}
     controls: dict[str, dict[str, Any]] = {
         "scenario_file": {"type": "Select", "label": "Scenario", "values": scenario_files()},
         "iran_policy": {"type": "Select", "label": "Iran: retaliation policy", "values": policies},

@@ -78,7 +78,7 @@ def test_each_control_becomes_one_loader_override():
     overrides = dashboard_overrides(
         baseline,
         policies={"iran": OWN, "pakistan": "escalate"},
-        audience_costs={"iran": 0.1, "pakistan": 0.30000000000000004},
+        audience_costs={"iran": "0.1", "pakistan": "0.3"},
         mediation="refuse",
         armed_group_activity=2.5,
     )
@@ -93,7 +93,7 @@ def test_each_control_becomes_one_loader_override():
 
 def test_the_model_runs_the_overridden_scenario():
     model = DashboardModel(
-        pakistan_policy="threshold", iran_audience_cost=0.5, armed_group_activity=0.0
+        pakistan_policy="threshold", iran_audience_cost="0.5", armed_group_activity=0.0
     )
     pakistan = model.config.actors["pakistan"]
     assert pakistan.retaliation.policy == "threshold"
@@ -106,7 +106,7 @@ def test_the_model_runs_the_overridden_scenario():
 def test_a_policy_or_cost_the_scenario_already_has_is_not_overridden():
     hawkish = load_scenario(SCENARIOS / "jan2024_hawkish.yaml")
     overrides = dashboard_overrides(
-        hawkish, **no_changes(policies={"iran": "escalate"}, audience_costs={"pakistan": 0.15})
+        hawkish, **no_changes(policies={"iran": "escalate"}, audience_costs={"pakistan": "0.15"})
     )
     assert overrides == {}
 
@@ -183,7 +183,7 @@ def test_a_scenario_the_loader_refuses_shows_its_message_and_the_default_scenari
     broken["actors"]["pakistan"]["retaliation"]["forgiv"] = 0.0
     (tmp_path / "scenarios" / "mine.yaml").write_text(yaml.safe_dump(broken))
     monkeypatch.chdir(tmp_path)
-    model = DashboardModel(scenario_file="mine.yaml", pakistan_audience_cost=0.5)
+    model = DashboardModel(scenario_file="mine.yaml", pakistan_audience_cost="0.5")
     assert model.error == (
         "scenarios/mine.yaml: actors.pakistan.retaliation.forgiv: unknown key 'forgiv'; did "
         "you mean 'forgive'? (allowed here: policy, delay, forgive)\n\n"
@@ -210,9 +210,22 @@ def test_the_controls_are_the_model_parameters_at_their_defaults():
     assert params["pakistan_policy"]["values"] == [OWN, *RETALIATION_POLICIES]
     assert params["mediation"]["values"] == [OWN, "accept", "refuse"]
     assert params["scenario_file"]["values"] == sorted(p.name for p in SCENARIOS.glob("*.yaml"))
-    assert params["iran_audience_cost"]["value"] == model.config.actors["iran"].audience_cost
-    assert params["pakistan_audience_cost"]["value"] == 0.15
+    assert params["iran_audience_cost"]["value"] == params["pakistan_audience_cost"]["value"] == OWN
+    costs = params["iran_audience_cost"]["values"]
+    assert (costs[:4], costs[-1], len(costs)) == ([OWN, "0", "0.05", "0.1"], "1", 22)
     assert params["seed"]["value"] == model.seed == 7
+
+
+def test_controls_left_alone_keep_a_students_own_values(tmp_path, monkeypatch):
+    (tmp_path / "scenarios").mkdir()
+    mine = yaml.safe_load(BASELINE.read_text())
+    mine["actors"]["pakistan"]["audience_cost"] = 0.5
+    mine["actors"]["iran"]["audience_cost"] = 0.35
+    (tmp_path / "scenarios" / "mine.yaml").write_text(yaml.safe_dump(mine))
+    monkeypatch.chdir(tmp_path)
+    model = DashboardModel(scenario_file="mine.yaml")
+    assert model.overrides == {}
+    assert [s.audience_cost for s in model.config.actors.values()] == [0.35, 0.5]
 
 
 def test_the_run_stops_at_the_horizon():
