@@ -9,7 +9,6 @@ message is the loader's. It needs the ``dashboard`` extra (``pip install ".[dash
 
 from __future__ import annotations
 
-import datetime
 import inspect
 import shlex
 from collections.abc import Mapping
@@ -34,6 +33,7 @@ from sim.model import EscalationModel
 from sim.policies import RETALIATION_POLICIES
 from sim.runner import ENGINES, Engine, run_ensemble
 from sim.scenario import Scenario
+from sim.story import day_label
 
 SCENARIOS = Path("scenarios")
 DEFAULT_SCENARIO = "jan2024_baseline.yaml"
@@ -195,13 +195,6 @@ def model_params() -> dict[str, Any]:
     }
     defaults = inspect.signature(DashboardModel).parameters
     return {name: {**spec, "value": defaults[name].default} for name, spec in controls.items()}
-
-
-def day_label(scenario: Scenario, day: int) -> str:
-    """'Day 2 · Thu 18 Jan' when the scenario has a start date, else 'Day 2'."""
-    if scenario.start_date is None:
-        return f"Day {day}"
-    return f"Day {day} · {scenario.start_date + datetime.timedelta(days=day):%a %d %b}"
 
 
 def replay_command(model: DashboardModel) -> str:
