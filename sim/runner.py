@@ -95,29 +95,29 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class _Pool:
-    """Runs chunks inline (one worker) or on a process pool whose workers start ready to run.
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: ready to run at once wherever that is safe.
 
-    On Linux the workers are forked from this process, which has already imported the model, and
-    has no other threads yet; elsewhere a fork server (or spawn, on Windows) imports it once.
+    On Linux they are forked from this process, which has already imported the model, as long as
+    it has no other threads yet (forking a threaded process can deadlock); elsewhere a fork server
+    imports the model once (spawn, on Windows).
     """
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(["sim.runner"])
+        return forkserver
+    return multiprocessing.get_context("spawn")
+
+
+class _Pool:
+    """Runs chunks inline (one worker) or on a pool of processes started by ``worker_context``."""
 
     def __init__(self, workers: int) -> None:
         self.pool: Any = None
-        if workers == 1:
-            return
-        methods = multiprocessing.get_all_start_methods()
-        if sys.platform == "linux" and threading.active_count() == 1:
-            self.pool = multiprocessing.get_context("fork").Pool(
-                workers, initializer=_ignore_interrupts
-            )
-        elif "forkserver" in methods:
-            forkserver = multiprocessing.get_context("forkserver")
-            forkserver.set_forkserver_preload(["sim.runner"])
-            self.pool = forkserver.Pool(workers, initializer=_ignore_interrupts)
-        else:
-            spawn = multiprocessing.get_context("spawn")
-            self.pool = spawn.Pool(workers, initializer=_ignore_interrupts)
+        if workers > 1:
+            self.pool = worker_context().Pool(workers, initializer=_ignore_interrupts)
 
     def map_chunks(
         self,

@@ -70,7 +70,7 @@ from sim.designs import (
     sobol_indices,
 )
 from sim.results import write_json, write_text
-from sim.runner import versions
+from sim.runner import versions, worker_context
 
 __all__ = [
     "CSV_NAME",
@@ -973,7 +973,7 @@ def _ignore_sigint() -> None:
 class _PoolExecutor:
     """ProcessPoolExecutor with a bounded window of in-flight points."""
 
-    def __init__(self, job: _Job, workers: int, start_method: str) -> None:
+    def __init__(self, job: _Job, workers: int, start_method: str | None) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -981,7 +981,9 @@ class _PoolExecutor:
         self.window = 2 * workers
         self.pool = ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context(start_method),
+            mp_context=(
+                multiprocessing.get_context(start_method) if start_method else worker_context()
+            ),
             initializer=_ignore_sigint,
         )
 
@@ -1195,7 +1197,7 @@ def _make_executor(
     workers: int,
     scheduler: str | None,
     connect_timeout: float,
-    start_method: str,
+    start_method: str | None,
 ) -> _Executor:
     _check_executor_args(kind, workers, scheduler)
     if kind == "dask":
@@ -1215,14 +1217,15 @@ def run_sweep(
     force: bool = False,
     retry_errors: bool = False,
     progress: ProgressFn | None = None,
-    start_method: str = "spawn",
+    start_method: str | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> SweepSummary:
     """Run (or resume) a sweep into ``out_dir``; return a summary.
 
     Points already stored are skipped (errors too, unless ``retry_errors``).
     ``executor="local"`` runs inline for ``workers=1`` and in a process pool
-    otherwise (``start_method`` "spawn" by default: safe with threads);
+    otherwise (started as ``runner.worker_context`` says, unless ``start_method`` names a
+    ``multiprocessing`` start method);
     ``executor="dask"`` submits to ``scheduler`` (``tcp://host:port``), or to a
     LocalCluster of ``workers`` processes when no scheduler is given.
     ``metadata`` is merged into ``metadata.json`` (e.g. scenario path, git
