@@ -87,6 +87,7 @@ class EscalationModel(mesa.Model):
             )
             for mediator_id, config in scenario.mediators.items()
         }
+        self._groups_silent = all(g.config.daily_rate == 0 for g in self.armed_groups.values())
         self.state_agents = self.agents.select(agent_type=StateAgent)
         self.group_agents = self.agents.select(agent_type=ArmedGroupAgent)
         self.mediator_agents = self.agents.select(agent_type=MediatorAgent)
@@ -186,10 +187,11 @@ class EscalationModel(mesa.Model):
         )
         if all_at_war:
             return True
-        calm = self.crisis_rung() == 0 and not any(s.pending for s in self.states.values())
-        quiet_groups = all(g.config.daily_rate == 0 for g in self.armed_groups.values())
+        if not self._groups_silent or self.crisis_rung() > 0:
+            return False
+        pending = any(s.pending for s in self.states.values())
         offers_left = any(day > self.day for m in self.mediators.values() for day in m.offer_days)
-        return calm and quiet_groups and not offers_left
+        return not pending and not offers_left
 
     def run(self) -> None:
         """Run to the horizon, or stop early once settled; the history always covers every day."""
