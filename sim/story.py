@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from sim import plotting
 from sim.model import EscalationModel
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 LANES = {
     "attack": "armed groups",
@@ -163,5 +165,10 @@ def story_tables(model: EscalationModel, seed: int | None = None) -> StoryTables
 
 
 def story_figure(model: EscalationModel, seed: int | None = None) -> Figure:
-    """One run as a timeline for a slide: ``plotting.story_timeline`` of ``story_tables``."""
+    """One run as a timeline for a slide: ``plotting.story_timeline`` of ``story_tables``.
+
+    Matplotlib is imported here, not with the package, so that ``import sim`` stays quick.
+    """
+    from sim import plotting
+
     return plotting.story_timeline(story_tables(model, seed))
