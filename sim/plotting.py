@@ -67,9 +67,14 @@ def band(ax: Axes, rows: pd.DataFrame, index: int, label: str) -> None:
     )
 
 
-def _day_axis(ax: Axes, start_date: str | None) -> None:
+def _days_label(start_date: str | None) -> str:
+    """'Day of the crisis (day 0 = 16 Jan 2024)': the x axis of every figure over days."""
     when = f" (day 0 = {datetime.date.fromisoformat(start_date):%d %b %Y})" if start_date else ""
-    ax.set_xlabel(f"Day of the crisis{when}")
+    return f"Day of the crisis{when}"
+
+
+def _day_axis(ax: Axes, start_date: str | None) -> None:
+    ax.set_xlabel(_days_label(start_date))
     ax.set_ylabel("Probability")
     ax.set_ylim(0, 1)
 
@@ -239,12 +244,7 @@ def story_timeline(story: StoryTables) -> Figure:
         )
         ax.set_ylim(lane_y["armed groups"] - 1.6, lane_y["mediation"] + 1.6)
         ax.set_xlim(first_day - 0.8, last_day + 0.8)
-        when = (
-            f" (day 0 = {datetime.date.fromisoformat(story.start_date):%d %b %Y})"
-            if story.start_date
-            else ""
-        )
-        ax.set_xlabel(f"Day of the crisis{when}")
+        ax.set_xlabel(_days_label(story.start_date))
         ax.set_ylabel("Rung of the escalation ladder")
         ax.legend(
             handles=handles,
