@@ -4,23 +4,31 @@ Everything here is a pure function of a ``Batch`` or of the tables built from it
 ``curves.csv``, ``occupancy.csv``), so results saved to disk can be re-analysed without rerunning.
 
 Intervals are 95% unless said otherwise: Wilson score intervals for proportions (they behave near
-0 and 1, where escalation to war lives), Newcombe's hybrid score interval for a difference of two
-proportions, and the distribution-free order-statistic interval for a median.
+0 and 1, where escalation to war lives); for the difference between two scenarios whose runs
+share their seeds (common random numbers, as ``compare`` runs them), Tango's score interval for
+paired proportions with McNemar's score test, and for days a paired bootstrap of the
+difference of medians with the Wilcoxon signed-rank test; for scenarios with different seeds,
+Newcombe's hybrid score interval with the chi-square test. The distribution-free order-statistic
+interval is used for a median. ``docs/results.md`` states each definition.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
-from sim.outcomes import NO_DAY, Batch
+from sim import outcomes as catalogue
+from sim.outcomes import Outcome
+from sim.record import NO_DAY, Batch
 from sim.scenario import Scenario
 
 Z95 = float(stats.norm.ppf(0.975))
+BOOTSTRAP_RESAMPLES = 1000
+"""Resamples of the paired bootstrap for days outcomes (its seed is fixed: 0)."""
 
 
 def wilson_interval(
@@ -38,7 +46,8 @@ def wilson_interval(
 
 
 def newcombe_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:
-    """Difference p1 - p2 with Newcombe's hybrid score interval (method 10, Newcombe 1998)."""
+    """Difference p1 - p2 of independent samples with Newcombe's hybrid score interval
+    (method 10, Newcombe 1998)."""
     p1, p2 = k1 / n1, k2 / n2
     l1, u1 = wilson_interval(k1, n1)
     l2, u2 = wilson_interval(k2, n2)
@@ -56,54 +65,111 @@ def two_proportion_p_value(k1: int, n1: int, k2: int, n2: int) -> float:
     return float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
+def _tango_score(delta: float, b: int, c: int, n: int) -> float:
+    """Tango's score statistic for the paired difference ``delta`` (Tango 1998, eq. 3)."""
+    a_ = 2 * n
+    b_ = -b - c + (2 * n - b + c) * delta
+    c_ = -c * delta * (1 - delta)
+    q21 = (np.sqrt(max(b_ * b_ - 4 * a_ * c_, 0.0)) - b_) / (2 * a_)
+    variance = n * (2 * q21 + delta * (1 - delta))
+    numerator = b - c - n * delta
+    if variance <= 0:
+        return 0.0 if numerator == 0 else float(np.copysign(np.inf, numerator))
+    return float(numerator / np.sqrt(variance))
+
+
+def tango_interval(b: int, c: int, n: int, z: float = Z95) -> tuple[float, float, float]:
+    """Paired difference (b - c) / n with Tango's score interval (Tango 1998).
+
+    ``b`` counts the pairs with the event in the first condition only, ``c`` in the second only.
+    The bounds are where the score statistic equals -z and z; scipy's Brent method finds them.
+    Recommended for paired proportions by Fagerland, Lydersen & Laake (2013).
+    """
+    estimate = (b - c) / n
+    edge = 1 - 1e-12
+    if _tango_score(-edge, b, c, n) <= z:
+        low = -1.0
+    else:
+        low = optimize.brentq(lambda d: _tango_score(d, b, c, n) - z, -edge, estimate, xtol=1e-12)
+    if _tango_score(edge, b, c, n) >= -z:
+        high = 1.0
+    else:
+        high = optimize.brentq(lambda d: _tango_score(d, b, c, n) + z, estimate, edge, xtol=1e-12)
+    return float(estimate), float(low), float(high)
+
+
+def mcnemar_p_value(b: int, c: int) -> float:
+    """Two-sided p-value of McNemar's score test, (b - c) / sqrt(b + c) against the normal.
+
+    It is Tango's score statistic at a difference of 0, so the p-value is below 0.05 exactly
+    when Tango's 95% interval excludes 0: the number and the interval never disagree.
+    """
+    if b + c == 0:
+        return 1.0
+    return float(2 * stats.norm.sf(abs(b - c) / np.sqrt(b + c)))
+
+
 def runs_table(batch: Batch, scenario: Scenario) -> pd.DataFrame:
-    """One row per run, in run order: see ``docs/results.md`` for the columns."""
-    crisis = batch.rungs.max(axis=2)
-    reached = np.maximum.accumulate(crisis, axis=1)
-    table: dict[str, object] = {
+    """One row per run, in run order: see ``docs/results.md`` for the columns.
+
+    Day columns are floats, empty (NaN) when the thing never happened, so that ``(runs.x <=
+    30).mean()`` is the share of all runs, as it is on runs.csv.
+    """
+    states = list(scenario.actors)
+    table: dict[str, Any] = {
         "scenario": scenario.name,
         "run": np.arange(batch.runs),
         "seed": batch.seeds.astype(np.int64),
-        "highest_rung": crisis.max(axis=1),
     }
-    for rung in range(scenario.ladder.size):
-        hit = reached >= rung
-        first = np.where(hit.any(axis=1), hit.argmax(axis=1), NO_DAY)
-        table[f"first_day_rung_{rung}"] = _nullable(first)
-    for i, actor_id in enumerate(scenario.actors):
-        table[f"final_rung_{actor_id}"] = batch.rungs[:, -1, i].astype(np.int64)
-    table["first_strike_day"] = _nullable(batch.first_strike_day)
-    table["mediation_offered"] = batch.mediation_offered
-    table["mediation_accepted"] = batch.mediation_accepted
-    calm = crisis[:, 1:] == 0
-    table["days_to_calm"] = _nullable(np.where(calm.any(axis=1), calm.argmax(axis=1) + 1, NO_DAY))
+    reach = batch.reach_day
+    table["highest_rung"] = (reach != NO_DAY).sum(axis=0) - 1
+    for rung in range(reach.shape[0]):
+        table[f"first_day_rung_{rung}"] = _days(reach[rung])
+    table["answer_day"] = _days(batch.answer_day)
+    table["restrike_day"] = _days(batch.restrike_day)
+    table["strike_days"] = batch.strike_days
+    for name in ("war_day", "calm_day", "offered_day", "accepted_day", "ceasefire_day"):
+        table[name] = _days(getattr(batch, name))
+    for i, state in enumerate(states):
+        table[f"strike_day_{state}"] = _days(batch.strike_day[i])
+        table[f"forces_day_{state}"] = _days(batch.forces_day[i])
+        table[f"highest_act_{state}"] = batch.highest_act[i]
+        table[f"final_posture_{state}"] = batch.final_posture[i]
+        table[f"pledges_{state}"] = batch.pledges[i]
+        table[f"backed_down_{state}"] = batch.backed_down[i]
+        table[f"blamed_{state}"] = batch.blamed[i]
+    for g, group in enumerate(scenario.armed_groups):
+        table[f"attacks_{group}"] = batch.attacks[g]
+    table["misread_up"] = batch.misread_up
     return pd.DataFrame(table)
 
 
-def _nullable(days: np.ndarray) -> Any:
-    """Days with NO_DAY shown as empty cells, so 'never' is not mistaken for a day."""
-    values = pd.array(days, dtype="Int64")
-    values[np.asarray(days) == NO_DAY] = pd.NA
-    return values
+def _days(days: np.ndarray) -> np.ndarray:
+    """Days with NO_DAY as NaN (an empty cell in runs.csv): 'never' is not a day."""
+    values = np.asarray(days, dtype=float)
+    return np.where(values == NO_DAY, np.nan, values)
+
+
+def _first_by_day(first: np.ndarray, horizon: int) -> np.ndarray:
+    """For each day 0..horizon, how many runs had their first day at or before it."""
+    counts = np.bincount(first[~np.isnan(first)].astype(np.int64), minlength=horizon + 1)
+    return np.cumsum(counts[: horizon + 1])
 
 
 def curves_table(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """P(the crisis has reached rung k or higher by day t), with Wilson intervals."""
     rows = []
+    days = np.arange(horizon + 1)
     for scenario, group in runs.groupby("scenario", sort=False):
         n = len(group)
-        rung_columns = [c for c in group.columns if c.startswith("first_day_rung_")]
-        for column in rung_columns:
-            rung = int(column.rsplit("_", 1)[1])
-            first = group[column].to_numpy(dtype=float, na_value=np.inf)
-            days = np.arange(horizon + 1)
-            hits = (first[None, :] <= days[:, None]).sum(axis=1)
+        for column in [c for c in group.columns if c.startswith("first_day_rung_")]:
+            hits = _first_by_day(group[column].to_numpy(dtype=float), horizon)
             low, high = wilson_interval(hits, n)
             rows.append(
                 pd.DataFrame(
                     {
                         "scenario": scenario,
-                        "rung": rung,
+                        "rung": int(column.rsplit("_", 1)[1]),
                         "day": days,
                         "probability": hits / n,
                         "ci_low": low,
@@ -115,13 +181,16 @@ def curves_table(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def strike_curve(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """P(a new cross-border strike by day t), with Wilson intervals: from ``runs.csv`` alone."""
+def outcome_curve(runs: pd.DataFrame, columns: Sequence[str], horizon: int) -> pd.DataFrame:
+    """P(the first of these day columns has come by day t), per scenario, with Wilson intervals."""
     rows = []
+    days = np.arange(horizon + 1)
     for scenario, group in runs.groupby("scenario", sort=False):
-        first = group["first_strike_day"].to_numpy(dtype=float, na_value=np.inf)
-        days = np.arange(horizon + 1)
-        hits = (first[None, :] <= days[:, None]).sum(axis=1)
+        first = np.nanmin(
+            np.stack([group[c].to_numpy(dtype=float) for c in columns]), axis=0, initial=np.inf
+        )
+        first = np.where(np.isinf(first), np.nan, first)
+        hits = _first_by_day(first, horizon)
         low, high = wilson_interval(hits, len(group))
         rows.append(
             pd.DataFrame(
@@ -138,149 +207,156 @@ def strike_curve(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
 
 
 def occupancy_table(batch: Batch, scenario: Scenario) -> pd.DataFrame:
-    """Share of runs whose crisis stands on each rung, day by day (for the occupancy plot)."""
-    crisis = batch.rungs.max(axis=2)
-    days = crisis.shape[1]
-    counts = np.stack(
-        [(crisis == rung).sum(axis=0) for rung in range(scenario.ladder.size)], axis=1
-    )
+    """Share of runs whose crisis posture stands on each rung, day by day."""
+    counts = batch.occupancy
+    days, rungs = counts.shape
     return pd.DataFrame(
         {
             "scenario": scenario.name,
-            "day": np.repeat(np.arange(days), scenario.ladder.size),
-            "rung": np.tile(np.arange(scenario.ladder.size), days),
+            "day": np.repeat(np.arange(days), rungs),
+            "rung": np.tile(np.arange(rungs), days),
             "share": (counts / batch.runs).ravel(),
         }
     )
 
 
-def probability_outcomes(runs: pd.DataFrame, horizon: int, war: int) -> dict[str, np.ndarray]:
-    """The yes/no outcomes the summary reports, one boolean per run, by outcome name."""
-    strike = runs["first_strike_day"].to_numpy(dtype=float, na_value=np.inf)
-    outcomes = {
-        "p_strike_7d": strike <= 7,
-        "p_strike_30d": strike <= 30,
-        "p_war": runs["highest_rung"].to_numpy() >= war,
-    }
-    if horizon < 30:
-        del outcomes["p_strike_30d"]
-    return outcomes
+def estimate(outcome: Outcome, runs: pd.DataFrame) -> tuple[float, float, float]:
+    """An outcome over the runs: (estimate, 95% low, 95% high).
+
+    A probability is the share of runs with a Wilson interval; days are the median with the
+    order-statistic interval, counting 'never within the horizon' as infinitely late.
+    """
+    values = outcome.per_run(runs)
+    n = len(values)
+    if outcome.kind == "probability":
+        k = int(np.sum(values))
+        low, high = wilson_interval(k, n)
+        return k / n, float(low), float(high)
+    days = np.where(np.isnan(values), np.inf, values)
+    median = float(np.median(days))
+    interval = stats.quantile_test(days, q=median, p=0.5).confidence_interval(0.95)
+    return median, float(interval.low), float(interval.high)
 
 
-OUTCOME_LABELS = {
-    "p_strike_7d": "P(a new cross-border strike within 7 days)",
-    "p_strike_30d": "P(a new cross-border strike within 30 days)",
-    "p_war": "P(war by the horizon)",
-    "median_days_to_calm": "Median days until back to normal relations",
-}
-
-
-def summarize(runs: pd.DataFrame, horizon: int, war: int) -> pd.DataFrame:
-    """The headline numbers of one scenario, each with its 95% interval."""
+def summarize(runs: pd.DataFrame, chosen: Sequence[Outcome]) -> pd.DataFrame:
+    """The named outcomes of each scenario, each with its 95% interval."""
     rows = []
     for scenario, group in runs.groupby("scenario", sort=False):
-        n = len(group)
-        for name, hit in probability_outcomes(group, horizon, war).items():
-            k = int(hit.sum())
-            low, high = wilson_interval(k, n)
-            rows.append((scenario, name, k / n, float(low), float(high), n))
-        calm = group["days_to_calm"].to_numpy(dtype=float, na_value=np.inf)
-        median = float(np.median(calm))
-        interval = stats.quantile_test(calm, q=median, p=0.5).confidence_interval(0.95)
-        rows.append(
-            (scenario, "median_days_to_calm", median, float(interval.low), float(interval.high), n)
-        )
+        for outcome in chosen:
+            value, low, high = estimate(outcome, group)
+            rows.append((scenario, outcome.name, outcome.label, outcome.kind, value, low, high, len(group)))
     return pd.DataFrame(
-        rows, columns=["scenario", "outcome", "estimate", "ci_low", "ci_high", "runs"]
+        rows,
+        columns=["scenario", "outcome", "label", "kind", "estimate", "ci_low", "ci_high", "runs"],
     )
 
 
 def max_halfwidth(summary: pd.DataFrame) -> float:
     """Widest half-width among the summary's probabilities (what --target-halfwidth bounds)."""
-    probabilities = summary[summary["outcome"].str.startswith("p_")]
+    probabilities = summary[summary["kind"] == "probability"]
     return float(((probabilities["ci_high"] - probabilities["ci_low"]) / 2).max())
 
 
-OUTCOME_FORMS = "p_strike_<N>d, p_rung<K>_<N>d, p_war, median_days_to_calm"
-_OUTCOME = re.compile(
-    r"^(?:p_strike_(?P<strike>\d+)d|p_rung(?P<rung>\d+)_(?P<days>\d+)d|p_war"
-    r"|median_days_to_calm)$"
-)
-
-
-def check_outcome(name: str, horizon: int, war: int) -> None:
-    """Raise ``ValueError`` unless ``name`` is an outcome this scenario can report."""
-    match = _OUTCOME.match(name)
-    if match is None:
-        raise ValueError(f"unknown outcome '{name}' (forms: {OUTCOME_FORMS})")
-    days = match["strike"] or match["days"]
-    if days is not None and int(days) > horizon:
-        raise ValueError(f"outcome '{name}' looks past the horizon ({horizon} days)")
-    if match["rung"] is not None and int(match["rung"]) > war:
-        raise ValueError(f"outcome '{name}' names rung {match['rung']}, above war ({war})")
-
-
 def outcome_estimates(
-    runs: pd.DataFrame, names: list[str], horizon: int, war: int
+    runs: pd.DataFrame, names: Sequence[str], scenario: Scenario
 ) -> dict[str, tuple[float, float, float]]:
-    """Named outcomes of one scenario's runs, each as (estimate, 95% low, 95% high).
-
-    ``p_strike_7d``: a new strike within 7 days; ``p_rung5_30d``: the crisis reached rung 5 or
-    higher by day 30; ``p_war``; ``median_days_to_calm``. These are what sweeps record.
-    """
-    estimates: dict[str, tuple[float, float, float]] = {}
-    summary = summarize(runs, horizon, war).set_index("outcome")
-    for name in names:
-        check_outcome(name, horizon, war)
-        match = _OUTCOME.match(name)
-        assert match is not None
-        if name in ("p_war", "median_days_to_calm"):
-            row = summary.loc[name].to_dict()
-            estimates[name] = (row["estimate"], row["ci_low"], row["ci_high"])
-            continue
-        if match["strike"] is not None:
-            first = runs["first_strike_day"]
-            limit = int(match["strike"])
-        else:
-            first = runs[f"first_day_rung_{match['rung']}"]
-            limit = int(match["days"])
-        hits = int((first.to_numpy(dtype=float, na_value=np.inf) <= limit).sum())
-        low, high = wilson_interval(hits, len(runs))
-        estimates[name] = (hits / len(runs), float(low), float(high))
-    return estimates
+    """Named outcomes of one scenario's runs, each as (estimate, 95% low, 95% high)."""
+    states = list(scenario.actors)
+    return {
+        name: estimate(
+            catalogue.outcome(name, scenario.horizon, scenario.ladder.war, states), runs
+        )
+        for name in names
+    }
 
 
-def compare_runs(runs: pd.DataFrame, horizon: int, war: int, alpha: float = 0.05) -> pd.DataFrame:
-    """Each scenario against the first, outcome by outcome: difference, Newcombe CI, p-value.
+def paired(runs: pd.DataFrame, a: str, b: str) -> bool:
+    """Whether scenarios ``a`` and ``b`` were run on the same seeds, run for run."""
+    seeds_a = runs.loc[runs["scenario"] == a, "seed"].to_numpy()
+    seeds_b = runs.loc[runs["scenario"] == b, "seed"].to_numpy()
+    return seeds_a.shape == seeds_b.shape and bool(np.array_equal(seeds_a, seeds_b))
 
-    The scenarios of a comparison share their run seeds; treating them as independent samples,
-    as these intervals do, errs on the wide side when the outcomes are positively correlated.
+
+def compare_runs(runs: pd.DataFrame, chosen: Sequence[Outcome], horizon: int) -> pd.DataFrame:
+    """Each scenario against the first, outcome by outcome: the difference and its 95% CI.
+
+    Scenarios run on the same seeds are compared run for run (paired); otherwise as independent
+    samples. ``verdict`` is 'higher' or 'lower' when the 95% CI of the difference lies wholly
+    above or below 0, else 'no detectable difference'; ``docs/results.md`` defines each method.
     """
     names = list(dict.fromkeys(runs["scenario"]))
-    groups = {name: runs[runs["scenario"] == name] for name in names}
     reference = names[0]
-    ref_outcomes = probability_outcomes(groups[reference], horizon, war)
+    ref = runs[runs["scenario"] == reference]
     rows = []
     for name in names[1:]:
-        outcomes = probability_outcomes(groups[name], horizon, war)
-        for outcome, hit in outcomes.items():
-            k1, n1 = int(hit.sum()), len(hit)
-            k2, n2 = int(ref_outcomes[outcome].sum()), len(ref_outcomes[outcome])
-            diff, low, high = newcombe_interval(k1, n1, k2, n2)
-            p_value = two_proportion_p_value(k1, n1, k2, n2)
-            # both the test and the interval must say so; near 0 or 1 they can disagree
-            distinguishable = p_value < alpha and (low > 0 or high < 0)
-            rows.append((name, reference, outcome, diff, low, high, p_value, distinguishable))
-    return pd.DataFrame(
+        other = runs[runs["scenario"] == name]
+        pairs = paired(runs, reference, name)
+        for outcome in chosen:
+            rows.append(
+                (name, reference, outcome.name, outcome.label, outcome.kind, pairs)
+                + _difference(outcome, other, ref, pairs, horizon)
+            )
+    table = pd.DataFrame(
         rows,
         columns=[
             "scenario",
             "reference",
             "outcome",
+            "label",
+            "kind",
+            "paired",
+            "value",
+            "reference_value",
             "difference",
             "ci_low",
             "ci_high",
             "p_value",
-            "distinguishable",
+            "method",
         ],
     )
+    table["verdict"] = np.where(
+        table["ci_low"] > 0,
+        "higher",
+        np.where(table["ci_high"] < 0, "lower", "no detectable difference"),
+    )
+    return table
+
+
+def _difference(
+    outcome: Outcome, runs: pd.DataFrame, ref: pd.DataFrame, pairs: bool, horizon: int
+) -> tuple[float, float, float, float, float, float, str]:
+    """(value, reference value, difference, CI low, CI high, p-value, method) of one outcome.
+
+    Days that never came within the horizon count as the horizon + 1: the earliest they could
+    have been, so differences in days are if anything understated.
+    """
+    x, y = outcome.per_run(runs), outcome.per_run(ref)
+    if outcome.kind == "probability":
+        x, y = x.astype(bool), y.astype(bool)
+        if pairs:
+            b, c = int((x & ~y).sum()), int((~x & y).sum())
+            diff, low, high = tango_interval(b, c, len(x))
+            p = mcnemar_p_value(b, c)
+            return float(x.mean()), float(y.mean()), diff, low, high, p, "tango score"
+        k1, k2 = int(x.sum()), int(y.sum())
+        diff, low, high = newcombe_interval(k1, len(x), k2, len(y))
+        p = two_proportion_p_value(k1, len(x), k2, len(y))
+        return float(x.mean()), float(y.mean()), diff, low, high, p, "newcombe+chi2"
+    cap = horizon + 1
+    dx, dy = np.nan_to_num(x, nan=cap), np.nan_to_num(y, nan=cap)
+    mx, my = float(np.median(dx)), float(np.median(dy))
+    rng = np.random.default_rng(0)
+    resampled = np.empty(BOOTSTRAP_RESAMPLES)
+    for i in range(BOOTSTRAP_RESAMPLES):
+        index = rng.integers(len(dx), size=len(dx))
+        other = index if pairs else rng.integers(len(dy), size=len(dy))
+        resampled[i] = np.median(dx[index]) - np.median(dy[other])
+    low, high = np.percentile(resampled, [2.5, 97.5])
+    if pairs:
+        differences = dx - dy
+        p = float(stats.wilcoxon(differences).pvalue) if np.any(differences != 0) else 1.0
+        method = "paired bootstrap+wilcoxon"
+    else:
+        p = float(stats.mannwhitneyu(dx, dy).pvalue)
+        method = "bootstrap+mann-whitney"
+    return mx, my, mx - my, float(low), float(high), p, method

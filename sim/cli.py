@@ -17,10 +17,11 @@ from typing import Any
 
 import yaml
 
-from sim import analysis, results
-from sim.analysis import OUTCOME_FORMS, OUTCOME_LABELS
+from sim import results
+from sim.outcomes import FORMS as OUTCOME_FORMS
+from sim.outcomes import outcome
 from sim.loader import ScenarioError, load_scenario
-from sim.runner import ENGINES, Ensemble, default_workers, run_ensemble
+from sim.runner import Ensemble, default_workers, run_ensemble
 from sim.scenario import Scenario
 
 DEFAULT_COMPARISON = (
@@ -131,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
             "(repeatable), e.g. --set actors.pakistan.retaliation.policy=escalate",
         )
 
+    def add_engine(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--engine", choices=("mesa", "fast"), help=argparse.SUPPRESS)
+
     def add_ensemble_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--runs",
@@ -152,13 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"processes to use (default: every core, here {default_workers()}); "
             "results are identical for any number",
         )
-        sub.add_argument(
-            "--engine",
-            choices=ENGINES,
-            default="mesa",
-            help="mesa: the readable agent model (default); fast: the vectorised "
-            "engine, same rules, far faster (docs/engines.md)",
-        )
+        add_engine(sub)
         sub.add_argument(
             "--target-halfwidth",
             type=_halfwidth,
@@ -199,11 +197,32 @@ def build_parser() -> argparse.ArgumentParser:
                            python run.py story scenarios/jan2024_baseline.yaml --seed 7
                            python run.py story scenarios/jan2024_hawkish.yaml --seed 7
                            python run.py story scenarios/jan2024_baseline.yaml --seed 7 --plot results/story.png
-                           (a seed from the `seed` column of runs.csv replays that run)""",
+                           python run.py story --from results/jan2024_baseline --run 17
+                           (a seed from the `seed` column of runs.csv replays that run exactly)""",
     )
-    sub.add_argument("scenario", help="a scenario YAML file")
     sub.add_argument(
-        "--seed", type=_whole(0), default=0, metavar="N", help="seed of the run (default 0)"
+        "scenario", nargs="?", help="a scenario YAML file (or give --from and --run instead)"
+    )
+    sub.add_argument(
+        "--seed", type=_whole(0), metavar="N", help="seed of the run (default 0)"
+    )
+    sub.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="RESULTS",
+        help="replay a run of a saved ensemble: its folder (with --run)",
+    )
+    sub.add_argument(
+        "--run",
+        type=_whole(0),
+        metavar="N",
+        help="with --from: the run to replay (the `run` column of runs.csv)",
+    )
+    sub.add_argument(
+        "--which",
+        metavar="NAME",
+        help="with --from a comparison: the scenario the run belongs to (default: the first)",
     )
     sub.add_argument(
         "--plot",
@@ -301,8 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help=f"outcome to record (repeatable; default: p_strike_7d, p_strike_30d, "
-        f"p_war): {OUTCOME_FORMS}",
+        help=f"outcome to record (repeatable; default: {', '.join(DEFAULT_SWEEP_OUTCOMES)}): "
+        f"{OUTCOME_FORMS} (docs/results.md defines them)",
     )
     sub.add_argument(
         "--runs",
@@ -336,12 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"processes for the local executor (default: every core, here {default_workers()})",
     )
-    sub.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="mesa",
-        help="mesa (default) or fast: the vectorised engine (docs/engines.md)",
-    )
+    add_engine(sub)
     sub.add_argument(
         "--out",
         type=Path,
@@ -385,43 +399,67 @@ def describe(scenario: Scenario) -> str:
     """A one-screen summary of a scenario."""
     ladder = scenario.ladder
     start = f", from {scenario.start_date:%d %B %Y}" if scenario.start_date else ""
+    mechanisms = scenario.mechanisms.model_dump()
+    rounds = mechanisms.pop("rounds_per_day")
+    off = [name for name, on in mechanisms.items() if not on]
+    decision = ", ".join(f"{k} {v:g}" for k, v in scenario.decision.model_dump().items())
     lines = [
         f"{scenario.name}: {scenario.description.strip()}"
         if scenario.description
         else scenario.name,
         f"horizon {scenario.horizon} days{start}; {scenario.runs} runs, seed {scenario.seed}",
         f"ladder: {ladder.size} rungs, strikes from rung {ladder.strike_rung}, war at {ladder.war}",
+        f"mechanisms: {'all on' if not off else 'off: ' + ', '.join(off)}; {rounds} rounds a day",
+        f"decision: {decision}",
         "states:",
     ]
     for actor_id, state in scenario.actors.items():
+        nuclear = ", nuclear-armed" if state.nuclear else ""
         lines.append(
-            f"  {actor_id} ({state.name}): vs {', '.join(state.adversaries)}; retaliation "
-            f"{_policy(state.retaliation)}; mediation {_policy(state.mediation)}"
+            f"  {actor_id} ({state.name}{nuclear}): {_policy(state.retaliation)}; resolve "
+            f"{_distribution(state.resolve.model_dump())}; cost {state.cost:g}; audience cost "
+            f"{state.audience_cost:g}; pledge {state.pledge:g}; mediation {_policy(state.mediation)}"
         )
+    lines.append("relations:")
+    for relation in scenario.relations:
+        a, b = relation.between
+        lines.append(
+            f"  {a}-{b}: baseline {relation.baseline} ({ladder.name(relation.baseline)}), "
+            f"economic ties {relation.economic_ties:g}"
+        )
+    lines += ["armed groups:"] if scenario.armed_groups else []
     for group_id, group in scenario.armed_groups.items():
+        sponsor = f", backed by {group.sponsor}" if group.sponsor else ""
         lines.append(
-            f"  armed group {group_id} ({group.name}): in {group.based_in}, attacks "
-            f"{group.targets}, {group.daily_rate}/day"
+            f"  {group_id} ({group.name}): based in {group.host}, attacks "
+            f"{group.target}{sponsor}, {group.daily_rate:g}/day"
         )
-    for mediator_id, mediator in scenario.mediators.items():
-        trigger = f"at rung {mediator.trigger_rung}" if mediator.trigger_rung else "on set days"
-        lines.append(
-            f"  mediator {mediator_id} ({mediator.name}): offers {trigger} to "
-            f"{', '.join(mediator.parties)}, effectiveness {mediator.effectiveness}"
-        )
-    for event in scenario.initial_events:
-        lines.append(
-            f"  before the start (day {event.day}): {event.actor} -> {event.target} "
-            f"at rung {event.rung}"
-        )
-    for intervention in scenario.interventions:
-        parts = []
-        if intervention.offer_on_day is not None:
-            parts.append(f"offers on day {intervention.offer_on_day}")
-        if intervention.response is not None:
-            parts.append(f"every offer answered '{intervention.response}'")
-        lines.append(f"  intervention: {intervention.mediator} {' and '.join(parts)}")
+    lines += ["third parties:"] if scenario.third_parties else []
+    for party_id, party in scenario.third_parties.items():
+        leverage = ", ".join(f"{k} {v:g}" for k, v in party.leverage.items())
+        talks = ""
+        if party.mediation is not None:
+            trigger = party.mediation.trigger_rung
+            when = f"after acts at rung {trigger}" if trigger else "on set days"
+            talks = f"; offers talks {when} to {', '.join(party.mediation.parties)}"
+        lines.append(f"  {party_id} ({party.name}): leverage {leverage}{talks}")
+    lines += ["events:"] if scenario.events else []
+    for event in scenario.events:
+        lines.append(f"  day {event.day}: {_event(event)}")
     return "\n".join(lines)
+
+
+def _distribution(value: Any) -> str:
+    if isinstance(value, dict):
+        ((kind, params),) = value.items()
+        return f"{kind}({', '.join(f'{p:g}' for p in params)})"
+    return f"{value:g}"
+
+
+def _event(event: Any) -> str:
+    fields = event.model_dump(exclude={"day", "description", "type"}, exclude_defaults=True)
+    detail = ", ".join(f"{k} {v}" for k, v in fields.items())
+    return f"{event.type} ({detail})" + (f": {event.description}" if event.description else "")
 
 
 def _policy(policy: Any) -> str:
@@ -439,14 +477,29 @@ def cmd_story(args: argparse.Namespace) -> None:
             f"--plot {args.plot}: expected a file name ending in .png or .svg, such as "
             "results/story.png (both formats are written)"
         )
-    scenario = _load(args.scenario, args.overrides)
-    model = run_story(scenario, args.seed)
-    print(tell(model, args.seed))
+    if args.source is not None:
+        scenario, seed = _saved_run(args)
+    else:
+        if args.scenario is None:
+            raise UsageError(
+                "story needs a scenario file (story SCENARIO --seed N) or a saved run "
+                "(story --from RESULTS --run N)"
+            )
+        if args.run is not None or args.which is not None:
+            raise UsageError("--run and --which go with --from RESULTS")
+        scenario = _load(args.scenario, args.overrides)
+        seed = 0 if args.seed is None else args.seed
+    model = run_story(scenario, seed)
+    print(tell(model, seed))
     if args.plot is not None:
-        figure = story_figure(model, args.seed)
+        figure = story_figure(model, seed)
         paths = [args.plot.with_suffix(".png"), args.plot.with_suffix(".svg")]
+        if not args.plot.parent.is_dir():
+            raise UsageError(
+                f"--plot {args.plot}: the folder {args.plot.parent} does not exist; create it "
+                "first or choose another place"
+            )
         try:
-            args.plot.parent.mkdir(parents=True, exist_ok=True)
             for path in paths:
                 results.write_figure(figure, path, dpi=300)
         except OSError as error:
@@ -454,6 +507,35 @@ def cmd_story(args: argparse.Namespace) -> None:
                 f"--plot {args.plot}: cannot write there ({error.strerror or error})"
             ) from None
         print(f"Story figure: {paths[0]} (300 dpi) and {paths[1]}")
+
+
+def _saved_run(args: argparse.Namespace) -> tuple[Scenario, int]:
+    """The scenario and seed of run ``--run`` of the ensemble saved in ``--from``."""
+    from sim.loader import scenario_from_mapping
+
+    if args.scenario is not None or args.seed is not None or args.overrides:
+        raise UsageError(
+            "--from replays a saved run exactly: give no scenario file, --seed or --set with it"
+        )
+    if args.run is None:
+        raise UsageError(f"--from {args.source}: say which run to replay with --run N")
+    saved = results.load(args.source)
+    ensembles = saved.ensembles
+    names = [str(e["scenario"]["name"]) for e in ensembles]  # type: ignore[index]
+    which = args.which or names[0]
+    if which not in names:
+        raise UsageError(
+            f"--which {which}: {args.source} holds {', '.join(names)}; choose one of them"
+        )
+    mapping = ensembles[names.index(which)]["scenario"]
+    rows = saved.runs[(saved.runs["scenario"] == which) & (saved.runs["run"] == args.run)]
+    if rows.empty:
+        count = int((saved.runs["scenario"] == which).sum())
+        raise UsageError(
+            f"--run {args.run}: {args.source} has runs 0 to {count - 1} of {which}"
+        )
+    scenario = scenario_from_mapping(mapping, source=f"{args.source}/metadata.json")  # type: ignore[arg-type]
+    return scenario, int(rows["seed"].iloc[0])
 
 
 def _run_all(
@@ -468,7 +550,6 @@ def _run_all(
             runs=args.runs,
             seed=args.seed,
             workers=args.workers,
-            engine=args.engine,
             target_halfwidth=args.target_halfwidth,
             progress=progress,
         )
@@ -480,7 +561,7 @@ def _run_all(
     for ensemble in ensembles:
         print(summary_text(ensemble))
     if len(ensembles) > 1:
-        print(comparison_text(out))
+        print(comparison_text(results.load(out).comparison))
     if ensembles[-1].interrupted:
         ensemble = ensembles[-1]
         print(
@@ -497,18 +578,18 @@ def summary_text(ensemble: Ensemble) -> str:
     meta = ensemble.metadata
     lines = [
         f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
-        f"{meta['engine']} engine, {meta['workers']} workers, {meta['wall_seconds']} s)"
+        f"{meta['workers']} workers, {meta['wall_seconds']} s)"
     ]
     for row in ensemble.summary.to_dict("records"):
-        label = OUTCOME_LABELS[row["outcome"]]
-        if row["outcome"].startswith("p_"):
+        label = row["label"]
+        if row["kind"] == "probability":
             lines.append(
-                f"  {label:<46} {row['estimate']:6.1%}  (95% CI {row['ci_low']:.1%} to "
+                f"  {label:<66} {row['estimate']:6.1%}  (95% CI {row['ci_low']:.1%} to "
                 f"{row['ci_high']:.1%})"
             )
         else:
             lines.append(
-                f"  {label:<46} {_days(row['estimate']):>6}  (95% CI {_days(row['ci_low'])} "
+                f"  {label:<66} {_days(row['estimate']):>6}  (95% CI {_days(row['ci_low'])} "
                 f"to {_days(row['ci_high'])})"
             )
     lines.append(
@@ -523,22 +604,40 @@ def _days(value: float) -> str:
     return "never" if value == float("inf") else f"{value:g} d"
 
 
-def comparison_text(out: Path) -> str:
-    import pandas as pd
+def p_text(p: float) -> str:
+    """'p < 0.001' for very small p-values, else 'p = 0.021'."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
 
-    table = pd.read_csv(out / "comparison.csv")
-    lines = [f"Compared with {table['reference'].iloc[0]} (difference in points, 95% CI, p-value):"]
-    for row in table.to_dict("records"):
-        verdict = (
-            "distinguishable from noise"
-            if row["distinguishable"]
-            else "not distinguishable from noise at this number of runs"
+
+def comparison_text(table: Any) -> str:
+    """Each outcome of each scenario against the first: values, difference, CI, verdict."""
+    lines = []
+    for name, rows in table.groupby("scenario", sort=False):
+        reference = rows["reference"].iloc[0]
+        how = (
+            "same seeds: compared run for run (paired)"
+            if rows["paired"].all()
+            else "different seeds: compared as independent samples"
         )
-        lines.append(
-            f"  {row['scenario']}: {OUTCOME_LABELS[row['outcome']]}: "
-            f"{row['difference'] * 100:+.1f} ({row['ci_low'] * 100:+.1f} to "
-            f"{row['ci_high'] * 100:+.1f}), p = {row['p_value']:.3g}: {verdict}"
-        )
+        lines.append(f"{name} against {reference} ({how}):")
+        for row in rows.to_dict("records"):
+            if row["kind"] == "probability":
+                values = f"{row['value']:6.1%} vs {row['reference_value']:6.1%}"
+                diff = (
+                    f"{row['difference'] * 100:+.1f} points ({row['ci_low'] * 100:+.1f} to "
+                    f"{row['ci_high'] * 100:+.1f})"
+                )
+            else:
+                values = f"{_days(row['value']):>6} vs {_days(row['reference_value']):>6}"
+                diff = f"{row['difference']:+g} d ({row['ci_low']:+g} to {row['ci_high']:+g})"
+            verdict = row["verdict"]
+            if verdict != "no detectable difference":
+                verdict = f"{verdict} in {name}"
+            else:
+                verdict = "no detectable difference at this number of runs"
+            lines.append(
+                f"  {row['label']:<66} {values}  {diff}, {p_text(row['p_value'])}: {verdict}"
+            )
     return "\n".join(lines)
 
 
@@ -583,7 +682,6 @@ def cmd_default(args: argparse.Namespace) -> None:
         runs=None,
         seed=None,
         workers=None,
-        engine="mesa",
         target_halfwidth=None,
         rungs=None,
         quiet=False,
@@ -591,7 +689,7 @@ def cmd_default(args: argparse.Namespace) -> None:
     _run_all(scenarios, defaults, DEFAULT_COMPARISON_OUT, force=True)
 
 
-DEFAULT_SWEEP_OUTCOMES = ("p_strike_7d", "p_strike_30d", "p_war")
+DEFAULT_SWEEP_OUTCOMES = ("answer_7d", "forces_30d", "war")
 """What a sweep records unless told otherwise (the 30-day one only with a long enough horizon)."""
 
 
@@ -625,15 +723,15 @@ def cmd_sweep(args: argparse.Namespace) -> None:
             changes["outcomes"] = tuple(
                 name
                 for name in DEFAULT_SWEEP_OUTCOMES
-                if name != "p_strike_30d" or scenario.horizon >= 30
+                if name != "forces_30d" or scenario.horizon >= 30
             )
-        changes["context"] = {"scenario": scenario.model_dump(mode="json"), "engine": args.engine}
+        changes["context"] = {"scenario": scenario.model_dump(mode="json")}
         definition = dataclasses.replace(definition, **changes)
     except designs.SweepError as error:
         raise UsageError(str(error)) from None
-    for outcome in definition.outcomes:
+    for name in definition.outcomes:
         try:
-            analysis.check_outcome(outcome, scenario.horizon, scenario.ladder.war)
+            outcome(name, scenario.horizon, scenario.ladder.war, list(scenario.actors))
         except ValueError as error:
             raise UsageError(f"--outcome: {error}") from None
     points = definition.points().points
@@ -645,7 +743,6 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     evaluator = PointEvaluator(
         scenario=scenario.model_dump(mode="json"),
         outcomes=tuple(definition.outcomes),
-        engine=args.engine,
         source=str(args.scenario),
     )
     out = args.out or Path("results") / f"sweep_{scenario.name}"
@@ -776,6 +873,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.command_line = ["run.py", *argv]
+    if getattr(args, "engine", None):
+        print(
+            "note: --engine is no longer needed and is ignored: there is one engine, which runs "
+            "many runs at once (docs/model.md)",
+            file=sys.stderr,
+        )
     command = COMMANDS.get(args.command, cmd_default)
     try:
         command(args)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from sim.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
-from sim.scenario import Scenario
+from sim.scenario import EVENT_TYPES, Scenario, StateConfig
 
 POLICY_BLOCKS: dict[str, Mapping[str, type[BaseModel]]] = {
     "retaliation": RETALIATION_POLICIES,
@@ -118,7 +118,8 @@ def build_scenario(
         for detail in error.errors():
             raw_loc = tuple(detail["loc"])
             loc = _strip_policy_tags(raw_loc)
-            blamed = (*loc, "policy") if detail["type"] == "union_tag_invalid" else loc
+            tag = "type" if len(loc) >= 2 and loc[-2] == "events" else "policy"
+            blamed = (*loc, tag) if detail["type"] == "union_tag_invalid" else loc
             problems.append(Problem(source_of(blamed), _dotted(loc), _explain(detail, raw_loc)))
     problems += [
         Problem(source_of(loc), _dotted(loc), message) for loc, message in check_references(raw)
@@ -141,17 +142,21 @@ def _items(raw: Any, *path: str) -> list[tuple[Any, Any]]:
 
 
 def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
-    """Problems that span blocks: ids that name nothing, rungs off the ladder, clashing ids.
+    """Problems that span blocks: ids that name nothing, rungs off the ladder, days outside the
+    run, pairs that are not in crisis, clashing ids.
 
     Runs on the raw mapping, beside the type checks, so that every problem is reported at once;
     values of the wrong type are left to the type checks.
     """
     problems: list[tuple[Path_, str]] = []
-    actors = dict(_items(raw, "actors"))
-    states = [str(k) for k in actors]
-    rungs = raw.get("ladder", {}).get("rungs") if isinstance(raw.get("ladder"), dict) else None
+    states = [str(k) for k, _ in _items(raw, "actors")]
+    groups = dict(_items(raw, "armed_groups"))
+    parties = dict(_items(raw, "third_parties"))
+    ladder = raw.get("ladder") if isinstance(raw.get("ladder"), dict) else {}
+    rungs = ladder.get("rungs")
     war = len(rungs) - 1 if isinstance(rungs, list) else None
-    mediators = dict(_items(raw, "mediators"))
+    strike = ladder.get("strike_rung") if isinstance(ladder.get("strike_rung"), int) else None
+    horizon = raw.get("horizon") if isinstance(raw.get("horizon"), int) else None
 
     STATE = "a state of this scenario"
 
@@ -168,16 +173,68 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
         )
         return False
 
-    def on_ladder(loc: Path_, rung: Any) -> None:
-        if war is not None and isinstance(rung, int) and rung > war:
-            problems.append((loc, f"rung {rung} is off the ladder, whose top rung (war) is {war}"))
+    def state(loc: Path_, name: Any) -> bool:
+        return reference(loc, name, states, STATE, "states")
 
-    def adversaries_of(state: Any) -> list[Any]:
-        found = actors.get(state, {}).get("adversaries")
-        return found if isinstance(found, list) else []
+    def on_ladder(loc: Path_, rung: Any, *, below_war: bool = False) -> None:
+        if war is None or not isinstance(rung, int) or isinstance(rung, bool):
+            return
+        if rung > war:
+            problems.append((loc, f"rung {rung} is off the ladder, whose top rung (war) is {war}"))
+        elif below_war and rung == war:
+            problems.append((loc, f"expected a rung below war ({war}), got {rung}"))
+
+    pairs: dict[frozenset[str], int] = {}
+    for i, relation in _items(raw, "relations"):
+        between = relation.get("between")
+        if not isinstance(between, list):
+            continue
+        known = [state(("relations", i, "between", j), name) for j, name in enumerate(between)]
+        if len(between) == 2 and all(known):
+            if between[0] == between[1]:
+                problems.append(
+                    (("relations", i, "between"), "a state cannot be in crisis with itself")
+                )
+                continue
+            key = frozenset(between)
+            if key in pairs:
+                problems.append(
+                    (
+                        ("relations", i, "between"),
+                        f"relations.{pairs[key]} already pairs {between[0]} and {between[1]}; "
+                        "list each pair once",
+                    )
+                )
+            pairs.setdefault(key, i)
+        baseline = relation.get("baseline")
+        on_ladder(("relations", i, "baseline"), baseline)
+        if (
+            isinstance(baseline, int)
+            and strike is not None
+            and not isinstance(baseline, bool)
+            and baseline >= strike
+        ):
+            problems.append(
+                (
+                    ("relations", i, "baseline"),
+                    f"a peacetime baseline is an act without force: expected a rung below the "
+                    f"strike rung ({strike}), got {baseline}",
+                )
+            )
+
+    def in_crisis(loc: Path_, a: Any, b: Any) -> bool:
+        """Both are states and ``relations`` pairs them."""
+        if not (isinstance(a, str) and isinstance(b, str) and a in states and b in states):
+            return False
+        if frozenset((a, b)) not in pairs:
+            problems.append(
+                (loc, f"'{a}' and '{b}' are not in crisis with each other (add them to relations)")
+            )
+            return False
+        return True
 
     seen: dict[str, str] = {}
-    for block in ("actors", "armed_groups", "mediators"):
+    for block in ("actors", "armed_groups", "third_parties"):
         for actor_id, _ in _items(raw, block):
             if actor_id in seen:
                 problems.append(
@@ -188,104 +245,129 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                     )
                 )
             seen[actor_id] = block
-    for actor_id, state in actors.items():
-        for i, adversary in enumerate(adversaries_of(actor_id)):
-            loc = ("actors", actor_id, "adversaries", i)
-            if adversary == actor_id:
-                problems.append((loc, "a state cannot be its own adversary"))
-            elif reference(loc, adversary, states, STATE, "states") and (
-                actor_id not in adversaries_of(adversary)
-            ):
-                problems.append(
-                    (
-                        loc,
-                        f"'{adversary}' does not list '{actor_id}' among its "
-                        "adversaries; a crisis runs both ways",
-                    )
-                )
-        initial = state.get("initial_rung")
-        if war is not None and isinstance(initial, int) and initial == war:
-            problems.append(
-                (
-                    ("actors", actor_id, "initial_rung"),
-                    f"a state cannot start at war (rung {war}): war takes both sides, so "
-                    "start below it or add an initial event at the war rung",
-                )
-            )
-        on_ladder(("actors", actor_id, "initial_rung"), initial)
-    for group_id, group in _items(raw, "armed_groups"):
-        host, target = group.get("based_in"), group.get("targets")
-        known_host = reference(
-            ("armed_groups", group_id, "based_in"), host, states, STATE, "states"
-        )
-        known_target = reference(
-            ("armed_groups", group_id, "targets"), target, states, STATE, "states"
-        )
+    for group_id, group in groups.items():
+        host, target, sponsor = group.get("host"), group.get("target"), group.get("sponsor")
+        known_host = state(("armed_groups", group_id, "host"), host)
+        state(("armed_groups", group_id, "target"), target)
+        if sponsor is not None:
+            state(("armed_groups", group_id, "sponsor"), sponsor)
         if known_host and host == target:
             problems.append(
                 (
-                    ("armed_groups", group_id, "targets"),
+                    ("armed_groups", group_id, "target"),
                     "an armed group must target a state other than its host",
                 )
             )
-        elif known_host and known_target and host not in adversaries_of(target):
+        if sponsor is not None and sponsor == target:
+            problems.append(
+                (("armed_groups", group_id, "sponsor"), "a group cannot be sponsored by its target")
+            )
+        on_ladder(("armed_groups", group_id, "attack_rung"), group.get("attack_rung"), below_war=True)
+    for party_id, party in parties.items():
+        for key in ("leverage", "alignment"):
+            block = party.get(key)
+            for name in block if isinstance(block, dict) else []:
+                state(("third_parties", party_id, key, name), name)
+        mediation = party.get("mediation")
+        if not isinstance(mediation, dict):
+            continue
+        members = mediation.get("parties")
+        members = members if isinstance(members, list) else []
+        for i, name in enumerate(members):
+            state(("third_parties", party_id, "mediation", "parties", i), name)
+        if len(members) >= 2 and all(m in states for m in members) and not any(
+            frozenset((a, b)) in pairs for a in members for b in members if a != b
+        ):
             problems.append(
                 (
-                    ("armed_groups", group_id, "based_in"),
-                    f"'{target}' does not list '{host}' as an adversary, so it could "
-                    "not blame it for an attack",
+                    ("third_parties", party_id, "mediation", "parties"),
+                    "no two of these parties are in crisis with each other (see relations)",
                 )
             )
-        on_ladder(("armed_groups", group_id, "attack_rung"), group.get("attack_rung"))
-    for mediator_id, mediator in mediators.items():
-        parties = mediator.get("parties")
-        for i, party in enumerate(parties if isinstance(parties, list) else []):
-            reference(("mediators", mediator_id, "parties", i), party, states, STATE, "states")
-        on_ladder(("mediators", mediator_id, "trigger_rung"), mediator.get("trigger_rung"))
-    horizon = raw.get("horizon")
-    answered: dict[Any, int] = {}
-    for i, intervention in _items(raw, "interventions"):
-        mediator = intervention.get("mediator")
-        if intervention.get("response") is not None:
-            if mediator in answered:
+        joint = mediation.get("joint_with")
+        for i, name in enumerate(joint if isinstance(joint, list) else []):
+            if name == party_id:
                 problems.append(
                     (
-                        ("interventions", i, "response"),
-                        f"interventions.{answered[mediator]} already forces the answer "
-                        f"to {mediator}'s offers; give one response per mediator",
+                        ("third_parties", party_id, "mediation", "joint_with", i),
+                        "a third party cannot mediate jointly with itself",
                     )
                 )
-            answered.setdefault(mediator, i)
-        reference(
-            ("interventions", i, "mediator"),
-            intervention.get("mediator"),
-            [str(k) for k in mediators],
-            "a mediator of this scenario",
-            "mediators",
-        )
-        if intervention.get("offer_on_day") is None and intervention.get("response") is None:
-            problems.append(
-                (("interventions", i), "an intervention needs offer_on_day, response or both")
-            )
-        day = intervention.get("offer_on_day")
-        if isinstance(day, int) and isinstance(horizon, int) and day > horizon:
-            problems.append(
-                (
-                    ("interventions", i, "offer_on_day"),
-                    f"day {day} is after the horizon ({horizon} days)",
+            else:
+                reference(
+                    ("third_parties", party_id, "mediation", "joint_with", i),
+                    name,
+                    [str(p) for p in parties],
+                    "a third party of this scenario",
+                    "third parties",
                 )
+        on_ladder(("third_parties", party_id, "mediation", "trigger_rung"), mediation.get("trigger_rung"))
+    decision = raw.get("decision")
+    if isinstance(decision, dict):
+        on_ladder(("decision", "nuclear_from_rung"), decision.get("nuclear_from_rung"))
+    for i, event in _items(raw, "events"):
+        loc: Path_ = ("events", i)
+        kind, day = event.get("type"), event.get("day")
+        if isinstance(day, int) and not isinstance(day, bool) and horizon is not None and day > horizon:
+            problems.append(((*loc, "day"), f"day {day} is after the horizon ({horizon} days)"))
+        if event.get("answered") and isinstance(day, int) and day > 0:
+            problems.append(
+                ((*loc, "answered"), "only an event before the run (day 0 or earlier) can be already answered")
             )
-    for i, event in _items(raw, "initial_events"):
-        actor = event.get("actor")
-        if reference(("initial_events", i, "actor"), actor, states, STATE, "states"):
+        if kind in ("act", "pledge", "conciliate"):
+            actor, target = event.get("actor"), event.get("target")
+            if state((*loc, "actor"), actor) and state((*loc, "target"), target):
+                in_crisis((*loc, "target"), actor, target)
+        if kind == "act":
+            rung = event.get("rung")
+            on_ladder((*loc, "rung"), rung)
+            group = event.get("group")
+            if group is not None and reference(
+                (*loc, "group"), group, [str(g) for g in groups], "an armed group of this scenario", "armed groups"
+            ):
+                if groups[group].get("host") != event.get("target") and event.get("location") is None:
+                    problems.append(
+                        (
+                            (*loc, "group"),
+                            f"'{group}' is based in '{groups[group].get('host')}', not in the "
+                            f"target '{event.get('target')}'; say where the strike happened with location",
+                        )
+                    )
+            if event.get("location") is not None:
+                state((*loc, "location"), event.get("location"))
+            if event.get("announced") and isinstance(rung, int) and strike is not None and rung < strike:
+                problems.append(
+                    ((*loc, "announced"), "only a strike (at or above the strike rung) is announced in advance")
+                )
+            if event.get("target_kind") == "armed_group" and group is None:
+                problems.append(((*loc, "group"), "a strike on an armed group names the group"))
+        elif kind == "attack":
             reference(
-                ("initial_events", i, "target"),
-                event.get("target"),
-                [str(a) for a in adversaries_of(actor)],
-                f"an adversary of {actor}",
-                f"{actor}'s adversaries",
+                (*loc, "group"),
+                event.get("group"),
+                [str(g) for g in groups],
+                "an armed group of this scenario",
+                "armed groups",
             )
-        on_ladder(("initial_events", i, "rung"), event.get("rung"))
+        elif kind == "conciliate":
+            on_ladder((*loc, "to_rung"), event.get("to_rung"))
+        elif kind == "offer":
+            name = event.get("third_party")
+            if reference(
+                (*loc, "third_party"),
+                name,
+                [str(p) for p in parties],
+                "a third party of this scenario",
+                "third parties",
+            ) and not isinstance(parties[name].get("mediation"), dict):
+                problems.append(((*loc, "third_party"), f"'{name}' has no mediation block, so it offers no talks"))
+            if isinstance(day, int) and not isinstance(day, bool) and day < 1:
+                problems.append(((*loc, "day"), "an offer of talks is made during the run: day 1 or later"))
+        elif kind == "ceasefire":
+            between = event.get("between")
+            if isinstance(between, list) and len(between) == 2:
+                if all(state((*loc, "between", j), name) for j, name in enumerate(between)):
+                    in_crisis((*loc, "between"), *between)
     return problems
 
 
@@ -425,6 +507,8 @@ def _apply_override(
                 )
             index: str | int = int(key)
         elif isinstance(node, dict):
+            if key not in node and not last and _is_block((*loc, key)):
+                node[key] = {}  # a block the file leaves to its defaults
             if key not in node and not last:
                 raise ScenarioError(
                     [
@@ -457,10 +541,13 @@ def _apply_override(
 
 
 def _strip_policy_tags(loc: Path_) -> Path_:
-    """Pydantic puts the policy name into the location of a policy's errors; users never wrote it."""
+    """Pydantic puts a policy's name (or an event's type) into the location of its errors;
+    users never wrote it."""
     out: list[str | int] = []
     for i, part in enumerate(loc):
         if i > 0 and loc[i - 1] in POLICY_BLOCKS and part in POLICY_BLOCKS[str(loc[i - 1])]:
+            continue
+        if i > 1 and loc[i - 2] == "events" and part in EVENT_TYPES:
             continue
         out.append(part)
     return tuple(out)
@@ -492,6 +579,19 @@ def _suggest(word: str, choices: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _is_block(loc: Path_) -> bool:
+    """Whether ``loc`` is a block of keys the schema knows (such as ``mechanisms``)."""
+    _, field = _field_at(loc)
+    if field is None:
+        return False
+    annotation = _unwrap(field.annotation)
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+_EVENT_LIST = object()
+"""Stands for the list of events while following a key path: its items are tagged by type."""
+
+
 def _field_at(loc: Path_) -> tuple[type[BaseModel] | None, FieldInfo | None]:
     """The model holding the last key of ``loc`` and that key's field, following the schema."""
     annotation: Any = Scenario
@@ -505,8 +605,13 @@ def _field_at(loc: Path_) -> tuple[type[BaseModel] | None, FieldInfo | None]:
             if field is None:
                 return holder, None
             annotation = field.annotation
-            if part in POLICY_BLOCKS:
+            if part in POLICY_BLOCKS and holder is StateConfig:
                 annotation = POLICY_BLOCKS[str(part)]
+            elif part == "events":
+                annotation = _EVENT_LIST
+        elif annotation is _EVENT_LIST:
+            annotation = EVENT_TYPES
+            holder, field = None, None
         elif isinstance(annotation, Mapping):
             annotation = annotation.get(str(part))
             holder, field = None, None
@@ -562,6 +667,12 @@ def _explain(detail: Any, loc: Path_) -> str:
         )
     if kind == "missing":
         return "required key is missing"
+    if kind in ("union_tag_invalid", "union_tag_not_found") and len(loc) >= 2 and loc[-2] == "events":
+        names = list(EVENT_TYPES)
+        if kind == "union_tag_not_found":
+            return f"missing key 'type' (one of: {', '.join(names)})"
+        tag = str(ctx.get("tag", ""))
+        return f"unknown event type '{tag}'{_suggest(tag, names)} (valid: {', '.join(names)})"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         block = str(loc[-1]) if loc else ""
         names = list(POLICY_BLOCKS.get(block, {}))

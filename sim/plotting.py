@@ -111,10 +111,10 @@ def comparison_curves(
     rungs: Sequence[int] | None = None,
     start_date: str | None = None,
 ) -> Figure:
-    """The scenarios side by side: a panel for a new strike, then one per rung."""
+    """The scenarios side by side: a panel for a strike after day 0, then one per rung."""
     rungs = list(rungs) if rungs else default_rungs(curves, most=3)
     scenarios = list(dict.fromkeys(curves["scenario"]))
-    panels: list[tuple[str, pd.DataFrame]] = [("A new cross-border strike", strikes)] + [
+    panels: list[tuple[str, pd.DataFrame]] = [("A cross-border strike after day 0", strikes)] + [
         (f"Reaching rung {rung}: {rung_names[rung]}", curves[curves["rung"] == rung])
         for rung in rungs
     ]
@@ -167,14 +167,15 @@ def occupancy(
 
 
 LANE_MARKERS = {
-    "initial": ("s", "act before day 0"),
-    "climb": ("^", "climb"),
+    "act": ("^", "act without force"),
     "strike": ("X", "strike"),
+    "conciliate": ("v", "step down"),
     "war": ("*", "war"),
-    "attack": ("v", "armed-group attack"),
-    "offer": ("o", "mediation offered"),
-    "accept": ("P", "mediation accepted"),
-    "refuse": ("D", "mediation refused"),
+    "attack": ("d", "armed-group attack"),
+    "offer": ("o", "talks offered"),
+    "accept": ("P", "talks begin"),
+    "refuse": ("D", "talks refused"),
+    "agreement": ("h", "ceasefire agreed"),
 }
 """Marker and legend text of each marked event kind, so a black-and-white copy still reads."""
 NEUTRAL = "#555555"
@@ -265,7 +266,17 @@ LABEL_OFFSETS = {
     "armed groups": (-12, -34, -56),
 }
 """Where a label may go, in points above (+) or below (-) its marker, nearest first."""
-LABEL_PRIORITY = ("war", "initial", "strike", "accept", "climb", "attack", "refuse", "offer")
+LABEL_PRIORITY = (
+    "war",
+    "strike",
+    "agreement",
+    "accept",
+    "act",
+    "attack",
+    "conciliate",
+    "refuse",
+    "offer",
+)
 """Which labels are placed first when not all fit: the climb to war first, offers last."""
 
 

@@ -1,17 +1,20 @@
-"""How a state answers a hostile act, and whether it accepts mediation.
+"""How a state answers a hostile act, steps down, and answers an offer of mediation.
 
-Each policy is one small class: its parameters are validated fields (they come from the scenario
-YAML) and its decision is a method. Decisions take numpy arrays, one entry per simulated run, so the
-Mesa agents (one run, arrays of length one) and the vectorised engine (many runs at once) call the
-very same rule. A policy is found by the name in the YAML key ``policy`` through a registry; adding
-one is a class here with a ``@retaliation_policy`` or ``@mediation_policy`` decorator.
+The default retaliation policy is ``strategic``: the state weighs its options and picks one with
+the logit choice of ``sim.decisions`` (escalation as a decision). The other retaliation policies
+are scripted personas for teaching, each one small class: they answer by a fixed rule of
+reciprocity and step down by a fixed rule, whatever the costs, beliefs or third parties.
 
-Rungs are integers on the scenario's ladder. A response of 0 means "no answer".
+Every decision takes numpy arrays, one entry per world (parallel run), and the uniform numbers it
+may need come from the worlds' own streams. A policy is found by the name in the YAML key
+``policy`` through a registry; adding one is a class here with a ``@retaliation_policy`` or
+``@mediation_policy`` decorator. Rungs are integers on the scenario's ladder; an answer of 0 means
+"no answer", and a conciliation to the current posture means "hold".
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import ClassVar, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,22 +28,37 @@ BoolArray = NDArray[np.bool_]
 
 
 class RetaliationPolicy(Config):
-    """Base class: the answer a state picks to a hostile act it has perceived."""
+    """Base class: how a state answers hostile acts and when it steps down."""
 
     policy: str
     delay: int = Field(
-        1, ge=1, description="Days between perceiving a hostile act and answering it."
+        1,
+        ge=0,
+        description="Days between perceiving a hostile act and the answer (0: the same day, "
+        "in the next round of the day).",
     )
+    reaction_delay: int = Field(
+        0,
+        ge=0,
+        description="Days before a first diplomatic reaction (protest, recalled envoy) while "
+        "the answer is prepared; `strategic` states only.",
+    )
+    strategic: ClassVar[bool] = False
+    """True for the policy that decides by ``sim.decisions``; scripted personas are False."""
 
-    def respond(
-        self, received: IntArray, memory: FloatArray, top: int, rng: np.random.Generator
-    ) -> IntArray:
+    def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         """Rung of the answer to each perceived act (0 = none). May update ``memory`` in place."""
         raise NotImplementedError
 
-    def step_down_chance(self, chance: FloatArray) -> FloatArray:
-        """The daily chance of stepping down a rung, as this policy changes it."""
-        return chance
+    def conciliate(
+        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
+    ) -> IntArray:
+        """The posture to step down to when reviewing a standing posture (``own`` = hold).
+
+        ``other`` is the adversary's posture towards this state. The default is reciprocity:
+        step down as far as the adversary has (Axelrod 1984), never below the baseline.
+        """
+        return np.maximum(np.minimum(own, other), baseline)
 
     def forget(self, memory: FloatArray) -> None:
         """Called once a day: lets a policy's memory of provocations fade."""
@@ -51,8 +69,8 @@ class MediationPolicy(Config):
 
     policy: str
 
-    def accepts(self, rung: IntArray, rng: np.random.Generator) -> BoolArray:
-        """Whether the state accepts, given its current rung towards the other party."""
+    def accepts(self, gain: FloatArray, rationality: float, u: FloatArray) -> BoolArray:
+        """Whether the state accepts, given its utility gain from accepting (``sim.decisions``)."""
         raise NotImplementedError
 
 
@@ -78,30 +96,48 @@ def mediation_policy[M: MediationPolicy](cls: type[M]) -> type[M]:
 
 
 def _clip(rungs: IntArray, top: int) -> IntArray:
-    return np.clip(rungs, 1, top).astype(np.int64)
+    return np.minimum(np.maximum(rungs, 1), top).astype(np.int64)
+
+
+def _step_down(own: IntArray, baseline: int) -> IntArray:
+    return np.maximum(own - 1, baseline)
+
+
+@retaliation_policy
+class Strategic(RetaliationPolicy):
+    """Weighs every option by its terms and chooses with noise: ``sim.decisions``.
+
+    Deterrence, cost, third parties' pressure, the risk of the adversary's answer as the state
+    believes it, commitments and the nuclear shadow; a logit (quantal-response) choice among
+    the options (McKelvey & Palfrey 1995; Signorino 1999). The default policy.
+    """
+
+    policy: Literal["strategic"]
+    strategic: ClassVar[bool] = True
 
 
 @retaliation_policy
 class Never(RetaliationPolicy):
-    """Never answers: the pure-restraint benchmark (Axelrod 1984's 'always cooperate')."""
+    """Never answers and steps down at every review: pure restraint (Axelrod's 'always cooperate')."""
 
     policy: Literal["never"]
 
-    def respond(
-        self, received: IntArray, memory: FloatArray, top: int, rng: np.random.Generator
-    ) -> IntArray:
+    def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         return np.zeros_like(received)
+
+    def conciliate(
+        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
+    ) -> IntArray:
+        return _step_down(own, baseline)
 
 
 @retaliation_policy
 class TitForTat(RetaliationPolicy):
-    """Answers at the rung received: reciprocity, the winner of Axelrod's tournaments (1984)."""
+    """Answers at the rung received and steps down as the adversary does (Axelrod 1984)."""
 
     policy: Literal["tit_for_tat"]
 
-    def respond(
-        self, received: IntArray, memory: FloatArray, top: int, rng: np.random.Generator
-    ) -> IntArray:
+    def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         return received.copy()
 
 
@@ -118,60 +154,72 @@ class Proportional(RetaliationPolicy):
         0.2, ge=0, le=1, description="Chance the answer is one rung off (up or down, equally)."
     )
 
-    def respond(
-        self, received: IntArray, memory: FloatArray, top: int, rng: np.random.Generator
-    ) -> IntArray:
-        draw = rng.random(received.shape)
-        shift = np.where(draw < self.noise / 2, -1, np.where(draw < self.noise, 1, 0))
+    def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
+        shift = np.where(u < self.noise / 2, -1, np.where(u < self.noise, 1, 0))
         return _clip(received + shift, top)
 
 
 @retaliation_policy
 class Escalate(RetaliationPolicy):
-    """Answers above the rung received: escalation dominance (Kahn 1965, 'On Escalation')."""
+    """Answers above the rung received and never steps down: escalation dominance (Kahn 1965)."""
 
     policy: Literal["escalate"]
     step: int = Field(1, ge=1, description="How many rungs above the act received to answer.")
 
-    def respond(
-        self, received: IntArray, memory: FloatArray, top: int, rng: np.random.Generator
-    ) -> IntArray:
+    def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         return _clip(received + self.step, top)
+
+    def conciliate(
+        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
+    ) -> IntArray:
+        return own.copy()
 
 
 @retaliation_policy
 class GenerousTitForTat(RetaliationPolicy):
-    """Tit for tat that lets some acts go: robust to noise (Nowak & Sigmund 1992)."""
+    """Tit for tat that lets some acts go and sometimes steps down first (Nowak & Sigmund 1992)."""
 
     policy: Literal["generous_tit_for_tat"]
-    forgive: float = Field(0.3, ge=0, le=1, description="Chance an act goes unanswered.")
+    forgive: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Chance an act goes unanswered, and chance a review steps down one rung "
+        "although the adversary has not.",
+    )
 
-    def respond(
-        self, received: IntArray, memory: FloatArray, top: int, rng: np.random.Generator
+    def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
+        return np.where(u < self.forgive, 0, received).astype(np.int64)
+
+    def conciliate(
+        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
     ) -> IntArray:
-        forgiven = rng.random(received.shape) < self.forgive
-        return np.where(forgiven, 0, received).astype(np.int64)
+        mirrored = super().conciliate(own, other, baseline, u)
+        return np.where(u < self.forgive, np.minimum(mirrored, _step_down(own, baseline)), mirrored)
 
 
 @retaliation_policy
 class Graduated(RetaliationPolicy):
-    """GRIT (Osgood 1962): answer firmly in kind, but take small unilateral steps down when quiet."""
+    """GRIT (Osgood 1962): answer firmly in kind, but take small unilateral steps down."""
 
     policy: Literal["graduated"]
     step_down: float = Field(
         0.3,
         ge=0,
         le=1,
-        description="Extra daily chance of a unilateral step down, on top of de-escalation.",
+        description="Chance a review steps down one rung unilaterally (a conciliatory initiative).",
     )
 
-    def respond(
-        self, received: IntArray, memory: FloatArray, top: int, rng: np.random.Generator
-    ) -> IntArray:
+    def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         return received.copy()
 
-    def step_down_chance(self, chance: FloatArray) -> FloatArray:
-        return chance + self.step_down * (1 - chance)
+    def conciliate(
+        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
+    ) -> IntArray:
+        mirrored = super().conciliate(own, other, baseline, u)
+        return np.where(
+            u < self.step_down, np.minimum(mirrored, _step_down(own, baseline)), mirrored
+        )
 
 
 @retaliation_policy
@@ -190,9 +238,7 @@ class Threshold(RetaliationPolicy):
         0.1, ge=0, le=1, description="Share of the accumulated provocation that fades each day."
     )
 
-    def respond(
-        self, received: IntArray, memory: FloatArray, top: int, rng: np.random.Generator
-    ) -> IntArray:
+    def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         memory += received
         answered = memory >= self.threshold
         memory[answered] = 0.0
@@ -203,13 +249,30 @@ class Threshold(RetaliationPolicy):
 
 
 @mediation_policy
+class Decide(MediationPolicy):
+    """Accepts when talks are worth more than refusing, with noise: a logit choice.
+
+    The gain weighs ripeness (both sides hurting, Zartman 1989), the mediator's pressure and what
+    refusing would cost, the answer the talks would hold back, and an open public pledge
+    (``sim.decisions.mediation_gain``).
+    """
+
+    policy: Literal["decide"]
+
+    def accepts(self, gain: FloatArray, rationality: float, u: FloatArray) -> BoolArray:
+        from sim.decisions import binary_choice
+
+        return binary_choice(gain, rationality, u)
+
+
+@mediation_policy
 class Accept(MediationPolicy):
     """Always accepts an offer of mediation."""
 
     policy: Literal["accept"]
 
-    def accepts(self, rung: IntArray, rng: np.random.Generator) -> BoolArray:
-        return np.ones(rung.shape, dtype=bool)
+    def accepts(self, gain: FloatArray, rationality: float, u: FloatArray) -> BoolArray:
+        return np.ones(gain.shape, dtype=bool)
 
 
 @mediation_policy
@@ -218,24 +281,5 @@ class Refuse(MediationPolicy):
 
     policy: Literal["refuse"]
 
-    def accepts(self, rung: IntArray, rng: np.random.Generator) -> BoolArray:
-        return np.zeros(rung.shape, dtype=bool)
-
-
-@mediation_policy
-class Probabilistic(MediationPolicy):
-    """Accepts with a chance that grows with the crisis: 'ripeness' (Zartman 1989).
-
-    The chance is ``probability + per_rung * rung``, clipped to [0, 1]: the higher a state has
-    climbed, the more a way down looks worth having.
-    """
-
-    policy: Literal["probabilistic"]
-    probability: float = Field(0.5, ge=0, le=1, description="Chance of accepting at rung 0.")
-    per_rung: float = Field(
-        0.0, ge=-1, le=1, description="Change of that chance per rung the state stands on."
-    )
-
-    def accepts(self, rung: IntArray, rng: np.random.Generator) -> BoolArray:
-        chance = np.clip(self.probability + self.per_rung * rung, 0.0, 1.0)
-        return rng.random(rung.shape) < chance
+    def accepts(self, gain: FloatArray, rationality: float, u: FloatArray) -> BoolArray:
+        return np.zeros(gain.shape, dtype=bool)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim import analysis, plotting
+from sim import analysis, outcomes, plotting
 from sim.runner import Ensemble
 
 TABLES = ("runs", "curves", "occupancy", "summary")
@@ -94,6 +94,7 @@ class Results:
     occupancy: pd.DataFrame
     summary: pd.DataFrame
     metadata: dict[str, object]
+    comparison: pd.DataFrame | None = None
 
     @property
     def ensembles(self) -> list[dict[str, object]]:
@@ -135,7 +136,9 @@ def save(
     }
     scenario = ensembles[0].scenario
     if len(ensembles) > 1:
-        tables["comparison"] = analysis.compare_runs(runs, scenario.horizon, scenario.ladder.war)
+        tables["comparison"] = analysis.compare_runs(
+            runs, outcomes.for_scenario(scenario), scenario.horizon
+        )
     written = []
     for name, table in tables.items():
         write_table(table, out / f"{name}.csv")
@@ -164,9 +167,12 @@ def load(folder: Path) -> Results:
     try:
         metadata = json.loads((folder / MARKER).read_text())
         tables = {name: pd.read_csv(folder / f"{name}.csv") for name in TABLES}
+        comparison = (
+            pd.read_csv(folder / "comparison.csv") if metadata.get("kind") == "comparison" else None
+        )
     except (OSError, ValueError) as error:
         raise ResultsError(f"{folder} holds unreadable results ({error})") from None
-    return Results(folder=folder, metadata=metadata, **tables)
+    return Results(folder=folder, metadata=metadata, comparison=comparison, **tables)
 
 
 def draw(results: Results, rungs: Sequence[int] | None = None) -> list[Path]:
@@ -178,9 +184,10 @@ def draw(results: Results, rungs: Sequence[int] | None = None) -> list[Path]:
         "occupancy": plotting.occupancy(results.occupancy, results.rung_names, results.start_date),
     }
     if results.curves["scenario"].nunique() > 1:
+        strikes = [c for c in results.runs.columns if c.startswith("strike_day_")]
         figures["comparison"] = plotting.comparison_curves(
             results.curves,
-            analysis.strike_curve(results.runs, results.horizon),
+            analysis.outcome_curve(results.runs, strikes, results.horizon),
             results.rung_names,
             rungs,
             results.start_date,

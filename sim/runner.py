@@ -1,10 +1,11 @@
 """The Monte Carlo runner: many runs of a scenario, on every core, reproducibly.
 
-Seeding: run ``i`` of an ensemble with seed ``s`` uses ``numpy.random.default_rng(run_seed)``,
-where ``run_seed`` is drawn from ``SeedSequence(s).spawn(...)[i]`` (the child with spawn key
-``(i,)``). Runs are grouped into chunks of a fixed size that depends only on the engine, and the
-chunks are reassembled in order, so the results are identical for any number of workers, and an
-ensemble extended with more runs starts with exactly the runs it had.
+Seeding: run ``i`` of an ensemble with seed ``s`` has the seed ``sim.streams.run_seeds(s, i,
+i + 1)``, derived from ``SeedSequence(s)``; every random number of the run comes from that seed's
+own stream. Runs are simulated in chunks (many worlds of one ``EscalationModel`` at once) and
+reassembled in order; since a run never depends on the other runs of its chunk, the results are
+identical for any number of workers and any chunk size, and an ensemble extended with more runs
+starts with exactly the runs it had. ``story --seed`` replays any run from its seed.
 """
 
 from __future__ import annotations
@@ -18,50 +19,30 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim import analysis
+from sim import analysis, outcomes
 from sim.model import EscalationModel
-from sim.outcomes import Batch, batch_of_models
+from sim.record import Batch
 from sim.scenario import Scenario
+from sim.streams import run_seeds
 
-Engine = Literal["mesa", "fast"]
-ENGINES: tuple[Engine, ...] = ("mesa", "fast")
-CHUNK_RUNS: dict[Engine, int] = {"mesa": 100, "fast": 8192}
-"""Runs per task: large enough to hide the cost of a task, small enough for a lively progress bar."""
-
-
-def run_seeds(seed: int, start: int, stop: int) -> np.ndarray:
-    """The integer seeds of runs ``start`` to ``stop - 1``: replay one with ``story --seed``."""
-    return np.array(
-        [
-            int(np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1, np.uint64)[0] >> 1)
-            for i in range(start, stop)
-        ],
-        dtype=np.int64,
-    )
+CHUNK_RUNS = 2048
+"""Runs per task (worlds of one model): large enough for numpy to pay, small enough for a lively
+progress bar and bounded memory. Results do not depend on it."""
 
 
-def simulate(scenario: Scenario, seeds: np.ndarray, engine: Engine = "mesa") -> Batch:
-    """Run one chunk of replications with the given engine."""
-    if engine == "fast":
-        from sim.fast import simulate_fast
-
-        batch = simulate_fast(scenario, [int(s) for s in seeds])
-    else:
-        models = []
-        for seed in seeds:
-            model = EscalationModel(scenario, rng=np.random.default_rng(int(seed)))
-            model.run()
-            models.append(model)
-        batch = batch_of_models(models)
-    return replace(batch, seeds=np.asarray(seeds, dtype=np.int64))
+def simulate(scenario: Scenario, seeds: np.ndarray) -> Batch:
+    """Run one chunk of runs, all at once as the worlds of one model."""
+    model = EscalationModel(scenario, seeds)
+    model.run()
+    return model.batch()
 
 
 @dataclass
@@ -124,7 +105,7 @@ class _Pool:
         scenario: Scenario,
         seed: int,
         runs: range,
-        engine: Engine,
+        chunk: int,
         on_done: Callable[[int], None],
     ) -> list[Batch]:
         """Batches for consecutive chunks of ``runs``; on Ctrl-C, the completed leading chunks.
@@ -132,8 +113,8 @@ class _Pool:
         Workers derive their runs' seeds themselves, so a large ensemble starts at once.
         """
         tasks = [
-            (index, scenario, seed, a, b, engine)
-            for index, (a, b) in enumerate(_chunks(runs.start, runs.stop, CHUNK_RUNS[engine]))
+            (index, scenario, seed, a, b)
+            for index, (a, b) in enumerate(_chunks(runs.start, runs.stop, chunk))
         ]
         results: dict[int, Batch] = {}
         finished = (
@@ -165,9 +146,9 @@ class _Pool:
             self.pool = None
 
 
-def _simulate_task(task: tuple[int, Scenario, int, int, int, Engine]) -> tuple[int, Batch]:
-    index, scenario, seed, start, stop, engine = task
-    return index, simulate(scenario, run_seeds(seed, start, stop), engine)
+def _simulate_task(task: tuple[int, Scenario, int, int, int]) -> tuple[int, Batch]:
+    index, scenario, seed, start, stop = task
+    return index, simulate(scenario, run_seeds(seed, start, stop))
 
 
 class _Interrupted(Exception):
@@ -180,10 +161,10 @@ def run_ensemble(
     runs: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
-    engine: Engine = "mesa",
     target_halfwidth: float | None = None,
     progress: bool = False,
     max_runs: int = 1_000_000,
+    chunk: int = CHUNK_RUNS,
 ) -> Ensemble:
     """Run an ensemble and return its tables; no files are written (see ``sim.results``).
 
@@ -198,8 +179,8 @@ def run_ensemble(
         raise ValueError(f"runs must be at least 1, got {runs}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
     started = datetime.datetime.now(datetime.UTC)
     clock = time.perf_counter()
     pool = _Pool(workers)
@@ -212,7 +193,7 @@ def run_ensemble(
         while True:
             try:
                 batches += pool.map_chunks(
-                    scenario, seed, range(done_runs, goal), engine, bar.update
+                    scenario, seed, range(done_runs, goal), chunk, bar.update
                 )
             except _Interrupted as stop:
                 batches += stop.kept
@@ -223,7 +204,7 @@ def run_ensemble(
             batch = Batch.concatenate(batches)
             table = analysis.runs_table(batch, scenario)
             widest = analysis.max_halfwidth(
-                analysis.summarize(table, scenario.horizon, scenario.ladder.war)
+                analysis.summarize(table, outcomes.for_scenario(scenario))
             )
             if widest <= target_halfwidth:
                 break
@@ -246,7 +227,6 @@ def run_ensemble(
             "runs": batch.runs,
             "runs_requested": runs,
             "target_halfwidth": target_halfwidth,
-            "engine": engine,
             "workers": workers,
             "interrupted": interrupted,
             "command": sys.argv,
@@ -262,7 +242,7 @@ def build_ensemble(
 ) -> Ensemble:
     """Tables of a finished batch; the scenario, fully resolved, goes into the metadata."""
     runs = analysis.runs_table(batch, scenario)
-    summary = analysis.summarize(runs, scenario.horizon, scenario.ladder.war)
+    summary = analysis.summarize(runs, outcomes.for_scenario(scenario))
     metadata = {
         **metadata,
         "halfwidth_reached": analysis.max_halfwidth(summary),
@@ -311,7 +291,6 @@ class PointEvaluator:
 
     scenario: dict[str, Any]
     outcomes: tuple[str, ...]
-    engine: Engine = "mesa"
     source: str = "scenario"
 
     def __call__(
@@ -321,7 +300,5 @@ class PointEvaluator:
 
         scenario = scenario_from_mapping(self.scenario, overrides, self.source)
         seed = int(seed_seq.generate_state(1, np.uint64)[0] >> 1)
-        ensemble = run_ensemble(scenario, runs=runs, seed=seed, workers=1, engine=self.engine)
-        return analysis.outcome_estimates(
-            ensemble.runs, list(self.outcomes), scenario.horizon, scenario.ladder.war
-        )
+        ensemble = run_ensemble(scenario, runs=runs, seed=seed, workers=1)
+        return analysis.outcome_estimates(ensemble.runs, list(self.outcomes), scenario)

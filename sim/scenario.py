@@ -2,7 +2,8 @@
 
 Every key a scenario file may hold is a field here, with its type, range, default and meaning;
 ``docs/scenarios.md`` is generated from these fields (``python run.py schema``), so it cannot drift
-from the code. Parsing and checking YAML files lives in ``sim.loader``.
+from the code. Parsing and checking YAML files lives in ``sim.loader``; ``docs/model.md`` explains
+what each quantity does in the model and where each default comes from.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Literal, Union
 from pydantic import Field, StringConstraints
 
 from sim._config import Config, Sequence
-from sim.ladder import Ladder
+from sim.distributions import Distribution
+from sim.ladder import Casualties, Ladder, TargetKind
 from sim.policies import (
     MEDIATION_POLICIES,
     RETALIATION_POLICIES,
@@ -23,6 +25,7 @@ from sim.policies import (
 
 ActorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Probability = Annotated[float, Field(ge=0, le=1)]
+Weight = Annotated[float, Field(ge=0)]
 Names = Sequence[ActorId]
 
 # The discriminated unions are built from the registries, so a newly registered policy is
@@ -38,29 +41,139 @@ else:
         Union[tuple(MEDIATION_POLICIES.values())], Field(discriminator="policy")  # noqa: UP007
     ]
 
+LIMITS = {"horizon": 3650, "runs": 10_000_000, "rungs": 32, "states": 12, "rounds": 16}
+"""Largest horizon, runs per ensemble, ladder, number of states and rounds a day."""
 
-class Restraint(Config):
-    """What holds a state back from climbing: the chance each extra rung is given up.
 
-    The chance of stopping short of rung k is
-    ``climb_cost * (k / war)**2 + economic_ties + outside_pressure - audience_cost``, clipped to
-    [0, 1]: climbing is cheap near the bottom and very costly near war.
+class Mechanisms(Config):
+    """Switches: each mechanism can be turned off to show a class what it adds."""
+
+    beliefs: bool = Field(
+        True,
+        description="States update their beliefs about each other's resolve from the acts they "
+        "see (off: beliefs stay at the prior).",
+    )
+    commitments: bool = Field(
+        True, description="Public pledges to respond, and the audience cost of backing down."
+    )
+    third_parties: bool = Field(
+        True, description="Third parties' pressure, protection and mediation (off: none act)."
+    )
+    armed_groups: bool = Field(True, description="Armed groups attack (off: none do).")
+    misperception: bool = Field(True, description="Acts are sometimes misread by one rung.")
+    nuclear: bool = Field(
+        True, description="The nuclear shadow over the top rungs for nuclear-armed adversaries."
+    )
+    warnings: bool = Field(
+        True,
+        description="A strategic state may announce a strike in advance: read one rung lower "
+        "and fewer casualties, yet it honours a pledge to strike.",
+    )
+    reactions: bool = Field(
+        True,
+        description="A strategic state reacts diplomatically (protest, recalled envoy, pledge) "
+        "before its answer is ready.",
+    )
+    rounds_per_day: int = Field(
+        3,
+        ge=1,
+        le=LIMITS["rounds"],
+        description="Rounds of acts and answers within one day; answers with delay 0 come in "
+        "the next round. 1 means no same-day answers.",
+    )
+
+
+class Decision(Config):
+    """The shared behavioural parameters of strategic decisions (``docs/model.md``).
+
+    The same for every state of a scenario: they say how states in crises weigh things, not
+    who these states are. Their defaults are teaching defaults, each explained in docs/model.md.
     """
 
-    climb_cost: Probability = Field(
-        description="Restraint from the cost of climbing itself; grows with the square of the "
-        "rung, so it bites hardest near war."
+    rationality: float = Field(
+        8.0,
+        ge=0,
+        description="Logit precision of every choice (McKelvey & Palfrey 1995): 0 chooses at "
+        "random, larger values choose the best option more surely, .inf always does.",
     )
-    economic_ties: Probability = Field(
-        description="Restraint from trade and investment with the adversary, at every rung."
+    deterrence: Weight = Field(
+        4.0,
+        description="Value of answering in kind up to the rung received, per unit of resolve, "
+        "for an answer at the war rung (Schelling 1966).",
     )
-    outside_pressure: Probability = Field(
-        description="Restraint from third parties urging calm (UN, great powers), at every rung."
+    coercion: Probability = Field(
+        0.3,
+        description="Share of that value each rung above the one received still adds: "
+        "compelling is harder than deterring (Schelling 1966).",
+    )
+    risk: Weight = Field(
+        1.5,
+        description="Weight of the harm the state expects from the adversary's answer, as it "
+        "believes the adversary will answer (Jervis 1976).",
+    )
+    nuclear_risk: Weight = Field(
+        4.0,
+        description="Weight of the nuclear shadow: the cost of acts at or above "
+        "`nuclear_from_rung` against a nuclear-armed adversary (Schelling 1960; Snyder 1965).",
+    )
+    nuclear_from_rung: int = Field(
+        6,
+        ge=1,
+        description="First rung over which the nuclear shadow falls; below it, limited "
+        "fighting stays possible (the stability-instability paradox).",
+    )
+    standing_cost: Weight = Field(
+        1.0,
+        description="Weight of what a standing hostile posture costs, relieved by stepping down.",
+    )
+    reciprocity: Weight = Field(
+        0.5,
+        description="Pull to answer a conciliatory act with one (Osgood 1962; Leng 1993).",
+    )
+    review_rate: Probability = Field(
+        0.5,
+        description="Chance each day that a state revisits a hostile posture with nothing left "
+        "to answer.",
+    )
+    belief_types: int = Field(
+        5,
+        ge=2,
+        le=15,
+        description="Resolve types an observer distinguishes (its prior is the other's resolve "
+        "distribution cut into this many equally likely slices).",
+    )
+    ripeness: Weight = Field(
+        2.0,
+        description="Pull towards accepting mediation when both sides are hurting (Zartman 1989).",
+    )
+    talks: Weight = Field(
+        1.0,
+        description="While talks are under way: the weight of the mediators' leverage against "
+        "hostile acts and for conciliatory ones.",
+    )
+    ceasefire_break: Weight = Field(
+        1.5, description="Cost of breaking an agreed ceasefire with a strike."
+    )
+    protection: Weight = Field(
+        1.0,
+        description="Weight of a third party's protection of the adversary (extended "
+        "deterrence, Huth 1988) against strikes on that adversary.",
+    )
+    reprisal_value: Probability = Field(
+        0.3,
+        description="Share of the value of answering left when the act was a reprisal: an "
+        "answer to the state's own act, no graver than it, which closes the account rather "
+        "than opening a new one (Schelling 1966; Leng 1993).",
+    )
+    denied_value: Probability = Field(
+        0.5,
+        description="Share of the value of answering left when the act was denied: a covert "
+        "act lets its target look away (Carson 2016).",
     )
 
 
 class Perception(Config):
-    """Fog: acts are sometimes read one rung higher or lower than they were."""
+    """Fog: acts are sometimes read one rung higher or lower than they were (Jervis 1976)."""
 
     error: Probability = Field(description="Chance an act is misread by one rung.")
     upward_share: Probability = Field(
@@ -68,106 +181,285 @@ class Perception(Config):
     )
 
 
+class Attribution(Config):
+    """How a state decides whom to hold responsible for an armed group's attack.
+
+    The odds of blaming a state start at ``base`` and are multiplied by each piece of evidence.
+    """
+
+    base: Probability = Field(
+        description="Chance of blaming the group's host (or sponsor) with no evidence at all."
+    )
+    claim: Weight = Field(1.0, description="Odds multiplier when the group claims the attack.")
+    known_base: Weight = Field(
+        1.0, description="Odds multiplier for the host when the group's bases there are known."
+    )
+    sponsor: Weight = Field(1.0, description="Odds multiplier for a known sponsor.")
+    per_attack: Weight = Field(
+        1.0, description="Odds multiplier for each earlier attack by the group (up to three)."
+    )
+
+
 class StateConfig(Config):
-    """A state: its adversaries and the rules by which it climbs and descends the ladder."""
+    """A state: who it is, how resolved, what force costs it, and how it answers and steps down."""
 
     name: str = Field(description="Name shown in stories and plots.")
-    adversaries: Names = Field(min_length=1, description="Ids of the states it is in crisis with.")
-    initial_rung: int = Field(
-        0, ge=0, description="Its rung towards each adversary on day 0, before initial events."
-    )
+    nuclear: bool = Field(False, description="Nuclear-armed.")
     retaliation: RetaliationSpec = Field(
-        description="How it answers a hostile act: `policy` (a name from the retaliation "
-        "registry), `delay` and the policy's own parameters."
+        description="How it answers hostile acts: `policy` (`strategic` by default, or a "
+        "scripted persona), `delay`, `reaction_delay` and the persona's parameters."
     )
-    restraint: Restraint = Field(description="What holds its answers down.")
-    audience_cost: Probability = Field(
-        description="Domestic pressure not to back down: offsets restraint and lowers the daily "
-        "chance of stepping down (pledges to respond, an election)."
+    resolve: Distribution = Field(
+        description="How much it values standing firm, 0 to 1: drawn for each run and known "
+        "only to itself; its adversaries start from this distribution as their belief."
     )
-    deescalation: Probability = Field(
-        description="Daily chance of stepping down one rung when it has nothing to answer."
+    cost: Weight = Field(
+        description="Cost of using force, for an act at the war rung; smaller acts cost the "
+        "square of their share of the ladder (Fearon 1995: war is costly)."
+    )
+    audience_cost: Weight = Field(
+        0.0,
+        description="Cost of backing down from a public pledge to respond (Fearon 1994).",
+    )
+    pledge: Probability = Field(
+        0.0,
+        description="Chance it pledges publicly to respond when struck (a strategic state's "
+        "reaction); a scenario can also script a pledge.",
     )
     perception: Perception = Field(description="How reliably it reads the adversary's acts.")
-    attribution: Probability = Field(
-        description="Chance it blames an armed group's attack on the state hosting the group."
+    attribution: Attribution = Field(
+        description="Whom it holds responsible for an armed group's attack."
     )
     mediation: MediationSpec = Field(
-        description="How it answers an offer of mediation: `policy` and its parameters."
+        description="How it answers an offer of mediation: `decide` (weigh it), `accept` or "
+        "`refuse`."
+    )
+    crackdown_cost: Weight = Field(
+        1.0,
+        description="Domestic cost of cracking down on an armed group it hosts, as a "
+        "conciliatory act towards the group's target.",
+    )
+
+
+class Relation(Config):
+    """A pair of states in crisis with each other: their peacetime baseline and their ties."""
+
+    between: Names = Field(min_length=2, max_length=2, description="The two states, by id.")
+    baseline: int = Field(
+        0,
+        ge=0,
+        description="The posture each holds towards the other in peacetime (0: normal "
+        "relations; a hostile peace, such as no ambassadors, is higher). Calm means both back "
+        "at it.",
+    )
+    economic_ties: Weight = Field(
+        0.0, description="What trade and investment add to each side's cost of using force."
     )
 
 
 class ArmedGroupConfig(Config):
-    """A non-state armed group based in one state and attacking another."""
+    """A non-state armed group: where it is based, whom it attacks, who (if anyone) backs it."""
 
     name: str = Field(description="Name shown in stories and plots.")
-    based_in: ActorId = Field(description="Id of the state whose territory hosts it.")
-    targets: ActorId = Field(description="Id of the state it attacks.")
-    daily_rate: float = Field(ge=0, description="Expected attacks per day in calm times.")
-    attack_rung: int = Field(
-        ge=1, description="Rung at which the target reads an attack it blames on the host state."
+    host: ActorId = Field(description="Id of the state on whose soil it is based.")
+    target: ActorId = Field(description="Id of the state it attacks.")
+    sponsor: ActorId | None = Field(None, description="Id of a state that backs it, if any.")
+    daily_rate: Weight = Field(description="Expected attacks per day in calm times.")
+    capacity: Probability = Field(1.0, description="Starting strength (1 = full).")
+    claims: Probability = Field(
+        0.5, description="Chance it claims responsibility for an attack."
     )
-    tension_sensitivity: float = Field(
+    base_known: bool = Field(
+        True, description="Its bases on the host's soil are publicly known."
+    )
+    attack_rung: int = Field(
+        ge=1, description="Rung at which its target reads an attack it blames on a state."
+    )
+    tension_sensitivity: Weight = Field(
         0.0,
-        ge=0,
         description="Rate multiplier growth with the crisis: rate x (1 + s x crisis rung / war).",
     )
-    spoiler_boost: float = Field(
-        0.0, ge=0, description="Rate multiplier growth while mediation is under way: x (1 + b)."
+    spoiler_boost: Weight = Field(
+        0.0,
+        description="Rate multiplier growth while talks or a ceasefire are under way: x (1 + b).",
     )
     strike_damage: Probability = Field(
         0.0, description="Share of its capacity lost to each strike on it."
     )
+    crackdown_damage: Probability = Field(
+        0.3, description="Share of its capacity lost to a crackdown by its host."
+    )
     recovery: Probability = Field(0.0, description="Capacity regained each day, up to full.")
 
 
-class MediatorConfig(Config):
-    """A third party that offers talks to the parties of a crisis."""
+class Pressure(Config):
+    """How hard a third party presses the parties to hold back, as the crisis climbs."""
 
-    name: str = Field(description="Name shown in stories and plots.")
-    parties: Names = Field(min_length=2, description="Ids of the states it offers mediation to.")
-    trigger_rung: int | None = Field(
-        None, ge=1, description="Offers once any party stands at this rung or higher (null: never)."
+    base: Weight = Field(0.0, description="Pressure in a crisis at rung 0.")
+    per_rung: Weight = Field(
+        0.0, description="Extra pressure for each rung of the crisis (its highest posture)."
     )
-    duration: int = Field(ge=1, description="Days accepted mediation lasts.")
-    effectiveness: Probability = Field(
-        description="While it lasts: the chance an answer is called off, and the share of the "
-        "remaining distance to 1 added to the daily chance of stepping down."
+    after_refusal: Weight = Field(
+        0.0,
+        description="Extra pressure on a state that refused its mediation, for the rest of the "
+        "run (leverage used).",
+    )
+
+
+class Mediation(Config):
+    """A third party's offers of talks."""
+
+    parties: Names = Field(min_length=2, description="Ids of the states it offers talks to.")
+    joint_with: Names = Field(
+        (), description="Other third parties that mediate with it: their leverage adds up."
+    )
+    trigger_rung: int | None = Field(
+        None,
+        ge=1,
+        description="Offers at the end of a day on which a party acted at or above this rung "
+        "(null: only on scripted days).",
+    )
+    agreement_rate: Probability = Field(
+        description="Daily chance that talks under way end in an agreed ceasefire."
+    )
+    face_saving: Probability = Field(
+        0.5,
+        description="Share of a party's audience cost the talks take away: a mediator gives "
+        "cover for concessions (Beardsley 2011).",
     )
     cooldown: int = Field(
-        ge=0, description="Days after a refusal or an ended mediation before it offers again."
+        3, ge=0, description="Days after a refusal before it offers again."
+    )
+    offer_at_war: bool = Field(
+        False, description="Whether it still offers talks to states already at war."
     )
 
 
-class MediationIntervention(Config):
-    """A scripted change to a mediator: an offer on a set day and/or a forced answer."""
+class ThirdPartyConfig(Config):
+    """A state or organisation outside the crisis that presses, protects or mediates."""
 
-    mediator: ActorId = Field(description="Id of the mediator concerned.")
-    offer_on_day: int | None = Field(
-        None, ge=1, description="Day on which it offers, whatever the rung (null: by its trigger)."
+    name: str = Field(description="Name shown in stories and plots.")
+    leverage: dict[ActorId, Weight] = Field(
+        description="Its leverage over each state of the crisis (trade, aid, arms, alliance), "
+        "in units of that state's stakes."
     )
-    response: Literal["accept", "refuse"] | None = Field(
-        None,
-        description="Every party's answer to all its offers, overriding their mediation "
-        "policies (null: each party's policy decides).",
+    alignment: dict[ActorId, Annotated[float, Field(ge=-1, le=1)]] = Field(
+        default_factory=dict,
+        description="How closely it stands by each state, -1 to 1; a positive alignment "
+        "protects that state (extended deterrence) and makes its talks more welcome there.",
     )
+    pressure: Pressure = Field(
+        default_factory=Pressure, description="How hard it presses for restraint."
+    )
+    mediation: Mediation | None = Field(None, description="Its offers of talks, if it makes any.")
 
 
-class InitialEvent(Config):
-    """A hostile act done before the simulation starts."""
+class EventBase(Config):
+    """Something scripted: before day 0 it is history; after, it happens on its day."""
 
-    day: int = Field(le=0, description="Day of the act: 0 is the start day, -1 the day before.")
-    actor: ActorId = Field(description="Id of the state that acted.")
-    target: ActorId = Field(description="Id of the state it acted against.")
-    rung: int = Field(ge=1, description="Rung of the act; the actor stands on it afterwards.")
+    day: int = Field(description="Day of the event: 0 is the start day, -1 the day before.")
     description: str = Field("", description="What happened, for stories.")
 
 
+class ActEvent(EventBase):
+    """A state's act on a set day."""
+
+    type: Literal["act"]
+    actor: ActorId = Field(description="Id of the state acting.")
+    target: ActorId = Field(description="Id of the state it acts against.")
+    rung: int = Field(ge=1, description="Rung of the act.")
+    target_kind: TargetKind | None = Field(
+        None, description="What it hit (default: the ladder's target for the rung)."
+    )
+    group: ActorId | None = Field(
+        None, description="Id of the armed group struck, for a strike on an armed group."
+    )
+    location: ActorId | None = Field(
+        None,
+        description="Id of the state on whose soil it happened (default: the group's host, "
+        "else the target).",
+    )
+    casualties: Casualties | None = Field(
+        None, description="Casualty band (default: the ladder's for the rung)."
+    )
+    announced: bool = Field(False, description="Announced in advance (a warning).")
+    denied: bool = Field(
+        False, description="Not acknowledged by the actor: the target may let it pass quietly."
+    )
+    answered: bool = Field(
+        False,
+        description="Already answered before the run starts: it sets postures and beliefs but "
+        "leaves nothing to answer.",
+    )
+
+
+class AttackEvent(EventBase):
+    """An armed group's attack on a set day."""
+
+    type: Literal["attack"]
+    group: ActorId = Field(description="Id of the armed group.")
+    claimed: bool = Field(False, description="The group claimed the attack.")
+    answered: bool = Field(
+        False, description="Already answered before the run starts (history only)."
+    )
+
+
+class PledgeEvent(EventBase):
+    """A public pledge to respond: it creates an audience cost the adversary sees."""
+
+    type: Literal["pledge"]
+    actor: ActorId = Field(description="Id of the state pledging.")
+    target: ActorId = Field(description="Id of the state it pledges to answer.")
+
+
+class ConciliateEvent(EventBase):
+    """A visible step down: an envoy returned, an operation declared over."""
+
+    type: Literal["conciliate"]
+    actor: ActorId = Field(description="Id of the state stepping down.")
+    target: ActorId = Field(description="Id of the state it steps down towards.")
+    to_rung: int = Field(ge=0, description="The posture it steps down to.")
+
+
+class OfferEvent(EventBase):
+    """A third party's offer of talks on a set day (the parties answer by their policies)."""
+
+    type: Literal["offer"]
+    third_party: ActorId = Field(description="Id of the third party offering.")
+
+
+class CeasefireEvent(EventBase):
+    """A ceasefire agreed on a set day."""
+
+    type: Literal["ceasefire"]
+    between: Names = Field(
+        min_length=2, max_length=2, description="The two states agreeing it."
+    )
+
+
+if TYPE_CHECKING:
+    EventSpec = EventBase
+else:
+    EventSpec = Annotated[
+        Union[ActEvent, AttackEvent, PledgeEvent, ConciliateEvent, OfferEvent, CeasefireEvent],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
+EVENT_TYPES = {
+    "act": ActEvent,
+    "attack": AttackEvent,
+    "pledge": PledgeEvent,
+    "conciliate": ConciliateEvent,
+    "offer": OfferEvent,
+    "ceasefire": CeasefireEvent,
+}
+
+
 class Scenario(Config):
-    """A whole crisis: ladder, actors, interventions and how long and how often to run it."""
+    """A whole crisis: ladder, actors, events and how long and how often to run it."""
 
     name: str = Field(
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=100,
         description="Short name, also a folder name (letters, digits, _ . -); results go to "
         "results/<name>/.",
     )
@@ -177,20 +469,48 @@ class Scenario(Config):
         strict=False,
         description="Calendar date of day 0 (2024-01-16), so stories can say '18 January'.",
     )
-    horizon: int = Field(ge=1, description="Days simulated after day 0.")
-    runs: int = Field(ge=1, description="Runs in an ensemble unless the command says otherwise.")
+    horizon: int = Field(ge=1, le=LIMITS["horizon"], description="Days simulated after day 0.")
+    runs: int = Field(
+        ge=1, le=LIMITS["runs"], description="Runs in an ensemble unless the command says otherwise."
+    )
     seed: int = Field(ge=0, description="Seed of the ensemble's random streams.")
     ladder: Ladder = Field(description="The escalation ladder.")
+    mechanisms: Mechanisms = Field(
+        default_factory=Mechanisms, description="Which mechanisms are on (all by default)."
+    )
+    decision: Decision = Field(
+        default_factory=Decision,
+        description="The shared behavioural parameters of strategic decisions.",
+    )
     actors: dict[ActorId, StateConfig] = Field(
-        min_length=2, description="The states in the crisis, by id."
+        min_length=2,
+        max_length=LIMITS["states"],
+        description="The states, by id (including states that only host a group).",
+    )
+    relations: Sequence[Relation] = Field(
+        min_length=1, description="The pairs of states in crisis with each other."
     )
     armed_groups: dict[ActorId, ArmedGroupConfig] = Field(
         default_factory=dict, description="Non-state armed groups, by id."
     )
-    mediators: dict[ActorId, MediatorConfig] = Field(
-        default_factory=dict, description="Third parties offering mediation, by id."
+    third_parties: dict[ActorId, ThirdPartyConfig] = Field(
+        default_factory=dict, description="Third parties that press, protect or mediate, by id."
     )
-    initial_events: Sequence[InitialEvent] = Field((), description="Acts done before day 0.")
-    interventions: Sequence[MediationIntervention] = Field(
-        (), description="Scripted mediation offers and forced answers."
+    events: Sequence[EventSpec] = Field(
+        (), description="Scripted events: history before day 0, and acts on set days."
     )
+
+    def relation(self, a: str, b: str) -> Relation | None:
+        """The relation between states ``a`` and ``b``, if they are in crisis with each other."""
+        for relation in self.relations:
+            if set(relation.between) == {a, b}:
+                return relation
+        return None
+
+    def adversaries(self, state: str) -> list[str]:
+        """The states ``state`` is in crisis with, in the order of ``relations``."""
+        found = []
+        for relation in self.relations:
+            if state in relation.between:
+                found += [other for other in relation.between if other != state]
+        return found

@@ -1,0 +1,551 @@
+"""How a strategic state decides: the terms of each option, and the noisy choice among them.
+
+This file answers "how does Pakistan decide to retaliate?". A state that owes an answer weighs
+every option it has (no answer, or an act at some rung of the ladder, against the target that
+rung hits, perhaps announced in advance) by the sum of named terms, each from the crisis
+literature, and picks one by a logit choice (a quantal response, McKelvey & Palfrey 1995;
+applied to crises by Signorino 1999): option ``o`` is chosen with probability proportional to
+``exp(rationality * utility(o))``. With ``rationality = .inf`` it always picks the best option.
+
+The terms of an answer of public rung ``r`` and read severity ``e`` to an act read at ``q``
+(every rung divided by the war rung, so that 1 is war):
+
+- ``resolve``: restoring deterrence (Schelling 1966; Snyder & Diesing 1977). Answering up to the
+  rung received is worth ``deterrence * resolve`` per rung; each rung above it only
+  ``coercion`` of that, since compelling is harder than deterring. A denied act is worth
+  answering only ``denied_value`` as much; a reprisal (an answer to the state's own act, no
+  graver than it) only ``reprisal_value`` as much: a proportionate reprisal closes the account
+  rather than opening a new one (Schelling 1966 on tacit bargaining; Leng 1993 on reciprocity).
+- ``cost``: the cost of force, convex (Fearon 1995): ``(cost + economic ties) * r**2``.
+- ``pressure``: each third party's leverage over the state times how hard it presses, which
+  grows with the crisis and after a refused mediation, times ``r``.
+- ``protection``: a third party aligned with the adversary makes strikes on it costlier
+  (extended deterrence, Huth 1988).
+- ``risk``: the harm the state expects from the adversary's answer, by its belief about the
+  adversary's resolve (Jervis 1976; Fearon 1995). The adversary's answer is predicted one level
+  deep: from its own deterrence, cost, pressure, pledges and nuclear shadow, without its own
+  look-ahead (level-1 reasoning, as in cognitive-hierarchy models, Camerer, Ho & Chong 2004).
+- ``commitment``: backing down from a public pledge (answering below the strike rung, or not at
+  all) costs the audience cost (Fearon 1994), less the face-saving of talks under way.
+- ``nuclear``: against a nuclear-armed adversary, acts from ``nuclear_from_rung`` up carry a
+  steeply rising risk (Schelling 1960, 'the threat that leaves something to chance'); below it
+  nothing changes, so limited fighting stays possible (Snyder 1965).
+- ``talks`` and ``ceasefire``: a hostile act while talks are under way defies the mediators'
+  leverage; a strike during an agreed ceasefire breaks it.
+
+A state with nothing left to answer reviews its posture now and then: hold, step down one rung,
+step back to the baseline, or crack down on an armed group it hosts. Stepping down gives up some
+``resolve`` but relieves the standing ``cost``, the ``pressure`` and the ``nuclear`` shadow,
+answers the adversary's own conciliation (``reciprocity``, Osgood 1962) and takes the way out
+the ``talks`` offer (Zartman 2000). Accepting mediation is a binary logit choice on
+``mediation_gain``.
+
+Beliefs (Fearon 1995, private information): each observer holds a belief over ``belief_types``
+equally likely resolve types of the other state (its prior is that state's resolve distribution,
+the common prior), and updates it by Bayes' rule from each act it sees, with the likelihood of
+that act under each type (``type_probabilities``). An observer allows for error even in a state
+that always best-responds: it reads choices with a precision of at most ``OBSERVER_PRECISION``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.ladder import STATE_TARGETS, Ladder, TargetKind
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+OBSERVER_PRECISION = 10.0
+"""Highest logit precision an observer assumes when reading another state's choices."""
+
+ANSWER_TERMS = (
+    "resolve",
+    "cost",
+    "pressure",
+    "protection",
+    "risk",
+    "commitment",
+    "nuclear",
+    "talks",
+    "ceasefire",
+)
+REVIEW_TERMS = ("resolve", "relief", "pressure", "nuclear", "reciprocity", "talks", "crackdown")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options of one kind of decision by one state towards one adversary.
+
+    ``rung`` is the public rung of the act (0: no act); ``effective`` the severity the adversary
+    reads (an announced strike reads one rung lower); ``group`` the index of the armed group a
+    strike hits (-1 for none). For reviews, ``drop`` says how far an option steps down: 0 holds,
+    1 steps one rung, -1 steps to the baseline; ``group`` marks a crackdown.
+    """
+
+    labels: tuple[str, ...]
+    rung: IntArray
+    effective: IntArray
+    target: tuple[TargetKind, ...]
+    group: IntArray
+    announced: BoolArray
+    strike: BoolArray
+    drop: IntArray
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    @property
+    def on_state(self) -> BoolArray:
+        """Options that strike a state (its forces or leaders), not a group or civilians."""
+        return np.array([kind in STATE_TARGETS for kind in self.target]) & self.strike
+
+
+def answer_options(
+    ladder: Ladder, struck_groups: Mapping[int, str], warnings: bool
+) -> Options:
+    """No answer, then one act per rung (one per armed group that can be struck on the group
+    rung), then announced strikes below war when ``warnings`` are on."""
+    labels, rung, effective, target, group, announced = ["no answer"], [0], [0], ["none"], [-1], [False]
+
+    def add(r: int, g: int, name: str, warn: bool) -> None:
+        labels.append(("announced " if warn else "") + name)
+        rung.append(r)
+        effective.append(r - 1 if warn else r)
+        target.append(ladder.target(r))
+        group.append(g)
+        announced.append(warn)
+
+    for warn in (False, True):
+        for r in range(1, ladder.size):
+            if warn and not (warnings and ladder.strike_rung <= r < ladder.war):
+                continue
+            if ladder.target(r) == "armed_group":
+                for g, group_name in struck_groups.items():
+                    add(r, g, f"{ladder.name(r)} ({group_name})", warn)
+            else:
+                add(r, -1, ladder.name(r), warn)
+    rungs = np.array(rung, dtype=np.int64)
+    return Options(
+        labels=tuple(labels),
+        rung=rungs,
+        effective=np.array(effective, dtype=np.int64),
+        target=tuple(target),  # type: ignore[arg-type]
+        group=np.array(group, dtype=np.int64),
+        announced=np.array(announced, dtype=bool),
+        strike=rungs >= ladder.strike_rung,
+        drop=np.zeros(len(labels), dtype=np.int64),
+    )
+
+
+def review_options(hosted_groups: Mapping[int, str]) -> Options:
+    """Hold, step down one rung, step back to the baseline, or crack down on a hosted group."""
+    labels = ["hold", "step down one rung", "step back to the baseline"]
+    drop = [0, 1, -1]
+    group = [-1, -1, -1]
+    for g, name in hosted_groups.items():
+        labels.append(f"crack down on {name}")
+        drop.append(0)
+        group.append(g)
+    size = len(labels)
+    return Options(
+        labels=tuple(labels),
+        rung=np.zeros(size, dtype=np.int64),
+        effective=np.zeros(size, dtype=np.int64),
+        target=("none",) * size,
+        group=np.array(group, dtype=np.int64),
+        announced=np.zeros(size, dtype=bool),
+        strike=np.zeros(size, dtype=bool),
+        drop=np.array(drop, dtype=np.int64),
+    )
+
+
+def nuclear_shadow(rungs: IntArray, ladder: Ladder, from_rung: int) -> FloatArray:
+    """0 below ``from_rung``, rising linearly to 1 at war."""
+    start = min(from_rung, ladder.war)
+    return np.maximum((rungs - start + 1) / (ladder.war - start + 1), 0.0)
+
+
+def deterrence_value(effective: IntArray, received: IntArray, war: int, coercion: float) -> FloatArray:
+    """(n, O): value per unit of resolve of answering at ``effective`` an act read at ``received``."""
+    e = effective[None, :]
+    q = received[:, None]
+    return (np.minimum(e, q) + coercion * np.maximum(e - q, 0)) / war
+
+
+@dataclass(frozen=True)
+class AnswerSituation:
+    """What a state weighs when answering, for ``n`` worlds (arrays of length n).
+
+    ``pressure`` is the total third-party pressure on the state (its parts by third party in
+    ``pressure_parts``); ``protection`` the adversary's protection; ``talks`` the leverage of
+    mediators whose talks are under way; ``face_saving`` their face-saving share.
+    """
+
+    received: IntArray
+    resolve: FloatArray
+    posture: IntArray
+    denied: BoolArray
+    reprisal: BoolArray
+    cost: float
+    pressure: FloatArray
+    pressure_parts: Mapping[str, FloatArray]
+    protection: FloatArray
+    pledge: BoolArray
+    audience_cost: float
+    talks: FloatArray
+    face_saving: FloatArray
+    ceasefire: BoolArray
+    adversary_nuclear: bool
+
+
+def answer_terms(
+    options: Options,
+    situation: AnswerSituation,
+    weights: DecisionWeights,
+    ladder: Ladder,
+    *,
+    reaction: bool = False,
+) -> dict[str, FloatArray]:
+    """The named terms of every option, each (n, O), without ``risk`` (see ``risk_term``).
+
+    ``resolve`` is returned per unit of resolve times the state's resolve; the per-unit part is
+    under the key ``"resolve_per_unit"`` for the belief likelihoods.
+    """
+    s = situation
+    war = ladder.war
+    r = options.rung.astype(np.float64)
+    share = r / war
+    n = s.received.shape[0]
+    per_unit = weights.deterrence * deterrence_value(
+        options.effective, s.received, war, weights.coercion
+    )
+    per_unit = per_unit * np.where(s.denied, weights.denied_value, 1.0)[:, None]
+    per_unit = per_unit * np.where(s.reprisal, weights.reprisal_value, 1.0)[:, None]
+    backing_down = (options.rung < ladder.strike_rung)[None, :] & s.pledge[:, None]
+    terms = {
+        "resolve_per_unit": per_unit,
+        "resolve": per_unit * s.resolve[:, None],
+        "cost": np.broadcast_to(-s.cost * share**2, (n, options.size)),
+        "pressure": -s.pressure[:, None] * share[None, :],
+        "protection": -weights.protection
+        * s.protection[:, None]
+        * (share * options.strike)[None, :],
+        "commitment": np.zeros((n, options.size))
+        if reaction
+        else -s.audience_cost * (1 - s.face_saving)[:, None] * backing_down,
+        "nuclear": np.broadcast_to(
+            -weights.nuclear_risk
+            * s.adversary_nuclear
+            * nuclear_shadow(options.rung, ladder, weights.nuclear_from_rung),
+            (n, options.size),
+        ),
+        "talks": -weights.talks * s.talks[:, None] * (options.rung > 0)[None, :],
+        "ceasefire": -weights.ceasefire_break * s.ceasefire[:, None] * options.strike[None, :],
+    }
+    for name, part in s.pressure_parts.items():
+        terms[f"pressure:{name}"] = -part[:, None] * share[None, :]
+    return terms
+
+
+def answer_available(options: Options, posture: IntArray, strike_rung: int, *, reaction: bool) -> BoolArray:
+    """(n, O): acts without force must climb above the standing posture (an envoy cannot be
+    recalled twice); strikes can always be made again; a reaction has no strikes."""
+    below = options.rung < strike_rung
+    climbs = options.rung[None, :] > posture[:, None]
+    allowed = np.where(below[None, :], climbs, not reaction)
+    allowed[:, 0] = True
+    return allowed
+
+
+def risk_term(options: Options, belief: FloatArray, harm: FloatArray, weight: float) -> FloatArray:
+    """(n, O): minus the expected harm of the adversary's answer to each option.
+
+    ``harm`` is (n, war + 1, K): by the severity the adversary reads and its resolve type.
+    """
+    by_option = harm[:, options.effective, :]
+    return -weight * np.einsum("nok,nk->no", by_option, belief)
+
+
+@dataclass(frozen=True)
+class DecisionWeights:
+    """The shared weights of ``sim.scenario.Decision``, as plain floats for the hot loop."""
+
+    rationality: float
+    deterrence: float
+    coercion: float
+    risk: float
+    nuclear_risk: float
+    nuclear_from_rung: int
+    standing_cost: float
+    reciprocity: float
+    ripeness: float
+    talks: float
+    ceasefire_break: float
+    protection: float
+    denied_value: float
+    reprisal_value: float
+
+
+def total(terms: Mapping[str, FloatArray], names: tuple[str, ...]) -> FloatArray:
+    """Sum of the named terms (the breakdowns such as ``pressure:china`` are not added)."""
+    present = [terms[name] for name in names if name in terms]
+    result = np.array(np.broadcast_to(present[0], np.broadcast_shapes(*(t.shape for t in present))), dtype=np.float64)
+    for term in present[1:]:
+        result += term
+    return result
+
+
+def choice_probabilities(utility: FloatArray, available: BoolArray, rationality: float) -> FloatArray:
+    """Logit choice probabilities over the last axis; unavailable options get 0.
+
+    Option 0 (no answer, hold) is always available; utilities are taken relative to it before
+    exponentiating, and a row whose numbers would overflow is done again relative to its best
+    option. Either way each row's result depends on that row alone. With infinite rationality,
+    the best option gets 1 (the first of tied best options).
+    """
+    if np.isinf(rationality):
+        best = np.argmax(np.where(available, utility, -np.inf), axis=-1)
+        return np.eye(utility.shape[-1])[best]
+    scaled = np.where(available, rationality * (utility - utility[..., :1]), -np.inf)
+    with np.errstate(over="ignore"):  # an overflowing row is redone below
+        weights = np.exp(scaled)
+    sums = last_sum(weights)[..., None]
+    overflow = ~np.isfinite(sums[..., 0])
+    if overflow.any():
+        rows = scaled[overflow]
+        rows = np.exp(rows - rows.max(axis=-1, keepdims=True))
+        weights[overflow] = rows
+        sums[overflow] = last_sum(rows)[..., None]
+    return weights / sums
+
+
+def draw(probabilities: FloatArray, u: FloatArray) -> IntArray:
+    """The option whose cumulative probability first exceeds ``u`` (inverse-CDF sampling)."""
+    cumulative = np.cumsum(probabilities, axis=-1)
+    chosen = (cumulative <= u[:, None]).sum(axis=-1)
+    last = probabilities.shape[-1] - 1
+    # rounding can leave the last cumulative value a hair under 1: fall back to the last option
+    # that has any probability
+    top = last - np.argmax(probabilities[:, ::-1] > 0, axis=-1)
+    return np.minimum(chosen, top).astype(np.int64)
+
+
+def binary_choice(gain: FloatArray, rationality: float, u: FloatArray) -> BoolArray:
+    """Logit choice between yes (utility ``gain``) and no (utility 0)."""
+    if np.isinf(rationality):
+        return gain > 0
+    return u < 1.0 / (1.0 + np.exp(-rationality * gain))
+
+
+def type_probabilities(
+    per_unit: FloatArray,
+    rest: FloatArray,
+    types: FloatArray,
+    available: BoolArray,
+    rationality: float,
+) -> FloatArray:
+    """(n, K, O): each option's probability if the chooser's resolve were each type.
+
+    ``per_unit`` is the resolve term per unit of resolve, ``rest`` every other term; both (n, O).
+    """
+    precision = min(rationality, OBSERVER_PRECISION)
+    # As choice_probabilities, relative to option 0, but built in place and in single
+    # precision: this is the largest array of a decision (worlds x types x options), and a
+    # belief needs no more than seven digits.
+    slope = (precision * (per_unit - per_unit[:, :1])).astype(np.float32)
+    base = np.where(available, precision * (rest - rest[:, :1]), -np.inf).astype(np.float32)
+    scaled = types.astype(np.float32)[None, :, None] * slope[:, None, :]
+    scaled += base[:, None, :]
+    with np.errstate(over="ignore"):  # an overflowing row is redone below
+        weights = np.exp(scaled)
+    sums = last_sum(weights)[..., None]
+    overflow = ~np.isfinite(sums[..., 0])
+    if overflow.any():
+        rows = scaled[overflow]
+        rows = np.exp(rows - rows.max(axis=-1, keepdims=True))
+        weights[overflow] = rows
+        sums[overflow] = last_sum(rows)[..., None]
+    weights /= sums
+    return weights
+
+
+def last_sum(values: NDArray[np.floating]) -> NDArray[np.floating]:
+    """Sum over the last (short) axis.
+
+    numpy's ``sum`` over a short last axis is several times slower than ``einsum``, whose
+    order of addition depends only on the axis length, so each row's sum stays the same
+    whatever the other rows are.
+    """
+    return np.einsum("...o->...", values)
+
+
+def predicted_harm(
+    options: Options,
+    rest: FloatArray,
+    available: BoolArray,
+    types: FloatArray,
+    weights: DecisionWeights,
+    ladder: Ladder,
+    rationality: float,
+) -> FloatArray:
+    """(n, war + 1, K): the harm a state expects from an adversary's answer to an act read at
+    each severity, if the adversary's resolve were each type.
+
+    ``options``, ``rest`` (every term but resolve and risk, (n, O)) and ``available`` describe
+    the adversary's answer. Harm is the square of the answer's read severity as a share of
+    war; an act of war brings war itself (harm 1).
+    """
+    war = ladder.war
+    severities = np.arange(war + 1)
+    per_unit = weights.deterrence * deterrence_value(
+        options.effective, severities, war, weights.coercion
+    )
+    # (n, E, K, O): the adversary's utility for each option, by the severity it answers and type
+    utility = types[None, None, :, None] * per_unit[None, :, None, :] + rest[:, None, None, :]
+    probabilities = choice_probabilities(utility, available[:, None, None, :], rationality)
+    harm = probabilities @ ((options.effective / war) ** 2)
+    harm[:, 0, :] = 0.0  # no act, no answer
+    harm[:, war, :] = 0.0  # war is not answered: what it costs is the cost term
+    return harm
+
+
+def subset(situation: AnswerSituation, rows: NDArray[np.intp]) -> AnswerSituation:
+    """The situation in some of its worlds."""
+    values = {}
+    for name in AnswerSituation.__dataclass_fields__:
+        value = getattr(situation, name)
+        if isinstance(value, np.ndarray):
+            value = value[rows]
+        elif isinstance(value, dict):
+            value = {key: part[rows] for key, part in value.items()}
+        values[name] = value
+    return AnswerSituation(**values)
+
+
+def unique_rows(rows: FloatArray) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The first index of each distinct row, and for every row the number of its group.
+
+    Rows are grouped by a 64-bit hash of their bytes (numpy's ``unique(axis=0)`` sorts whole
+    rows and is many times slower); the grouping is then checked row by row, and on the rare
+    hash collision the exact ``unique(axis=0)`` is used instead, so the result is always exact.
+    """
+    from sim.streams import mix64
+
+    bits = np.ascontiguousarray(rows).view(np.uint64)
+    h = np.zeros(rows.shape[0], dtype=np.uint64)
+    for column in range(bits.shape[1]):
+        h = mix64(h ^ bits[:, column])
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    if not np.array_equal(rows[first][inverse], rows):
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+@dataclass(frozen=True)
+class ReviewSituation:
+    """What a state weighs when reviewing a standing posture, for ``n`` worlds."""
+
+    resolve: FloatArray
+    posture: IntArray
+    baseline: int
+    cost: float
+    pressure: FloatArray
+    pressure_parts: Mapping[str, FloatArray]
+    conciliated: BoolArray
+    talks: FloatArray
+    adversary_nuclear: bool
+    crackdown_cost: float
+
+
+def review_levels(options: Options, posture: IntArray, baseline: int) -> IntArray:
+    """(n, O): the posture each review option leads to."""
+    drop = options.drop[None, :]
+    stepped = np.where(drop == -1, baseline, posture[:, None] - drop)
+    return np.maximum(stepped, baseline)
+
+
+def review_terms(
+    options: Options,
+    situation: ReviewSituation,
+    levels: IntArray,
+    weights: DecisionWeights,
+    ladder: Ladder,
+) -> dict[str, FloatArray]:
+    """The named terms of every review option, each (n, O); holding is the zero of the scale.
+
+    ``levels`` is what ``review_levels`` gives: the posture each option leads to.
+    """
+    s = situation
+    war = ladder.war
+    dropped = (s.posture[:, None] - levels) / war
+    crackdown = (options.group >= 0)[None, :]
+    moves = (options.drop != 0)[None, :] | crackdown
+    conceded = np.where(crackdown, 1.0 / war, dropped)
+    shadow_now = nuclear_shadow(s.posture, ladder, weights.nuclear_from_rung)[:, None]
+    shadow_new = nuclear_shadow(levels, ladder, weights.nuclear_from_rung)
+    per_unit = -weights.deterrence * conceded
+    terms = {
+        "resolve_per_unit": per_unit,
+        "resolve": per_unit * s.resolve[:, None],
+        "relief": weights.standing_cost
+        * s.cost
+        * ((s.posture[:, None] / war) ** 2 - (levels / war) ** 2),
+        "pressure": s.pressure[:, None] * conceded,
+        "nuclear": weights.nuclear_risk * s.adversary_nuclear * (shadow_now - shadow_new),
+        "reciprocity": weights.reciprocity * s.conciliated[:, None] * moves,
+        "talks": weights.talks * s.talks[:, None] * moves,
+        "crackdown": -s.crackdown_cost * crackdown * np.ones((s.posture.shape[0], 1)),
+    }
+    for name, part in s.pressure_parts.items():
+        terms[f"pressure:{name}"] = part[:, None] * conceded
+    return terms
+
+
+def review_available(
+    options: Options, posture: IntArray, baseline: int, levels: IntArray
+) -> BoolArray:
+    """(n, O): a step must lead below the posture; 'to the baseline' only if two or more rungs."""
+    allowed = (levels < posture[:, None]) | (options.drop == 0)[None, :]
+    one_step = posture - 1 <= baseline
+    allowed[:, 2] &= ~one_step
+    return allowed
+
+
+def mediation_gain(
+    *,
+    resolve: FloatArray,
+    owed: IntArray,
+    own_hurt: IntArray,
+    other_hurt: IntArray,
+    leverage: float,
+    pressure: FloatArray,
+    after_refusal: float,
+    alignment: float,
+    pledge: BoolArray,
+    audience_cost: float,
+    face_saving: float,
+    weights: DecisionWeights,
+    war: int,
+) -> dict[str, FloatArray]:
+    """The terms of accepting talks rather than refusing them, each (n,).
+
+    Ripeness is mutual: it is the lesser of the two sides' distance above their baseline
+    (Zartman 1989's mutually hurting stalemate). The mediators' leverage weighs their pressure
+    and what refusing would add to it (Beardsley 2011); alignment makes talks more welcome
+    (Kydd 2003); the answer the talks would hold back, and a pledge the state could not honour,
+    weigh against (less the talks' face-saving).
+    """
+    return {
+        "ripeness": weights.ripeness * np.minimum(own_hurt, other_hurt) / war,
+        "pressure": leverage * (pressure + after_refusal),
+        "alignment": np.full(resolve.shape, alignment),
+        "held_back": -weights.deterrence * resolve * owed / war,
+        "commitment": -audience_cost * (1 - face_saving) * pledge,
+    }
