@@ -63,6 +63,8 @@ class Choice:
     utility: tuple[float, ...]
     probability: tuple[float, ...]
     chosen: int
+    rungs: tuple[int, ...] = ()
+    """The rung each option acts at (answers, reactions) or steps down to (reviews)."""
 
 
 @dataclass
@@ -299,7 +301,13 @@ class StateAgent(mesa.Agent):
                 self.policy.forget(self.memory[other])
 
     def answer_situation(
-        self, other: str, rows: Rows, received: IntArray, *, parts: bool = True
+        self,
+        other: str,
+        rows: Rows,
+        received: IntArray,
+        *,
+        parts: bool = True,
+        success: FloatArray | None = None,
     ) -> AnswerSituation:
         """What this state weighs when answering ``other`` in the worlds ``rows``
         (``parts``: also each third party's share of the pressure, for stories)."""
@@ -313,6 +321,7 @@ class StateAgent(mesa.Agent):
             posture=self.posture[other][rows],
             denied=self.owed_denied[other][rows],
             reprisal=self.owed_reprisal[other][rows],
+            success=success,
             cost=self.config.cost + self.ties[other],
             pressure=pressure,
             pressure_parts=by_party,
@@ -332,22 +341,22 @@ class StateAgent(mesa.Agent):
         """The options, their terms (risk included) and availability for an answer to ``other``."""
         model = self.model
         options = self.answers[other]
-        situation = self.answer_situation(other, rows, received)
+        harm, quiet = model.states[other].predicted_answer(self.actor_id, rows)
+        belief = self.belief[other][rows]
+        success = decisions.by_belief(options, belief, quiet)
+        situation = self.answer_situation(other, rows, received, success=success)
         terms = decisions.answer_terms(
             options, situation, model.weights, model.ladder, reaction=reaction
         )
-        adversary = model.states[other]
-        harm = adversary.predicted_harm(self.actor_id, rows)
-        terms["risk"] = decisions.risk_term(
-            options, self.belief[other][rows], harm, model.weights.risk
-        )
+        terms["risk"] = decisions.risk_term(options, belief, harm, model.weights.risk)
         available = decisions.answer_available(
             options, situation.posture, model.ladder.strike_rung, reaction=reaction
         )
         return options, terms, available
 
-    def predicted_harm(self, other: str, rows: Rows) -> FloatArray:
-        """(n, war + 1, K): the harm ``other`` expects from this state's answer (level-1).
+    def predicted_answer(self, other: str, rows: Rows) -> tuple[FloatArray, FloatArray]:
+        """How this state would answer ``other`` (level-1 prediction): harm and quiet, each
+        (n, war + 1, K); see ``decisions.predicted_answer``.
 
         Worlds where this state stands in the same situation share one computation.
         """
@@ -366,10 +375,10 @@ class StateAgent(mesa.Agent):
         available = decisions.answer_available(
             options, unique.posture, model.ladder.strike_rung, reaction=False
         )
-        harm = decisions.predicted_harm(
+        harm, quiet = decisions.predicted_answer(
             options, rest, available, self.types, model.weights, model.ladder, model.rationality
         )
-        return harm[inverse]
+        return harm[inverse], quiet[inverse]
 
     def likelihood(
         self,
@@ -494,7 +503,7 @@ class StateAgent(mesa.Agent):
             options, terms, available, decisions.REVIEW_TERMS, np.flatnonzero(moving)
         )
         choices = (
-            self._choices("review", options, terms, utility, probabilities, chosen, available)
+            self._choices("review", options, terms, utility, probabilities, chosen, available, levels)
             if model.record
             else {}
         )
@@ -624,6 +633,7 @@ class StateAgent(mesa.Agent):
         probabilities: FloatArray,
         chosen: IntArray,
         available: BoolArray,
+        levels: IntArray | None = None,
     ) -> dict[int, Choice]:
         """The reasons of each world's decision, for stories (record mode only)."""
         names = [name for name in terms if name != "resolve_per_unit"]
@@ -644,6 +654,7 @@ class StateAgent(mesa.Agent):
                 ),
                 probability=tuple(float(p) for p in probabilities[i]),
                 chosen=int(chosen[i]),
+                rungs=tuple(int(r) for r in (levels[i] if levels is not None else options.rung)),
             )
         return found
 

@@ -371,6 +371,34 @@ def build_parser() -> argparse.ArgumentParser:
     add_set(sub)
 
     sub = scenario_command(
+        "explain",
+        "what started the climb, in the runs of a saved ensemble that reached a rung",
+        """
+        python run.py explain results/jan2024_hawkish
+        python run.py explain results/jan2024_baseline --rung 6
+        (the runs are replayed exactly from their seeds; docs/results.md states the rules)""",
+    )
+    sub.add_argument("folder", type=Path, help="a folder written by run or compare")
+    sub.add_argument(
+        "--rung",
+        type=_whole(1),
+        metavar="K",
+        help="explain the runs that acted at this rung or higher (default: the first strike "
+        "on state forces)",
+    )
+    sub.add_argument(
+        "--which",
+        metavar="NAME",
+        help="in a comparison folder: the scenario to explain (default: the first)",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: results/explain_<scenario name>)",
+    )
+
+    sub = scenario_command(
         "schema", "print the reference of every scenario key (Markdown)", "python run.py schema"
     )
 
@@ -774,11 +802,11 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     results_table = sweep.load_results(out)
     indices = {}
     if summary.complete and definition.design in ("sobol", "morris") and not summary.failed:
-        for outcome in definition.outcomes:
-            indices[outcome] = sweep.analyze_sweep(definition, results_table, outcome)
-            indices[outcome].to_csv(out / f"{definition.design}_{outcome}.csv")
-            print(f"{definition.design} indices of {outcome}:")
-            print(indices[outcome].round(3).to_string())
+        for name in definition.outcomes:
+            indices[name] = sweep.analyze_sweep(definition, results_table, name)
+            indices[name].to_csv(out / f"{definition.design}_{name}.csv")
+            print(f"{definition.design} indices of {name}:")
+            print(indices[name].round(3).to_string())
     figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
     print(
         f"Results in {out}/: sweep.csv, metadata.json, " + ", ".join(path.name for path in figures)
@@ -814,6 +842,69 @@ def cmd_plot(args: argparse.Namespace) -> None:
     _check_rungs(args.rungs, saved.war)
     written = results.draw(saved, args.rungs)
     print(f"Redrew {', '.join(path.name for path in written)} in {args.folder}/")
+
+
+def cmd_explain(args: argparse.Namespace) -> None:
+    from sim import explain, plotting
+    from sim.loader import scenario_from_mapping
+
+    saved = results.load(args.folder)
+    names = [str(e["scenario"]["name"]) for e in saved.ensembles]  # type: ignore[index]
+    which = args.which or names[0]
+    if which not in names:
+        raise UsageError(f"--which {which}: {args.folder} holds {', '.join(names)}; choose one")
+    mapping = saved.ensembles[names.index(which)]["scenario"]
+    scenario = scenario_from_mapping(mapping, source=f"{args.folder}/metadata.json")  # type: ignore[arg-type]
+    rung = args.rung if args.rung is not None else explain.default_rung(scenario)
+    if rung > scenario.ladder.war:
+        raise UsageError(f"--rung {rung}: the ladder's top rung (war) is {scenario.ladder.war}")
+    runs = saved.runs[saved.runs["scenario"] == which]
+    reached = runs[runs["highest_rung"] >= rung]
+    # the highest posture can stay below an act that was answered at once; replay every run
+    # that came within one rung of it, and keep those whose acts reached it
+    candidates = runs[runs["highest_rung"] >= rung - 1] if reached.empty else reached
+    found = explain.climbs(scenario, candidates["seed"].tolist(), candidates["run"].tolist(), rung)
+    if not found:
+        raise UsageError(
+            f"no run of {which} in {args.folder} acted at rung {rung} "
+            f"('{scenario.ladder.name(rung)}') or higher; choose a lower --rung"
+        )
+    table = explain.summary(found, len(runs))
+    out = args.out or Path("results") / f"explain_{which}"
+    out.mkdir(parents=True, exist_ok=True)
+    detail = pd_frame([vars(c) for c in found])
+    results.write_table(detail, out / "climbs.csv")
+    results.write_table(table, out / "causes.csv")
+    figure = plotting.explain_figure(table, which, scenario.ladder.name(rung), len(runs))
+    for suffix in (".png", ".svg"):
+        results.write_figure(figure, out / f"causes{suffix}")
+    print(
+        f"{which}: {len(found):,} of {len(runs):,} runs acted at rung {rung} "
+        f"('{scenario.ladder.name(rung)}') or higher. What started the climb:"
+    )
+    for row in table.to_dict("records"):
+        if row["runs"]:
+            print(
+                f"  {row['cause']:<22} {row['share']:6.1%}  (95% CI {row['ci_low']:.1%} to "
+                f"{row['ci_high']:.1%}; {row['runs']:,} runs)"
+            )
+    print("Three runs to replay as stories:")
+    shown = list(dict.fromkeys(c.cause for c in found))[:3]
+    examples = [next(c for c in found if c.cause == cause) for cause in shown]
+    examples += [c for c in found if c not in examples][: 3 - len(examples)]
+    for climb in examples:
+        print(
+            f"  {climb.cause}: run {climb.run}, day {climb.day}: {climb.text}\n"
+            f"    python run.py story --from {args.folder} --run {climb.run}"
+            + (f" --which {which}" if args.which else "")
+        )
+    print(f"Results in {out}/: climbs.csv, causes.csv, causes.png, causes.svg")
+
+
+def pd_frame(rows: list[dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(rows)
 
 
 def cmd_schema(args: argparse.Namespace) -> None:
@@ -864,6 +955,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "plot": cmd_plot,
     "sweep": cmd_sweep,
+    "explain": cmd_explain,
     "schema": cmd_schema,
     "dashboard": cmd_dashboard,
 }

@@ -11,27 +11,31 @@ The terms of an answer of public rung ``r`` and read severity ``e`` to an act re
 (every rung divided by the war rung, so that 1 is war):
 
 - ``resolve``: restoring deterrence (Schelling 1966; Snyder & Diesing 1977). Answering up to the
-  rung received is worth ``deterrence * resolve`` per rung; each rung above it only
-  ``coercion`` of that, since compelling is harder than deterring. A denied act is worth
+  rung received is worth ``deterrence * resolve`` per rung; each rung above it is worth
+  ``coercion`` of that times the chance the state believes the adversary will then back down
+  rather than answer: compelling is harder than deterring, and a state escalates to coerce when
+  it believes the other side will give way (Fearon 1995's risk-return trade-off). A denied act is worth
   answering only ``denied_value`` as much; a reprisal (an answer to the state's own act, no
   graver than it) only ``reprisal_value`` as much: a proportionate reprisal closes the account
   rather than opening a new one (Schelling 1966 on tacit bargaining; Leng 1993 on reciprocity).
-- ``cost``: the cost of force, convex (Fearon 1995): ``(cost + economic ties) * r**2``.
+- ``cost``: the cost of force, steeply convex (Fearon 1995: war is costly; its costs rise much
+  faster than the scale of the act): ``(cost + economic ties) * r**cost_convexity``.
 - ``pressure``: each third party's leverage over the state times how hard it presses, which
   grows with the crisis and after a refused mediation, times ``r``.
 - ``protection``: a third party aligned with the adversary makes strikes on it costlier
   (extended deterrence, Huth 1988).
 - ``risk``: the harm the state expects from the adversary's answer, by its belief about the
   adversary's resolve (Jervis 1976; Fearon 1995). The adversary's answer is predicted one level
-  deep: from its own deterrence, cost, pressure, pledges and nuclear shadow, without its own
-  look-ahead (level-1 reasoning, as in cognitive-hierarchy models, Camerer, Ho & Chong 2004).
+  deep: from its own deterrence (answering up to what it received), cost, pressure, pledges and
+  nuclear shadow, without coercion or a look-ahead of its own (level-1 reasoning, as in
+  cognitive-hierarchy models, Camerer, Ho & Chong 2004).
 - ``commitment``: backing down from a public pledge (answering below the strike rung, or not at
   all) costs the audience cost (Fearon 1994), less the face-saving of talks under way.
 - ``nuclear``: against a nuclear-armed adversary, acts from ``nuclear_from_rung`` up carry a
   steeply rising risk (Schelling 1960, 'the threat that leaves something to chance'); below it
   nothing changes, so limited fighting stays possible (Snyder 1965).
 - ``talks`` and ``ceasefire``: a hostile act while talks are under way defies the mediators'
-  leverage; a strike during an agreed ceasefire breaks it.
+  leverage, the more the graver the act; a strike during an agreed ceasefire breaks it.
 
 A state with nothing left to answer reviews its posture now and then: hold, step down one rung,
 step back to the baseline, or crack down on an armed group it hosts. Stepping down gives up some
@@ -172,11 +176,25 @@ def nuclear_shadow(rungs: IntArray, ladder: Ladder, from_rung: int) -> FloatArra
     return np.maximum((rungs - start + 1) / (ladder.war - start + 1), 0.0)
 
 
-def deterrence_value(effective: IntArray, received: IntArray, war: int, coercion: float) -> FloatArray:
-    """(n, O): value per unit of resolve of answering at ``effective`` an act read at ``received``."""
+def deterrence_value(
+    effective: IntArray,
+    received: IntArray,
+    war: int,
+    coercion: float,
+    success: FloatArray | None = None,
+) -> FloatArray:
+    """(n, O): value per unit of resolve of answering at ``effective`` an act read at ``received``.
+
+    Up to the rung received, an answer restores deterrence; each rung above it is worth
+    ``coercion`` times ``success`` (n, O), the chance the state believes the adversary will back
+    down rather than answer (1 when not given: no look-ahead).
+    """
     e = effective[None, :]
     q = received[:, None]
-    return (np.minimum(e, q) + coercion * np.maximum(e - q, 0)) / war
+    above = coercion * np.maximum(e - q, 0)
+    if success is not None:
+        above = above * success
+    return (np.minimum(e, q) + above) / war
 
 
 @dataclass(frozen=True)
@@ -193,6 +211,7 @@ class AnswerSituation:
     posture: IntArray
     denied: BoolArray
     reprisal: BoolArray
+    success: FloatArray | None
     cost: float
     pressure: FloatArray
     pressure_parts: Mapping[str, FloatArray]
@@ -224,7 +243,7 @@ def answer_terms(
     share = r / war
     n = s.received.shape[0]
     per_unit = weights.deterrence * deterrence_value(
-        options.effective, s.received, war, weights.coercion
+        options.effective, s.received, war, weights.coercion, s.success
     )
     per_unit = per_unit * np.where(s.denied, weights.denied_value, 1.0)[:, None]
     per_unit = per_unit * np.where(s.reprisal, weights.reprisal_value, 1.0)[:, None]
@@ -232,7 +251,7 @@ def answer_terms(
     terms = {
         "resolve_per_unit": per_unit,
         "resolve": per_unit * s.resolve[:, None],
-        "cost": np.broadcast_to(-s.cost * share**2, (n, options.size)),
+        "cost": np.broadcast_to(-s.cost * share**weights.cost_convexity, (n, options.size)),
         "pressure": -s.pressure[:, None] * share[None, :],
         "protection": -weights.protection
         * s.protection[:, None]
@@ -246,7 +265,7 @@ def answer_terms(
             * nuclear_shadow(options.rung, ladder, weights.nuclear_from_rung),
             (n, options.size),
         ),
-        "talks": -weights.talks * s.talks[:, None] * (options.rung > 0)[None, :],
+        "talks": -weights.talks * s.talks[:, None] * share[None, :],
         "ceasefire": -weights.ceasefire_break * s.ceasefire[:, None] * options.strike[None, :],
     }
     for name, part in s.pressure_parts.items():
@@ -269,8 +288,7 @@ def risk_term(options: Options, belief: FloatArray, harm: FloatArray, weight: fl
 
     ``harm`` is (n, war + 1, K): by the severity the adversary reads and its resolve type.
     """
-    by_option = harm[:, options.effective, :]
-    return -weight * np.einsum("nok,nk->no", by_option, belief)
+    return -weight * by_belief(options, belief, harm)
 
 
 @dataclass(frozen=True)
@@ -280,6 +298,7 @@ class DecisionWeights:
     rationality: float
     deterrence: float
     coercion: float
+    cost_convexity: float
     risk: float
     nuclear_risk: float
     nuclear_from_rung: int
@@ -386,7 +405,7 @@ def last_sum(values: NDArray[np.floating]) -> NDArray[np.floating]:
     return np.einsum("...o->...", values)
 
 
-def predicted_harm(
+def predicted_answer(
     options: Options,
     rest: FloatArray,
     available: BoolArray,
@@ -394,26 +413,36 @@ def predicted_harm(
     weights: DecisionWeights,
     ladder: Ladder,
     rationality: float,
-) -> FloatArray:
-    """(n, war + 1, K): the harm a state expects from an adversary's answer to an act read at
-    each severity, if the adversary's resolve were each type.
+) -> tuple[FloatArray, FloatArray]:
+    """How an adversary would answer an act read at each severity, if its resolve were each
+    type: (harm, quiet), each (n, war + 1, K).
 
-    ``options``, ``rest`` (every term but resolve and risk, (n, O)) and ``available`` describe
-    the adversary's answer. Harm is the square of the answer's read severity as a share of
-    war; an act of war brings war itself (harm 1).
+    ``harm`` is the harm the state expects from the answer; ``quiet`` the chance of no answer
+    at all (the adversary backs down). ``options``, ``rest`` (every term but resolve and risk,
+    (n, O)) and ``available`` describe the adversary's answer, predicted one level deep. Harm is
+    the answer's read severity as a share of war to the power ``cost_convexity``, as costs are;
+    an act of war is not answered (its cost is the cost term).
     """
     war = ladder.war
     severities = np.arange(war + 1)
-    per_unit = weights.deterrence * deterrence_value(
-        options.effective, severities, war, weights.coercion
-    )
+    # one level deep: the adversary restores deterrence up to what it received, and does not
+    # itself plan to coerce (that would need its own look-ahead)
+    per_unit = weights.deterrence * deterrence_value(options.effective, severities, war, 0.0)
     # (n, E, K, O): the adversary's utility for each option, by the severity it answers and type
     utility = types[None, None, :, None] * per_unit[None, :, None, :] + rest[:, None, None, :]
     probabilities = choice_probabilities(utility, available[:, None, None, :], rationality)
-    harm = probabilities @ ((options.effective / war) ** 2)
+    harm = probabilities @ ((options.effective / war) ** weights.cost_convexity)
+    quiet = probabilities[..., 0].copy()
     harm[:, 0, :] = 0.0  # no act, no answer
+    quiet[:, 0, :] = 1.0
     harm[:, war, :] = 0.0  # war is not answered: what it costs is the cost term
-    return harm
+    quiet[:, war, :] = 0.0  # nor does war ever make the adversary back down
+    return harm, quiet
+
+
+def by_belief(options: Options, belief: FloatArray, predicted: FloatArray) -> FloatArray:
+    """(n, O): a predicted quantity (n, war + 1, K) for each option, averaged over the belief."""
+    return np.einsum("nok,nk->no", predicted[:, options.effective, :], belief)
 
 
 def subset(situation: AnswerSituation, rows: NDArray[np.intp]) -> AnswerSituation:
@@ -496,7 +525,7 @@ def review_terms(
         "resolve": per_unit * s.resolve[:, None],
         "relief": weights.standing_cost
         * s.cost
-        * ((s.posture[:, None] / war) ** 2 - (levels / war) ** 2),
+        * ((s.posture[:, None] / war) ** weights.cost_convexity - (levels / war) ** weights.cost_convexity),
         "pressure": s.pressure[:, None] * conceded,
         "nuclear": weights.nuclear_risk * s.adversary_nuclear * (shadow_now - shadow_new),
         "reciprocity": weights.reciprocity * s.conciliated[:, None] * moves,

@@ -156,7 +156,9 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
     rungs = ladder.get("rungs")
     war = len(rungs) - 1 if isinstance(rungs, list) else None
     strike = ladder.get("strike_rung") if isinstance(ladder.get("strike_rung"), int) else None
-    horizon = raw.get("horizon") if isinstance(raw.get("horizon"), int) else None
+    horizon = raw.get("horizon")
+    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
+        horizon = None  # the type checks report a bad horizon
 
     STATE = "a state of this scenario"
 
@@ -691,6 +693,8 @@ def _explain(detail: Any, loc: Path_) -> str:
         return f"expected a number{' ' + bounds if bounds else ''}, got {_kind(value)}"
     if kind == "string_type":
         return f"expected text, got {_kind(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {_kind(value)}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"expected a mapping (indented key: value lines), got {_kind(value)}"
     if kind in ("tuple_type", "list_type"):

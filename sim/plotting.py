@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -327,3 +328,35 @@ def _label_events(ax: Axes, events: pd.DataFrame) -> None:
                 taken.append(box)
                 break
             note.remove()
+
+
+def explain_figure(causes: pd.DataFrame, scenario: str, rung_name: str, total: int) -> Figure:
+    """What started the climb: each cause's share of the runs that climbed, with 95% CIs."""
+    shown = causes[causes["runs"] > 0].iloc[::-1]
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(12, 6.75))
+        ax = fig.subplots()
+        positions = np.arange(len(shown))
+        ax.barh(positions, shown["share"], color=OKABE_ITO[1], height=0.6)
+        ax.errorbar(
+            shown["share"],
+            positions,
+            xerr=[shown["share"] - shown["ci_low"], shown["ci_high"] - shown["share"]],
+            fmt="none",
+            ecolor="black",
+            capsize=5,
+            linewidth=1.5,
+        )
+        for y, (share, runs) in enumerate(zip(shown["share"], shown["runs"], strict=True)):
+            ax.text(share + 0.01, y + 0.25, f"{share:.0%} ({runs:,} runs)", va="bottom")
+        ax.set_yticks(positions, shown["cause"])
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("Share of the runs that climbed (95% CI)")
+        climbed = int(causes["runs"].sum())
+        ax.set_title(
+            f"{scenario}: {climbed:,} of {total:,} runs reached '{rung_name}'",
+            fontsize=14,
+        )
+        fig.suptitle("What started the climb?", fontsize=18)
+        fig.tight_layout()
+    return fig

@@ -105,7 +105,7 @@ def _step_down(own: IntArray, baseline: int) -> IntArray:
 
 @retaliation_policy
 class Strategic(RetaliationPolicy):
-    """Weighs every option by its terms and chooses with noise: ``sim.decisions``.
+    """Weighs every option by its terms and chooses among them with noise (docs/model.md).
 
     Deterrence, cost, third parties' pressure, the risk of the adversary's answer as the state
     believes it, commitments and the nuclear shadow; a logit (quantal-response) choice among

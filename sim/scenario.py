@@ -102,9 +102,17 @@ class Decision(Config):
         "for an answer at the war rung (Schelling 1966).",
     )
     coercion: Probability = Field(
-        0.3,
-        description="Share of that value each rung above the one received still adds: "
-        "compelling is harder than deterring (Schelling 1966).",
+        1.0,
+        description="Share of that value each rung above the one received adds if the "
+        "adversary then backs down; it is weighed by the chance the state believes it will "
+        "(compelling is harder than deterring, Schelling 1966; Fearon 1995).",
+    )
+    cost_convexity: float = Field(
+        3.0,
+        ge=1,
+        le=8,
+        description="How steeply the cost of force rises with the rung: an act at a share s of "
+        "the ladder costs s to this power times the state's cost of war (Fearon 1995).",
     )
     risk: Weight = Field(
         1.5,
@@ -147,9 +155,9 @@ class Decision(Config):
         description="Pull towards accepting mediation when both sides are hurting (Zartman 1989).",
     )
     talks: Weight = Field(
-        1.0,
+        2.0,
         description="While talks are under way: the weight of the mediators' leverage against "
-        "hostile acts and for conciliatory ones.",
+        "hostile acts (the more, the graver the act) and for conciliatory ones.",
     )
     ceasefire_break: Weight = Field(
         1.5, description="Cost of breaking an agreed ceasefire with a strike."
@@ -214,8 +222,8 @@ class StateConfig(Config):
         "only to itself; its adversaries start from this distribution as their belief."
     )
     cost: Weight = Field(
-        description="Cost of using force, for an act at the war rung; smaller acts cost the "
-        "square of their share of the ladder (Fearon 1995: war is costly)."
+        description="Cost of war to this state, in units of its stakes; smaller acts cost their "
+        "share of the ladder to the power `decision.cost_convexity` (Fearon 1995)."
     )
     audience_cost: Weight = Field(
         0.0,

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from sim.distributions import FORMS, Distribution
 from sim.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
-from sim.scenario import Scenario
+from sim.scenario import EVENT_TYPES, Scenario, StateConfig
 
 POLICY_FIELDS: dict[str, dict[str, type[BaseModel]]] = {
     "retaliation": dict(RETALIATION_POLICIES),
@@ -34,9 +35,14 @@ def _describe_type(annotation: Any) -> str:
     if origin is Literal:
         return " / ".join(f"`{a}`" for a in get_args(annotation))
     if origin is dict:
+        value = get_args(annotation)[1]
+        if _inner_model(value) is None:
+            return f"mapping of state id to {_describe_type(value)}"
         return "mapping of id to block"
     if origin is tuple:
         return f"list of {_describe_type(get_args(annotation)[0])}"
+    if annotation is Distribution:
+        return "number or distribution"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "block"
     names = {int: "whole number", float: "number", str: "text", bool: "true/false"}
@@ -74,11 +80,11 @@ def _default(field: FieldInfo) -> str:
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    while get_origin(annotation) in (typing.Annotated, dict, tuple):
-        args = get_args(annotation)
+    while get_origin(annotation) in (typing.Annotated, dict, tuple, Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
         annotation = args[1] if get_origin(annotation) is dict else args[0]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return None if annotation is Distribution else annotation
     return None
 
 
@@ -95,11 +101,15 @@ def _rows(model: type[BaseModel], prefix: str, skip: set[str]) -> list[str]:
         if name in skip:
             continue
         path = f"{prefix}{name}"
-        kind = "see below" if name in POLICY_FIELDS else _describe_type(field.annotation)
+        policy = name in POLICY_FIELDS and model is StateConfig
+        if policy or name == "events":
+            kind = "see below"
+        else:
+            kind = _describe_type(field.annotation)
         description = (field.description or "").replace("|", "\\|")
         rows.append(f"| `{path}` | {kind} | {_range(field)} | {_default(field)} | {description} |")
         inner = _inner_model(field.annotation)
-        if inner is not None and name not in POLICY_FIELDS:
+        if inner is not None and not policy and name != "events":
             rows += _rows(inner, f"{path}{_key_suffix(field.annotation)}.", set())
     return rows
 
@@ -108,8 +118,23 @@ HEADER = "| key | type | range | default | meaning |\n|---|---|---|---|---|"
 
 
 def scenario_reference() -> str:
-    """Markdown tables of every scenario key and of every policy's parameters."""
+    """Markdown tables of every scenario key, event type and policy's parameters."""
     parts = ["### Scenario keys", "", HEADER, *_rows(Scenario, "", set()), ""]
+    parts += [
+        "### Distributions",
+        "",
+        f"A key of type *number or distribution* takes {FORMS}. Each run draws its own "
+        "value from its own random stream.",
+        "",
+        "### Events",
+        "",
+        "Each item of `events` has a `type`, one of these, and that type's keys.",
+        "",
+    ]
+    for event_type, event_class in EVENT_TYPES.items():
+        summary = (event_class.__doc__ or "").strip().splitlines()[0]
+        parts += [f"#### `{event_type}`", "", summary, ""]
+        parts += [HEADER, *_rows(event_class, "events[].", {"type"}), ""]
     for block, registry in POLICY_FIELDS.items():
         parts += [
             f"### `{block}` policies",

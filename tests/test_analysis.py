@@ -8,7 +8,10 @@ import pytest
 from scipy import stats
 
 from sim import analysis
-from sim.outcomes import Batch
+from sim import outcomes
+from sim.loader import scenario_from_mapping
+from sim.record import NO_DAY, Batch
+from tests.conftest import crisis
 
 
 @pytest.mark.parametrize("k, n", [(0, 10), (1, 10), (5, 10), (10, 10), (37, 1000), (999, 1000)])
@@ -49,140 +52,237 @@ def test_two_proportion_p_value_is_the_pooled_z_test():
 
 
 def tiny_batch() -> Batch:
-    """Three runs of two states over days 0..3, written out by hand."""
-    rungs = np.array(
-        [
-            [[4, 0], [4, 0], [4, 4], [3, 3]],  # strikes on day 2, never calm
-            [[4, 0], [3, 0], [0, 0], [0, 0]],  # calm on day 2
-            [[4, 0], [4, 5], [6, 5], [7, 7]],  # war on day 3
-        ],
-        dtype=np.int8,
-    )
+    """Three runs of two states (a struck b on day 0) over days 0..3, written out by hand."""
+    never = NO_DAY
     return Batch(
-        rungs=rungs,
-        first_strike_day=np.array([2, -1, 1]),
-        mediation_offered=np.array([True, False, True]),
-        mediation_accepted=np.array([True, False, False]),
         seeds=np.array([11, 12, 13]),
+        reach_day=np.array(
+            [[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [never, never, 2], [never, never, 3]]
+        ),
+        strike_day=np.array([[never, never, 3], [2, never, 1]]),
+        forces_day=np.array([[never, never, 3], [2, never, 1]]),
+        highest_act=np.array([[0, 0, 7], [5, 2, 6]]),
+        final_posture=np.array([[3, 0, 7], [3, 0, 7]]),
+        answer_day=np.array([2, never, 1]),
+        strike_days=np.array([1, 0, 3]),
+        restrike_day=np.array([never, never, 3]),
+        war_day=np.array([never, never, 3]),
+        calm_day=np.array([never, 2, never]),
+        offered_day=np.array([2, never, never]),
+        accepted_day=np.array([2, never, never]),
+        ceasefire_day=np.array([3, never, never]),
+        pledges=np.array([[0, 0, 1], [1, 0, 0]]),
+        backed_down=np.array([[0, 0, 0], [0, 0, 0]]),
+        attacks=np.zeros((0, 3), dtype=np.int64),
+        blamed=np.zeros((2, 3), dtype=np.int64),
+        misread_up=np.array([0, 1, 0]),
+        occupancy=np.array(
+            [[0, 0, 0, 0, 0, 3, 0, 0], [0, 0, 0, 1, 0, 2, 0, 0], [1, 0, 0, 0, 0, 1, 1, 0], [1, 0, 0, 1, 0, 0, 0, 1]]
+        ),
     )
 
 
 @pytest.fixture
 def scenario():
-    from sim import load_scenario
-    from tests.conftest import BASELINE
-
-    return load_scenario(BASELINE, {"horizon": 3})
+    return scenario_from_mapping(crisis(horizon=3), source="test")
 
 
 def test_runs_table_columns_and_values(scenario):
     runs = analysis.runs_table(tiny_batch(), scenario)
-    assert list(runs.columns) == [
-        "scenario",
-        "run",
-        "seed",
-        "highest_rung",
-        *[f"first_day_rung_{k}" for k in range(8)],
-        "final_rung_iran",
-        "final_rung_pakistan",
-        "first_strike_day",
-        "mediation_offered",
-        "mediation_accepted",
-        "days_to_calm",
-    ]
-    assert runs["highest_rung"].tolist() == [4, 4, 7]
-    assert runs["first_day_rung_5"].tolist() == [pd.NA, pd.NA, 1]
-    assert runs["first_day_rung_7"].tolist() == [pd.NA, pd.NA, 3]
-    assert runs["final_rung_pakistan"].tolist() == [3, 0, 7]
-    assert runs["first_strike_day"].tolist() == [2, pd.NA, 1]
-    assert runs["days_to_calm"].tolist() == [pd.NA, 2, pd.NA]
     assert runs["seed"].tolist() == [11, 12, 13]
+    assert runs["highest_rung"].tolist() == [5, 5, 7]
+    assert runs["answer_day"].tolist()[0] == 2 and np.isnan(runs["answer_day"][1])
+    assert runs["strike_day_b"].tolist()[2] == 1
+    assert list(runs.columns[:4]) == ["scenario", "run", "seed", "highest_rung"]
+    assert {"calm_day", "war_day", "forces_day_a", "pledges_b", "misread_up"} <= set(runs.columns)
+    # 'never' is NaN, so a comparison counts it as no and .mean() is over all runs, as on CSV
+    assert (runs["calm_day"] <= 3).mean() == pytest.approx(1 / 3)
+
+
+def test_runs_table_reads_back_the_same_from_csv(scenario, tmp_path):
+    runs = analysis.runs_table(tiny_batch(), scenario)
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    back = pd.read_csv(tmp_path / "runs.csv")
+    for column in ("calm_day", "answer_day", "war_day"):
+        assert (back[column] <= 3).mean() == (runs[column] <= 3).mean()
+    pd.testing.assert_frame_equal(back, runs, check_dtype=False)
 
 
 def test_curves_are_cumulative_probabilities_with_wilson_bands(scenario):
     runs = analysis.runs_table(tiny_batch(), scenario)
     curves = analysis.curves_table(runs, horizon=3)
-    rung5 = curves[curves["rung"] == 5]
-    assert rung5["day"].tolist() == [0, 1, 2, 3]
-    assert rung5["probability"].tolist() == pytest.approx([0, 1 / 3, 1 / 3, 1 / 3])
+    war = curves[curves["rung"] == 7]
+    assert war["probability"].tolist() == pytest.approx([0, 0, 0, 1 / 3])
     low, high = analysis.wilson_interval(1, 3)
-    assert rung5["ci_low"].iloc[1] == pytest.approx(low)
-    assert rung5["ci_high"].iloc[1] == pytest.approx(high)
-    assert set(curves.columns) == {
-        "scenario",
-        "rung",
-        "day",
-        "probability",
-        "ci_low",
-        "ci_high",
-        "runs",
-    }
+    assert war["ci_low"].iloc[-1] == pytest.approx(low) and war["ci_high"].iloc[-1] == pytest.approx(high)
 
 
 def test_occupancy_shares_sum_to_one(scenario):
-    occupancy = analysis.occupancy_table(tiny_batch(), scenario)
-    assert occupancy.groupby("day")["share"].sum().tolist() == pytest.approx([1, 1, 1, 1])
-    day3 = occupancy[occupancy["day"] == 3].set_index("rung")["share"]
-    assert day3[0] == pytest.approx(1 / 3) and day3[3] == pytest.approx(1 / 3)
+    table = analysis.occupancy_table(tiny_batch(), scenario)
+    assert table.groupby("day")["share"].sum().tolist() == pytest.approx([1, 1, 1, 1])
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("answer_2d", [True, False, True]),
+        ("answer_1d", [False, False, True]),
+        ("strike_2d", [True, False, True]),
+        ("strike_2d_a", [False, False, False]),
+        ("forces_3d_a", [False, False, True]),
+        ("rung6_2d", [False, False, True]),
+        ("sustained", [False, False, True]),
+        ("war", [False, False, True]),
+        ("war_2d", [False, False, False]),
+        ("restrike", [False, False, True]),
+        ("offered", [True, False, False]),
+        ("accepted", [True, False, False]),
+        ("ceasefire_3d", [True, False, False]),
+        ("calm_2d", [False, True, False]),
+        ("pledge_a", [False, False, True]),
+        ("backed_down_b", [False, False, False]),
+    ],
+)
+def test_each_outcome_of_the_catalogue_on_scripted_runs(scenario, name, expected):
+    runs = analysis.runs_table(tiny_batch(), scenario)
+    found = outcomes.outcome(name, 3, 7, ["a", "b"])
+    assert found.kind == "probability"
+    assert found.per_run(runs).tolist() == expected
+
+
+def test_days_to_calm_is_a_days_outcome(scenario):
+    runs = analysis.runs_table(tiny_batch(), scenario)
+    found = outcomes.outcome("days_to_calm", 3, 7, ["a", "b"])
+    assert found.kind == "days"
+    values = found.per_run(runs)
+    assert np.isnan(values[0]) and values[1] == 2
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("strike_9d", "outcome 'strike_9d' looks past the horizon (3 days)"),
+        ("rung9_2d", "outcome 'rung9_2d' names rung 9, above war (7)"),
+        ("strike_2d_c", "outcome 'strike_2d_c' names 'c', which is not a state of this scenario (states: a, b)"),
+        ("war_2d_a", "outcome 'war_2d_a': war_Nd has no per-state form"),
+        ("p_war", "unknown outcome 'p_war'"),
+    ],
+)
+def test_outcome_names_that_do_not_fit(name, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        outcomes.outcome(name, 3, 7, ["a", "b"])
 
 
 def test_summary_numbers(scenario):
     runs = analysis.runs_table(tiny_batch(), scenario)
-    summary = analysis.summarize(runs, horizon=40, war=7).set_index("outcome")
-    assert summary.loc["p_strike_7d", "estimate"] == pytest.approx(2 / 3)
-    assert summary.loc["p_war", "estimate"] == pytest.approx(1 / 3)
-    # days to calm: 2, never, never -> median never
-    assert summary.loc["median_days_to_calm", "estimate"] == np.inf
-    assert analysis.max_halfwidth(summary.reset_index()) == pytest.approx(
-        max((h - lo) / 2 for lo, h in [analysis.wilson_interval(k, 3) for k in (2, 2, 1)])
-    )
+    chosen = [outcomes.outcome(n, 3, 7, ["a", "b"]) for n in ("war", "days_to_calm")]
+    summary = analysis.summarize(runs, chosen)
+    war = summary[summary["outcome"] == "war"].iloc[0]
+    assert war["estimate"] == pytest.approx(1 / 3) and war["kind"] == "probability"
+    days = summary[summary["outcome"] == "days_to_calm"].iloc[0]
+    assert days["estimate"] == np.inf  # two of three runs never calm: the median is 'never'
 
 
 def test_median_interval_is_the_order_statistic_interval():
-    runs = pd.DataFrame(
-        {
-            "scenario": "s",
-            "first_strike_day": pd.array([pd.NA] * 101, "Int64"),
-            "highest_rung": 0,
-            "days_to_calm": pd.array(range(1, 102), "Int64"),
-        }
+    days = np.arange(1, 101, dtype=float)
+    runs = pd.DataFrame({"scenario": "x", "calm_day": days})
+    found = outcomes.outcome("days_to_calm", 200, 7, ["a"])
+    median, low, high = analysis.estimate(found, runs)
+    expected = stats.quantile_test(days, q=median, p=0.5).confidence_interval(0.95)
+    assert (median, low, high) == (50.5, expected.low, expected.high)
+
+
+@pytest.mark.parametrize(
+    "b, c, n, expected",
+    [
+        # Fagerland, Lydersen & Laake (2013), Bentur et al. data: Tango -0.517 to -0.026
+        (1, 7, 21, (-0.5172, -0.0260)),
+        # Agresti & Min (2005), PropCIs scoreci.mp(b = 40, c = 20, n = 160): 0.0309 to 0.2181
+        (40, 20, 160, (0.0309, 0.2181)),
+    ],
+)
+def test_tango_interval_matches_published_values(b, c, n, expected):
+    diff, low, high = analysis.tango_interval(b, c, n)
+    assert diff == pytest.approx((b - c) / n)
+    assert (low, high) == pytest.approx(expected, abs=5e-5)
+
+
+@pytest.mark.parametrize("b, c, n", [(0, 0, 50), (3, 0, 40), (30, 12, 500), (0, 9, 20)])
+def test_tango_interval_is_where_the_score_test_does_not_reject(b, c, n):
+    """Against a brute-force inversion that finds the constrained maximum likelihood estimate
+    numerically, independently of the closed form the implementation uses."""
+    from scipy import optimize
+
+    def score(delta: float) -> float:
+        # maximise the multinomial likelihood of (p12, p21) under p12 - p21 = delta
+        def minus_log_likelihood(p21: float) -> float:
+            p12 = p21 + delta
+            rest = 1 - p12 - p21
+            if min(p12, p21, rest) <= 0:
+                return 1e300
+            return -(b * np.log(p12) + c * np.log(p21) + (n - b - c) * np.log(rest))
+
+        upper = (1 - delta) / 2
+        lower = max(0.0, -delta)
+        p21 = optimize.minimize_scalar(minus_log_likelihood, bounds=(lower + 1e-12, upper - 1e-12), method="bounded", options={"xatol": 1e-13}).x
+        return (b - c - n * delta) / np.sqrt(n * (2 * p21 + delta * (1 - delta)))
+
+    _, low, high = analysis.tango_interval(b, c, n)
+    z = stats.norm.ppf(0.975)
+    grid = np.linspace(-0.999, 0.999, 4001)
+    inside = [d for d in grid if abs(score(d)) <= z]
+    assert low == pytest.approx(min(inside), abs=1e-3)
+    assert high == pytest.approx(max(inside), abs=1e-3)
+
+
+def test_mcnemar_score_p_value_agrees_with_the_tango_interval():
+    for b, c in [(40, 20), (25, 13), (10, 10), (3, 0)]:
+        p = analysis.mcnemar_p_value(b, c)
+        assert p == pytest.approx(2 * stats.norm.sf(abs(b - c) / np.sqrt(b + c)))
+        _, low, high = analysis.tango_interval(b, c, 200)
+        assert (p < 0.05) == (low > 0 or high < 0)
+    assert analysis.mcnemar_p_value(0, 0) == 1.0
+
+
+def _runs(name: str, seeds, **columns) -> pd.DataFrame:
+    return pd.DataFrame({"scenario": name, "seed": seeds, **columns})
+
+
+def test_compare_pairs_runs_that_share_seeds_and_states_a_verdict():
+    seeds = np.arange(200)
+    rng = np.random.default_rng(0)
+    base = rng.random(200) < 0.3
+    more = base | (rng.random(200) < 0.2)  # never lower, run for run
+    runs = pd.concat(
+        [
+            _runs("a", seeds, war_day=np.where(base, 5.0, np.nan), calm_day=np.full(200, 10.0)),
+            _runs("b", seeds, war_day=np.where(more, 5.0, np.nan), calm_day=np.full(200, 14.0)),
+        ]
     )
-    row = analysis.summarize(runs, 60, 7).set_index("outcome").loc["median_days_to_calm"]
-    assert row["estimate"] == 51
-    # binomial(101, 1/2) order statistics for a 95% interval: the 41st and 61st values
-    assert (row["ci_low"], row["ci_high"]) == (41, 61)
+    chosen = [outcomes.outcome(n, 60, 7, ["x"]) for n in ("war", "days_to_calm")]
+    table = analysis.compare_runs(runs, chosen, 60)
+    war = table[table["outcome"] == "war"].iloc[0]
+    b, c = int((more & ~base).sum()), 0
+    assert war["paired"] and war["method"] == "tango score"
+    assert (war["difference"], war["ci_low"], war["ci_high"]) == pytest.approx(
+        analysis.tango_interval(b, c, 200)
+    )
+    assert war["verdict"] == "higher" and war["p_value"] == analysis.mcnemar_p_value(b, c)
+    days = table[table["outcome"] == "days_to_calm"].iloc[0]
+    assert (days["value"], days["reference_value"], days["difference"]) == (14, 10, 4)
+    assert days["ci_low"] == 4 and days["ci_high"] == 4 and days["verdict"] == "higher"
 
 
-def test_compare_runs_against_the_first_scenario():
-    def runs(name, strikes, n):
-        return pd.DataFrame(
-            {
-                "scenario": name,
-                "highest_rung": 4,
-                "days_to_calm": pd.array([1] * n, "Int64"),
-                "first_strike_day": pd.array([3] * strikes + [pd.NA] * (n - strikes), "Int64"),
-            }
-        )
-
-    table = analysis.compare_runs(pd.concat([runs("a", 48, 80), runs("b", 56, 70)]), 60, 7)
-    row = table.set_index("outcome").loc["p_strike_7d"]
-    assert (row["scenario"], row["reference"]) == ("b", "a")
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.0524, 0.3339), abs=5e-5)
-    assert bool(row["distinguishable"]) is True
-
-
-def test_distinguishable_needs_the_test_and_the_interval_to_agree():
-    def runs(name, wars, n):
-        return pd.DataFrame(
-            {
-                "scenario": name,
-                "highest_rung": [7] * wars + [4] * (n - wars),
-                "days_to_calm": pd.array([1] * n, "Int64"),
-                "first_strike_day": pd.array([pd.NA] * n, "Int64"),
-            }
-        )
-
-    table = analysis.compare_runs(pd.concat([runs("a", 0, 2000), runs("b", 4, 2000)]), 60, 7)
-    war = table.set_index("outcome").loc["p_war"]
-    assert war["p_value"] < 0.05 and war["ci_low"] < 0
-    assert not bool(war["distinguishable"])
+def test_compare_scenarios_with_different_seeds_as_independent_samples():
+    runs = pd.concat(
+        [
+            _runs("a", np.arange(70), war_day=np.where(np.arange(70) < 56, 1.0, np.nan)),
+            _runs("b", np.arange(100, 180), war_day=np.where(np.arange(80) < 48, 1.0, np.nan)),
+        ]
+    )
+    table = analysis.compare_runs(runs, [outcomes.outcome("war", 60, 7, ["x"])], 60)
+    row = table.iloc[0]
+    assert not row["paired"] and row["method"] == "newcombe+chi2"
+    # Newcombe (1998), Table II: 48/80 against 56/70 is -0.3339 to -0.0524
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((-0.3339, -0.0524), abs=5e-5)
+    assert row["verdict"] == "lower"

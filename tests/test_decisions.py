@@ -14,6 +14,7 @@ WEIGHTS = DecisionWeights(
     rationality=2.0,
     deterrence=4.0,
     coercion=0.5,
+    cost_convexity=2.0,
     risk=1.5,
     nuclear_risk=4.0,
     nuclear_from_rung=6,
@@ -37,6 +38,7 @@ def situation(**changes) -> AnswerSituation:
         posture=np.array([0]),
         denied=np.array([False]),
         reprisal=np.array([False]),
+        success=None,
         cost=2.0,
         pressure=np.array([0.7]),
         pressure_parts={"X": np.array([0.7])},
@@ -77,6 +79,10 @@ def test_the_options_of_an_answer():
 def test_deterrence_values_answers_in_kind_fully_and_above_at_the_coercion_share():
     value = decisions.deterrence_value(np.array([0, 2, 4, 6]), np.array([4]), 7, 0.5)
     assert value[0].tolist() == pytest.approx([0, 2 / 7, 4 / 7, 5 / 7])
+    # above the rung received, coercion pays only as often as the adversary backs down
+    success = np.array([[1.0, 1.0, 1.0, 0.2]])
+    weighed = decisions.deterrence_value(np.array([0, 2, 4, 6]), np.array([4]), 7, 0.5, success)
+    assert weighed[0].tolist() == pytest.approx([0, 2 / 7, 4 / 7, (4 + 0.5 * 2 * 0.2) / 7])
 
 
 def test_every_term_of_an_answer():
@@ -94,7 +100,7 @@ def test_every_term_of_an_answer():
     assert terms["nuclear"][0, forces] == 0
     assert terms["nuclear"][0, exchange] == pytest.approx(-2.0)
     assert terms["nuclear"][0, war] == pytest.approx(-4.0)
-    assert terms["talks"][0, forces] == pytest.approx(-0.3) and terms["talks"][0, 0] == 0
+    assert terms["talks"][0, forces] == pytest.approx(-0.3 * 5 / 7) and terms["talks"][0, 0] == 0
     assert terms["ceasefire"][0, forces] == pytest.approx(-1.5)
     assert terms["ceasefire"][0, protest] == 0
     quiet = decisions.answer_terms(
@@ -172,21 +178,31 @@ def test_type_probabilities_are_the_logit_of_each_type_at_most_the_observer_prec
         assert found[0, k] == pytest.approx(expected, rel=1e-5)
 
 
-def test_predicted_harm_of_an_adversary_that_answers_in_kind_or_not_at_all():
+def test_predicted_answer_of_an_adversary_that_answers_in_kind_or_not_at_all():
     options = decisions.answer_options(LADDER_, {}, warnings=False)
     rest = np.where(np.arange(options.size) == 0, 0.0, -10.0)[None, :]
     rest[0, 4] = -1.0  # only answering with a strike on forces (rung 5) is ever worth it
     available = np.ones((1, options.size), bool)
-    harm = decisions.predicted_harm(
+    harm, quiet = decisions.predicted_answer(
         options, rest, available, np.array([0.5]), WEIGHTS, LADDER_, np.inf
     )
     # by type 0.5: a strike read at 5 gives it 4*0.5*5/7 = 1.43 > 1: it answers at 5
-    assert harm[0, 5, 0] == pytest.approx((5 / 7) ** 2)
+    assert harm[0, 5, 0] == pytest.approx((5 / 7) ** 2) and quiet[0, 5, 0] == 0
     # read at 3: 4*0.5*(3 + 0.5*2)/7 = 1.14 > 1 still
     assert harm[0, 3, 0] == pytest.approx((5 / 7) ** 2)
-    # read at 2: 4*0.5*(2 + 1.5)/7 = 1.0, not above the 0 of no answer
-    assert harm[0, 2, 0] == 0
-    assert harm[0, 0, 0] == 0 and harm[0, 7, 0] == 0
+    # read at 2: 4*0.5*(2 + 1.5)/7 = 1.0, not above the 0 of no answer: it backs down
+    assert harm[0, 2, 0] == 0 and quiet[0, 2, 0] == 1
+    # no act, no answer; war is not answered, nor does it make anyone back down
+    assert (harm[0, 0, 0], quiet[0, 0, 0]) == (0, 1) and (harm[0, 7, 0], quiet[0, 7, 0]) == (0, 0)
+
+
+def test_beliefs_weigh_what_each_option_is_predicted_to_bring():
+    predicted = np.zeros((1, 8, 2))
+    predicted[0, 4] = [1.0, 0.0]
+    belief = np.array([[0.75, 0.25]])
+    weighed = decisions.by_belief(OPTIONS, belief, predicted)
+    assert weighed[0, 4] == pytest.approx(0.75)  # strike on a group, read at 4
+    assert weighed[0, 9] == pytest.approx(0.75)  # announced strike on forces, read at 4
 
 
 def test_every_term_of_a_review():

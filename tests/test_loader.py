@@ -11,7 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import Scenario, ScenarioError, load_scenario
+import numpy as np
+
+from sim import EscalationModel, Scenario, ScenarioError, load_scenario
 from tests.conftest import BASELINE, SCENARIOS
 
 
@@ -30,23 +32,28 @@ def test_every_shipped_scenario_loads(path):
 
 def test_extends_states_only_what_differs():
     hawkish = load_scenario(SCENARIOS / "jan2024_hawkish.yaml")
-    assert hawkish.actors["iran"].retaliation.policy == "escalate"
+    assert hawkish.actors["iran"].resolve.params == (6.0, 2.0)
     assert hawkish.actors["iran"].retaliation.delay == 2  # kept from the baseline
     assert hawkish.horizon == load_scenario(BASELINE).horizon
-    assert load_scenario(SCENARIOS / "jan2024_no_mediator.yaml").mediators == {}
+    assert load_scenario(SCENARIOS / "jan2024_no_mediator.yaml").third_parties == {}
 
 
 def test_overrides_change_one_value_and_switch_policies():
-    scenario = load_scenario(BASELINE, {"actors.pakistan.retaliation.forgive": 0.4})
-    assert scenario.actors["pakistan"].retaliation.forgive == 0.4
+    scenario = load_scenario(BASELINE, {"actors.pakistan.audience_cost": 0.9})
+    assert scenario.actors["pakistan"].audience_cost == 0.9
     switched = load_scenario(BASELINE, {"actors.pakistan.retaliation.policy": "escalate"})
     assert switched.actors["pakistan"].retaliation.model_dump() == {
         "policy": "escalate",
         "delay": 2,
+        "reaction_delay": 1,
         "step": 1,
     }
-    event = load_scenario(BASELINE, {"initial_events.0.rung": 5}).initial_events[0]
-    assert event.rung == 5
+    event = load_scenario(BASELINE, {"events.1.rung": 5}).events[1]
+    assert event.rung == 5  # type: ignore[attr-defined]
+    # a block the file leaves to its defaults can still be set
+    assert not load_scenario(BASELINE, {"mechanisms.beliefs": False}).mechanisms.beliefs
+    resolve = load_scenario(BASELINE, {"actors.iran.resolve": {"uniform": [0.2, 0.4]}})
+    assert resolve.actors["iran"].resolve.model_dump() == {"uniform": [0.2, 0.4]}
 
 
 def test_scenario_is_immutable():
@@ -56,52 +63,65 @@ def test_scenario_is_immutable():
 
 
 def test_unknown_key_with_suggestion(baseline_raw, write_yaml):
-    baseline_raw["actors"]["iran"]["deescalaton"] = baseline_raw["actors"]["iran"].pop(
-        "deescalation"
+    baseline_raw["actors"]["iran"]["audiense_cost"] = baseline_raw["actors"]["iran"].pop(
+        "audience_cost"
     )
     path = write_yaml(baseline_raw)
     assert problems(path) == [
-        f"{path}: actors.iran.deescalation: required key is missing",
-        f"{path}: actors.iran.deescalaton: unknown key 'deescalaton'; did you mean "
-        "'deescalation'? (allowed here: name, adversaries, initial_rung, retaliation, restraint, "
-        "audience_cost, deescalation, perception, attribution, mediation)",
+        f"{path}: actors.iran.audiense_cost: unknown key 'audiense_cost'; did you mean "
+        "'audience_cost'? (allowed here: name, nuclear, retaliation, resolve, cost, "
+        "audience_cost, pledge, perception, attribution, mediation, crackdown_cost)",
     ]
 
 
 def test_wrong_types(baseline_raw, write_yaml):
     baseline_raw["horizon"] = "sixty"
-    baseline_raw["actors"]["iran"]["attribution"] = True
-    baseline_raw["actors"]["iran"]["restraint"] = [0.1]
+    baseline_raw["actors"]["iran"]["nuclear"] = "no"
+    baseline_raw["actors"]["iran"]["perception"] = [0.1]
     path = write_yaml(baseline_raw)
     assert problems(path) == [
         f"{path}: horizon: expected a whole number, got text 'sixty'",
-        f"{path}: actors.iran.restraint: expected a mapping (indented key: value lines), got a list",
-        f"{path}: actors.iran.attribution: expected a number from 0 to 1, got true",
+        f"{path}: actors.iran.nuclear: expected true or false, got text 'no'",
+        f"{path}: actors.iran.perception: expected a mapping (indented key: value lines), got a list",
     ]
 
 
 def test_probabilities_outside_0_1_and_negative_rates(baseline_raw, write_yaml):
-    baseline_raw["actors"]["pakistan"]["deescalation"] = 1.3
+    baseline_raw["actors"]["pakistan"]["pledge"] = 1.3
     baseline_raw["armed_groups"]["bla_blf"]["daily_rate"] = -0.5
     baseline_raw["horizon"] = -3
     path = write_yaml(baseline_raw)
     assert problems(path) == [
-        f"{path}: horizon: expected a whole number at least 1, got -3",
-        f"{path}: actors.pakistan.deescalation: expected a number from 0 to 1, got 1.3",
+        f"{path}: horizon: expected a whole number from 1 to 3650, got -3",
+        f"{path}: actors.pakistan.pledge: expected a number from 0 to 1, got 1.3",
         f"{path}: armed_groups.bla_blf.daily_rate: expected a number at least 0, got -0.5",
     ]
 
 
-def test_unknown_policy_names_list_the_valid_ones(baseline_raw, write_yaml):
+def test_distributions_are_checked(baseline_raw, write_yaml):
+    baseline_raw["actors"]["iran"]["resolve"] = {"beta": [0, 2]}
+    baseline_raw["actors"]["pakistan"]["resolve"] = {"gauss": [1, 2]}
+    path = write_yaml(baseline_raw)
+    assert problems(path) == [
+        f"{path}: actors.iran.resolve: beta takes two numbers above 0, got [0, 2]",
+        f"{path}: actors.pakistan.resolve: unknown distribution 'gauss'; expected a number, "
+        "{beta: [a, b]}, {uniform: [low, high]} or {triangular: [low, mode, high]}",
+    ]
+
+
+def test_unknown_policy_and_event_names_list_the_valid_ones(baseline_raw, write_yaml):
     baseline_raw["actors"]["iran"]["retaliation"]["policy"] = "tit_for_tatt"
     baseline_raw["actors"]["iran"]["mediation"]["policy"] = "maybe"
+    baseline_raw["events"][0]["type"] = "atack"
     path = write_yaml(baseline_raw)
     assert problems(path) == [
         f"{path}: actors.iran.retaliation: unknown retaliation policy 'tit_for_tatt'; did you "
-        "mean 'tit_for_tat'? (valid: never, tit_for_tat, proportional, escalate, "
+        "mean 'tit_for_tat'? (valid: strategic, never, tit_for_tat, proportional, escalate, "
         "generous_tit_for_tat, graduated, threshold)",
-        f"{path}: actors.iran.mediation: unknown mediation policy 'maybe' (valid: accept, refuse, "
-        "probabilistic)",
+        f"{path}: actors.iran.mediation: unknown mediation policy 'maybe' (valid: decide, "
+        "accept, refuse)",
+        f"{path}: events.0: unknown event type 'atack'; did you mean 'attack'? (valid: act, "
+        "attack, pledge, conciliate, offer, ceasefire)",
     ]
 
 
@@ -109,46 +129,55 @@ def test_policy_parameters_are_checked_by_name(baseline_raw, write_yaml):
     baseline_raw["actors"]["pakistan"]["retaliation"]["forgiv"] = 0.2
     path = write_yaml(baseline_raw)
     assert problems(path) == [
-        f"{path}: actors.pakistan.retaliation.forgiv: unknown key 'forgiv'; did you mean "
-        "'forgive'? (allowed here: policy, delay, forgive)"
+        f"{path}: actors.pakistan.retaliation.forgiv: unknown key 'forgiv' (allowed here: "
+        "policy, delay, reaction_delay)"
     ]
 
 
 def test_references_to_actors_that_do_not_exist(baseline_raw, write_yaml):
-    baseline_raw["armed_groups"]["bla_blf"]["based_in"] = "irn"
-    baseline_raw["mediators"]["china"]["parties"] = ["iran", "india"]
-    baseline_raw["interventions"] = [{"mediator": "chna", "response": "accept"}]
-    baseline_raw["initial_events"][0]["rung"] = 9
+    baseline_raw["armed_groups"]["bla_blf"]["host"] = "irn"
+    baseline_raw["third_parties"]["china"]["mediation"]["parties"] = ["iran", "india"]
+    baseline_raw["third_parties"]["china"]["leverage"]["pakistn"] = 0.1
+    baseline_raw["events"][1]["rung"] = 9
+    baseline_raw["events"].append({"day": 3, "type": "offer", "third_party": "chna"})
     path = write_yaml(baseline_raw)
     assert problems(path) == [
-        f"{path}: armed_groups.bla_blf.based_in: 'irn' is not a state of this scenario; did you "
+        f"{path}: armed_groups.bla_blf.host: 'irn' is not a state of this scenario; did you "
         "mean 'iran'? (states: iran, pakistan)",
-        f"{path}: mediators.china.parties.1: 'india' is not a state of this scenario (states: "
-        "iran, pakistan)",
-        f"{path}: interventions.0.mediator: 'chna' is not a mediator of this scenario; did you "
-        "mean 'china'? (mediators: china)",
-        f"{path}: initial_events.0.rung: rung 9 is off the ladder, whose top rung (war) is 7",
+        f"{path}: third_parties.china.leverage.pakistn: 'pakistn' is not a state of this "
+        "scenario; did you mean 'pakistan'? (states: iran, pakistan)",
+        f"{path}: third_parties.china.mediation.parties.1: 'india' is not a state of this "
+        "scenario (states: iran, pakistan)",
+        f"{path}: events.1.rung: rung 9 is off the ladder, whose top rung (war) is 7",
+        f"{path}: events.2.third_party: 'chna' is not a third party of this scenario; did you "
+        "mean 'china'? (third parties: china)",
     ]
 
 
-def test_starting_at_war_and_conflicting_forced_answers(baseline_raw, write_yaml):
-    baseline_raw["actors"]["iran"]["initial_rung"] = 7
-    baseline_raw["interventions"] = [
-        {"mediator": "china", "response": "accept"},
-        {"mediator": "china", "response": "refuse"},
-    ]
+def test_pairs_events_and_days_must_fit_the_crisis(baseline_raw, write_yaml):
+    baseline_raw["relations"].append({"between": ["pakistan", "iran"]})
+    baseline_raw["relations"][0]["baseline"] = 4
+    baseline_raw["events"].append({"day": 70, "type": "pledge", "actor": "iran", "target": "iran"})
+    baseline_raw["events"].append({"day": 2, "type": "act", "actor": "iran", "target": "pakistan", "rung": 2, "announced": True, "answered": True})
     path = write_yaml(baseline_raw)
     assert problems(path) == [
-        f"{path}: actors.iran.initial_rung: a state cannot start at war (rung 7): war takes both "
-        "sides, so start below it or add an initial event at the war rung",
-        f"{path}: interventions.1.response: interventions.0 already forces the answer to china's "
-        "offers; give one response per mediator",
+        f"{path}: relations.0.baseline: a peacetime baseline is an act without force: expected "
+        "a rung below the strike rung (4), got 4",
+        f"{path}: relations.1.between: relations.0 already pairs pakistan and iran; list each "
+        "pair once",
+        f"{path}: events.2.day: day 70 is after the horizon (60 days)",
+        f"{path}: events.2.target: 'iran' and 'iran' are not in crisis with each other (add "
+        "them to relations)",
+        f"{path}: events.3.answered: only an event before the run (day 0 or earlier) can be "
+        "already answered",
+        f"{path}: events.3.announced: only a strike (at or above the strike rung) is announced "
+        "in advance",
     ]
 
 
 def test_type_and_reference_problems_are_reported_together(baseline_raw, write_yaml):
     baseline_raw["horizon"] = 0
-    baseline_raw["armed_groups"]["jaish_al_adl"]["targets"] = "iraq"
+    baseline_raw["armed_groups"]["jaish_al_adl"]["target"] = "iraq"
     path = write_yaml(baseline_raw)
     assert len(problems(path)) == 2
 
@@ -158,8 +187,8 @@ def test_problem_in_a_parent_names_the_parent(baseline_raw, write_yaml, tmp_path
     parent = write_yaml(baseline_raw, "parent.yaml")
     child = write_yaml({"extends": "parent.yaml", "name": "child", "horizon": 0}, "child.yaml")
     assert problems(child) == [
-        f"{child}: horizon: expected a whole number at least 1, got 0",
-        f"{parent}: runs: expected a whole number at least 1, got 0",
+        f"{child}: horizon: expected a whole number from 1 to 3650, got 0",
+        f"{parent}: runs: expected a whole number from 1 to 10000000, got 0",
     ]
 
 
@@ -225,12 +254,11 @@ def test_a_name_must_make_a_folder_name():
 
 
 def test_bad_override_paths():
-    assert problems(BASELINE, {"actors.pakistn.deescalation": 0.3}) == [
+    assert problems(BASELINE, {"actors.pakistn.pledge": 0.3}) == [
         "--set actors.pakistn: no such key in actors; did you mean 'pakistan'?"
     ]
-    assert problems(BASELINE, {"initial_events.3.rung": 2}) == [
-        "--set initial_events.3: initial_events is a list of 1 items; expected an item number "
-        "from 0 to 0"
+    assert problems(BASELINE, {"events.3.rung": 2}) == [
+        "--set events.3: events is a list of 2 items; expected an item number from 0 to 1"
     ]
     assert problems(BASELINE, {"horizon.days": 2}) == [
         "--set horizon.days: horizon holds 60, not keys"
@@ -238,8 +266,8 @@ def test_bad_override_paths():
     assert problems(BASELINE, {"actors..x": 2}) == [
         "--set actors..x: expected a dotted key path such as actors.iran.deescalation"
     ]
-    assert problems(BASELINE, {"actors.iran.deescalation": 2}) == [
-        "--set actors.iran.deescalation: expected a number from 0 to 1, got 2"
+    assert problems(BASELINE, {"actors.iran.pledge": 2}) == [
+        "--set actors.iran.pledge: expected a number from 0 to 1, got 2"
     ]
 
 
@@ -265,7 +293,9 @@ def _mutations(raw: dict) -> st.SearchStrategy:
         st.text(max_size=12),
         st.lists(st.integers(0, 9), max_size=3),
         st.dictionaries(st.text(max_size=6), st.integers(), max_size=2),
-        st.sampled_from(["iran", "pakistan", "china", "escalate", "accept", "x", ""]),
+        st.sampled_from(
+            ["iran", "pakistan", "china", "escalate", "accept", "strategic", "attack", "x", ""]
+        ),
     )
     return st.lists(st.tuples(st.sampled_from(paths[1:]), values, st.booleans()), max_size=4)
 
@@ -293,6 +323,12 @@ def test_mutated_scenarios_load_or_raise_scenario_error(mutations, tmp_path):
     file = tmp_path / "mutated.yaml"
     file.write_text(yaml.safe_dump(raw))
     try:
-        load_scenario(file)
+        scenario = load_scenario(file, {"horizon": 10})
     except ScenarioError as error:
         assert error.problems and all(str(p) for p in error.problems)
+        return
+    # a scenario the loader accepts runs, and its postures stay on the ladder
+    model = EscalationModel(scenario, [1, 2], record=True)
+    model.run()
+    postures = np.array(model.posture_history)
+    assert postures.min() >= 0 and postures.max() <= scenario.ladder.war

@@ -132,18 +132,49 @@ def test_protection_is_a_third_partys_leverage_over_the_attacker_times_its_align
 
 
 def test_beliefs_update_by_bayes_rule_and_the_switch_keeps_the_prior():
-    on = scenario(
-        actors={"a": state("A", "strategic", resolve={"beta": [2, 2]}), "b": state("B", "strategic")},
-        mechanisms={"beliefs": True},
-    )
-    model = EscalationModel(on, 1)
-    # b saw a's unprovoked strike on day 0: it believes a more resolved than the prior does
-    belief = model.states["b"].belief["a"][0]
-    types = model.states["a"].types
-    assert belief.sum() == pytest.approx(1.0)
-    assert belief @ types > types.mean() + 0.05
-    off = EscalationModel(scenario(actors=on.model_dump()["actors"], mechanisms={"beliefs": False}), 1)
+    actors = {
+        "a": state("A", "strategic", resolve={"beta": [2, 2]}),
+        "b": state("B", "strategic", resolve={"beta": [2, 2]}),
+    }
+    events = [{"day": 1, "type": "act", "actor": "a", "target": "b", "rung": 2}]
+    model = EscalationModel(scenario(actors=actors, events=events, mechanisms={"beliefs": True}), 1)
+    a, b = model.states["a"], model.states["b"]
+    prior = b.belief["a"][0].copy()
+    assert prior.tolist() == pytest.approx([0.2] * 5)
+    # the likelihood of a's act under each of its resolve types, as a stood before day 1
+    rows = np.array([0])
+    options, terms, available = a.answer_model("b", rows, np.array([0]))
+    from sim.decisions import ANSWER_TERMS
+
+    likelihood = a.likelihood(options, terms, available, ANSWER_TERMS, np.array([0]))
+    downgrade = options.labels.index("downgrade")
+    model.step()
+    expected = prior * likelihood[0, :, downgrade]
+    assert b.belief["a"][0] == pytest.approx(expected / expected.sum(), rel=1e-6)
+    off = EscalationModel(scenario(actors=actors, events=events), 1)
+    off.step()
     assert off.states["b"].belief["a"][0].tolist() == pytest.approx([0.2] * 5)
+
+
+def test_escalation_raises_a_belief_in_resolve_and_conciliation_lowers_it():
+    actors = {
+        "a": state("A", "strategic", resolve={"beta": [2, 2]}, cost=1.0),
+        "b": state("B", "strategic", resolve={"beta": [2, 2]}),
+    }
+    # a answers b's protest with a downgrade (above what it received), then steps down
+    events = [
+        {"day": 0, "type": "act", "actor": "b", "target": "a", "rung": 1},
+        {"day": 2, "type": "act", "actor": "a", "target": "b", "rung": 3},
+        {"day": 4, "type": "conciliate", "actor": "a", "target": "b", "to_rung": 0},
+    ]
+    sc = scenario(actors=actors, events=events, mechanisms={"beliefs": True}, decision={"review_rate": 0.0})
+    model = EscalationModel(sc, 1)
+    types = model.states["a"].types
+    means = []
+    for _ in range(4):
+        model.step()
+        means.append(float(model.states["b"].belief["a"][0] @ types))
+    assert means[1] > types.mean()  # after the climb above what a received
 
 
 def test_a_pledge_costs_its_audience_cost_when_not_carried_out_and_the_adversary_sees_it():
@@ -162,9 +193,9 @@ def test_a_pledge_costs_its_audience_cost_when_not_carried_out_and_the_adversary
     _, terms, _ = b.answer_model("a", rows, np.array([5]))
     assert terms["commitment"][0, 0] == pytest.approx(-1.0)  # not answering breaks the pledge
     # a predicts b's answer with the pledge in view: the harm it expects is higher
-    with_pledge = b.predicted_harm("a", rows)
+    with_pledge = b.predicted_answer("a", rows)[0]
     b.pledge["a"][0] = False
-    without = b.predicted_harm("a", rows)
+    without = b.predicted_answer("a", rows)[0]
     assert (with_pledge[0, 1:7] >= without[0, 1:7]).all() and (with_pledge > without).any()
     off = EscalationModel(scenario(actors=strategic, events=pledge), 1)
     assert not off.states["b"].pledge["a"][0]
@@ -214,6 +245,7 @@ def test_with_misreading_and_noise_off_a_resolute_state_still_answers_above_the_
             "decision.rationality": float("inf"),
             "mechanisms.misperception": False,
             "actors.pakistan.resolve": {"beta": [8, 2]},
+            "actors.pakistan.cost": 1.5,
         },
     )
     model = EscalationModel(sc, run_seeds(9, 0, 400), record=True)

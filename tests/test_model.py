@@ -249,8 +249,8 @@ def test_a_recorded_story_has_the_outcomes_of_its_ensemble_run():
 
 
 def test_postures_stay_on_the_ladder_above_the_baseline_and_war_is_absorbing():
-    sc = load_scenario(SCENARIOS_HAWKISH)
-    model = EscalationModel(sc, run_seeds(2, 0, 300), record=True)
+    sc = load_scenario(SCENARIOS_HAWKISH, {"decision.rationality": 3.0})
+    model = EscalationModel(sc, run_seeds(2, 0, 1000), record=True)
     model.run()
     history = np.array([day for day in model.posture_history])  # days x worlds x states
     assert history.min() >= 0 and history.max() <= sc.ladder.war

@@ -8,7 +8,7 @@ from PIL import Image
 
 from sim import Event, load_scenario, run_story, story_figure, story_tables
 from sim.cli import main
-from sim.story import LANES
+from sim.story import FIGURE_HISTORY_DAYS, LANES, names_of, reason, tell
 from tests.conftest import BASELINE
 
 
@@ -19,7 +19,7 @@ def baseline_run():
 
 def test_rung_table_is_the_model_history_day_by_day(baseline_run):
     tables = story_tables(baseline_run, 7)
-    history = baseline_run.rung_history
+    history = baseline_run.rung_history()
     assert len(tables.rungs) == len(history) * 2 == (60 + 1) * 2
     for row in tables.rungs.itertuples():
         assert history[row.day][row.actor] == row.rung
@@ -31,8 +31,8 @@ def test_rung_table_is_the_model_history_day_by_day(baseline_run):
 
 def test_event_table_keeps_exactly_the_marked_events_in_order(baseline_run):
     tables = story_tables(baseline_run, 7)
-    marked = [e for e in baseline_run.events if e.kind in LANES]
-    assert len(marked) < len(baseline_run.events)  # blame, step-downs etc. stay in the words
+    marked = [e for e in baseline_run.events[0] if e.kind in LANES and e.day >= -FIGURE_HISTORY_DAYS]
+    assert len(marked) < len(baseline_run.events[0])  # blame, holds etc. stay in the words
     assert list(tables.events["day"]) == [e.day for e in marked]
     assert list(tables.events["kind"]) == [e.kind for e in marked]
     assert list(tables.events["text"]) == [e.text for e in marked]
@@ -40,7 +40,7 @@ def test_event_table_keeps_exactly_the_marked_events_in_order(baseline_run):
     first = tables.events.iloc[0]
     assert (first["day"], first["kind"], first["name"], first["rung"], first["label"]) == (
         0,
-        "initial",
+        "strike",
         "Iran",
         4,
         "Iran strikes (4)",
@@ -50,7 +50,7 @@ def test_event_table_keeps_exactly_the_marked_events_in_order(baseline_run):
         7,
         "2024-01-16",
     )
-    assert tables.rung_names[4] == "limited strike on non-state targets"
+    assert tables.rung_names[4] == "limited strike on an armed group"
 
 
 @pytest.mark.parametrize(
@@ -58,21 +58,61 @@ def test_event_table_keeps_exactly_the_marked_events_in_order(baseline_run):
     [
         ("attack", "jaish_al_adl", "iran", 4, "Jaish al-Adl attack"),
         ("offer", "china", None, None, "China offers talks"),
-        ("accept", "china", None, None, "talks by China accepted"),
+        ("accept", "china", None, None, "talks by China begin"),
         ("refuse", "pakistan", "china", None, "Pakistan refuses talks"),
+        ("agreement", "china", None, None, "ceasefire (China)"),
         ("strike", "pakistan", "iran", 5, "Pakistan strikes (5)"),
-        ("climb", "iran", "pakistan", 3, "Iran climbs to 3"),
+        ("act", "iran", "pakistan", 2, "Iran to 2"),
+        ("conciliate", "iran", "pakistan", 1, "Iran steps down to 1"),
         ("war", "iran", "pakistan", 7, "war: Iran–Pakistan"),
     ],
 )
 def test_each_marked_kind_gets_its_short_label(baseline_run, kind, actor, target, rung, label):
-    baseline_run.events.append(Event(9, kind, actor, target, rung, "a sentence"))
+    baseline_run.events[0].append(Event(9, 0, kind, actor, target, rung, "a sentence"))
     try:
         events = story_tables(baseline_run).events
     finally:
-        baseline_run.events.pop()
+        baseline_run.events[0].pop()
     assert events.iloc[-1]["label"] == label
     assert events.iloc[-1]["lane"] == LANES[kind]
+
+
+def test_the_story_gives_the_reasons_of_each_decision_from_its_terms(baseline_run):
+    text = tell(baseline_run, 7)
+    names = names_of(baseline_run)
+    decisions = [e for e in baseline_run.events[0] if e.choice is not None]
+    told = [line.strip() for line in text.splitlines()]
+    for event in decisions:
+        if event.kind == "hold":
+            continue
+        assert f"why: {reason(event, names)}." in told
+    answer = next(e for e in decisions if e.kind == "strike" and e.actor == "pakistan")
+    chosen = answer.choice.chosen
+    terms = answer.choice.terms[chosen]
+    why = reason(answer, names)
+    assert why.startswith(f"for: restoring deterrence ({terms['resolve']:+.2f})")
+    assert f"the risk of Iran's answer ({terms['risk']:+.2f})" in why
+    assert f"China's pressure ({terms['pressure:China']:+.2f})" in why
+    assert f"(in all {answer.choice.utility[chosen]:+.2f}, chance {answer.choice.probability[chosen]:.0%})" in why
+
+
+def test_a_posture_held_day_after_day_is_told_once(baseline_run):
+    """A hold is told only when the same state's previous event towards the same adversary
+    was not a hold too."""
+    expected, previous = 0, {}
+    for event in baseline_run.events[0]:
+        key = (event.actor, event.target)
+        if event.kind == "hold" and previous.get(key) != "hold":
+            expected += 1
+        previous[key] = event.kind
+    text = tell(baseline_run, 7)
+    assert text.count("holds its posture") == expected >= 1
+
+
+def test_history_days_say_they_come_before_the_run(baseline_run):
+    text = tell(baseline_run, 7)
+    assert "Day -32 (Fri 15 Dec)  [before the run]" in text
+    assert "Day 0 (Tue 16 Jan)  [postures: Iran 4, Pakistan 0]" in text
 
 
 def test_figure_draws_each_state_lanes_and_a_legend(baseline_run):
@@ -91,14 +131,14 @@ def test_figure_draws_each_state_lanes_and_a_legend(baseline_run):
     kinds = set(story_tables(baseline_run).events["kind"])
     assert legend[:2] == ["Iran", "Pakistan"]
     assert ("armed-group attack" in legend) == ("attack" in kinds)
-    assert ("mediation refused" in legend) == ("refuse" in kinds)
+    assert ("talks refused" in legend) == ("refuse" in kinds)
     labels = {text.get_text() for text in ax.texts}
     assert "Iran strikes (4)" in labels
     assert figure._suptitle.get_text() == "jan2024_baseline: one run (seed 7), day by day"
 
 
 def test_story_plot_writes_png_at_300_dpi_and_svg(tmp_path, capsys):
-    target = tmp_path / "slides" / "story.png"
+    target = tmp_path / "story.png"
     assert main(["story", str(BASELINE), "--seed", "7", "--plot", str(target)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == (
@@ -119,11 +159,13 @@ def test_story_plot_refuses_a_format_it_does_not_write(capsys):
 
 
 def test_story_plot_into_an_unwritable_place_is_a_usage_error(tmp_path, capsys):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    assert main(["story", str(BASELINE), "--plot", str(blocker / "story.png")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: --plot {blocker / 'story.png'}: cannot write there (")
+    missing = tmp_path / "nowhere" / "story.png"
+    assert main(["story", str(BASELINE), "--plot", str(missing)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --plot {missing}: the folder {missing.parent} does not exist; create it first "
+        "or choose another place\n"
+    )
+    assert not missing.parent.exists()  # no folder is made on the user's behalf
 
 
 def test_tables_are_tidy_for_pandas(baseline_run):
@@ -134,8 +176,8 @@ def test_tables_are_tidy_for_pandas(baseline_run):
 
 
 def test_labels_of_a_busy_run_stay_inside_and_never_cover_each_other():
-    model = run_story(load_scenario(BASELINE), 69)  # reaches rung 6 with many offers and attacks
-    figure = story_figure(model, 69)
+    model = run_story(load_scenario(BASELINE), 123)  # reaches rung 6, talks, attacks, refusals
+    figure = story_figure(model, 123)
     ax = figure.axes[0]
     renderer = figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
@@ -146,4 +188,4 @@ def test_labels_of_a_busy_run_stay_inside_and_never_cover_each_other():
             frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 <= box.y1 <= frame.y1
         )
         assert not any(box.overlaps(other) for other in boxes[i + 1 :])
-    assert "talks by China accepted" in "\n".join(text.get_text() for text in ax.texts)
+    assert "talks by China begin" in "\n".join(text.get_text() for text in ax.texts)

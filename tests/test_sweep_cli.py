@@ -8,12 +8,13 @@ import pytest
 
 from sim import analysis, load_scenario
 from sim.cli import main
+from sim.outcomes import outcome
 from sim.runner import PointEvaluator, run_ensemble
 from tests.conftest import BASELINE, ROOT
 
 GRID = [
     "--param",
-    "actors.pakistan.retaliation.forgive=0:0.6:3",
+    "actors.pakistan.audience_cost=0:1:3",
     "--runs",
     "60",
     "--set",
@@ -28,9 +29,9 @@ def test_sweep_writes_csv_plots_and_resumes(capsys, tmp_path):
     out = capsys.readouterr().out
     assert out.startswith(f"3/3 points stored in {tmp_path}; 3 evaluated")
     table = pd.read_csv(tmp_path / "sweep.csv")
-    assert table["actors.pakistan.retaliation.forgive"].tolist() == [0.0, 0.3, 0.6]
-    assert {"p_strike_7d", "p_strike_7d_low", "p_strike_7d_high", "p_war"} <= set(table.columns)
-    assert (tmp_path / "response_actors.pakistan.retaliation.forgive.png").exists()
+    assert table["actors.pakistan.audience_cost"].tolist() == [0.0, 0.5, 1.0]
+    assert {"answer_7d", "answer_7d_low", "answer_7d_high", "war"} <= set(table.columns)
+    assert (tmp_path / "response_actors.pakistan.audience_cost.png").exists()
     first = (tmp_path / "sweep.csv").read_bytes()
     assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
     assert "3 already finished (skipped); 0 evaluated" in capsys.readouterr().out
@@ -39,15 +40,15 @@ def test_sweep_writes_csv_plots_and_resumes(capsys, tmp_path):
 
 def test_a_point_is_an_ensemble_with_the_points_seed():
     base = load_scenario(BASELINE, {"horizon": 20}).model_dump(mode="json")
-    evaluator = PointEvaluator(base, ("p_strike_7d", "p_rung5_20d"))
+    evaluator = PointEvaluator(base, ("answer_7d", "rung5_20d"))
     seed_seq = np.random.SeedSequence(4, spawn_key=(2,))
-    result = evaluator({"actors.iran.deescalation": 0.4}, 80, seed_seq)
-    scenario = load_scenario(BASELINE, {"horizon": 20, "actors.iran.deescalation": 0.4})
+    result = evaluator({"actors.iran.pledge": 0.9}, 80, seed_seq)
+    scenario = load_scenario(BASELINE, {"horizon": 20, "actors.iran.pledge": 0.9})
     seed = int(seed_seq.generate_state(1, np.uint64)[0] >> 1)
     runs = run_ensemble(scenario, runs=80, seed=seed, workers=1).runs
-    assert result == analysis.outcome_estimates(runs, ["p_strike_7d", "p_rung5_20d"], 20, 7)
-    hits = int((runs["first_day_rung_5"].fillna(99) <= 20).sum())
-    assert result["p_rung5_20d"][0] == pytest.approx(hits / 80)
+    assert result == analysis.outcome_estimates(runs, ["answer_7d", "rung5_20d"], scenario)
+    hits = int((runs["first_day_rung_5"] <= 20).sum())
+    assert result["rung5_20d"][0] == pytest.approx(hits / 80)
 
 
 def test_categorical_parameter_sweeps_policy_names(capsys, tmp_path):
@@ -60,7 +61,7 @@ def test_categorical_parameter_sweeps_policy_names(capsys, tmp_path):
             "--runs",
             "60",
             "--outcome",
-            "p_strike_7d",
+            "answer_7d",
             "--set",
             "horizon=10",
             "--workers",
@@ -72,8 +73,8 @@ def test_categorical_parameter_sweeps_policy_names(capsys, tmp_path):
     assert code == 0
     table = pd.read_csv(tmp_path / "sweep.csv")
     assert table["actors.pakistan.retaliation.policy"].tolist() == ["never", "escalate"]
-    # a state that never answers cannot strike first in the first week; one that escalates does
-    assert table["p_strike_7d"].iloc[0] < table["p_strike_7d"].iloc[1]
+    # a state that never answers never answers; one that escalates always does
+    assert table["answer_7d"].tolist() == [0.0, 1.0]
 
 
 def test_the_shipped_sensitivity_sweep_is_valid(capsys):
@@ -82,12 +83,12 @@ def test_the_shipped_sensitivity_sweep_is_valid(capsys):
 
     path = ROOT / "scenarios" / "sweeps" / "sensitivity.yaml"
     definition = parse_sweep_block(read_sweep_block(path))
-    assert definition.design == "sobol" and definition.size() == 32 * 8
+    assert definition.design == "sobol" and definition.size() == 256 * 8
     scenario = load_scenario(path)
     for point in definition.points().points[:5]:
         load_scenario(path, point)
-    for outcome in definition.outcomes:
-        analysis.check_outcome(outcome, scenario.horizon, scenario.ladder.war)
+    for name in definition.outcomes:
+        outcome(name, scenario.horizon, scenario.ladder.war, list(scenario.actors))
 
 
 @pytest.mark.parametrize(
@@ -102,13 +103,12 @@ def test_the_shipped_sensitivity_sweep_is_valid(capsys):
             "error: parameter 'actors.pakistan.audience_cost': range count must be >= 2, got 1",
         ),
         (
-            ["--param", "actors.pakistan.audience_cost=0:1.5:3"],
-            "error: --param actors.pakistan.audience_cost: expected a number from 0 to 1, got 1.5",
+            ["--param", "actors.pakistan.pledge=0:1.5:3"],
+            "error: --param actors.pakistan.pledge: expected a number from 0 to 1, got 1.5",
         ),
         (
             ["--param", "actors.pakistan.audience_cost=0:1:3", "--outcome", "p_boom"],
-            "error: --outcome: unknown outcome 'p_boom' (forms: p_strike_<N>d, p_rung<K>_<N>d, p_war, "
-            "median_days_to_calm)",
+            "error: --outcome: unknown outcome 'p_boom' (forms: answer_Nd, strike_Nd, ",
         ),
         ([], "has no sweep: block; say what to vary with --param KEY.PATH=SPEC"),
     ],
@@ -121,7 +121,7 @@ def test_bad_sweep_input(capsys, tmp_path, args, message):
 def test_a_folder_from_another_sweep_is_refused_and_kept(capsys, tmp_path):
     assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
     before = (tmp_path / "sweep.csv").read_bytes()
-    other = [*GRID[:1], "actors.pakistan.retaliation.forgive=0:0.6:4", *GRID[2:]]
+    other = [*GRID[:1], "actors.pakistan.audience_cost=0:1:4", *GRID[2:]]
     assert main(["sweep", str(BASELINE), *other, "--out", str(tmp_path)]) == 2
     assert "holds a different sweep" in capsys.readouterr().err
     assert (tmp_path / "sweep.csv").read_bytes() == before
