@@ -285,6 +285,13 @@ def compare_runs(runs: pd.DataFrame, chosen: Sequence[Outcome], horizon: int) ->
     above or below 0, else 'no detectable difference'; ``docs/results.md`` defines each method.
     """
     names = list(dict.fromkeys(runs["scenario"]))
+    if runs.duplicated(["scenario", "run"]).any() if "run" in runs else False:
+        raise ValueError(
+            "two ensembles in this table share a scenario name; give each scenario its own "
+            "name (for example with overrides={'name': ...}) before comparing them"
+        )
+    if len(names) < 2:
+        raise ValueError(f"a comparison needs two scenarios or more; the runs hold only {names}")
     reference = names[0]
     ref = runs[runs["scenario"] == reference]
     rows = []

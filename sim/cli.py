@@ -70,23 +70,54 @@ def _rung_list(text: str) -> list[int]:
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
-    """``--set key.path=value`` pairs; values are read as YAML, so 0.4 is a number."""
+    """``--set key.path=value`` pairs; values are read as YAML, so 0.4 is a number.
+
+    As in YAML 1.2, only ``true`` and ``false`` are booleans and only ``null`` and ``~`` are
+    null: ``policy=no`` is the text 'no', not false.
+    """
     overrides: dict[str, Any] = {}
     for pair in pairs:
-        key, sep, value = pair.partition("=")
+        key, sep, text = pair.partition("=")
         if not sep or not key:
             raise UsageError(
-                f"--set {pair}: expected KEY.PATH=VALUE, such as actors.iran.deescalation=0.1"
+                f"--set {pair}: expected KEY.PATH=VALUE, such as actors.iran.pledge=0.1"
             )
         try:
-            overrides[key.strip()] = yaml.safe_load(value)
+            value = yaml.safe_load(text)
         except yaml.YAMLError:
-            raise UsageError(f"--set {pair}: the value '{value}' is not valid YAML") from None
+            raise UsageError(f"--set {pair}: the value '{text}' is not valid YAML") from None
+        word = text.strip().lower()
+        if isinstance(value, bool) and word not in ("true", "false"):
+            value = text.strip()
+        if value is None and word not in ("null", "~"):
+            value = text.strip()
+        overrides[key.strip()] = value
     return overrides
 
 
 def _load(path: str, pairs: Sequence[str]) -> Scenario:
-    return load_scenario(path, parse_overrides(pairs))
+    """A scenario with its ``--set`` changes; a changed scenario is a variant with its own name
+    (so its results never land in the base scenario's folder) unless ``--set name=`` gives one.
+    """
+    overrides = parse_overrides(pairs)
+    scenario = load_scenario(path, overrides)
+    if overrides and "name" not in overrides:
+        scenario = variant(scenario, overrides)
+    return scenario
+
+
+def variant(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """The scenario renamed and described as a variant of itself by ``overrides``."""
+    import hashlib
+    import re
+
+    changes = ", ".join(f"{key}={value}" for key, value in overrides.items())
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", changes.replace("=", "-").replace(", ", "_"))
+    if len(scenario.name) + 2 + len(slug) > 100:
+        slug = "set-" + hashlib.sha256(changes.encode()).hexdigest()[:10]
+    name = f"{scenario.name[: 100 - 2 - len(slug)]}__{slug}"
+    description = f"{scenario.description.strip()} Changed: {changes}.".strip()
+    return scenario.model_copy(update={"name": name, "description": description})
 
 
 def _example(text: str) -> str:
@@ -161,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--target-halfwidth",
             type=_halfwidth,
             metavar="X",
-            help="add runs until every reported probability's 95%% CI is within "
-            "+-X, e.g. 0.01 for +-1 point",
+            help="add runs until every reported probability's 95%% CI is within +-X (in "
+            "compare: every difference's CI against the first scenario), e.g. 0.01 for +-1 point",
         )
         sub.add_argument(
             "--rungs",
@@ -569,22 +600,39 @@ def _saved_run(args: argparse.Namespace) -> tuple[Scenario, int]:
 def _run_all(
     scenarios: list[Scenario], args: argparse.Namespace, out: Path, force: bool
 ) -> list[Ensemble]:
+    """Run the scenarios on the same run seeds (so a comparison is paired), save, and report.
+
+    In a comparison, ``--target-halfwidth`` bounds the 95% CIs of the differences against the
+    first scenario: runs are added to every scenario alike until they are that narrow.
+    """
     results.prepare_folder(out, force)
     progress = not args.quiet and sys.stderr.isatty()
-    ensembles: list[Ensemble] = []
-    for scenario in scenarios:
-        ensemble = run_ensemble(
-            scenario,
-            runs=args.runs,
-            seed=args.seed,
-            workers=args.workers,
-            target_halfwidth=args.target_halfwidth,
-            progress=progress,
-        )
-        ensemble.metadata["command"] = args.command_line
-        ensembles.append(ensemble)
-        if ensemble.interrupted:
+    seed = scenarios[0].seed if args.seed is None else args.seed
+    overrides = parse_overrides(args.overrides)
+    runs = args.runs
+    per_scenario = args.target_halfwidth if len(scenarios) == 1 else None
+    while True:
+        ensembles: list[Ensemble] = []
+        for scenario in scenarios:
+            ensemble = run_ensemble(
+                scenario,
+                runs=runs,
+                seed=seed,
+                workers=args.workers,
+                target_halfwidth=per_scenario,
+                progress=progress,
+            )
+            ensemble.metadata["command"] = args.command_line
+            ensemble.metadata["overrides"] = overrides
+            ensembles.append(ensemble)
+            if ensemble.interrupted:
+                break
+        if len(scenarios) == 1 or args.target_halfwidth is None or ensembles[-1].interrupted:
             break
+        more = _runs_for_halfwidth(ensembles, args.target_halfwidth)
+        if more is None:
+            break
+        runs = more
     written = results.save(ensembles, out, args.rungs)
     for ensemble in ensembles:
         print(summary_text(ensemble))
@@ -600,6 +648,42 @@ def _run_all(
         )
     print(f"Results in {out}/: " + ", ".join(path.name for path in written))
     return ensembles
+
+
+MAX_COMPARISON_RUNS = 1_000_000
+"""The most runs per scenario that --target-halfwidth adds in a comparison."""
+
+
+def _runs_for_halfwidth(ensembles: list[Ensemble], target: float) -> int | None:
+    """Runs per scenario for the widest difference CI to reach ``target``; None when reached
+    (or when the cap is reached, which is then said)."""
+    import math
+
+    import pandas as pd
+
+    from sim import analysis, outcomes
+
+    scenario = ensembles[0].scenario
+    table = analysis.compare_runs(
+        pd.concat([e.runs for e in ensembles]), outcomes.for_scenario(scenario), scenario.horizon
+    )
+    probabilities = table[table["kind"] == "probability"]
+    widest = float(((probabilities["ci_high"] - probabilities["ci_low"]) / 2).max())
+    runs = ensembles[0].batch.runs
+    for ensemble in ensembles:
+        ensemble.metadata["difference_halfwidth_reached"] = widest
+    if widest <= target:
+        return None
+    if runs >= MAX_COMPARISON_RUNS:
+        print(
+            f"note: --target-halfwidth {target}: the differences' widest 95% CI half-width is "
+            f"{widest:.2%} at the cap of {MAX_COMPARISON_RUNS:,} runs per scenario; the "
+            "target was not reached",
+            file=sys.stderr,
+        )
+        return None
+    needed = math.ceil(runs * (widest / target) ** 2 * 1.05)
+    return min(max(needed, runs + 1), MAX_COMPARISON_RUNS)
 
 
 def summary_text(ensemble: Ensemble) -> str:
@@ -691,8 +775,26 @@ def cmd_compare(args: argparse.Namespace) -> None:
     names = [s.name for s in scenarios]
     if len(set(names)) < len(names):
         raise UsageError(f"compare needs scenarios with different names, got {', '.join(names)}")
+    _check_comparable(args.scenarios, scenarios)
     default_out = Path("results") / ("compare_" + "_vs_".join(names))
     _run_all(scenarios, args, args.out or default_out, args.force)
+
+
+def _check_comparable(paths: Sequence[str], scenarios: list[Scenario]) -> None:
+    """Scenarios compared day by day need the same days and the same ladder."""
+    first = scenarios[0]
+    for path, other in zip(paths[1:], scenarios[1:], strict=True):
+        if other.horizon != first.horizon:
+            raise UsageError(
+                f"{path}: its horizon is {other.horizon} days but {paths[0]}'s is "
+                f"{first.horizon}; compared scenarios need the same horizon (change one with "
+                f"--set horizon={first.horizon})"
+            )
+        if other.ladder != first.ladder:
+            raise UsageError(
+                f"{path}: its ladder differs from {paths[0]}'s; compared scenarios need the same "
+                "ladder (rungs, targets and strike rung), so that rung k means the same in both"
+            )
 
 
 def cmd_default(args: argparse.Namespace) -> None:

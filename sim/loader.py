@@ -486,7 +486,7 @@ def _apply_override(
         raise ScenarioError(
             [
                 Problem(
-                    "--set", key_path, "expected a dotted key path such as actors.iran.deescalation"
+                    "--set", key_path, "expected a dotted key path such as actors.iran.pledge"
                 )
             ]
         )

@@ -201,7 +201,9 @@ _PLAIN: dict[str, Callable[[Sequence[str]], Outcome]] = {
 def standard(horizon: int, states: Sequence[str], war: int, opened: bool = True) -> list[Outcome]:
     """The outcomes a summary and a comparison report, in order (``answer_7d`` and
     ``restrike`` only for a crisis opened by a strike or an attack before day 1)."""
-    names: list[str | None] = ["answer_7d" if opened else None, "strike_7d", "forces_7d"]
+    week = min(7, horizon)
+    names: list[str | None] = [f"answer_{week}d" if opened else None, f"strike_{week}d"]
+    names += [f"forces_{week}d"]
     if horizon >= 30:
         names += ["strike_30d", "forces_30d"]
     names += ["sustained", "war", "restrike" if opened else None, "accepted"]

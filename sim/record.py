@@ -31,7 +31,8 @@ class Batch:
     seeds: IntArray
     """(runs,) each run's seed: ``story --seed`` replays the run."""
     reach_day: IntArray
-    """(war + 1, runs) first day (0 included) the crisis posture stood at rung k or higher."""
+    """(war + 1, runs) first day (0 included) the crisis stood at rung k or higher: a posture
+    at the day's end, or an act during it."""
     strike_day: IntArray
     """(states, runs) first day the state made a strike (an act at or above the strike rung)."""
     forces_day: IntArray
@@ -129,8 +130,16 @@ class Tally:
         days[rows] = np.where(current == NO_DAY, day, current)
 
     def acted(self, actor: int, rows: NDArray[np.intp], rung: IntArray, on_state: NDArray[np.bool_], strike: NDArray[np.bool_]) -> None:
-        """A state acted in ``rows`` (from day 1): its highest act, strikes and their days."""
-        if self.day < 1 or not rows.size:
+        """A state acted in ``rows``: the crisis has reached the act's rung that day (even if a
+        ceasefire steps it down before night); from day 1, its highest act, strikes and days."""
+        if not rows.size:
+            return
+        rungs = np.arange(self.reach_day.shape[0])[:, None]
+        first = (rung[None, :] >= rungs) & (self.reach_day[:, rows] == NO_DAY)
+        reached = self.reach_day[:, rows]
+        reached[first] = max(self.day, 0)
+        self.reach_day[:, rows] = reached
+        if self.day < 1:
             return
         self.highest_act[actor, rows] = np.maximum(self.highest_act[actor, rows], rung)
         hits = rows[strike]

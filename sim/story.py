@@ -158,8 +158,10 @@ def reason(event: Event, names: dict[str, str]) -> str:
             best = ranked[0]
             shown = sorted(_shown_terms(choice.terms[best]).items(), key=lambda kv: -abs(kv[1]))
             main = [f"{_term_phrase(k, names, event, choice)} ({v:+.2f})" for k, v in shown[:3]]
+            # the choice is noisy: the option taken is not always the one that scored best
+            which = "best, not taken" if choice.utility[best] > choice.utility[chosen] else "next best"
             lines.append(
-                f"next best, '{choice.labels[best]}' ({choice.utility[best]:+.2f})"
+                f"{which}, '{choice.labels[best]}' ({choice.utility[best]:+.2f})"
                 + (f": {_listed(main)}" if main else "")
             )
     return "; ".join(lines)

@@ -68,7 +68,7 @@ def test_run_writes_every_file(capsys, tmp_path):
         "horizon=30",
     )
     assert code == 0
-    assert "jan2024_baseline: 200 runs (seed 1, 2 workers" in out
+    assert "jan2024_baseline__horizon-30: 200 runs (seed 1, 2 workers" in out
     assert "P(the state struck first answers with a strike within 7 days)" in out
     names = {p.name for p in out_dir.iterdir()}
     assert names == {
@@ -179,7 +179,7 @@ def test_rungs_must_be_on_the_ladder(capsys, tmp_path):
         (["run", "nope.yaml"], "error: nope.yaml: no such file"),
         (
             ["run", BASELINE, "--set", "horizon"],
-            "error: --set horizon: expected KEY.PATH=VALUE, such as actors.iran.deescalation=0.1",
+            "error: --set horizon: expected KEY.PATH=VALUE, such as actors.iran.pledge=0.1",
         ),
         (["compare", BASELINE], "error: compare needs at least two scenario files"),
         (
@@ -292,3 +292,76 @@ def test_default_job_writes_the_comparison(tmp_path):
         "jan2024_no_mediator",
     ]
     assert summary["runs"].unique().tolist() == [1000]
+
+
+def test_set_values_follow_yaml_1_2_so_no_is_text():
+    from sim.cli import parse_overrides
+
+    assert parse_overrides(["a.policy=no", "b=true", "c=0.4", "d=off", "e=null", "f=~"]) == {
+        "a.policy": "no",
+        "b": True,
+        "c": 0.4,
+        "d": "off",
+        "e": None,
+        "f": None,
+    }
+
+
+def test_a_run_with_set_is_filed_and_titled_as_its_own_variant(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["run", BASELINE, "--runs", "30", "--set", "horizon=10", "--set", "actors.iran.pledge=0.9"]
+    code, out, _ = cli(capsys, *args)
+    assert code == 0
+    name = "jan2024_baseline__horizon-10_actors.iran.pledge-0.9"
+    folder = tmp_path / "results" / name
+    assert f"Results in results/{name}/" in out
+    assert not (tmp_path / "results" / "jan2024_baseline").exists()
+    (ensemble,) = json.loads((folder / "metadata.json").read_text())["ensembles"]
+    assert ensemble["overrides"] == {"horizon": 10, "actors.iran.pledge": 0.9}
+    assert ensemble["scenario"]["name"] == name
+    assert ensemble["scenario"]["description"].endswith(
+        "Changed: horizon=10, actors.iran.pledge=0.9."
+    )
+
+
+def test_comparing_scenarios_of_different_horizons_says_what_differs(capsys, tmp_path):
+    short = tmp_path / "short.yaml"
+    short.write_text(f"extends: {REFUSED}\nname: short\nhorizon: 30\n")
+    code, _, err = cli(capsys, "compare", ACCEPTED, short, "--runs", "20", "--out", tmp_path / "c")
+    assert code == 2
+    assert err == (
+        f"error: {short}: its horizon is 30 days but {ACCEPTED}'s is 60; compared scenarios "
+        "need the same horizon (change one with --set horizon=60)\n"
+    )
+
+
+def test_compare_target_halfwidth_bounds_the_paired_differences(capsys, tmp_path):
+    code, out, _ = cli(
+        capsys,
+        "compare",
+        ACCEPTED,
+        REFUSED,
+        "--runs",
+        "200",
+        "--target-halfwidth",
+        "0.03",
+        "--set",
+        "horizon=20",
+        "--out",
+        tmp_path,
+    )
+    assert code == 0
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    probabilities = table[table["kind"] == "probability"]
+    assert ((probabilities["ci_high"] - probabilities["ci_low"]) / 2).max() <= 0.03
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    counts = runs.groupby("scenario").size()
+    assert counts.nunique() == 1 and counts.iloc[0] > 200
+
+
+def test_p_values_below_a_thousandth_print_as_such():
+    from sim.cli import p_text
+
+    assert p_text(0.0004) == "p < 0.001"
+    assert p_text(0.0099) == "p = 0.0099"
+    assert p_text(0.5) == "p = 0.5"

@@ -264,7 +264,7 @@ def test_bad_override_paths():
         "--set horizon.days: horizon holds 60, not keys"
     ]
     assert problems(BASELINE, {"actors..x": 2}) == [
-        "--set actors..x: expected a dotted key path such as actors.iran.deescalation"
+        "--set actors..x: expected a dotted key path such as actors.iran.pledge"
     ]
     assert problems(BASELINE, {"actors.iran.pledge": 2}) == [
         "--set actors.iran.pledge: expected a number from 0 to 1, got 2"
