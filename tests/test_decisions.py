@@ -188,10 +188,10 @@ def test_predicted_answer_of_an_adversary_that_answers_in_kind_or_not_at_all():
     )
     # by type 0.5: a strike read at 5 gives it 4*0.5*5/7 = 1.43 > 1: it answers at 5
     assert harm[0, 5, 0] == pytest.approx((5 / 7) ** 2) and quiet[0, 5, 0] == 0
-    # read at 3: 4*0.5*(3 + 0.5*2)/7 = 1.14 > 1 still
-    assert harm[0, 3, 0] == pytest.approx((5 / 7) ** 2)
-    # read at 2: 4*0.5*(2 + 1.5)/7 = 1.0, not above the 0 of no answer: it backs down
-    assert harm[0, 2, 0] == 0 and quiet[0, 2, 0] == 1
+    # read at 4: 4*0.5*4/7 = 1.14 > 1 still (one level deep, nothing above 4 is worth more)
+    assert harm[0, 4, 0] == pytest.approx((5 / 7) ** 2)
+    # read at 3: 4*0.5*3/7 = 0.86, not above the 0 of no answer: it backs down
+    assert harm[0, 3, 0] == 0 and quiet[0, 3, 0] == 1
     # no act, no answer; war is not answered, nor does it make anyone back down
     assert (harm[0, 0, 0], quiet[0, 0, 0]) == (0, 1) and (harm[0, 7, 0], quiet[0, 7, 0]) == (0, 0)
 
