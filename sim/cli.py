@@ -430,6 +430,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub = scenario_command(
+        "backtest",
+        "score the model's probabilities against what happened in a library of real crises",
+        """
+        python run.py backtest
+        python run.py backtest my_cases/ --runs 5000 --out results/my_backtest
+        (a case is <case>.yaml with <case>.observed.yaml beside it: docs/cases/README.md)""",
+    )
+    sub.add_argument(
+        "cases",
+        nargs="?",
+        type=Path,
+        default=Path("scenarios/cases"),
+        help="folder of cases (default: scenarios/cases)",
+    )
+    sub.add_argument(
+        "--runs", type=_whole(1), default=2000, metavar="N", help="runs per case (default 2000)"
+    )
+    sub.add_argument(
+        "--workers",
+        type=_whole(1),
+        metavar="N",
+        default=None,
+        help=f"processes to use (default: every core, here {default_workers()})",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        default=Path("results/backtest"),
+        help="output folder (default: results/backtest, replaced each time)",
+    )
+    sub.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    sub = scenario_command(
         "schema", "print the reference of every scenario key (Markdown)", "python run.py schema"
     )
 
@@ -1009,6 +1043,51 @@ def pd_frame(rows: list[dict[str, Any]]) -> Any:
     return pd.DataFrame(rows)
 
 
+def cmd_backtest(args: argparse.Namespace) -> None:
+    import json
+    import time
+
+    from sim import backtest, backtest_plots
+
+    cases = backtest.load_library(args.cases)
+    clock = time.perf_counter()
+    table = backtest.score(backtest.forecasts(cases, args.runs, args.workers or default_workers()))
+    scores = backtest.summary(table)
+    reliability = backtest.reliability(table)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "cases_folder": str(args.cases),
+        "cases": [case.name for case in cases],
+        "runs_per_case": args.runs,
+        "wall_seconds": round(time.perf_counter() - clock, 3),
+        "command": args.command_line,
+    }
+    results.write_table(table, out / "items.csv")
+    results.write_table(scores, out / "scores.csv")
+    results.write_table(reliability, out / "reliability.csv")
+    data = backtest.as_json(table, scores, meta)
+    results.write_json(data, out / "backtest.json")
+    figure = backtest_plots.backtest_figure(table, reliability, scores)
+    for suffix in (".png", ".svg"):
+        results.write_figure(figure, out / f"backtest{suffix}")
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+        return
+    print(
+        f"Backtest of {len(cases)} cases in {args.cases}/, {args.runs:,} runs each "
+        f"({meta['wall_seconds']} s). Brier score: lower is better; skill above 0 beats the "
+        "reference."
+    )
+    print(f"  {'item':<20} {'cases':>5} {'happened':>8} {'Brier':>7} {'log':>6} {'vs coin':>8} {'vs base rate':>13}")
+    for row in scores.to_dict("records"):
+        print(
+            f"  {row['item']:<20} {row['cases']:>5} {row['happened']:>8} {row['brier']:7.3f} "
+            f"{row['log_score']:6.2f} {row['skill_vs_coin']:+8.2f} {row['skill_vs_base_rate']:+13.2f}"
+        )
+    print(f"Results in {out}/: items.csv, scores.csv, reliability.csv, backtest.json, backtest.png, backtest.svg")
+
+
 def cmd_schema(args: argparse.Namespace) -> None:
     from sim.schema_doc import scenario_reference
 
@@ -1058,6 +1137,7 @@ COMMANDS = {
     "plot": cmd_plot,
     "sweep": cmd_sweep,
     "explain": cmd_explain,
+    "backtest": cmd_backtest,
     "schema": cmd_schema,
     "dashboard": cmd_dashboard,
 }

@@ -96,7 +96,7 @@ def merged_mapping(path: str | Path) -> dict[str, Any]:
 
 def read_sweep_block(path: str | Path) -> Any:
     """The ``sweep:`` block of a scenario file itself (not inherited), or None."""
-    return _read_yaml(Path(path)).get("sweep")
+    return read_yaml(Path(path)).get("sweep")
 
 
 def build_scenario(
@@ -154,7 +154,7 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
     parties = dict(_items(raw, "third_parties"))
     ladder = raw.get("ladder") if isinstance(raw.get("ladder"), dict) else {}
     rungs = ladder.get("rungs")
-    war = len(rungs) - 1 if isinstance(rungs, list) else None
+    war = len(rungs) - 1 if isinstance(rungs, list) and len(rungs) >= 3 else None
     strike = ladder.get("strike_rung") if isinstance(ladder.get("strike_rung"), int) else None
     horizon = raw.get("horizon")
     if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
@@ -373,18 +373,69 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
     return problems
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+MAX_FILE_BYTES = 1_000_000
+"""Largest YAML file read (a scenario is a few kilobytes)."""
+MAX_ALIASES = 1_000
+"""Most aliases (``*name``) a file may use."""
+MAX_NODES = 200_000
+"""Most values a file may hold once its aliases are expanded (a 'billion laughs' is refused)."""
+MAX_DEPTH = 40
+"""Deepest nesting of mappings and lists."""
+MAX_EXTENDS = 16
+"""Longest chain of ``extends``."""
+
+
+class _HardenedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a cap on aliases, and dates left as text (the schema checks
+    them with their key path, so '2024-02-30' gets a message rather than a crash)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES:,} aliases")
+        return super().compose_node(parent, index)
+
+
+_HardenedLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
+    """Read one YAML mapping, within the limits above; every problem is a ``ScenarioError``.
+
+    Only regular files are read (not folders, devices or symbolic-link loops); keys must be
+    text; the whole document is walked once, with a budget, before anything else touches it.
+    """
     source = str(path)
-    if not path.exists():
-        raise ScenarioError([Problem(source, "", "no such file")])
-    if path.is_dir():
-        raise ScenarioError([Problem(source, "", "is a folder, expected a scenario YAML file")])
     try:
-        text = path.read_text(encoding="utf-8")
+        resolved = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise ScenarioError([Problem(source, "", "no such file")]) from None
+    except (OSError, RuntimeError) as error:
+        raise ScenarioError([Problem(source, "", f"cannot be read ({error})")]) from None
+    if resolved.is_dir():
+        raise ScenarioError([Problem(source, "", f"is a folder, expected {what} YAML file")])
+    if not resolved.is_file():
+        raise ScenarioError([Problem(source, "", f"is not a regular file; expected {what} YAML file")])
+    try:
+        with resolved.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ScenarioError(
+                [Problem(source, "", f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; expected {what} YAML file")]
+            )
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(source, "", f"cannot be read ({error})")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_HardenedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -393,23 +444,65 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(source, "", f"YAML syntax error: {error}")]) from None
+    except RecursionError:
+        raise ScenarioError(
+            [Problem(source, "", f"nested too deeply (at most {MAX_DEPTH} levels)")]
+        ) from None
     if data is None:
         raise ScenarioError(
-            [Problem(source, "", "the file is empty; expected a scenario (see docs/scenarios.md)")]
+            [Problem(source, "", f"the file is empty; expected {what} (see docs/scenarios.md)")]
         )
     if not isinstance(data, dict):
         raise ScenarioError(
-            [Problem(source, "", f"expected a mapping of scenario keys, got {_kind(data)}")]
+            [Problem(source, "", f"expected a mapping of {what.split(' ', 1)[-1]} keys, got {_kind(data)}")]
         )
+    problems = _check_shape(data, source)
+    if problems:
+        raise ScenarioError(problems)
     return data
+
+
+def _check_shape(data: Any, source: str) -> list[Problem]:
+    """Depth, size (aliases expanded) and text keys, in one walk that stops at the budget."""
+    problems: list[Problem] = []
+    budget = [MAX_NODES]
+    stack: list[tuple[Any, Path_]] = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        budget[0] -= 1
+        if budget[0] < 0:
+            return [
+                Problem(source, "", f"holds more than {MAX_NODES:,} values once its aliases are expanded")
+            ]
+        if len(loc) > MAX_DEPTH:
+            return [Problem(source, _dotted(loc[:MAX_DEPTH]), f"nested deeper than {MAX_DEPTH} levels")]
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    problems.append(
+                        Problem(
+                            source,
+                            _dotted((*loc, "null" if key is None else str(key))),
+                            f"keys must be text, got {_kind(key)}",
+                        )
+                    )
+                    continue
+                stack.append((value, (*loc, key)))
+        elif isinstance(node, list):
+            stack.extend((value, (*loc, i)) for i, value in enumerate(node))
+    return problems
 
 
 def _read_with_parents(
     path: Path, origins: dict[Path_, str], chain: tuple[Path, ...]
 ) -> dict[str, Any]:
     """Read a file and the files it ``extends``, child keys winning, remembering who set what."""
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            [Problem(str(path), "extends", f"a chain of extends longer than {MAX_EXTENDS} files")]
+        )
+    data = read_yaml(path)
     resolved = path.resolve()
-    data = _read_yaml(path)
     parent_name = data.pop("extends", None)
     if parent_name is None:
         _mark_origins(data, (), str(path), origins)
@@ -566,7 +659,7 @@ def _kind(value: Any) -> str:
     if value is None:
         return "null (nothing)"
     if isinstance(value, str):
-        return f"text '{value}'"
+        return f"text '{value if len(value) <= 60 else value[:57] + '...'}'"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, dict):
@@ -574,6 +667,12 @@ def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    """A value as the user wrote it, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -685,7 +784,7 @@ def _explain(detail: Any, loc: Path_) -> str:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         whole = field is not None and _unwrap(field.annotation) is int
         noun = "a whole number" if whole else "a number"
-        return f"expected {noun} {_bounds(field)}, got {value!r}"
+        return f"expected {noun} {_bounds(field)}, got {_short(value)}"
     if kind in ("int_type", "int_parsing"):
         return f"expected a whole number, got {_kind(value)}"
     if kind in ("float_type", "float_parsing"):
@@ -709,10 +808,10 @@ def _explain(detail: Any, loc: Path_) -> str:
         if loc == ("name",):
             return (
                 f"a name is also a folder name: letters, digits, _ . and -, starting with a "
-                f"letter or digit; got {value!r}"
+                f"letter or digit; got {_short(value)}"
             )
-        return f"ids must be lowercase letters, digits and _, starting with a letter; got {value!r}"
-    if kind in ("date_type", "date_parsing", "date_from_datetime_inexact"):
+        return f"ids must be lowercase letters, digits and _, starting with a letter; got {_short(value)}"
+    if kind.startswith("date_"):
         return f"expected a date like 2024-01-16, got {_kind(value)}"
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))
