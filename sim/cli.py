@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
+from typing import TYPE_CHECKING
 
-from sim import results
-from sim.outcomes import FORMS as OUTCOME_FORMS
-from sim.outcomes import outcome
-from sim.loader import ScenarioError, load_scenario
-from sim.runner import Ensemble, default_workers, run_ensemble
-from sim.scenario import Scenario
+from sim.errors import ResultsError, ScenarioError
+from sim.execution import default_workers
+
+if TYPE_CHECKING:
+    from sim.runner import Ensemble
+    from sim.scenario import Scenario
 
 DEFAULT_COMPARISON = (
     "scenarios/jan2024_mediation_accepted.yaml",
@@ -75,6 +75,7 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     As in YAML 1.2, only ``true`` and ``false`` are booleans and only ``null`` and ``~`` are
     null: ``policy=no`` is the text 'no', not false.
     """
+    import yaml
     overrides: dict[str, Any] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
@@ -99,6 +100,7 @@ def _load(path: str, pairs: Sequence[str]) -> Scenario:
     """A scenario with its ``--set`` changes; a changed scenario is a variant with its own name
     (so its results never land in the base scenario's folder) unless ``--set name=`` gives one.
     """
+    from sim.loader import load_scenario
     overrides = parse_overrides(pairs)
     scenario = load_scenario(path, overrides)
     if overrides and "name" not in overrides:
@@ -124,6 +126,42 @@ def _example(text: str) -> str:
     return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip(), "  ")
 
 
+JSON_COMMANDS = ("validate", "run", "compare", "sweep", "backtest")
+"""Commands whose summary --json prints as JSON (docs/results.md lists the keys)."""
+EXIT_PARTIAL = 3
+"""Exit code of a run or sweep that was interrupted after saving part of its results."""
+EXIT_INTERRUPTED = 130
+"""Exit code of a command interrupted before it saved anything."""
+
+
+def package_version() -> str:
+    """This package's version, from its installed metadata."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("escalation-sim")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar)"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print more detail: versions, timings, outcome definitions",
+    )
+    if json_output:
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="print the summary as JSON (stable keys: docs/results.md); errors too",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="escalation-sim",
@@ -140,6 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
             python run.py plot results/jan2024_baseline
             python run.py COMMAND --help     (every option of a command)"""),
     )
+    parser.add_argument(
+        "--version", action="version", version=f"escalation-sim {package_version()}"
+    )
+    default = parser.add_argument_group("options of the default comparison (no COMMAND)")
+    default.add_argument("--runs", type=_whole(1), metavar="N", help="runs per scenario")
+    default.add_argument("--seed", type=_whole(0), metavar="N", help="seed of the runs")
+    default.add_argument(
+        "--workers",
+        type=_whole(1),
+        metavar="N",
+        help=f"processes to use (default: every core, here {default_workers()})",
+    )
+    default.add_argument(
+        "--out", type=Path, metavar="DIR", help=f"output folder (default: {DEFAULT_COMPARISON_OUT})"
+    )
+    add_output_options(parser, json_output=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def scenario_command(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
@@ -150,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=_example(example),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        add_output_options(sub, json_output=name in JSON_COMMANDS)
         return sub
 
     def add_set(sub: argparse.ArgumentParser) -> None:
@@ -205,11 +260,6 @@ def build_parser() -> argparse.ArgumentParser:
             "--force",
             action="store_true",
             help="overwrite an output folder that already holds results",
-        )
-        sub.add_argument(
-            "--quiet",
-            action="store_true",
-            help="no progress bar (it is also hidden when not on a terminal)",
         )
         add_set(sub)
 
@@ -352,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help=f"outcome to record (repeatable; default: {', '.join(DEFAULT_SWEEP_OUTCOMES)}): "
-        f"{OUTCOME_FORMS} (docs/results.md defines them)",
+        "`python run.py outcomes` lists them all",
     )
     sub.add_argument(
         "--runs",
@@ -398,7 +448,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start afresh in a folder holding a different sweep (old files kept as .bak)",
     )
-    sub.add_argument("--quiet", action="store_true", help="no progress bar")
     add_set(sub)
 
     sub = scenario_command(
@@ -461,7 +510,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("results/backtest"),
         help="output folder (default: results/backtest, replaced each time)",
     )
-    sub.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    sub = scenario_command(
+        "outcomes",
+        "list the named outcomes (for --outcome, backtests and the Python API)",
+        "python run.py outcomes",
+    )
+
+    sub = scenario_command(
+        "completion",
+        "print a shell completion script (bash, zsh or tcsh)",
+        """
+        python run.py completion bash > ~/.local/share/bash-completion/completions/escalation-sim
+        python run.py completion zsh > ~/.zfunc/_escalation-sim""",
+    )
+    sub.add_argument("shell", choices=("bash", "zsh", "tcsh"), help="the shell")
 
     sub = scenario_command(
         "schema", "print the reference of every scenario key (Markdown)", "python run.py schema"
@@ -486,6 +549,19 @@ def cmd_validate(args: argparse.Namespace) -> None:
     scenario = _load(args.scenario, args.overrides)
     print(f"ok: {args.scenario}")
     print(describe(scenario))
+    if args.verbose:
+        import yaml
+
+        print("\nThe scenario fully resolved (extends and --set applied):")
+        print(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), end="")
+    args.report = {
+        "ok": True,
+        "file": str(args.scenario),
+        "scenario": scenario.name,
+        "horizon": scenario.horizon,
+        "states": list(scenario.actors),
+        "resolved": scenario.model_dump(mode="json"),
+    }
 
 
 def describe(scenario: Scenario) -> str:
@@ -563,6 +639,7 @@ def _policy(policy: Any) -> str:
 
 
 def cmd_story(args: argparse.Namespace) -> None:
+    from sim import results
     from sim.story import run_story, story_figure, tell
 
     if args.plot is not None and args.plot.suffix.lower() not in (".png", ".svg"):
@@ -604,6 +681,7 @@ def cmd_story(args: argparse.Namespace) -> None:
 
 def _saved_run(args: argparse.Namespace) -> tuple[Scenario, int]:
     """The scenario and seed of run ``--run`` of the ensemble saved in ``--from``."""
+    from sim import results
     from sim.loader import scenario_from_mapping
 
     if args.scenario is not None or args.seed is not None or args.overrides:
@@ -633,12 +711,14 @@ def _saved_run(args: argparse.Namespace) -> tuple[Scenario, int]:
 
 def _run_all(
     scenarios: list[Scenario], args: argparse.Namespace, out: Path, force: bool
-) -> list[Ensemble]:
+) -> int:
     """Run the scenarios on the same run seeds (so a comparison is paired), save, and report.
 
     In a comparison, ``--target-halfwidth`` bounds the 95% CIs of the differences against the
     first scenario: runs are added to every scenario alike until they are that narrow.
     """
+    from sim import results
+    from sim.runner import run_ensemble
     results.prepare_folder(out, force)
     progress = not args.quiet and sys.stderr.isatty()
     seed = scenarios[0].seed if args.seed is None else args.seed
@@ -668,20 +748,40 @@ def _run_all(
             break
         runs = more
     written = results.save(ensembles, out, args.rungs)
+    comparison = results.load(out).comparison if len(ensembles) > 1 else None
     for ensemble in ensembles:
-        print(summary_text(ensemble))
-    if len(ensembles) > 1:
-        print(comparison_text(results.load(out).comparison))
-    if ensembles[-1].interrupted:
+        print(summary_text(ensemble, verbose=args.verbose))
+    if comparison is not None:
+        print(comparison_text(comparison))
+    interrupted = ensembles[-1].interrupted
+    if interrupted:
         ensemble = ensembles[-1]
         print(
             f"Interrupted: kept {ensemble.metadata['runs']:,} of "
             f"{ensemble.metadata['runs_requested']:,} runs of {ensemble.scenario.name}"
             f"{' (later scenarios not run)' if len(ensembles) < len(scenarios) else ''}; "
-            f"saved in {out}/"
+            f"saved in {out}/",
+            file=sys.stderr,
         )
     print(f"Results in {out}/: " + ", ".join(path.name for path in written))
-    return ensembles
+    args.report = {
+        "ok": True,
+        "folder": str(out),
+        "interrupted": interrupted,
+        "ensembles": [
+            {
+                "scenario": e.scenario.name,
+                "runs": e.metadata["runs"],
+                "seed": e.metadata["seed"],
+                "interrupted": e.interrupted,
+                "summary": e.summary.to_dict("records"),
+            }
+            for e in ensembles
+        ],
+        "comparison": None if comparison is None else comparison.to_dict("records"),
+        "files": [path.name for path in written],
+    }
+    return EXIT_PARTIAL if interrupted else 0
 
 
 MAX_COMPARISON_RUNS = 1_000_000
@@ -720,12 +820,19 @@ def _runs_for_halfwidth(ensembles: list[Ensemble], target: float) -> int | None:
     return min(max(needed, runs + 1), MAX_COMPARISON_RUNS)
 
 
-def summary_text(ensemble: Ensemble) -> str:
+def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
     meta = ensemble.metadata
     lines = [
         f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
         f"{meta['workers']} workers, {meta['wall_seconds']} s)"
     ]
+    if verbose:
+        versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+        lines.append(f"  versions: {versions}")
+        from sim.outcomes import for_scenario
+
+        for found in for_scenario(ensemble.scenario):
+            lines.append(f"  {found.name}: {found.definition}")
     for row in ensemble.summary.to_dict("records"):
         label = row["label"]
         if row["kind"] == "probability":
@@ -795,13 +902,13 @@ def _check_rungs(rungs: list[int] | None, war: int) -> None:
         )
 
 
-def cmd_run(args: argparse.Namespace) -> None:
+def cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario, args.overrides)
     _check_rungs(args.rungs, scenario.ladder.war)
-    _run_all([scenario], args, args.out or Path("results") / scenario.name, args.force)
+    return _run_all([scenario], args, args.out or Path("results") / scenario.name, args.force)
 
 
-def cmd_compare(args: argparse.Namespace) -> None:
+def cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenario files")
     scenarios = [_load(path, args.overrides) for path in args.scenarios]
@@ -811,7 +918,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
         raise UsageError(f"compare needs scenarios with different names, got {', '.join(names)}")
     _check_comparable(args.scenarios, scenarios)
     default_out = Path("results") / ("compare_" + "_vs_".join(names))
-    _run_all(scenarios, args, args.out or default_out, args.force)
+    return _run_all(scenarios, args, args.out or default_out, args.force)
 
 
 def _check_comparable(paths: Sequence[str], scenarios: list[Scenario]) -> None:
@@ -831,7 +938,9 @@ def _check_comparable(paths: Sequence[str], scenarios: list[Scenario]) -> None:
             )
 
 
-def cmd_default(args: argparse.Namespace) -> None:
+def cmd_default(args: argparse.Namespace) -> int:
+    from sim.loader import load_scenario
+
     missing = [path for path in DEFAULT_COMPARISON if not Path(path).exists()]
     if missing:
         raise UsageError(
@@ -839,25 +948,24 @@ def cmd_default(args: argparse.Namespace) -> None:
             "project folder, or use 'compare' with your own scenario files"
         )
     scenarios = [load_scenario(path) for path in DEFAULT_COMPARISON]
-    if DEFAULT_COMPARISON_OUT.exists():
-        print(f"Replacing the previous default comparison in {DEFAULT_COMPARISON_OUT}/")
-    defaults = argparse.Namespace(
-        command_line=args.command_line,
-        runs=None,
-        seed=None,
-        workers=None,
-        target_halfwidth=None,
-        rungs=None,
-        quiet=False,
+    out = args.out or DEFAULT_COMPARISON_OUT
+    if out == DEFAULT_COMPARISON_OUT and out.exists():
+        print(f"Replacing the previous default comparison in {out}/")
+    options = argparse.Namespace(
+        **vars(args), overrides=[], target_halfwidth=None, rungs=None
     )
-    _run_all(scenarios, defaults, DEFAULT_COMPARISON_OUT, force=True)
+    code = _run_all(scenarios, options, out, force=out == DEFAULT_COMPARISON_OUT)
+    args.report = options.report
+    return code
 
 
 DEFAULT_SWEEP_OUTCOMES = ("answer_7d", "forces_30d", "war")
 """What a sweep records unless told otherwise (the 30-day one only with a long enough horizon)."""
 
 
-def cmd_sweep(args: argparse.Namespace) -> None:
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.loader import load_scenario
+    from sim.outcomes import outcome
     from sim import designs, sweep, sweep_plots
     from sim.loader import read_sweep_block
     from sim.runner import PointEvaluator
@@ -927,11 +1035,14 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
         bar.close()
+        stored = sweep.stored_points(out)
         print(
-            f"Interrupted: every finished point is stored in {out}/; rerun the same command "
-            "to resume."
+            f"Interrupted: {stored} finished point(s) are stored in {out}/; rerun the same "
+            "command to resume.",
+            file=sys.stderr,
         )
-        return
+        args.report = {"ok": False, "interrupted": True, "folder": str(out), "stored_points": stored}
+        return EXIT_PARTIAL if stored else EXIT_INTERRUPTED
     finally:
         bar.close()
     print(summary.message())
@@ -947,6 +1058,18 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     print(
         f"Results in {out}/: sweep.csv, metadata.json, " + ", ".join(path.name for path in figures)
     )
+    args.report = {
+        "ok": True,
+        "folder": str(out),
+        "points": summary.total,
+        "evaluated": summary.evaluated,
+        "skipped": summary.skipped,
+        "failed": summary.failed,
+        "complete": summary.complete,
+        "indices": {name: table.reset_index().to_dict("records") for name, table in indices.items()},
+        "files": ["sweep.csv", "metadata.json", *(path.name for path in figures)],
+    }
+    return 0
 
 
 class _SweepProgress:
@@ -974,6 +1097,7 @@ class _SweepProgress:
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
+    from sim import results
     saved = results.load(args.folder)
     _check_rungs(args.rungs, saved.war)
     written = results.draw(saved, args.rungs)
@@ -981,6 +1105,7 @@ def cmd_plot(args: argparse.Namespace) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
+    from sim import results
     from sim import explain, plotting
     from sim.loader import scenario_from_mapping
 
@@ -1044,6 +1169,7 @@ def pd_frame(rows: list[dict[str, Any]]) -> Any:
 
 
 def cmd_backtest(args: argparse.Namespace) -> None:
+    from sim import results
     import json
     import time
 
@@ -1071,9 +1197,7 @@ def cmd_backtest(args: argparse.Namespace) -> None:
     figure = backtest_plots.backtest_figure(table, reliability, scores)
     for suffix in (".png", ".svg"):
         results.write_figure(figure, out / f"backtest{suffix}")
-    if args.json:
-        print(json.dumps(data, indent=2, default=str))
-        return
+    args.report = {"ok": True, "folder": str(out), **data}
     print(
         f"Backtest of {len(cases)} cases in {args.cases}/, {args.runs:,} runs each "
         f"({meta['wall_seconds']} s). Brier score: lower is better; skill above 0 beats the "
@@ -1086,6 +1210,19 @@ def cmd_backtest(args: argparse.Namespace) -> None:
             f"{row['log_score']:6.2f} {row['skill_vs_coin']:+8.2f} {row['skill_vs_base_rate']:+13.2f}"
         )
     print(f"Results in {out}/: items.csv, scores.csv, reliability.csv, backtest.json, backtest.png, backtest.svg")
+
+
+def cmd_outcomes(args: argparse.Namespace) -> None:
+    from sim import outcomes
+
+    print(textwrap.dedent(outcomes.__doc__ or "").strip())
+
+
+def cmd_completion(args: argparse.Namespace) -> None:
+    """A static script generated from the parser: completing never runs the program."""
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell), end="")
 
 
 def cmd_schema(args: argparse.Namespace) -> None:
@@ -1138,6 +1275,8 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "explain": cmd_explain,
     "backtest": cmd_backtest,
+    "outcomes": cmd_outcomes,
+    "completion": cmd_completion,
     "schema": cmd_schema,
     "dashboard": cmd_dashboard,
 }
@@ -1147,6 +1286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.command_line = ["run.py", *argv]
+    args.report = None
     if getattr(args, "engine", None):
         print(
             "note: --engine is no longer needed and is ignored: there is one engine, which runs "
@@ -1154,15 +1294,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
     command = COMMANDS.get(args.command, cmd_default)
+    as_json = getattr(args, "json", False)
+    stdout = sys.stdout
+    if args.quiet or as_json:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - closed below
+    code = 0
     try:
-        command(args)
-    except (ScenarioError, UsageError, results.ResultsError) as error:
+        code = command(args) or 0
+    except (ScenarioError, UsageError, ResultsError) as error:
+        code = EXIT_USAGE
+        args.report = {"ok": False, "error": str(error), "exit_code": code}
+        if isinstance(error, ScenarioError):
+            args.report["problems"] = [vars(p) for p in error.problems]
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
-        print("Interrupted before any run finished; nothing was saved.", file=sys.stderr)
-        return 130
+        code = EXIT_INTERRUPTED
+        args.report = {"ok": False, "error": "interrupted; nothing was saved", "exit_code": code}
+        print("Interrupted before any result was saved; nothing was written.", file=sys.stderr)
     except BrokenPipeError:
         # the reader (e.g. `| head`) left; everything was already saved, so leave quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+    finally:
+        if sys.stdout is not stdout:
+            sys.stdout.close()
+            sys.stdout = stdout
+    if as_json and args.report is not None:
+        import json
+
+        print(json.dumps(args.report, indent=2, default=str))
+    return code

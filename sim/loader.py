@@ -11,7 +11,6 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
@@ -19,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from sim.errors import Problem, ScenarioError
 from sim.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
 from sim.scenario import EVENT_TYPES, Scenario, StateConfig
 
@@ -28,35 +28,6 @@ POLICY_BLOCKS: dict[str, Mapping[str, type[BaseModel]]] = {
 }
 
 Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a scenario: where it came from, where it is, what was expected."""
-
-    source: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.source == "--set":
-            return f"--set {self.path}: {self.message}"
-        where = f"{self.source}: {self.path}" if self.path else self.source
-        return f"{where}: {self.message}"
-
-
-class ScenarioError(Exception):
-    """A scenario that cannot be run, with every problem found in it."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        if len(problems) == 1:
-            text = str(problems[0])
-        else:
-            text = f"{len(problems)} problems in the scenario:\n" + "\n".join(
-                f"  - {problem}" for problem in problems
-            )
-        super().__init__(text)
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:

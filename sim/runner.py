@@ -28,6 +28,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim import analysis, outcomes
+from sim.execution import default_workers, worker_context, worker_init
 from sim.model import EscalationModel
 from sim.record import Batch
 from sim.scenario import Scenario
@@ -69,34 +70,9 @@ class Ensemble:
         return bool(self.metadata.get("interrupted", False))
 
 
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def _chunks(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
     for first in range(start, stop, size):
         yield first, min(first + size, stop)
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them and keeps what they finished."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def worker_context() -> multiprocessing.context.BaseContext:
-    """How worker processes start: ready to run at once wherever that is safe.
-
-    On Linux they are forked from this process, which has already imported the model, as long as
-    it has no other threads yet (forking a threaded process can deadlock); elsewhere a fork server
-    imports the model once (spawn, on Windows).
-    """
-    if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        forkserver = multiprocessing.get_context("forkserver")
-        forkserver.set_forkserver_preload(["sim.runner"])
-        return forkserver
-    return multiprocessing.get_context("spawn")
 
 
 class _Pool:
@@ -105,7 +81,7 @@ class _Pool:
     def __init__(self, workers: int) -> None:
         self.pool: Any = None
         if workers > 1:
-            self.pool = worker_context().Pool(workers, initializer=_ignore_interrupts)
+            self.pool = worker_context().Pool(workers, initializer=worker_init)
 
     def map_chunks(
         self,

@@ -70,7 +70,8 @@ from sim.designs import (
     sobol_indices,
 )
 from sim.results import write_json, write_text
-from sim.runner import versions, worker_context
+from sim.execution import worker_context, worker_init
+from sim.runner import versions
 
 __all__ = [
     "CSV_NAME",
@@ -510,6 +511,15 @@ CREATE TRIGGER points_append_only_d BEFORE DELETE ON points
 CREATE TRIGGER meta_append_only_u BEFORE UPDATE ON meta
     BEGIN SELECT RAISE(ABORT, 'sweep store is append-only'); END;
 """
+
+
+def stored_points(out_dir: str | os.PathLike[str]) -> int:
+    """How many design points ``out_dir`` has stored (0 when it has no readable store)."""
+    try:
+        info = SweepStore.inspect(out_dir)
+    except SweepError:
+        return 0
+    return info.points if info is not None else 0
 
 
 @dataclass(frozen=True)
@@ -963,13 +973,6 @@ class _InlineExecutor:
         pass
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the coordinator, which stops them itself."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class _PoolExecutor:
     """ProcessPoolExecutor with a bounded window of in-flight points."""
 
@@ -984,7 +987,7 @@ class _PoolExecutor:
             mp_context=(
                 multiprocessing.get_context(start_method) if start_method else worker_context()
             ),
-            initializer=_ignore_sigint,
+            initializer=worker_init,
         )
 
     def run(self, tasks: Sequence[Task]) -> Iterator[PointResult]:

@@ -150,7 +150,7 @@ def test_plot_redraws_from_saved_tables_without_running(capsys, tmp_path, monkey
         raise AssertionError("plot must not rerun the simulation")
 
     monkeypatch.setattr("sim.runner.run_ensemble", no_running)
-    monkeypatch.setattr("sim.cli.run_ensemble", no_running)
+    monkeypatch.setattr("sim.model.EscalationModel.run", no_running)
     code, out, _ = cli(capsys, "plot", tmp_path, "--rungs", "5,6")
     assert code == 0 and out.startswith("Redrew curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 10_000
@@ -264,8 +264,8 @@ def test_ctrl_c_saves_what_was_finished(tmp_path):
     time.sleep(15)  # the first chunks finish within seconds even on a busy two-core machine
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
-    assert "Interrupted: kept " in out and "of 10,000,000 runs of jan2024_baseline" in out
+    assert process.returncode == 3, err  # interrupted, part of the results saved
+    assert "Interrupted: kept " in err and "of 10,000,000 runs of jan2024_baseline" in err
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     assert 0 < len(runs) < 10_000_000
     assert runs["run"].tolist() == list(range(len(runs)))
@@ -365,3 +365,61 @@ def test_p_values_below_a_thousandth_print_as_such():
     assert p_text(0.0004) == "p < 0.001"
     assert p_text(0.0099) == "p = 0.0099"
     assert p_text(0.5) == "p = 0.5"
+
+
+def test_version_and_python_minus_m(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.startswith("escalation-sim ")
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(BASELINE)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.startswith(f"ok: {BASELINE}")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "tcsh"])
+def test_completion_scripts_name_every_command(capsys, shell):
+    assert main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    for command in ("validate", "story", "run", "compare", "sweep", "backtest", "explain"):
+        assert command in script
+
+
+def test_json_output_of_validate_run_and_errors(capsys, tmp_path):
+    code, out, _ = cli(capsys, "validate", BASELINE, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["ok"] and data["scenario"] == "jan2024_baseline"
+    assert data["states"] == ["iran", "pakistan"]
+    code, out, _ = cli(capsys, "run", BASELINE, "--runs", "30", "--set", "horizon=10", "--out", tmp_path, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["folder"] == str(tmp_path) and not data["interrupted"]
+    (ensemble,) = data["ensembles"]
+    assert ensemble["runs"] == 30 and {row["outcome"] for row in ensemble["summary"]} >= {"war"}
+    code, out, err = cli(capsys, "validate", tmp_path / "missing.yaml", "--json")
+    assert code == 2 and json.loads(out) == {
+        "ok": False,
+        "error": f"{tmp_path / 'missing.yaml'}: no such file",
+        "exit_code": 2,
+        "problems": [{"source": str(tmp_path / "missing.yaml"), "path": "", "message": "no such file"}],
+    }
+    assert err.startswith("error: ")
+
+
+def test_quiet_prints_nothing_but_errors(capsys, tmp_path):
+    code, out, err = cli(capsys, "run", BASELINE, "--runs", "20", "--set", "horizon=5", "--out", tmp_path, "-q")
+    assert (code, out, err) == (0, "", "")
+    code, out, err = cli(capsys, "validate", tmp_path / "nope.yaml", "-q")
+    assert code == 2 and out == "" and err.startswith("error: ")
+
+
+def test_the_default_command_takes_runs_workers_seed_and_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    code, out, _ = cli(capsys, "--runs", "40", "--workers", "1", "--seed", "3", "--out", tmp_path, "--set", "x=1") if False else cli(
+        capsys, "--runs", "40", "--workers", "1", "--seed", "3", "--out", tmp_path
+    )
+    assert code == 0
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert runs.groupby("scenario").size().tolist() == [40, 40, 40]
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    assert {e["seed"] for e in meta["ensembles"]} == {3}

@@ -1,0 +1,5 @@
+"""``python -m sim``: the command line, as ``python run.py`` and ``escalation-sim``."""
+
+from sim.cli import main
+
+raise SystemExit(main())

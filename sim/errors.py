@@ -1,0 +1,42 @@
+"""The errors a user can meet, each reported in one paragraph with exit code 2.
+
+Kept apart from the modules that raise them, so the command line can catch them without
+loading the model first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file: where it came from, where it is, what was expected."""
+
+    source: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.source == "--set":
+            return f"--set {self.path}: {self.message}"
+        where = f"{self.source}: {self.path}" if self.path else self.source
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario (or another input file) that cannot be used, with every problem found in it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        if len(problems) == 1:
+            text = str(problems[0])
+        else:
+            text = f"{len(problems)} problems in the scenario:\n" + "\n".join(
+                f"  - {problem}" for problem in problems
+            )
+        super().__init__(text)
+
+
+class ResultsError(Exception):
+    """A results folder that cannot be written or read."""
