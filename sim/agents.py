@@ -140,6 +140,9 @@ class StateAgent(mesa.Agent):
         self.owed_reprisal = {b: np.zeros(worlds, dtype=bool) for b in self.adversaries}
         self.last_act = {b: np.zeros(worlds, dtype=np.int64) for b in self.adversaries}
         self.react_due = {b: np.full(worlds, NEVER, dtype=np.int64) for b in self.adversaries}
+        self.acted_day = {b: np.full(worlds, -1, dtype=np.int64) for b in self.adversaries}
+        """The day of this state's latest hostile act towards each adversary: no step down that
+        day, so an act is never undone before its target has seen it."""
         self.pledge = {b: np.zeros(worlds, dtype=bool) for b in self.adversaries}
         self.conciliated = {b: np.zeros(worlds, dtype=bool) for b in self.adversaries}
         self.memory = {b: np.zeros(worlds) for b in self.adversaries}
@@ -354,29 +357,51 @@ class StateAgent(mesa.Agent):
         )
         return options, terms, available
 
-    def predicted_answer(self, other: str, rows: Rows) -> tuple[FloatArray, FloatArray]:
-        """How this state would answer ``other`` (level-1 prediction): harm and quiet, each
-        (n, war + 1, K); see ``decisions.predicted_answer``.
+    def predicted_answer(
+        self, other: str, rows: Rows, *, look_ahead: bool = True
+    ) -> tuple[FloatArray, FloatArray]:
+        """How this state would answer ``other``: harm and quiet, each (n, war + 1, K); see
+        ``decisions.predicted_answer``.
 
-        Worlds where this state stands in the same situation share one computation.
+        With ``look_ahead`` (the prediction ``other`` makes before acting) this state weighs the
+        risk of ``other``'s counter-answer, predicted without look-ahead: two levels of the
+        cognitive hierarchy. ``other`` cannot see what this state believes of it, so it credits
+        this state with the common prior (its types equally likely). Worlds where this state
+        stands in the same situation share one computation.
         """
         model = self.model
         options = self.answers[other]
         received = np.zeros(rows.size, dtype=np.int64)
         s = self.answer_situation(other, rows, received, parts=False)
-        key = np.stack(
-            [s.posture, s.pressure, s.protection, s.pledge, s.talks, s.face_saving, s.ceasefire],
-            axis=1,
-        ).astype(np.float64)
+        columns = [s.posture, s.pressure, s.protection, s.pledge, s.talks, s.face_saving, s.ceasefire]
+        risk = reprisal_up_to = None
+        if look_ahead:
+            # other's act would answer this state's own: no graver than its last, a reprisal
+            reprisal_up_to = self.last_act[other][rows]
+            columns.append(reprisal_up_to)
+            counter, _ = model.states[other].predicted_answer(self.actor_id, rows, look_ahead=False)
+            prior = np.full((rows.size, counter.shape[-1]), 1.0 / counter.shape[-1])
+            risk = decisions.risk_term(options, prior, counter, model.weights.risk)
+            columns.extend(risk.T)
+        key = np.stack(columns, axis=1).astype(np.float64)
         first, inverse = decisions.unique_rows(key)
         unique = decisions.subset(s, first)
         terms = decisions.answer_terms(options, unique, model.weights, model.ladder)
         rest = decisions.total(terms, decisions.ANSWER_TERMS[1:])
+        if risk is not None:
+            rest += risk[first]
         available = decisions.answer_available(
             options, unique.posture, model.ladder.strike_rung, reaction=False
         )
         harm, quiet = decisions.predicted_answer(
-            options, rest, available, self.types, model.weights, model.ladder, model.rationality
+            options,
+            rest,
+            available,
+            self.types,
+            model.weights,
+            model.ladder,
+            model.rationality,
+            None if reprisal_up_to is None else reprisal_up_to[first],
         )
         return harm[inverse], quiet[inverse]
 
@@ -468,6 +493,7 @@ class StateAgent(mesa.Agent):
             (self.posture[other] > baseline)
             & (self.owed[other] == 0)
             & (self.react_due[other] == NEVER)
+            & (self.acted_day[other] < model.day)
             & peace
         )
         if not eligible.any():

@@ -25,10 +25,15 @@ The terms of an answer of public rung ``r`` and read severity ``e`` to an act re
 - ``protection``: a third party aligned with the adversary makes strikes on it costlier
   (extended deterrence, Huth 1988).
 - ``risk``: the harm the state expects from the adversary's answer, by its belief about the
-  adversary's resolve (Jervis 1976; Fearon 1995). The adversary's answer is predicted one level
-  deep: from its own deterrence (answering up to what it received), cost, pressure, pledges and
-  nuclear shadow, without coercion or a look-ahead of its own (level-1 reasoning, as in
-  cognitive-hierarchy models, Camerer, Ho & Chong 2004).
+  adversary's resolve (Jervis 1976; Fearon 1995). The adversary's answer is predicted two levels
+  deep, as in cognitive-hierarchy models (Camerer, Ho & Chong 2004): the adversary weighs its own
+  deterrence (answering up to what it received), cost, pressure, pledges and nuclear shadow, and
+  the risk of the state's counter-answer, which it predicts one level deep (the state restoring
+  deterrence, without risk or coercion of its own). So an adversary that fears the
+  counter-answer can be predicted to back down: deterrence works by the threat of the next
+  answer (Schelling 1966), and coercion can pay where the state believes the adversary weak.
+  Facing an act of war, an adversary that would not answer gives way: a state goes to war when
+  it believes the adversary will not fight back (Blainey 1973's optimism about war; Fearon 1995).
 - ``commitment``: backing down from a public pledge (answering below the strike rung, or not at
   all) costs the audience cost (Fearon 1994), less the face-saving of talks under way.
 - ``nuclear``: against a nuclear-armed adversary, acts from ``nuclear_from_rung`` up carry a
@@ -360,7 +365,8 @@ def binary_choice(gain: FloatArray, rationality: float, u: FloatArray) -> BoolAr
     """Logit choice between yes (utility ``gain``) and no (utility 0)."""
     if np.isinf(rationality):
         return gain > 0
-    return u < 1.0 / (1.0 + np.exp(-rationality * gain))
+    with np.errstate(over="ignore"):  # exp overflowing to inf gives the right limit, 0
+        return u < 1.0 / (1.0 + np.exp(-rationality * gain))
 
 
 def type_probabilities(
@@ -413,30 +419,36 @@ def predicted_answer(
     weights: DecisionWeights,
     ladder: Ladder,
     rationality: float,
+    reprisal_up_to: IntArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """How an adversary would answer an act read at each severity, if its resolve were each
     type: (harm, quiet), each (n, war + 1, K).
 
     ``harm`` is the harm the state expects from the answer; ``quiet`` the chance of no answer
-    at all (the adversary backs down). ``options``, ``rest`` (every term but resolve and risk,
-    (n, O)) and ``available`` describe the adversary's answer, predicted one level deep. Harm is
-    the answer's read severity as a share of war to the power ``cost_convexity``, as costs are;
-    an act of war is not answered (its cost is the cost term).
+    at all (the adversary backs down; facing war, it does not fight back). ``options``, ``rest``
+    (every term but resolve, (n, O), with the risk of the counter-answer for a two-level
+    prediction) and ``available`` describe the adversary's answer. It restores deterrence up to
+    what it received and does not itself plan to coerce. An act answering the adversary's own,
+    read at or below ``reprisal_up_to`` (n,), is a reprisal to it, worth answering only
+    ``reprisal_value`` as much, as in ``answer_terms``. Harm is the answer's read severity as a
+    share of war to the power ``cost_convexity``, as costs are.
     """
     war = ladder.war
     severities = np.arange(war + 1)
-    # one level deep: the adversary restores deterrence up to what it received, and does not
-    # itself plan to coerce (that would need its own look-ahead)
     per_unit = weights.deterrence * deterrence_value(options.effective, severities, war, 0.0)
-    # (n, E, K, O): the adversary's utility for each option, by the severity it answers and type
-    utility = types[None, None, :, None] * per_unit[None, :, None, :] + rest[:, None, None, :]
+    # (n, E, O), then (n, E, K, O): the adversary's utility for each option, by the severity it
+    # answers and its type
+    per_unit = np.broadcast_to(per_unit, (rest.shape[0], *per_unit.shape))
+    if reprisal_up_to is not None:
+        reprisal = severities[None, :] <= reprisal_up_to[:, None]
+        per_unit = per_unit * np.where(reprisal, weights.reprisal_value, 1.0)[:, :, None]
+    utility = types[None, None, :, None] * per_unit[:, :, None, :] + rest[:, None, None, :]
     probabilities = choice_probabilities(utility, available[:, None, None, :], rationality)
     harm = probabilities @ ((options.effective / war) ** weights.cost_convexity)
     quiet = probabilities[..., 0].copy()
     harm[:, 0, :] = 0.0  # no act, no answer
     quiet[:, 0, :] = 1.0
-    harm[:, war, :] = 0.0  # war is not answered: what it costs is the cost term
-    quiet[:, war, :] = 0.0  # nor does war ever make the adversary back down
+    harm[:, war, :] = 1.0 - quiet[:, war, :]  # an adversary that answers war at all fights it
     return harm, quiet
 
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from sim.distributions import KINDS
 from sim.errors import Problem, ScenarioError
 from sim.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
 from sim.scenario import EVENT_TYPES, Scenario, StateConfig
@@ -516,11 +517,13 @@ def _merge(
     source: str,
     origins: dict[Path_, str],
 ) -> None:
-    """Deep-merge ``child`` into ``base``: mappings merge, while lists, values and an empty
-    mapping ``{}`` (the way to clear, say, the inherited mediators) replace."""
+    """Deep-merge ``child`` into ``base``: mappings merge, while lists, values, a distribution
+    (``{uniform: [...]}`` over ``{beta: [...]}``) and an empty mapping ``{}`` (the way to clear,
+    say, the inherited mediators) replace."""
     for key, value in child.items():
         here = (*loc, key)
-        if isinstance(value, dict) and value and isinstance(base.get(key), dict):
+        distribution = isinstance(value, dict) and bool(value) and set(value) <= set(KINDS)
+        if isinstance(value, dict) and value and not distribution and isinstance(base.get(key), dict):
             if key in POLICY_BLOCKS and "policy" in value:
                 _switch_policy(base[key], key, value["policy"])
             _merge(base[key], value, here, source, origins)

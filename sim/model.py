@@ -274,6 +274,8 @@ class EscalationModel(mesa.Model):
         """An act decided this round; it reaches its target when the round ends."""
         if acts.rows.size:
             self._acts.append(acts)
+            if acts.hostile and acts.actor in self.states:
+                self.states[acts.actor].acted_day[acts.target][acts.rows] = self.day
 
     def _deliver(self) -> bool:
         """Deliver the round's acts; True if there were any."""

@@ -54,7 +54,7 @@ class Batch:
     accepted_day: IntArray
     ceasefire_day: IntArray
     pledges: IntArray
-    """(states, runs) public pledges made."""
+    """(states, runs) public pledges made, those of the history before day 0 included."""
     backed_down: IntArray
     """(states, runs) pledges not carried out."""
     attacks: IntArray
@@ -157,8 +157,8 @@ class Tally:
         self._first(self.war_day, rows, max(self.day, 0))
 
     def pledged(self, state: int, rows: NDArray[np.intp]) -> None:
-        if self.day >= 1:
-            self.pledges[state, rows] += 1
+        # every pledge counts, one carried in from the history too: each can be backed down from
+        self.pledges[state, rows] += 1
 
     def backed_down(self, state: int, rows: NDArray[np.intp]) -> None:
         self.backed[state, rows] += 1

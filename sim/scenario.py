@@ -214,8 +214,8 @@ class StateConfig(Config):
     name: str = Field(description="Name shown in stories and plots.")
     nuclear: bool = Field(False, description="Nuclear-armed.")
     retaliation: RetaliationSpec = Field(
-        description="How it answers hostile acts: `policy` (`strategic` by default, or a "
-        "scripted persona), `delay`, `reaction_delay` and the persona's parameters."
+        description="How it answers hostile acts: `policy` (`strategic`, deciding by its "
+        "terms, or a scripted persona), `delay`, `reaction_delay` and the persona's parameters."
     )
     resolve: Distribution = Field(
         description="How much it values standing firm, 0 to 1: drawn for each run and known "

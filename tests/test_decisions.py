@@ -188,12 +188,29 @@ def test_predicted_answer_of_an_adversary_that_answers_in_kind_or_not_at_all():
     )
     # by type 0.5: a strike read at 5 gives it 4*0.5*5/7 = 1.43 > 1: it answers at 5
     assert harm[0, 5, 0] == pytest.approx((5 / 7) ** 2) and quiet[0, 5, 0] == 0
-    # read at 4: 4*0.5*4/7 = 1.14 > 1 still (one level deep, nothing above 4 is worth more)
+    # read at 4: 4*0.5*4/7 = 1.14 > 1 still (the adversary does not coerce: nothing above 4 is
+    # worth more to it)
     assert harm[0, 4, 0] == pytest.approx((5 / 7) ** 2)
     # read at 3: 4*0.5*3/7 = 0.86, not above the 0 of no answer: it backs down
     assert harm[0, 3, 0] == 0 and quiet[0, 3, 0] == 1
-    # no act, no answer; war is not answered, nor does it make anyone back down
-    assert (harm[0, 0, 0], quiet[0, 0, 0]) == (0, 1) and (harm[0, 7, 0], quiet[0, 7, 0]) == (0, 0)
+    # no act, no answer; an adversary that answers war at all fights it: the whole harm of war
+    assert (harm[0, 0, 0], quiet[0, 0, 0]) == (0, 1) and (harm[0, 7, 0], quiet[0, 7, 0]) == (1, 0)
+
+
+def test_the_adversary_predicted_two_levels_deep_is_deterred_by_the_counter_answer():
+    """The same adversary, now weighing the risk of the state's counter-answer (its ``rest``
+    holds it): answering at 5 is no longer worth it, so a strike read at 5 goes unanswered."""
+    options = decisions.answer_options(LADDER_, {}, warnings=False)
+    rest = np.where(np.arange(options.size) == 0, 0.0, -10.0)[None, :]
+    rest[0, 4] = -1.0 - 0.5  # the counter-answer to a strike on forces: 0.5 of expected harm
+    harm, quiet = decisions.predicted_answer(
+        options, rest, np.ones((1, options.size), bool), np.array([0.5]), WEIGHTS, LADDER_, np.inf
+    )
+    # read at 5: 1.43 - 1.5 < 0: it backs down, so coercion at 5 would succeed against this type
+    assert harm[0, 5, 0] == 0 and quiet[0, 5, 0] == 1
+    # read at 6: 4*0.5*5/7 = 1.43 still (answering at 5 restores five rungs): backs down too;
+    # facing war it does not fight either, and a state that believes so expects no harm from war
+    assert quiet[0, 6, 0] == 1 and (harm[0, 7, 0], quiet[0, 7, 0]) == (0, 1)
 
 
 def test_beliefs_weigh_what_each_option_is_predicted_to_bring():

@@ -192,6 +192,14 @@ def test_problem_in_a_parent_names_the_parent(baseline_raw, write_yaml, tmp_path
     ]
 
 
+def test_extends_replaces_a_distribution_of_another_kind(write_yaml):
+    child = write_yaml(
+        {"extends": str(BASELINE), "name": "flat", "actors": {"iran": {"resolve": {"uniform": [0.2, 0.4]}}}},
+        "flat.yaml",
+    )
+    assert load_scenario(child).actors["iran"].resolve.model_dump() == {"uniform": [0.2, 0.4]}
+
+
 def test_extends_cycle(write_yaml):
     first = write_yaml({"extends": "b.yaml", "name": "a"}, "a.yaml")
     second = write_yaml({"extends": "a.yaml", "name": "b"}, "b.yaml")
