@@ -19,16 +19,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import analysis, outcomes, plotting
+from sim.errors import ResultsError
 from sim.runner import Ensemble
 
 TABLES = ("runs", "curves", "occupancy", "summary")
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 MARKER = "metadata.json"
-
-
-class ResultsError(Exception):
-    """A results folder that cannot be written or read."""
 
 
 def prepare_folder(out: Path, force: bool) -> None:
@@ -176,21 +173,49 @@ def load(folder: Path) -> Results:
 
 
 def draw(results: Results, rungs: Sequence[int] | None = None) -> list[Path]:
-    """Draw every figure of a results folder from its tables, as PNG and SVG."""
+    """Draw every figure of a results folder from its tables, as PNG and SVG.
+
+    Scenarios are labelled by :func:`plotting.scenario_labels` (short descriptions, else their
+    names made readable). A comparison's figure shows every outcome's difference with its 95%
+    CI and, over days, the outcome that differs most (:func:`plotting.most_different`).
+    """
+    names = list(dict.fromkeys(results.curves["scenario"]))
+    descriptions = {
+        str(scenario.get("name")): str(scenario.get("description") or "")
+        for scenario in (dict(e.get("scenario") or {}) for e in results.ensembles)  # type: ignore[call-overload]
+    }
+    labels = plotting.scenario_labels(names, descriptions)
     figures = {
         "curves": plotting.escalation_curves(
-            results.curves, results.rung_names, rungs, results.start_date
+            results.curves, results.rung_names, rungs, results.start_date, labels
         ),
-        "occupancy": plotting.occupancy(results.occupancy, results.rung_names, results.start_date),
+        "occupancy": plotting.occupancy(
+            results.occupancy, results.rung_names, results.start_date, labels
+        ),
     }
-    if results.curves["scenario"].nunique() > 1:
-        strikes = [c for c in results.runs.columns if c.startswith("strike_day_")]
-        figures["comparison"] = plotting.comparison_curves(
-            results.curves,
-            analysis.outcome_curve(results.runs, strikes, results.horizon),
-            results.rung_names,
-            rungs,
-            results.start_date,
+    if len(names) > 1 and results.comparison is not None and len(results.comparison):
+        actors: dict[str, dict[str, object]] = dict(results.first_scenario["actors"])  # type: ignore[call-overload]
+        states = list(actors)
+        display = {state: str(actor.get("name", state)) for state, actor in actors.items()}
+        columns: dict[str, list[str]] = {}
+        for name in dict.fromkeys(results.comparison["outcome"]):
+            try:
+                definition = outcomes.outcome(
+                    str(name), results.horizon, results.war, states, display
+                ).definition
+            except ValueError:
+                continue
+            found = plotting.day_columns(definition, list(results.runs.columns))
+            if found:
+                columns[str(name)] = found
+        shown = plotting.most_different(results.comparison, list(columns))
+        curve = (
+            analysis.outcome_curve(results.runs, columns[shown], results.horizon)
+            if shown is not None
+            else None
+        )
+        figures["comparison"] = plotting.comparison_figure(
+            results.comparison, shown, curve, labels, results.start_date
         )
     written = []
     for name, figure in figures.items():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,11 +17,15 @@ from sim.designs import (
     analysis_seed,
     build_design,
     design_size,
+    index_warning,
     morris_indices,
+    morris_warnings,
+    noise_share,
     parse_param,
     parse_param_entry,
     point_seed,
     sobol_indices,
+    sobol_warnings,
 )
 
 # --------------------------------------------------------------------------- #
@@ -304,3 +310,127 @@ def test_morris_ranks_irrelevant_parameter_last() -> None:
     assert idx.loc["m.x2", "mu_star"] == pytest.approx(0.0, abs=1e-12)
     assert idx.loc["m.x2", "sigma"] == pytest.approx(0.0, abs=1e-12)
     assert set(idx.columns) == {"mu", "mu_star", "mu_star_conf", "sigma"}
+
+
+# --------------------------------------------------------------------------- #
+# Checking the indices: warnings with a concrete remedy
+# --------------------------------------------------------------------------- #
+
+
+def sobol_table(rows: dict[str, tuple[float, float, float, float]]) -> pd.DataFrame:
+    """A table like sobol_indices': parameter -> (S1, S1_conf, ST, ST_conf)."""
+    t = pd.DataFrame.from_dict(rows, orient="index", columns=["S1", "S1_conf", "ST", "ST_conf"])
+    t.index.name = "parameter"
+    for s in ("S1", "ST"):
+        t[f"{s}_low"], t[f"{s}_high"] = t[s] - t[f"{s}_conf"], t[s] + t[f"{s}_conf"]
+    return t
+
+
+READABLE = sobol_table({"a.x": (0.55, 0.04, 0.6, 0.03), "a.y": (0.3, 0.05, 0.35, 0.04)})
+
+
+def test_readable_sobol_indices_give_no_warning():
+    assert sobol_warnings(READABLE, outcome="y", samples=256) == []
+    # a negligible index with a CI around 0 is fine too
+    small = sobol_table({"a.x": (0.9, 0.05, 0.95, 0.04), "a.z": (0.01, 0.04, 0.02, 0.01)})
+    assert sobol_warnings(small, samples=256) == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        ({"a.x": (1.107, 0.09, 1.05, 0.08)}, "an index above 1, which none can be (a.x: 1.11)"),
+        ({"a.x": (0.6, 0.05, 0.3, 0.05)}, "S1 above ST beyond their CIs (a.x)"),
+        ({"a.x": (-0.2, 0.05, 0.1, 0.04)}, "an index below 0 beyond its CI (a.x)"),
+        ({"a.x": (0.15, 0.2, 0.28, 0.31)}, "CIs wider than the indices, up to +-0.31 (a.x)"),
+    ],
+)
+def test_unreadable_sobol_indices_are_named_with_a_remedy(rows, problem):
+    table = pd.concat([sobol_table(rows), READABLE.drop(index=list(rows), errors="ignore")])
+    (warning,) = sobol_warnings(
+        table, outcome="answer_7d", samples=32, points_per_sample=8, runs=400
+    )
+    assert warning.startswith("answer_7d: the Sobol indices are not reliable: ")
+    assert problem in warning
+    assert "Remedy: rerun with samples " in warning and "(now 32; " in warning
+
+
+def test_sobol_remedy_says_how_many_samples():
+    # S1 0.15 +- 0.2 must shrink to +-0.1 (the index is below 0.2): 4x the samples;
+    # ST 0.28 +- 0.31 to +-0.14: (0.31 / 0.14)^2 = 4.9x, so 32 -> 157 -> 256 (a power of 2)
+    table = sobol_table({"a.x": (0.15, 0.2, 0.28, 0.31)})
+    (warning,) = sobol_warnings(table, outcome="y", samples=32, points_per_sample=8, runs=400)
+    assert "Remedy: rerun with samples 256 or more (now 32; 2,048 design points x 400 runs)" in (
+        warning
+    )
+    assert "the widest from +-0.31 to about +-0.11" in warning
+    assert "for +-0.05 on every index, samples 2,048." in warning
+    # without the sample size there is no number to give, but the problem is still named
+    (bare,) = sobol_warnings(table, outcome="y")
+    assert "Remedy" not in bare
+
+
+def test_sobol_of_a_constant_outcome():
+    nan = float("nan")
+    table = sobol_table({"a.x": (nan, nan, nan, nan)})
+    assert sobol_warnings(table, outcome="war") == [
+        "war: no Sobol indices (the outcome does not vary over the design points)."
+    ]
+
+
+def test_noise_share_and_its_warning():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0.2, 0.8, 500)  # variance 0.03
+    half = np.full(500, 1.959964 * 0.05)  # standard error 0.05: noise variance 0.0025
+    share = noise_share(y, y - half, y + half)
+    assert share == pytest.approx(0.0025 / np.var(y, ddof=1))
+    assert 0.07 < share < 0.09
+    (warning,) = sobol_warnings(READABLE, outcome="y", samples=256, runs=400, noise=share)
+    assert warning.startswith(f"y: Monte Carlo noise is {share:.0%} of its variance")
+    needed = math.ceil(400 * share * 0.98 / (0.02 * (1 - share)) / 100) * 100
+    assert warning.endswith(f"Remedy: rerun with runs {needed:,} per point (now 400).")
+    assert sobol_warnings(READABLE, samples=256, runs=400, noise=0.01) == []
+    assert math.isnan(noise_share(np.ones(5), np.ones(5), np.ones(5)))
+
+
+def test_morris_warnings():
+    table = pd.DataFrame(
+        {
+            "mu": [0.3, 0.2, 0.01],
+            "mu_star": [0.3, 0.25, 0.01],
+            "mu_star_conf": [0.27, 0.05, 0.02],
+            "sigma": [0.4, 0.3, 0.01],
+        },
+        index=pd.Index(["a.x", "a.y", "a.z"], name="parameter"),
+    )
+    (warning,) = morris_warnings(table, outcome="y", trajectories=6, points_per_trajectory=4)
+    # a.z's CI is wider than its mu*, but under a tenth of the largest: negligible, not flagged
+    assert warning.startswith(
+        "y: the Morris ranking is not reliable: CIs wider than mu* for a.x (up to +-0.27"
+    )
+    # 0.27 must shrink to 0.15 (half of mu*): (0.27 / 0.15)^2 x 6 = 19.4 -> 20 trajectories
+    assert (
+        "Remedy: rerun with samples 20 or more (trajectories; now 6; 80 design points)" in warning
+    )
+    fine = table.assign(mu_star_conf=[0.03, 0.02, 0.02])
+    assert morris_warnings(fine, trajectories=6) == []
+
+
+def test_index_warning_is_what_the_cli_prints():
+    definition = SimpleNamespace(
+        design="sobol",
+        samples=32,
+        runs=400,
+        second_order=False,
+        parameters=[parse_param("a.x=0:1"), parse_param("a.y=0:1")],
+    )
+    y = np.linspace(0, 1, 128)
+    results = pd.DataFrame({"answer_7d": y, "answer_7d_low": y - 0.01, "answer_7d_high": y + 0.01})
+    bad = sobol_table({"a.x": (1.2, 0.1, 1.1, 0.1), "a.y": (0.1, 0.05, 0.1, 0.05)})
+    text = index_warning(definition, results, {"answer_7d": bad, "war": READABLE})
+    assert text.startswith(
+        "Warning: answer_7d: the Sobol indices are not reliable: an index above 1"
+    )
+    assert "Remedy: rerun with samples 128 or more (now 32; 512 design points x 400 runs)" in text
+    assert len(text.splitlines()) == 1 and text.endswith(".\n")
+    assert index_warning(definition, results, {"answer_7d": READABLE}) == ""
