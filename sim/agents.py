@@ -65,6 +65,9 @@ class Choice:
     chosen: int
     rungs: tuple[int, ...] = ()
     """The rung each option acts at (answers, reactions) or steps down to (reviews)."""
+    rule: str = ""
+    """For a scripted persona, the rule it chose by (its terms and chances are then what a
+    strategic state would have weighed); empty for strategic choices."""
 
 
 @dataclass
@@ -663,6 +666,7 @@ class StateAgent(mesa.Agent):
     ) -> dict[int, Choice]:
         """The reasons of each world's decision, for stories (record mode only)."""
         names = [name for name in terms if name != "resolve_per_unit"]
+        rule = "" if self.policy.strategic else self.policy.rule()
         found = {}
         for i in range(chosen.size):
             found[i] = Choice(
@@ -681,6 +685,7 @@ class StateAgent(mesa.Agent):
                 probability=tuple(float(p) for p in probabilities[i]),
                 chosen=int(chosen[i]),
                 rungs=tuple(int(r) for r in (levels[i] if levels is not None else options.rung)),
+                rule=rule,
             )
         return found
 

@@ -535,10 +535,22 @@ def build_parser() -> argparse.ArgumentParser:
         "open the interactive teaching dashboard in the browser (needs the dashboard extra)",
         """
         python run.py dashboard
+        python run.py dashboard my_crisis.yaml
         python run.py dashboard --port 8800
-        (run it from the project folder: the dashboard lists the files in scenarios/)""",
+        (the picker offers scenarios/ and scenarios/cases/ of this folder, and the files named)""",
     )
-    sub.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    sub.add_argument(
+        "scenarios",
+        nargs="*",
+        type=Path,
+        metavar="SCENARIO",
+        help="more scenario files to offer in the picker",
+    )
+    sub.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to serve on (default 127.0.0.1: this computer only)",
+    )
     sub.add_argument(
         "--port", type=_whole(1), default=8765, metavar="N", help="port (default 8765)"
     )
@@ -974,7 +986,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     block = read_sweep_block(args.scenario)
     try:
         if args.params:
-            definition = sweep.SweepDefinition(parameters=sweep.parse_params(args.params))
+            # the design is known before the definition checks its parameters against it
+            chosen = {k: getattr(args, k) for k in ("design", "samples") if getattr(args, k) is not None}
+            definition = sweep.SweepDefinition(parameters=sweep.parse_params(args.params), **chosen)
         elif block is not None:
             definition = sweep.parse_sweep_block(block)
         else:
@@ -1052,8 +1066,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         for name in definition.outcomes:
             indices[name] = sweep.analyze_sweep(definition, results_table, name)
             indices[name].to_csv(out / f"{definition.design}_{name}.csv")
+            if results_table[name].nunique() == 1:
+                print(
+                    f"{name} is {results_table[name].iloc[0]:.3f} at every design point: "
+                    "there is no sensitivity to measure."
+                )
+                continue
             print(f"{definition.design} indices of {name}:")
             print(indices[name].round(3).to_string())
+        print(designs.index_warning(definition, results_table, indices), end="")
     figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
     print(
         f"Results in {out}/: sweep.csv, metadata.json, " + ", ".join(path.name for path in figures)
@@ -1235,6 +1256,9 @@ DASHBOARD_MODULES = ("solara", "solara_assets", "altair")
 """Modules of the dashboard extra; without solara_assets the page would need the internet."""
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 def cmd_dashboard(args: argparse.Namespace) -> None:
     """Serve ``sim.dashboard`` with ``solara run``, in production mode, until Ctrl-C."""
     import importlib.util
@@ -1248,15 +1272,33 @@ def cmd_dashboard(args: argparse.Namespace) -> None:
             'pip install ".[dashboard]" (into the virtual environment: .venv/bin/pip install '
             '".[dashboard]"), then run python run.py dashboard again.'
         )
-    if not Path("scenarios").is_dir():
+    missing_files = [str(path) for path in args.scenarios if not path.is_file()]
+    if missing_files:
+        raise UsageError(f"no such scenario file: {', '.join(missing_files)}")
+    if not args.scenarios and not Path("scenarios").is_dir():
         raise UsageError(
             "the dashboard lists the scenario files in scenarios/, and there is no such folder "
-            f"here ({Path.cwd()}); run it from the project folder"
+            f"here ({Path.cwd()}); run it from the project folder, or name scenario files"
+        )
+    if args.host not in LOCAL_HOSTS:
+        print(
+            f"warning: --host {args.host} serves the dashboard beyond this machine: anyone who "
+            f"can reach this computer on port {args.port} can open it and run simulations on "
+            "it, with no password. Use the default --host 127.0.0.1 to keep it to this computer.",
+            file=sys.stderr,
         )
     command = [sys.executable, "-m", "solara", "run", "sim.dashboard", "--host", args.host]
     command += ["--port", str(args.port), "--production", "--no-check-version"]
+    env = {
+        **os.environ,
+        # Solara's start-up telemetry fires before the dashboard module can turn it off
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "SOLARA_THEME_SHOW_BANNER": "False",
+    }
+    if args.scenarios:
+        env["ESCALATION_SIM_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in args.scenarios)
     try:
-        code = subprocess.call(command)
+        code = subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return
     if code != 0:

@@ -57,7 +57,7 @@ from sim.scenario import (
     StateConfig,
     ThirdPartyConfig,
 )
-from sim.story import _shown_terms, _term_phrase, day_label, names_of, reason
+from sim.story import day_label, names_of, reason, weighed_terms
 
 SCENARIO_FOLDERS = (Path("scenarios"), Path("scenarios/cases"))
 EXTRA_SCENARIOS = "ESCALATION_SIM_SCENARIOS"
@@ -705,8 +705,7 @@ def weighing(event: Event, names: Mapping[str, str]) -> Weighing | None:
             return None
         option = max(others, key=lambda o: choice.utility[o])
         heading = f"'{choice.labels[option]}', the best option not taken"
-    shown = sorted(_shown_terms(choice.terms[option]).items(), key=lambda kv: -abs(kv[1]))
-    terms = tuple((_term_phrase(term, dict(names), event, choice), value) for term, value in shown)
+    terms = tuple(weighed_terms(choice.terms[option], dict(names), event, choice))
     return Weighing(heading, terms)
 
 

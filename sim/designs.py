@@ -35,6 +35,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -559,15 +561,19 @@ def sobol_indices(
     if y.size % per:
         raise SweepError(f"sobol analysis needs a multiple of {per} outcome values, got {y.size}")
     y = _check_y(y, y.size, "sobol")
-    res = sobol_analyze.analyze(
-        problem,
-        y,
-        calc_second_order=second_order,
-        num_resamples=num_resamples,
-        conf_level=conf_level,
-        print_to_console=False,
-        seed=analysis_seed(seed),
-    )
+    with warnings.catch_warnings():
+        # SALib standardises y; an outcome the same at every point divides 0 by 0, and its
+        # indices are then all 0, which the caller reports as "the same everywhere"
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = sobol_analyze.analyze(
+            problem,
+            y,
+            calc_second_order=second_order,
+            num_resamples=num_resamples,
+            conf_level=conf_level,
+            print_to_console=False,
+            seed=analysis_seed(seed),
+        )
     df = pd.DataFrame(
         {
             "S1": np.asarray(res["S1"], dtype=float),

@@ -63,6 +63,12 @@ class RetaliationPolicy(Config):
     def forget(self, memory: FloatArray) -> None:
         """Called once a day: lets a policy's memory of provocations fade."""
 
+    def rule(self) -> str:
+        """The persona's rule in words, for stories: its name and its docstring's first line."""
+        summary = " ".join((type(self).__doc__ or "").strip().split("\n\n")[0].split())
+        return f"{self.policy}: {summary[:1].lower()}{summary[1:].rstrip('.')}"
+
+
 
 class MediationPolicy(Config):
     """Base class: a state's answer to an offer of mediation."""

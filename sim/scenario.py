@@ -222,8 +222,8 @@ class StateConfig(Config):
         "only to itself; its adversaries start from this distribution as their belief."
     )
     cost: Weight = Field(
-        description="Cost of war to this state, in units of its stakes; smaller acts cost their "
-        "share of the ladder to the power `decision.cost_convexity` (Fearon 1995)."
+        description="What war would cost this state, in units of what it stakes in the crisis; "
+        "smaller acts cost far less, steeply less the lower the rung (Fearon 1995)."
     )
     audience_cost: Weight = Field(
         0.0,

@@ -107,11 +107,20 @@ def _shown_terms(terms: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in shown.items() if abs(v) >= 0.005}
 
 
+def weighed_terms(
+    terms: dict[str, float], names: dict[str, str], event: Event, choice: Choice
+) -> list[tuple[str, float]]:
+    """The terms of one option worth naming, as (phrase, value), the weightiest first: what the
+    story's reasons and the dashboard's bars both show."""
+    shown = sorted(_shown_terms(terms).items(), key=lambda kv: -abs(kv[1]))
+    return [(_term_phrase(k, names, event, choice), v) for k, v in shown]
+
+
 def _weighed(terms: dict[str, float], names: dict[str, str], event: Event, choice: Choice) -> tuple[str, str]:
     """'restoring deterrence (+0.82)' for what speaks for, and against, an option."""
-    shown = sorted(_shown_terms(terms).items(), key=lambda kv: -abs(kv[1]))
-    pros = [f"{_term_phrase(k, names, event, choice)} ({v:+.2f})" for k, v in shown if v > 0]
-    cons = [f"{_term_phrase(k, names, event, choice)} ({v:+.2f})" for k, v in shown if v < 0]
+    shown = weighed_terms(terms, names, event, choice)
+    pros = [f"{phrase} ({v:+.2f})" for phrase, v in shown if v > 0]
+    cons = [f"{phrase} ({v:+.2f})" for phrase, v in shown if v < 0]
     return _listed(pros), _listed(cons)
 
 
@@ -130,6 +139,8 @@ def reason(event: Event, names: dict[str, str]) -> str:
         if cons:
             parts.append(f"against: {cons}")
         return "; ".join(parts)
+    if choice.rule:
+        return f"by the rule of its persona, {choice.rule}"
     chosen = choice.chosen
     ranked = sorted(
         (o for o in range(len(choice.labels)) if choice.terms[o] and o != chosen),
@@ -156,8 +167,8 @@ def reason(event: Event, names: dict[str, str]) -> str:
         )
         if ranked:
             best = ranked[0]
-            shown = sorted(_shown_terms(choice.terms[best]).items(), key=lambda kv: -abs(kv[1]))
-            main = [f"{_term_phrase(k, names, event, choice)} ({v:+.2f})" for k, v in shown[:3]]
+            shown = weighed_terms(choice.terms[best], names, event, choice)
+            main = [f"{phrase} ({v:+.2f})" for phrase, v in shown[:3]]
             # the choice is noisy: the option taken is not always the one that scored best
             which = "best, not taken" if choice.utility[best] > choice.utility[chosen] else "next best"
             lines.append(

@@ -1037,12 +1037,19 @@ def test_dashboard_command_serves_the_app_with_solara(monkeypatch):
     monkeypatch.chdir(ROOT)
     calls = []
 
+    envs = []
+
     def call(command: list[str], **options: Any) -> int:
         calls.append(command)
+        envs.append(options["env"])
         return 0
 
     monkeypatch.setattr(subprocess, "call", call)
     assert main(["dashboard", "--port", "8800"]) == 0
+    assert envs[0]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert "ESCALATION_SIM_SCENARIOS" not in envs[0] or envs[0][
+        "ESCALATION_SIM_SCENARIOS"
+    ] == os.environ.get("ESCALATION_SIM_SCENARIOS")
     assert calls == [
         [
             sys.executable,
@@ -1058,6 +1065,23 @@ def test_dashboard_command_serves_the_app_with_solara(monkeypatch):
             "--no-check-version",
         ]
     ]
+
+
+def test_dashboard_command_offers_named_files_and_warns_of_a_public_host(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here: the named files are enough
+    own = tmp_path / "mine.yaml"
+    own.write_text((ROOT / "scenarios" / "jan2024_baseline.yaml").read_text())
+    envs = []
+    monkeypatch.setattr(subprocess, "call", lambda command, **options: envs.append(options["env"]) or 0)
+    assert main(["dashboard", "mine.yaml", "--host", "0.0.0.0"]) == 0
+    assert envs[0]["ESCALATION_SIM_SCENARIOS"] == str(own.resolve())
+    assert capsys.readouterr().err == (
+        "warning: --host 0.0.0.0 serves the dashboard beyond this machine: anyone who can reach "
+        "this computer on port 8765 can open it and run simulations on it, with no password. "
+        "Use the default --host 127.0.0.1 to keep it to this computer.\n"
+    )
+    assert main(["dashboard", "nowhere.yaml"]) == 2
+    assert capsys.readouterr().err == "error: no such scenario file: nowhere.yaml\n"
 
 
 def test_dashboard_command_without_the_extra_says_what_to_install(monkeypatch, capsys):

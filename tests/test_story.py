@@ -189,3 +189,17 @@ def test_labels_of_a_busy_run_stay_inside_and_never_cover_each_other():
         )
         assert not any(box.overlaps(other) for other in boxes[i + 1 :])
     assert "talks by China begin" in "\n".join(text.get_text() for text in ax.texts)
+
+
+def test_a_scripted_persona_is_told_by_its_rule_not_by_terms_it_did_not_weigh():
+    model = run_story(load_scenario(BASELINE, {"actors.pakistan.retaliation.policy": "tit_for_tat"}), 3)
+    names = names_of(model)
+    answers = [e for e in model.events[0] if e.actor == "pakistan" and e.kind == "strike"]
+    assert answers and all(
+        reason(e, names)
+        == "by the rule of its persona, tit_for_tat: answers at the rung received and steps down "
+        "as the adversary does (Axelrod 1984)"
+        for e in answers
+    )
+    iran = [e for e in model.events[0] if e.actor == "iran" and e.choice is not None]
+    assert iran and not any(e.choice.rule for e in iran)  # Iran stays strategic
