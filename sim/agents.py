@@ -369,9 +369,17 @@ class StateAgent(mesa.Agent):
         With ``look_ahead`` (the prediction ``other`` makes before acting) this state weighs the
         risk of ``other``'s counter-answer, predicted without look-ahead: two levels of the
         cognitive hierarchy. ``other`` cannot see what this state believes of it, so it credits
-        this state with the common prior (its types equally likely). Worlds where this state
-        stands in the same situation share one computation.
+        this state with the common prior (its types equally likely).
         """
+        harm, quiet, inverse = self._predict(other, rows, look_ahead)
+        return harm[inverse], quiet[inverse]
+
+    def _predict(
+        self, other: str, rows: Rows, look_ahead: bool
+    ) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
+        """``predicted_answer`` for the distinct situations among ``rows`` only, and for each
+        row the number of its situation: worlds where this state stands alike share one
+        computation."""
         model = self.model
         options = self.answers[other]
         received = np.zeros(rows.size, dtype=np.int64)
@@ -382,9 +390,9 @@ class StateAgent(mesa.Agent):
             # other's act would answer this state's own: no graver than its last, a reprisal
             reprisal_up_to = self.last_act[other][rows]
             columns.append(reprisal_up_to)
-            counter, _ = model.states[other].predicted_answer(self.actor_id, rows, look_ahead=False)
-            prior = np.full((rows.size, counter.shape[-1]), 1.0 / counter.shape[-1])
-            risk = decisions.risk_term(options, prior, counter, model.weights.risk)
+            counter, _, which = model.states[other]._predict(self.actor_id, rows, False)
+            # the common prior weighs every type alike: the mean over types
+            risk = (-model.weights.risk * counter[:, options.effective, :].mean(axis=-1))[which]
             columns.extend(risk.T)
         key = np.stack(columns, axis=1).astype(np.float64)
         first, inverse = decisions.unique_rows(key)
@@ -406,7 +414,7 @@ class StateAgent(mesa.Agent):
             model.rationality,
             None if reprisal_up_to is None else reprisal_up_to[first],
         )
-        return harm[inverse], quiet[inverse]
+        return harm, quiet, inverse
 
     def likelihood(
         self,

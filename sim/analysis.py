@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from sim import outcomes as catalogue
+from sim import uncertainty
 from sim.outcomes import Outcome
 from sim.record import NO_DAY, Batch
 from sim.scenario import Scenario
@@ -141,6 +142,12 @@ def runs_table(batch: Batch, scenario: Scenario) -> pd.DataFrame:
     for g, group in enumerate(scenario.armed_groups):
         table[f"attacks_{group}"] = batch.attacks[g]
     table["misread_up"] = batch.misread_up
+    if batch.parameter_set.size:
+        # each run's parameter set and the numbers it held, for uncertainty_split and pandas
+        table["parameter_set"] = batch.parameter_set
+        sets = uncertainty.parameter_sets(scenario)
+        for key in sets[0]:
+            table[f"param.{key}"] = np.array([s[key] for s in sets])[batch.parameter_set]
     return pd.DataFrame(table)
 
 
@@ -367,3 +374,60 @@ def _difference(
         p = float(stats.mannwhitneyu(dx, dy).pvalue)
         method = "bootstrap+mann-whitney"
     return mx, my, mx - my, float(low), float(high), p, method
+
+
+def parameter_set_estimates(runs: pd.DataFrame, chosen: Sequence[Outcome]) -> pd.DataFrame:
+    """Each probability outcome within each parameter set (runs that carry ``parameter_set``):
+    the share of the set's runs, with its Wilson interval, and the set's numbers."""
+    params = [c for c in runs.columns if c.startswith("param.")]
+    rows = []
+    for scenario, group in runs.groupby("scenario", sort=False):
+        for outcome in (o for o in chosen if o.kind == "probability"):
+            hits = pd.Series(outcome.per_run(group).astype(float), index=group.index)
+            for number, members in group.groupby("parameter_set", sort=True):
+                k, n = int(hits[members.index].sum()), len(members)
+                low, high = wilson_interval(k, n)
+                row = {"scenario": scenario, "outcome": outcome.name, "parameter_set": number}
+                row.update(runs=n, estimate=k / n, low=float(low), high=float(high))
+                row.update({c: members[c].iloc[0] for c in params})
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def uncertainty_split(runs: pd.DataFrame, chosen: Sequence[Outcome]) -> pd.DataFrame:
+    """How much of each probability outcome's run-to-run variation the uncertain parameters
+    explain, and how much is chance.
+
+    The share is the one-way random-effects intraclass correlation ICC(1) of the outcome with
+    runs grouped by parameter set (Snedecor & Cochran 1989, with their n0 for unequal groups),
+    floored at 0: the between-set variance beyond what chance within sets would give, over the
+    total. Written out here because statsmodels has no ICC for a plain one-way layout. The
+    spread is the 10th to 90th percentile of the sets' own estimates.
+    """
+    rows = []
+    for scenario, group in runs.groupby("scenario", sort=False):
+        sets = group["parameter_set"].to_numpy()
+        for outcome in (o for o in chosen if o.kind == "probability"):
+            y = outcome.per_run(group).astype(float)
+            labels, index = np.unique(sets, return_inverse=True)
+            n = np.bincount(index).astype(float)
+            means = np.bincount(index, weights=y) / n
+            total, k = y.size, labels.size
+            within = float(((y - means[index]) ** 2).sum() / max(total - k, 1))
+            between = float((n * (means - y.mean()) ** 2).sum() / max(k - 1, 1))
+            n0 = (total - (n**2).sum() / total) / max(k - 1, 1)
+            denominator = between + (n0 - 1) * within
+            share = max((between - within) / denominator, 0.0) if denominator > 0 else 0.0
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "outcome": outcome.name,
+                    "label": outcome.label,
+                    "estimate": float(y.mean()),
+                    "sets": k,
+                    "set_p10": float(np.percentile(means, 10)),
+                    "set_p90": float(np.percentile(means, 90)),
+                    "parameter_share": share,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -44,7 +44,7 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 from solara.alias import rv
 
-from sim import plotting
+from sim import plotting, uncertainty
 from sim.analysis import compare_runs
 from sim.loader import load_scenario
 from sim.model import EscalationModel, Event
@@ -553,7 +553,8 @@ def build(settings: Settings) -> tuple[Scenario, Scenario, dict[str, Any]]:
     try:
         base = load_scenario(path)
         overrides = overrides_for(base, settings.choices)
-        scenario = load_scenario(path, overrides)
+        # the run's own parameter set, when some numbers are distributions
+        scenario, _ = uncertainty.for_seed(load_scenario(path, overrides), seed)
         EscalationModel(scenario, seed)  # a scenario the model cannot start is refused too
     except Exception as error:  # the loader's message, whatever went wrong: never a traceback
         raise SettingsError(str(error) or type(error).__name__) from error

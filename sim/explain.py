@@ -28,10 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim import uncertainty
 from sim.analysis import wilson_interval
 from sim.model import EscalationModel, Event
 from sim.scenario import Scenario
@@ -152,9 +154,13 @@ def climbs(scenario: Scenario, seeds: Sequence[int], runs: Sequence[int], rung: 
     found = []
     for start in range(0, len(seeds), REPLAY_BATCH):
         batch_seeds = np.asarray(seeds[start : start + REPLAY_BATCH], dtype=np.int64)
-        model = EscalationModel(scenario, batch_seeds, record=True)
-        model.run()
-        for offset, events in enumerate(model.events):
+        events_of: list[Any] = [None] * batch_seeds.size
+        for concrete, rows, _ in uncertainty.resolved(scenario, batch_seeds):
+            model = EscalationModel(concrete, batch_seeds[rows], record=True)
+            model.run()
+            for row, events in zip(rows, model.events, strict=True):
+                events_of[row] = events
+        for offset, events in enumerate(events_of):
             for index, event in enumerate(events):
                 if event.day >= 1 and event.kind in HOSTILE and (event.rung or 0) >= rung:
                     found.append(

@@ -93,6 +93,12 @@ class EscalationModel(mesa.Model):
     def __init__(
         self, scenario: Scenario, seeds: int | Sequence[int] | IntArray = 0, *, record: bool = False
     ) -> None:
+        if scenario.uncertainty.active:
+            raise ValueError(
+                f"{scenario.name} has uncertain numbers ({', '.join(sorted(scenario.uncertainty.distributions) + sorted(scenario.uncertainty.from_profile))}): "
+                "simulate one parameter set, sim.uncertainty.for_seed(scenario, seed) or "
+                "sim.uncertainty.simulate(scenario, seeds)"
+            )
         seed_array = np.atleast_1d(np.asarray(seeds, dtype=np.int64))
         super().__init__(rng=np.random.default_rng(int(seed_array[0])))
         self.config = scenario

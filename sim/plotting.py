@@ -34,6 +34,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import Bbox
 
 if TYPE_CHECKING:
+    from sim.model import EscalationModel
     from sim.story import StoryTables
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -675,6 +676,17 @@ LABEL_PRIORITY = (
 """Which labels are placed first when not all fit: the climb to war first, offers last."""
 
 
+def story_figure(model: EscalationModel, seed: int | None = None) -> Figure:
+    """One run as a timeline for a slide: ``story_timeline`` of ``sim.story.story_tables``.
+
+    The story module is imported here, not with this one, so that redrawing saved tables never
+    loads the model.
+    """
+    from sim.story import story_tables
+
+    return story_timeline(story_tables(model, seed))
+
+
 def _label_events(ax: Axes, events: pd.DataFrame) -> None:
     """Label each day's events of a lane where the label fits, without covering another label.
 
@@ -753,4 +765,45 @@ def explain_figure(causes: pd.DataFrame, scenario: str, rung_name: str, total: i
         )
         fig.suptitle("What started the climb?", fontsize=18)
         fig.tight_layout()
+    return fig
+
+
+def uncertainty_figure(per_set: pd.DataFrame, split: pd.DataFrame, scenario: str) -> Figure:
+    """Chance and parameter uncertainty apart: each parameter set's estimate of each outcome
+    (dots, with their 95% CIs, sorted) beside the ensemble's, and the share of the spread
+    between runs that the parameters explain (``analysis.uncertainty_split``)."""
+    outcomes = list(dict.fromkeys(split["outcome"]))
+    rows, columns = _grid(len(outcomes))
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=SLIDE)
+        axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+        for ax, name in zip(axes, outcomes, strict=False):
+            sets = per_set[per_set["outcome"] == name].sort_values("estimate")
+            row = split[split["outcome"] == name].iloc[0]
+            x = np.arange(len(sets))
+            ax.errorbar(
+                x,
+                sets["estimate"],
+                yerr=[sets["estimate"] - sets["low"], sets["high"] - sets["estimate"]],
+                fmt="o",
+                color=OKABE_ITO[0],
+                ecolor=GREY,
+                markersize=5,
+                label="one parameter set (95% CI)",
+            )
+            ax.axhline(row["estimate"], color=OKABE_ITO[1], label="all runs")
+            percent_axis(ax, probability_top(float(sets["high"].max())))
+            ax.set_xticks([])
+            ax.set_xlabel("parameter sets, by their estimate")
+            ax.set_title(
+                f"{_wrap(short_outcome(str(row['label'])), 38)}\n"
+                f"parameters explain {row['parameter_share']:.0%} of the spread",
+                fontsize=13,
+            )
+        for ax in axes[len(outcomes) :]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
+        fig.suptitle(f"{scenario}: chance and parameter uncertainty", fontsize=18)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig

@@ -65,6 +65,8 @@ class Batch:
     """(runs,) acts read as graver than they were."""
     occupancy: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     """(horizon + 1, war + 1) number of runs whose crisis posture stood on each rung, by day."""
+    parameter_set: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """(runs,) each run's parameter set when the scenario has uncertain numbers, else empty."""
 
     @property
     def runs(self) -> int:
@@ -81,6 +83,15 @@ class Batch:
             else:
                 merged[item.name] = np.concatenate(values, axis=-1)
         return Batch(**merged)
+
+    def take(self, order: NDArray[np.intp]) -> Batch:
+        """The runs in the order ``order`` (occupancy counts are the same in any order)."""
+        values = {}
+        for item in fields(Batch):
+            value = getattr(self, item.name)
+            keep = item.name == "occupancy" or value.shape[-1] == 0
+            values[item.name] = value if keep else value[..., order]
+        return Batch(**values)
 
 
 class Tally:

@@ -10,16 +10,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from itertools import groupby
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim import uncertainty
 from sim.agents import Choice
 from sim.model import EscalationModel, Event
 from sim.scenario import Scenario
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 LANES = {
     "attack": "armed groups",
@@ -39,8 +36,10 @@ FIGURE_HISTORY_DAYS = 3
 
 
 def run_story(scenario: Scenario, seed: int) -> EscalationModel:
-    """Run one world with this seed, keeping every event and reason, and return the model."""
-    model = EscalationModel(scenario, seed, record=True)
+    """Run one world with this seed, keeping every event and reason, and return the model
+    (with the numbers of the run's parameter set, when some are uncertain)."""
+    concrete, _ = uncertainty.for_seed(scenario, seed)
+    model = EscalationModel(concrete, seed, record=True)
     model.run()
     return model
 
@@ -323,13 +322,3 @@ def story_tables(model: EscalationModel, seed: int | None = None, world: int = 0
         rungs=rungs,
         events=events,
     )
-
-
-def story_figure(model: EscalationModel, seed: int | None = None) -> Figure:
-    """One run as a timeline for a slide: ``plotting.story_timeline`` of ``story_tables``.
-
-    Matplotlib is imported here, not with the package, so that ``import sim`` stays quick.
-    """
-    from sim import plotting
-
-    return plotting.story_timeline(story_tables(model, seed))
