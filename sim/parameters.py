@@ -234,7 +234,9 @@ def parameter_space(
     Pakistan's keys), in the order given; by default every key, in the scenario's order.
     ``bounds`` sets a key's range (``{"actors.pakistan.cost": (1, 5)}``), within the schema's
     limits, or a policy's choices (``{"actors.iran.retaliation.policy": ("strategic",
-    "tit_for_tat")}``). The module docstring says how each range is found otherwise.
+    "tit_for_tat")}``). A key written as a distribution ranges over the distribution's own
+    support unless ``bounds`` says otherwise. The module docstring says how each range is found
+    otherwise.
     """
     found = {key.path: key for key in _walk(scenario, (), scenario)}
     chosen = list(found) if keys is None else _select(list(keys), list(found))
@@ -245,6 +247,9 @@ def parameter_space(
             f"bounds for {unknown[0]!r}, which is not in the chosen keys"
             f"{_suggest(unknown[0], chosen)}"
         )
+    for path, distribution in scenario.uncertainty.distributions.items():
+        if path in chosen and path not in given and distribution.low < distribution.high:
+            given[path] = (distribution.low, distribution.high)
     return ParameterSpace(tuple(found[path].parameter(given.get(path)) for path in chosen))
 
 

@@ -186,3 +186,11 @@ def test_the_uncertainty_figure_has_a_panel_per_outcome_with_its_share():
     assert list(shown[0].lines[-1].get_ydata()) == [0.5, 0.5]  # the line of all runs
     assert list(shown[0].lines[0].get_ydata()) == [0.0, 0.0, 1.0, 1.0]  # the sets, sorted
     assert tuple(figure.get_size_inches()) == (16.0, 9.0)
+
+
+def test_a_key_written_as_a_distribution_ranges_over_its_support_in_the_parameter_space():
+    from sim.parameters import parameter_space
+
+    space = parameter_space(load_scenario(BASELINE, COST), keys=["actors.pakistan.cost"])
+    (parameter,) = space.parameters
+    assert (parameter.low, parameter.high) == (1.0, 5.0)
