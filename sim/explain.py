@@ -10,15 +10,17 @@ first that applies:
    while talks or a ceasefire were under way (a spoiler broke the calm);
 2. ``blamed attack``: it answered an armed-group attack it blamed on the adversary;
 3. ``misread act``: it had read the act it answered as graver than it was;
-4. ``commitment``: its best option was at the rung or above only because of the audience cost
+4. ``scripted rule``: the state follows a scripted persona (``tit_for_tat``...), whose rule
+   made the act: it weighed no terms;
+5. ``commitment``: its best option was at the rung or above only because of the audience cost
    of backing down from a public pledge (a commitment that could not be dropped);
-5. ``chance``: its best option was below the rung, and the noise of its choice took it higher
+6. ``chance``: its best option was below the rung, and the noise of its choice took it higher
    (the error term of a quantal-response choice);
-6. ``refused talks``: talks had been offered and refused, none were under way, and the climb
+7. ``refused talks``: talks had been offered and refused, none were under way, and the climb
    came after the refusal;
-7. ``deliberate escalation``: its best option was above the level it received (resolve, and the
+8. ``deliberate escalation``: its best option was above the level it received (resolve, and the
    belief that the adversary would not answer in force);
-8. ``answer in kind``: its best option matched the level it received (the other side had climbed
+9. ``answer in kind``: its best option matched the level it received (the other side had climbed
    first in a way the rules above do not name, e.g. an act before the run).
 
 ``docs/results.md`` states the rules; ``tests/test_explain.py`` checks them on scripted runs.
@@ -42,6 +44,7 @@ CAUSES = (
     "spoiler",
     "blamed attack",
     "misread act",
+    "scripted rule",
     "commitment",
     "chance",
     "refused talks",
@@ -79,11 +82,13 @@ def default_rung(scenario: Scenario) -> int:
     return ladder.war
 
 
-def _previous_decision(events: Sequence[Event], index: int, actor: str, target: str) -> int:
+def _previous_answer(events: Sequence[Event], index: int, actor: str, target: str) -> int:
+    """The state's previous answer to ``target``: what came after it is what this act answers
+    (a first reaction, such as a recalled envoy, does not close the account)."""
     for back in range(index - 1, -1, -1):
         event = events[back]
         choice = event.choice
-        if event.actor == actor and event.target == target and choice is not None and choice.kind in ("answer", "reaction"):
+        if event.actor == actor and event.target == target and choice is not None and choice.kind == "answer":
             return back
     return -1
 
@@ -92,7 +97,7 @@ def classify(events: Sequence[Event], index: int) -> str:
     """The cause of the climbing act ``events[index]``, by the rules of the module docstring."""
     climb = events[index]
     actor, target = climb.actor, climb.target
-    since = events[_previous_decision(events, index, actor, target or "") + 1 : index]
+    since = events[_previous_answer(events, index, actor, target or "") + 1 : index]
     provocations = [
         e
         for e in since
@@ -107,6 +112,8 @@ def classify(events: Sequence[Event], index: int) -> str:
         return "misread act"
     choice = climb.choice
     rung = climb.rung or 0
+    if choice is not None and choice.rule:
+        return "scripted rule"
     if choice is not None:
         utility = np.asarray(choice.utility)
         without = np.array(

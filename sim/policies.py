@@ -66,7 +66,9 @@ class RetaliationPolicy(Config):
     def rule(self) -> str:
         """The persona's rule in words, for stories: its name and its docstring's first line."""
         summary = " ".join((type(self).__doc__ or "").strip().split("\n\n")[0].split())
-        return f"{self.policy}: {summary[:1].lower()}{summary[1:].rstrip('.')}"
+        # "Answers at..." reads on as "answers at..."; an acronym such as GRIT stays as it is
+        first = summary[:1] if summary[1:2].isupper() else summary[:1].lower()
+        return f"{self.policy}: {first}{summary[1:].rstrip('.')}"
 
 
 

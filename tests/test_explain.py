@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -55,7 +57,23 @@ BEST_ABOVE = choice([0.0, 0.2, 0.6], [0, 4, 5], chosen=2)
             [OPENING, strike(2, "b", "a", FORCES, choice([-1.0, -0.8, 0.1], [0, 4, 5], 2, commitment=-1.2))],
             "commitment",
         ),
+        # a persona's act: its rule, not terms it never weighed
+        (
+            [OPENING, strike(2, "b", "a", FORCES, dataclasses.replace(BEST_IN_KIND, rule="escalate: ..."))],
+            "scripted rule",
+        ),
         ([OPENING, strike(2, "b", "a", FORCES, BEST_IN_KIND)], "chance"),
+        # a first reaction (an envoy recalled) does not close the account: the blamed attack
+        # before it is still what the strike answers
+        (
+            [
+                OPENING,
+                Event(1, 0, "blame", "b", "a", 4, ""),
+                strike(1, "b", "a", 2, dataclasses.replace(BEST_IN_KIND, kind="reaction")),
+                strike(3, "b", "a", FORCES, BEST_ABOVE),
+            ],
+            "blamed attack",
+        ),
         (
             [OPENING, Event(2, 2, "refuse", "b", "m", None, ""), strike(4, "b", "a", FORCES, BEST_ABOVE)],
             "refused talks",
