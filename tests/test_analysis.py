@@ -286,3 +286,21 @@ def test_compare_scenarios_with_different_seeds_as_independent_samples():
     # Newcombe (1998), Table II: 48/80 against 56/70 is -0.3339 to -0.0524
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((-0.3339, -0.0524), abs=5e-5)
     assert row["verdict"] == "lower"
+
+
+@pytest.mark.parametrize("shift", [0.0, 1.0, 3.0])
+def test_days_difference_p_value_agrees_with_its_bootstrap_interval(shift):
+    rng = np.random.default_rng(11)
+    base = rng.integers(5, 30, size=400).astype(float)
+    other = base + np.where(rng.random(400) < 0.5, shift, 0.0)
+    runs = pd.concat(
+        [
+            pd.DataFrame({"scenario": "b", "run": range(400), "seed": range(400), "calm_day": other}),
+            pd.DataFrame({"scenario": "a", "run": range(400), "seed": range(400), "calm_day": base}),
+        ]
+    )
+    found = outcomes.outcome("days_to_calm", 60, 7, ["a"])
+    row = analysis.compare_runs(runs, [found], 60).iloc[0]
+    excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
+    assert (row["p_value"] < 0.05) == excludes_zero
+    assert row["method"] == "paired bootstrap"
