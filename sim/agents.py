@@ -392,7 +392,7 @@ class StateAgent(mesa.Agent):
             columns.append(reprisal_up_to)
             counter, _, which = model.states[other]._predict(self.actor_id, rows, False)
             # the common prior weighs every type alike: the mean over types
-            risk = (-model.weights.risk * counter[:, options.effective, :].mean(axis=-1))[which]
+            risk = (-model.weights.risk * counter.mean(axis=-1)[:, options.effective])[which]
             columns.extend(risk.T)
         key = np.stack(columns, axis=1).astype(np.float64)
         first, inverse = decisions.unique_rows(key)

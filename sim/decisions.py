@@ -453,8 +453,9 @@ def predicted_answer(
 
 
 def by_belief(options: Options, belief: FloatArray, predicted: FloatArray) -> FloatArray:
-    """(n, O): a predicted quantity (n, war + 1, K) for each option, averaged over the belief."""
-    return np.einsum("nok,nk->no", predicted[:, options.effective, :], belief)
+    """(n, O): a predicted quantity (n, war + 1, K) for each option, averaged over the belief
+    (averaged per severity first: there are fewer severities than options)."""
+    return np.einsum("nwk,nk->nw", predicted, belief)[:, options.effective]
 
 
 def subset(situation: AnswerSituation, rows: NDArray[np.intp]) -> AnswerSituation:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -328,6 +329,10 @@ def simulate(scenario: Any, seeds: NDArray[np.int64]) -> Any:
             )
         batches.append(batch)
         positions.append(rows)
+    # a finished model and its agents hold each other: free their arrays now, not whenever the
+    # cyclic collector next runs, so a worker's memory does not grow chunk after chunk
+    del model
+    gc.collect()
     if len(batches) == 1:
         return batches[0]
     order = np.argsort(np.concatenate(positions), kind="stable")
