@@ -1,132 +1,120 @@
 """Runs per second of the ensemble runner against Mesa's own ``batch_run``, in one process.
 
-Both run the same Mesa model (``EscalationModel`` on the baseline scenario), the same number of
-runs, with the same number of worker processes, and both produce the per-run outcomes the runner
-reports (highest rung, final rungs, first strike day, mediation offered and accepted):
+Both run the same Mesa model (``EscalationModel`` on the baseline scenario) with the same run
+seeds and the same number of worker processes: the runner as it always does (chunks of many
+worlds per model), ``batch_run`` with one world per model instance, stepped day by day. Both end
+with the same per-run record (a ``Batch``), and the worlds batch_run returns are checked to be
+the runner's own runs:
 
-    python benchmarks/bench_ensemble.py                 # 10,000 runs, 1 and all workers
-    python benchmarks/bench_ensemble.py --runs 2000     # a quicker look
+    python benchmarks/bench_ensemble.py                      # 100,000 runner runs, 300 batch_run
+    python benchmarks/bench_ensemble.py --runs 1000000 --batch-runs 2000 --reps 5
+    python benchmarks/bench_ensemble.py --chunks 1024 8192 65536   # also the runner by chunk size
 
-It prints runs per second for each, the runner's speed-up from 1 to N workers beside the
-machine's own ceiling (N lone processes simulating side by side, without any runner), the ratio
-runner / batch_run at equal workers, and the same for the runner with the fast engine, which
-implements the same rules (docs/engines.md). With the Mesa engine both are bound by the model's
-own cost per run, so the runner gains by its scheduling (chunks, workers that import once), not
-by doing less work.
+It prints runs per second for each at 1 and N workers (every core by default) and their ratio,
+the runner's speed-up from 1 to N workers beside the machine's own ceiling (N lone processes
+simulating side by side, without any runner or pool, against one alone), and with ``--chunks``
+the runner on one worker for each chunk size. The runner gains by doing the same work on many
+worlds at once (numpy over arrays of worlds), not by doing less: each world is the same run.
+Timings are in-process, the best of ``--reps`` repetitions, contenders alternating.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
+import os
+import sys
+import threading
 import time
 from pathlib import Path
 
-import mesa
-import numpy as np
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run from anywhere, package installed or not
+sys.path.insert(0, str(HERE))
 
-from sim import EscalationModel, Scenario, load_scenario, run_ensemble
-from sim.runner import Engine, default_workers, run_seeds, simulate
+from bench_model import (  # noqa: E402  (it also turns tqdm's monitor thread off: see there)
+    SEED,
+    batch_run_batch,
+    lone_processes,
+    same_runs,
+)
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "jan2024_baseline.yaml"
+from sim.loader import load_scenario  # noqa: E402
+from sim.runner import chunk_size, default_workers, run_ensemble  # noqa: E402
+from sim.scenario import Scenario  # noqa: E402
 
-
-class BatchRunModel(EscalationModel):
-    """The same model, shaped as ``batch_run`` wants: keyword parameters, a DataCollector."""
-
-    def __init__(self, scenario: Scenario, rng: int) -> None:
-        super().__init__(scenario, rng=np.random.default_rng(rng))
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "highest_rung": lambda m: int(m.rung_array().max()),
-                "final_rungs": lambda m: m.rung_array()[-1].tolist(),
-                "first_strike_day": lambda m: next(
-                    (e.day for e in m.events if e.day >= 1 and e.kind in ("strike", "war")), -1
-                ),
-                "mediation_offered": lambda m: any(md.offered for md in m.mediators.values()),
-                "mediation_accepted": lambda m: any(md.accepted for md in m.mediators.values()),
-            }
-        )
-
-    def step(self) -> None:
-        super().step()
-        if not self.running or self.day >= self.config.horizon:
-            self.running = False
-            self.datacollector.collect(self)
-
-
-def time_runner(scenario: Scenario, runs: int, workers: int, engine: Engine = "mesa") -> float:
-    start = time.perf_counter()
-    ensemble = run_ensemble(scenario, runs=runs, seed=1, workers=workers, engine=engine)
-    elapsed = time.perf_counter() - start
-    assert ensemble.batch.runs == runs
-    return runs / elapsed
-
-
-def time_batch_run(scenario: Scenario, runs: int, workers: int) -> float:
-    start = time.perf_counter()
-    rows = mesa.batch_run(
-        BatchRunModel,
-        parameters={"scenario": [scenario]},
-        number_processes=workers,
-        data_collection_period=-1,
-        max_steps=scenario.horizon,
-        display_progress=False,
-        rng=[int(seed) for seed in run_seeds(1, 0, runs)],
-    )
-    elapsed = time.perf_counter() - start
-    assert len(rows) == runs
-    return runs / elapsed
-
-
-def _lone_rate(scenario: Scenario, runs: int) -> float:
-    start = time.perf_counter()
-    simulate(scenario, run_seeds(1, 0, runs))
-    return runs / (time.perf_counter() - start)
-
-
-def machine_ceiling(scenario: Scenario, runs: int, workers: int) -> float:
-    """How much faster ``workers`` processes simulate side by side than one alone, no runner.
-
-    Each process runs the model on its own, timed from inside, so this is the most any runner
-    could gain on this machine (shared caches, memory bandwidth, a virtual machine's cores).
-    """
-    alone = _lone_rate(scenario, runs)
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        side_by_side = pool.starmap(_lone_rate, [(scenario, runs)] * workers)
-    return sum(side_by_side) / alone
+BASELINE = HERE.parent / "scenarios" / "jan2024_baseline.yaml"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=100_000, help="runs of the runner")
+    parser.add_argument("--batch-runs", type=int, default=300, help="runs of mesa.batch_run")
     parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--chunks", type=int, nargs="*", default=[], metavar="CHUNK")
     args = parser.parse_args()
     scenario = load_scenario(BASELINE)
-    print(f"baseline scenario, {args.runs:,} runs, Mesa engine; workers: 1 and {args.workers}")
-    rates = {}
-    for workers in sorted({1, args.workers}):
-        rates["runner", workers] = time_runner(scenario, args.runs, workers)
-        rates["batch_run", workers] = time_batch_run(scenario, args.runs, workers)
+    counts = sorted({1, args.workers})
+    print(
+        f"load average {os.getloadavg()[0]:.2f} at the start; baseline scenario; runner {args.runs:,} runs, batch_run {args.batch_runs:,} runs "
+        f"(one world per model); workers {' and '.join(map(str, counts))}; best of {args.reps}"
+    )
+
+    best: dict[tuple[str, int], float] = {}  # seconds (per run for the lone processes)
+    lone_runs = chunk_size(args.runs, args.workers)
+    runner_batch = None
+    for rep in range(args.reps):
+        for workers in counts:
+            assert threading.active_count() == 1, "workers would not be forked (see bench_model)"
+            start = time.perf_counter()
+            ensemble = run_ensemble(scenario, runs=args.runs, seed=SEED, workers=workers)
+            seconds = time.perf_counter() - start
+            best["runner", workers] = min(best.get(("runner", workers), seconds), seconds)
+            runner_batch = ensemble.batch
+        if args.workers > 1:  # the machine's ceiling, measured between the same contenders
+            for processes in (1, args.workers):
+                rate = lone_processes(scenario, lone_runs, processes)
+                best["lone", processes] = min(best.get(("lone", processes), 1 / rate), 1 / rate)
+        if rep < max(1, args.reps - 1):  # batch_run is slow: one repetition fewer
+            for workers in counts:
+                start = time.perf_counter()
+                batch = batch_run_batch(scenario, args.batch_runs, workers)
+                seconds = time.perf_counter() - start
+                best["batch_run", workers] = min(best.get(("batch_run", workers), seconds), seconds)
+                assert runner_batch is not None and same_runs(runner_batch, batch)
+    runs = {"runner": args.runs, "batch_run": args.batch_runs, "lone": 1}
+    rates = {(name, workers): runs[name] / seconds for (name, workers), seconds in best.items()}
+    for workers in counts:
+        runner, batch_run = rates["runner", workers], rates["batch_run", workers]
         print(
-            f"  {workers} worker(s): runner {rates['runner', workers]:8,.0f} runs/s   "
-            f"batch_run {rates['batch_run', workers]:8,.0f} runs/s   "
-            f"ratio {rates['runner', workers] / rates['batch_run', workers]:.2f}x"
+            f"  {workers} worker(s): runner {runner:9,.0f} runs/s   "
+            f"batch_run {batch_run:6,.1f} runs/s   ratio {runner / batch_run:6,.0f}x"
         )
+    print("  batch_run's worlds are the runner's runs with the same seeds: True")
     if args.workers > 1:
         scaling = rates["runner", args.workers] / rates["runner", 1]
-        print(f"  runner speed-up from 1 to {args.workers} workers: {scaling:.2f}x")
-        ceiling = machine_ceiling(scenario, min(args.runs, 3000), args.workers)
+        batch_scaling = rates["batch_run", args.workers] / rates["batch_run", 1]
+        ceiling = rates["lone", args.workers] / rates["lone", 1]
         print(
-            f"  this machine's ceiling: {args.workers} lone processes side by side simulate "
-            f"{ceiling:.2f}x as fast as one"
+            f"  speed-up from 1 to {args.workers} workers: runner {scaling:.2f}x, "
+            f"batch_run {batch_scaling:.2f}x"
         )
-    for workers in sorted({1, args.workers}):
-        fast = time_runner(scenario, args.runs, workers, engine="fast")
         print(
-            f"  {workers} worker(s): runner --engine fast {fast:10,.0f} runs/s   "
-            f"ratio to batch_run {fast / rates['batch_run', workers]:.0f}x"
+            f"  this machine's ceiling: {args.workers} lone processes side by side "
+            f"({lone_runs:,} runs each) simulate {ceiling:.2f}x as fast as one"
         )
+    for chunk in args.chunks:
+        seconds = min(
+            _timed_runner(scenario, args.runs, chunk) for _ in range(max(1, args.reps - 1))
+        )
+        print(f"  1 worker, chunks of {chunk:>7,}: runner {args.runs / seconds:9,.0f} runs/s")
+    print(f"  load average {os.getloadavg()[0]:.2f} at the end (other work on this machine)")
+
+
+def _timed_runner(scenario: Scenario, runs: int, chunk: int) -> float:
+    start = time.perf_counter()
+    run_ensemble(scenario, runs=runs, seed=SEED, workers=1, chunk=chunk)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

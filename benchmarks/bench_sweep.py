@@ -1,7 +1,7 @@
 """Sweep throughput: the local process pool against a Dask LocalCluster, in one process.
 
-    python benchmarks/bench_sweep.py                          # 12 points x 500 runs, Mesa engine
-    python benchmarks/bench_sweep.py --points 24 --runs 2000 --engine fast
+    python benchmarks/bench_sweep.py                          # 24 points x 1,000 runs
+    python benchmarks/bench_sweep.py --points 64 --runs 10000 # a bigger sweep
 
 The same grid sweep of the baseline scenario (Pakistan's audience cost over ``--points`` values)
 runs into a fresh folder with the local executor, then with ``--executor dask`` on a LocalCluster
@@ -9,7 +9,8 @@ of as many worker processes (one thread each), first one that the sweep starts i
 ``--executor dask`` without ``--scheduler``; its start-up is in the time), then one already running
 (as with ``--scheduler``; its start-up is not). Every core by default. It prints design points and
 runs per second for each, the ratio to the local pool, and checks the ``sweep.csv`` files are
-byte-identical.
+byte-identical. There is one engine (the model's worlds): a point is one ``run_ensemble`` of
+``--runs`` runs on one core, as ``python run.py sweep`` runs it.
 """
 
 from __future__ import annotations
@@ -26,20 +27,20 @@ sys.path.insert(0, str(ROOT))  # run from anywhere, package installed or not
 from distributed import Client, LocalCluster  # noqa: E402
 
 from sim.designs import ParamSpec  # noqa: E402
+from sim.execution import default_workers  # noqa: E402
 from sim.loader import load_scenario  # noqa: E402
-from sim.runner import ENGINES, PointEvaluator, default_workers  # noqa: E402
+from sim.runner import PointEvaluator  # noqa: E402
 from sim.sweep import SweepDefinition, run_sweep  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "jan2024_baseline.yaml"
-OUTCOMES = ("p_strike_7d", "p_strike_30d", "p_war")
+OUTCOMES = ("answer_7d", "forces_30d", "war")  # what `run.py sweep` records by default
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=12)
-    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--points", type=int, default=24)
+    parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=default_workers())
-    parser.add_argument("--engine", choices=ENGINES, default="mesa")
     args = parser.parse_args()
 
     scenario = load_scenario(BASELINE).model_dump(mode="json")
@@ -49,13 +50,10 @@ def main() -> None:
         runs=args.runs,
         seed=1,
         outcomes=OUTCOMES,
-        context={"scenario": scenario, "engine": args.engine},
+        context={"scenario": scenario},
     )
-    evaluate = PointEvaluator(scenario=scenario, outcomes=OUTCOMES, engine=args.engine)
-    print(
-        f"baseline scenario, {args.points} points x {args.runs:,} runs, {args.engine} engine, "
-        f"{args.workers} workers"
-    )
+    evaluate = PointEvaluator(scenario=scenario, outcomes=OUTCOMES, source=str(BASELINE))
+    print(f"baseline scenario, {args.points} points x {args.runs:,} runs, {args.workers} workers")
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:
         folders = {name: Path(scratch) / name for name in ("local", "own", "running")}
@@ -73,7 +71,7 @@ def main() -> None:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
             ) as cluster,
             Client(cluster) as client,
         ):
