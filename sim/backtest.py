@@ -204,6 +204,8 @@ def forecasts(cases: Sequence[Case], runs: int, workers: int) -> pd.DataFrame:
     for case in cases:
         scenario = case.scenario
         ensemble = run_ensemble(scenario, runs=runs, workers=workers)
+        if ensemble.interrupted:  # a part of an ensemble is no forecast: stop, save nothing
+            raise KeyboardInterrupt
         states = list(scenario.actors)
         for item, (name, label) in ITEMS.items():
             outcome = catalogue.outcome(name, scenario.horizon, scenario.ladder.war, states)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+import logging
+import multiprocessing
+
 import pandas as pd
 import pytest
 
-from sim import load_scenario, run_ensemble, runner
+from sim import execution, load_scenario, run_ensemble, runner
 from sim.story import run_story
 from tests.conftest import BASELINE
 
@@ -56,12 +58,16 @@ def test_a_run_replays_from_its_seed():
     for row in ensemble.runs.iloc[:10].itertuples():
         model = run_story(SCENARIO, int(row.seed))
         assert model.rung_array().max() == row.highest_rung
-        assert model.rung_array()[-1].tolist() == [row.final_posture_iran, row.final_posture_pakistan]
+        assert model.rung_array()[-1].tolist() == [
+            row.final_posture_iran,
+            row.final_posture_pakistan,
+        ]
 
 
 def test_target_halfwidth_adds_runs_until_reached():
     ensemble = run_ensemble(SCENARIO, runs=100, seed=2, workers=1, target_halfwidth=0.04)
     assert ensemble.metadata["halfwidth_reached"] <= 0.04
+    assert ensemble.metadata["target_met"] is True
     assert ensemble.batch.runs > 100
     # the runs it made are the same as a plain ensemble of that size
     plain = run_ensemble(SCENARIO, runs=ensemble.batch.runs, seed=2, workers=1)
@@ -105,3 +111,69 @@ def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError) as caught:
         run_ensemble(SCENARIO, **kwargs)
     assert str(caught.value) == message
+
+
+def _ensemble_in_a_pool_worker(runs: int) -> int:
+    return int(run_ensemble(SCENARIO, runs=runs, seed=3).batch.runs)
+
+
+def test_the_api_runs_in_the_calling_process_so_it_works_inside_any_pool():
+    """A daemonic pool worker may not start processes: the default of one worker never does."""
+    assert run_ensemble(SCENARIO, runs=20, seed=3).metadata["workers"] == 1
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_ensemble_in_a_pool_worker, (30,)) == 30
+
+
+def test_only_the_outcomes_asked_for():
+    whole = run_ensemble(SCENARIO, runs=200, seed=4)
+    quick = run_ensemble(SCENARIO, runs=200, seed=4, outcomes=["war", "answer_7d"])
+    assert quick.summary["outcome"].tolist() == ["war", "answer_7d"]
+    assert quick.curves.empty and quick.occupancy.empty
+    assert quick.estimates == {name: whole.estimates[name] for name in ("war", "answer_7d")}
+    pd.testing.assert_frame_equal(quick.runs, whole.runs)
+    with pytest.raises(ValueError, match="unknown outcome 'boom'"):
+        run_ensemble(SCENARIO, runs=10, outcomes=["boom"])
+
+
+def test_a_target_beyond_the_cap_is_reported_as_not_met():
+    capped = run_ensemble(SCENARIO, runs=100, seed=2, target_halfwidth=0.001, max_runs=150)
+    assert capped.batch.runs == 150
+    assert capped.metadata["target_met"] is False
+    assert capped.metadata["halfwidth_reached"] > 0.001
+    plain = run_ensemble(SCENARIO, runs=100, seed=2)
+    assert plain.metadata["target_met"] is None
+
+
+def test_package_versions_are_read_once_per_process():
+    runner._version.cache_clear()
+    first = runner.versions("SALib")
+    looked_up = runner._version.cache_info().misses
+    assert runner.versions("SALib") == first
+    assert runner._version.cache_info().misses == looked_up
+
+
+def test_more_workers_than_work_start_no_more_processes_than_chunks(caplog):
+    caplog.set_level(logging.INFO, logger="sim")
+    many = run_ensemble(SCENARIO, runs=3, seed=5, workers=1000)
+    assert many.metadata["workers"] == 3
+    assert caplog.messages == ["using 3 worker processes rather than 1000: there are only 3 tasks"]
+    pd.testing.assert_frame_equal(many.runs, run_ensemble(SCENARIO, runs=3, seed=5).runs)
+
+
+def test_an_executor_made_by_the_caller_gives_the_same_runs():
+    with execution.executor(workers=2) as pool:
+        shared = run_ensemble(SCENARIO, runs=250, seed=5, workers=2, chunk=50, pool=pool)
+    pd.testing.assert_frame_equal(shared.runs, run_ensemble(SCENARIO, runs=250, seed=5).runs)
+
+
+def test_run_says_when_its_target_halfwidth_was_not_met(capsys, tmp_path, monkeypatch):
+    from sim.cli import main
+
+    monkeypatch.setattr(runner, "MAX_TARGET_RUNS", 150)
+    args = ["--runs", "100", "--target-halfwidth", "0.001", "--workers", "1", "--seed", "2"]
+    assert main(["run", str(BASELINE), *args, "--set", "horizon=30", "--out", str(tmp_path)]) == 0
+    widest = run_ensemble(SCENARIO, runs=150, seed=2).metadata["halfwidth_reached"]
+    assert (
+        "note: --target-halfwidth 0.001: stopped at the cap of 150 runs with the widest 95% CI "
+        f"half-width at {widest:.2%}; the target was not met\n"
+    ) in capsys.readouterr().err

@@ -17,21 +17,20 @@ import sqlite3
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from sim.designs import SweepError, Value, parse_param
+from sim.results import shown
 from sim.sweep import (
     CSV_NAME,
     STORE_NAME,
     SweepDefinition,
     SweepStore,
     analyze_sweep,
-    apply_overrides,
-    check_paths,
     evaluate_point,
     export_csv,
     load_definition,
@@ -40,6 +39,7 @@ from sim.sweep import (
     parse_sweep_block,
     run_sweep,
 )
+from sim.sweep_store import LOCK_NAME
 
 # --------------------------------------------------------------------------- #
 # Toy evaluators (module level: picklable)
@@ -183,35 +183,53 @@ def test_yaml_block_errors(block: dict[str, object], match: str) -> None:
     assert "\n" not in str(ei.value)
 
 
-def test_check_paths_and_apply_overrides() -> None:
-    scenario: dict[str, Any] = {
-        "actors": {"pakistan": {"audience_cost": 0.3, "policy": "tit_for_tat"}},
-        "mediators": [{"effectiveness": 0.5}],
-    }
-    check_paths(
-        parse_params(["actors.pakistan.audience_cost=0:1:3", "mediators.0.effectiveness=0.1,0.2"]),
-        scenario,
+def test_a_sweep_too_large_is_refused_before_anything_is_built() -> None:
+    """25 million grid points, a Sobol base sample of 2**40, a range of 10**8 levels: each is
+    one sentence saying the limit and how to go beyond it, with next to no memory used."""
+    split = (
+        "split the sweep into several, each over part of a parameter's range and with its own "
+        "--out folder"
     )
-    check_paths(parse_params(["actors.pakistan.policy=escalate,hold"]), scenario)
-    with pytest.raises(
-        SweepError,
-        match=r"unknown parameter path .*no key 'audiance_cost'.*did you mean 'audience_cost'",
-    ):
-        check_paths(parse_params(["actors.pakistan.audiance_cost=0:1:3"]), scenario)
-    with pytest.raises(SweepError, match="is a section of the scenario"):
-        check_paths(parse_params(["actors.pakistan=0:1:3"]), scenario)
-    with pytest.raises(SweepError, match="numeric in the scenario but the sweep lists names"):
-        check_paths(parse_params(["actors.pakistan.audience_cost=a,b"]), scenario)
-    with pytest.raises(SweepError, match="is a name"):
-        check_paths(parse_params(["actors.pakistan.policy=0:1:3"]), scenario)
-    new = apply_overrides(
-        scenario, {"actors.pakistan.audience_cost": 0.9, "mediators.0.effectiveness": 0.1}
+    tracemalloc.start()
+    try:
+        with pytest.raises(SweepError) as grid:
+            SweepDefinition(parameters=parse_params(["a.x=0:1:5000", "a.y=0:1:5000"]))
+        with pytest.raises(SweepError) as sobol:
+            parse_sweep_block(
+                {"design": "sobol", "samples": 2**40, "parameters": {"a.x": "0:1", "a.y": "0:1"}}
+            )
+        with pytest.raises(SweepError) as levels:
+            parse_params(["a.x=0:1:100000000"])
+        with pytest.raises(SweepError) as block_levels:
+            parse_sweep_block({"parameters": {"a.x": {"range": [0, 1], "count": 10**11}}})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # bytes: the levels and points were never made
+    assert str(grid.value) == (
+        "the grid design would have 25,000,000 points, and a sweep has at most 10,000,000: "
+        f"use fewer levels or samples, or {split}"
     )
-    assert new["actors"]["pakistan"]["audience_cost"] == 0.9
-    assert new["mediators"][0]["effectiveness"] == 0.1
-    assert scenario["actors"]["pakistan"]["audience_cost"] == 0.3  # input untouched
-    with pytest.raises(SweepError, match="unknown parameter path"):
-        apply_overrides(scenario, {"actors.india.x": 1})
+    assert str(sobol.value) == (
+        "the sobol design would have 4,398,046,511,104 points, and a sweep has at most "
+        f"10,000,000: use fewer levels or samples, or {split}"
+    )
+    assert str(levels.value) == (
+        "parameter 'a.x': a range of 100,000,000 levels is more than the 10,000,000 points a "
+        f"sweep may have: use fewer levels, or {split}"
+    )
+    assert "a range of 100,000,000,000 levels is more than" in str(block_levels.value)
+
+
+def test_the_command_lines_design_applies_before_a_block_is_checked() -> None:
+    """A block of bounds is no grid, but the command line may run it as one of the sampling
+    designs (--design lhs --samples 4): its options are applied first."""
+    block = {"parameters": {"a.x": "0.1:0.5", "a.y": {"bounds": [0, 1]}}}
+    with pytest.raises(SweepError, match="grid"):
+        parse_sweep_block(block)
+    d = parse_sweep_block(block, chosen={"design": "lhs", "samples": 4})
+    assert (d.design, d.size()) == ("lhs", 4)
+    assert all(0.1 <= p["a.x"] <= 0.5 for p in d.points().points)
 
 
 def test_evaluate_point_uses_the_point_seed_and_records_errors() -> None:
@@ -233,12 +251,11 @@ def test_evaluate_point_uses_the_point_seed_and_records_errors() -> None:
 # --------------------------------------------------------------------------- #
 
 
-def test_run_writes_sorted_csv_and_rerun_skips_everything(tmp_path: Path) -> None:
-    calls: list[tuple[int, int, float, float]] = []
-    s = run_sweep(grid_definition(), toy_evaluate, tmp_path, progress=lambda *a: calls.append(a))
+def test_run_writes_sorted_csv_and_rerun_skips_everything(tmp_path: Path, capsys) -> None:
+    s = run_sweep(grid_definition(), toy_evaluate, tmp_path, progress=True)
     assert (s.total, s.evaluated, s.skipped, s.failed, s.complete) == (24, 24, 0, 0, True)
-    assert calls[0][:2] == (0, 24) and calls[-1][:2] == (24, 24) and calls[-1][3] == 0.0
-    assert all(c[2] >= 0 for c in calls)
+    bar = capsys.readouterr().err  # tqdm's bar: runs done of all, and points
+    assert "4800/4800" in bar and "24/24 points" in bar
     lines = (tmp_path / CSV_NAME).read_text().splitlines()
     assert lines[0] == (
         "point,actors.pakistan.audience_cost,mediators.china.effectiveness,actors.india.policy,"
@@ -327,15 +344,133 @@ def test_different_definition_is_refused_and_nothing_is_touched(tmp_path: Path) 
 def test_folder_in_use_is_refused(tmp_path: Path) -> None:
     with (
         SweepStore.open(tmp_path, grid_definition()),
-        pytest.raises(SweepError, match="in use by another running sweep"),
+        pytest.raises(SweepError) as caught,
     ):
         run_sweep(grid_definition(), toy_evaluate, tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path} is in use by another running sweep (process {os.getpid()}); wait for it "
+        "to finish, or use another --out"
+    )
+
+
+def test_the_lock_is_removed_when_the_sweep_ends(tmp_path: Path) -> None:
+    run_sweep(grid_definition(), toy_evaluate, tmp_path / "done")
+    assert not (tmp_path / "done" / LOCK_NAME).exists()
+    run_sweep(grid_definition(), toy_evaluate, tmp_path / "refused")
+    with pytest.raises(SweepError, match="holds a different sweep"):
+        run_sweep(
+            dataclasses.replace(grid_definition(), runs=7), toy_evaluate, tmp_path / "refused"
+        )
+    assert not (tmp_path / "refused" / LOCK_NAME).exists()
+
+
+_HOLD_AND_DIE = """
+import os, signal, sys
+sys.path[:0] = {paths!r}
+import {module} as t
+from sim.sweep import SweepStore
+store = SweepStore.open(sys.argv[1], t.grid_definition())  # held until the kill
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _child_code(template: str) -> str:
+    here = Path(__file__).resolve().parent
+    return template.format(
+        paths=[str(here), str(here.parent), *sys.path], module=Path(__file__).stem
+    )
+
+
+def test_a_lock_left_by_a_killed_sweep_is_taken_over_with_a_note(tmp_path: Path, caplog) -> None:
+    died = subprocess.Popen(
+        [sys.executable, "-c", _child_code(_HOLD_AND_DIE), str(tmp_path)],
+        stderr=subprocess.PIPE,
+    )
+    _, err = died.communicate(timeout=120)
+    assert died.returncode == -signal.SIGKILL, err.decode()[-2000:]
+    holder = died.pid
+    assert (tmp_path / LOCK_NAME).read_text().split()[0] == str(holder)  # still there
+    s = run_sweep(grid_definition(), toy_evaluate, tmp_path)
+    assert s.evaluated == 24
+    assert caplog.messages[0] == (
+        f"{tmp_path} was locked by sweep process {holder}, which is no longer running (it was "
+        "killed or crashed); its lock was taken over and its finished points are kept"
+    )
+    assert not (tmp_path / LOCK_NAME).exists()
 
 
 def test_empty_store_from_a_failed_start_is_replaced(tmp_path: Path) -> None:
     SweepStore.open(tmp_path, grid_definition()).close()  # e.g. scheduler was unreachable
     s = run_sweep(dataclasses.replace(grid_definition(), runs=300), toy_evaluate, tmp_path)
     assert s.evaluated == 24
+
+
+@pytest.mark.parametrize("stub", ["empty file", "database without tables", "tables, no definition"])
+def test_a_store_stub_never_blocks_the_next_attempt(tmp_path: Path, stub: str) -> None:
+    path = tmp_path / STORE_NAME
+    path.write_bytes(b"")
+    if stub != "empty file":
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA user_version = 1")  # a 4 KB database with nothing in it
+        if stub == "tables, no definition":
+            conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            conn.execute("CREATE TABLE points (idx INTEGER)")
+        conn.commit()
+        conn.close()
+    s = run_sweep(grid_definition(), toy_evaluate, tmp_path)
+    assert (s.evaluated, s.complete) == (24, True)
+    assert load_definition(tmp_path) == grid_definition()
+
+
+def test_a_failed_store_creation_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:
+    def disk_full() -> str:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("sim.sweep_store.now", disk_full)  # while the new store is written
+        with pytest.raises(SweepError) as caught:
+            run_sweep(grid_definition(), toy_evaluate, tmp_path)
+    assert str(caught.value) == (
+        f"cannot create the sweep store {tmp_path / STORE_NAME} (database or disk is full); "
+        "nothing was stored: make room or choose another --out, and rerun"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert run_sweep(grid_definition(), toy_evaluate, tmp_path).evaluated == 24
+
+
+def test_temporary_files_left_by_a_kill_never_block_a_resume(tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    run_sweep(grid_definition(), toy_evaluate, reference)
+    out = tmp_path / "killed"
+    out.mkdir()
+    left = [f".{CSV_NAME}.k1ll3d.tmp", ".metadata.json.x7.tmp", f".{STORE_NAME}.q9.tmp"]
+    for name in left:
+        (out / name).write_text("half a file")
+    s = run_sweep(grid_definition(), toy_evaluate, out)
+    assert s.evaluated == 24
+    assert sorted(p.name for p in out.iterdir()) == ["metadata.json", CSV_NAME, STORE_NAME]
+    assert (out / CSV_NAME).read_bytes() == (reference / CSV_NAME).read_bytes()
+
+
+def test_an_out_that_cannot_be_a_folder_is_one_sentence(tmp_path: Path) -> None:
+    a_file = tmp_path / "sweep.txt"
+    a_file.write_text("not a folder")
+    cases = {
+        a_file: f"cannot use {a_file} as a sweep folder: it is a file; choose another --out",
+        a_file / "inside": (
+            f"cannot make the sweep folder {a_file / 'inside'}: Not a directory; choose "
+            "another --out"
+        ),
+        tmp_path / ("x" * 300): (
+            f"cannot make the sweep folder {shown(tmp_path / ('x' * 300))}: the name is too long "
+            "for the file system; choose another --out"
+        ),
+    }
+    for out, message in cases.items():
+        with pytest.raises(SweepError) as caught:
+            run_sweep(grid_definition(), toy_evaluate, out)
+        assert str(caught.value) == message
+    assert a_file.read_text() == "not a folder"
 
 
 def test_export_csv_standalone(tmp_path: Path) -> None:
@@ -369,8 +504,52 @@ import sys
 sys.path[:0] = {paths!r}
 import {module} as t
 from sim.sweep import run_sweep
-run_sweep(t.grid_definition(), t.slow_toy_evaluate, sys.argv[1], workers=int(sys.argv[2]))
+try:
+    run_sweep(t.grid_definition(), getattr(t, sys.argv[3]), sys.argv[1], workers=int(sys.argv[2]))
+except KeyboardInterrupt:
+    sys.exit(3)
 """
+
+
+def stalling_toy_evaluate(
+    overrides: dict[str, Value], runs: int, seed_seq: np.random.SeedSequence
+) -> dict[str, tuple[float, float, float]]:
+    """toy_evaluate, at once for the first four points (audience cost 0) and after a minute for
+    the others: a sweep that is busy, with points stored, when a test stops it."""
+    if overrides["actors.pakistan.audience_cost"] != 0.0:
+        time.sleep(60)
+    return toy_evaluate(overrides, runs, seed_seq)
+
+
+def _start_sweep(out: Path, workers: int, evaluate: str, points: int) -> subprocess.Popen[bytes]:
+    """A sweep in a subprocess of its own session, once it has stored ``points`` points."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _child_code(_CHILD), str(out), str(workers), evaluate],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while _stored_points(out) < points:
+        if proc.poll() is not None:
+            pytest.fail(f"sweep subprocess exited early: {proc.communicate()[1].decode()[-2000:]}")
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"sweep subprocess stored fewer than {points} points in 60 s")
+        time.sleep(0.02)
+    return proc
+
+
+def _workers_of(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _gone(pid: int) -> bool:
+    """Dead: no such process, or a zombie its new parent has not reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 # workers=2 spawns a pool inside the killed process (~3 s more): slow-marked.
@@ -380,33 +559,78 @@ def test_killed_sweep_resumes_to_a_byte_identical_csv(tmp_path: Path, workers: i
     run_sweep(grid_definition(), toy_evaluate, reference)
 
     out = tmp_path / "killed"
-    here = Path(__file__).resolve().parent
-    code = _CHILD.format(paths=[str(here), str(here.parent), *sys.path], module=Path(__file__).stem)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(out), str(workers)],
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while _stored_points(out) < 5:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"sweep subprocess exited early: {proc.communicate()[1].decode()[-2000:]}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail("sweep subprocess stored no points in 60 s")
-            time.sleep(0.02)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool workers
-        proc.wait()
+    proc = _start_sweep(out, workers, "slow_toy_evaluate", 5)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool workers
+    proc.wait()
     stored = _stored_points(out)
     assert 5 <= stored < 24, stored
     assert not (out / CSV_NAME).exists()  # killed before any export
 
     s = run_sweep(grid_definition(), toy_evaluate, out)
     assert s.skipped == stored and s.evaluated == 24 - stored
+    assert (out / CSV_NAME).read_bytes() == (reference / CSV_NAME).read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_stops_a_sweep_at_once_and_keeps_every_finished_point(
+    tmp_path: Path, workers: int
+) -> None:
+    """SIGINT while points are a minute from finishing: the sweep stops within seconds, its
+    workers with it, keeps the four finished points (exported to sweep.csv), removes its lock,
+    and the resume gives the uninterrupted sweep's bytes."""
+    reference = tmp_path / "reference"
+    run_sweep(grid_definition(), toy_evaluate, reference)
+    out = tmp_path / "interrupted"
+    proc = _start_sweep(out, workers, "stalling_toy_evaluate", 4)
+    pool = _workers_of(proc.pid)
+    assert len(pool) == (0 if workers == 1 else 2)
+    time.sleep(0.3)  # the next points are well under way
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=15)  # not the 60 s a point in flight would take
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail("the sweep did not stop within 15 s of Ctrl-C")
+    assert proc.returncode == 3, proc.communicate()[1].decode()[-2000:]
+    assert all(_gone(pid) for pid in pool)
+    assert _stored_points(out) == 4
+    assert len((out / CSV_NAME).read_text().splitlines()) == 1 + 4
+    assert not (out / LOCK_NAME).exists()
+
+    s = run_sweep(grid_definition(), toy_evaluate, out)
+    assert (s.skipped, s.evaluated) == (4, 20)
+    assert (out / CSV_NAME).read_bytes() == (reference / CSV_NAME).read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
+def test_killing_only_the_main_process_ends_its_workers_and_the_resume_goes_on(
+    tmp_path: Path, caplog
+) -> None:
+    """SIGKILL to the sweep's main process alone (as the OOM killer does): its pool workers die
+    with it, and the rerun takes over the lock it left, with a note."""
+    reference = tmp_path / "reference"
+    run_sweep(grid_definition(), toy_evaluate, reference)
+    out = tmp_path / "killed"
+    proc = _start_sweep(out, 2, "stalling_toy_evaluate", 4)
+    pool = _workers_of(proc.pid)
+    assert len(pool) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while not all(_gone(pid) for pid in pool) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = [pid for pid in pool if not _gone(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert alive == []
+    assert (out / LOCK_NAME).exists()
+
+    s = run_sweep(grid_definition(), toy_evaluate, out)
+    assert (s.skipped, s.evaluated) == (4, 20)
+    assert f"locked by sweep process {proc.pid}, which is no longer running" in caplog.text
     assert (out / CSV_NAME).read_bytes() == (reference / CSV_NAME).read_bytes()
 
 
@@ -467,7 +691,7 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
     addr = f"tcp://127.0.0.1:{_free_port()}"
     t0 = time.monotonic()
-    with pytest.raises(SweepError, match=f"cannot reach Dask scheduler at {addr}") as ei:
+    with pytest.raises(SweepError, match=f"cannot reach a Dask scheduler at {addr}") as ei:
         run_sweep(
             grid_definition(),
             toy_evaluate,
