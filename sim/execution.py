@@ -190,7 +190,22 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         with contextlib.suppress(Exception):
             process.kill()
     if manager is not None:
-        manager.join()
+        # a worker killed while sending a result can leave the manager reading a message that
+        # never ends: wait a while, then let the program end without it (see abandoned_threads)
+        manager.join(timeout=STOP_TIMEOUT)
+        if manager.is_alive():
+            _ABANDONED.append(manager)
+
+
+STOP_TIMEOUT = 10.0
+"""Seconds to wait for a stopped pool's manager thread."""
+_ABANDONED: list[Any] = []
+
+
+def abandoned_threads() -> bool:
+    """Whether a stopped pool left a thread that would keep the interpreter from exiting; the
+    command line then ends the process at once, once everything is saved and said."""
+    return any(thread.is_alive() for thread in _ABANDONED)
 
 
 @contextlib.contextmanager

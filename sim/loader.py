@@ -7,7 +7,9 @@ key came from (a scenario may extend another), its key path and what was expecte
 from __future__ import annotations
 
 import copy
+import datetime
 import difflib
+import os
 import types
 import typing
 from collections.abc import Mapping
@@ -19,9 +21,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from sim.distributions import KINDS
+from sim import uncertainty
 from sim.errors import Problem, ScenarioError
+from sim.overrides import OverrideError, set_value
 from sim.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
-from sim.scenario import EVENT_TYPES, Scenario, StateConfig
+from sim.scenario import EVENT_TYPES, LIMITS, Scenario, StateConfig
 
 POLICY_BLOCKS: dict[str, Mapping[str, type[BaseModel]]] = {
     "retaliation": RETALIATION_POLICIES,
@@ -40,8 +44,20 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     origins: dict[Path_, str] = {}
     raw = _read_with_parents(Path(path), origins, chain=())
     raw.pop("sweep", None)  # a sweep definition travels with its scenario: see read_sweep_block
+    if not set(raw) & set(Scenario.model_fields):
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    "is not a scenario: none of its keys is a scenario key (name, horizon, "
+                    "ladder, actors, ...; see docs/scenarios.md)",
+                )
+            ]
+        )
     for key_path, value in (overrides or {}).items():
         _apply_override(raw, key_path, value, origins)
+    _attach_profiles(raw, Path(path), origins)
     return build_scenario(raw, origins, default_source=str(path))
 
 
@@ -82,23 +98,101 @@ def build_scenario(
                 return origins[loc[:cut]]
         return default_source
 
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(source_of(loc), _dotted(loc), message)
+        for loc, message in uncertainty.check(Scenario, raw)
+    ]
+    if problems:  # reported once, here; the type checks see a plain number in their place
+        raw = uncertainty.neutralised(Scenario, raw, {p.path for p in problems})
     scenario: Scenario | None = None
+    references = check_references(raw)
+    pinned = {loc[0] for loc, _ in references if len(loc) > 1 and loc[0] in _PINNED_BLOCKS}
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         for detail in error.errors():
             raw_loc = tuple(detail["loc"])
+            if detail["type"] == "value_error" and raw_loc and raw_loc[0] in pinned:
+                continue  # the same rule, reported below at the key that breaks it
             loc = _strip_policy_tags(raw_loc)
             tag = "type" if len(loc) >= 2 and loc[-2] == "events" else "policy"
             blamed = (*loc, tag) if detail["type"] == "union_tag_invalid" else loc
             problems.append(Problem(source_of(blamed), _dotted(loc), _explain(detail, raw_loc)))
     problems += [
-        Problem(source_of(loc), _dotted(loc), message) for loc, message in check_references(raw)
+        Problem(source_of(loc), _dotted(loc), message) for loc, message in references
     ]
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario
+
+
+def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str]) -> None:
+    """Read each profile a number names (``{profile: calibrated}``) into ``uncertainty.profiles``.
+
+    A profile ``NAME`` is the file ``profiles/NAME.yaml`` in the scenario's folder or the
+    nearest folder above it that has one (so scenarios/ and scenarios/cases/ share
+    scenarios/profiles/); a name ending in .yaml is a file path relative to the scenario.
+    """
+    wanted = {
+        value[uncertainty.PROFILE]: loc
+        for loc, _, value in uncertainty.real_keys(Scenario, raw)
+        if uncertainty.is_uncertain(value) and uncertainty.PROFILE in value
+    }
+    if not wanted:
+        return
+    block = raw.setdefault("uncertainty", {})
+    if not isinstance(block, dict):
+        return  # the type checks report it
+    profiles = block.setdefault("profiles", {})
+    problems = []
+    for name, loc in wanted.items():
+        source = origins.get(loc, str(path))
+        if not isinstance(name, str) or not name:
+            problems.append(Problem(source, _dotted(loc), f"a profile is named by text, got {_kind(name)}"))
+            continue
+        if name in profiles:
+            continue
+        candidates = (
+            [path.parent / name]
+            if name.endswith((".yaml", ".yml"))
+            else [folder / "profiles" / f"{name}.yaml" for folder in path.resolve().parents]
+        )
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            looked = candidates[0] if len(candidates) == 1 else f"profiles/{name}.yaml in {path.parent} and the folders above it"
+            problems.append(Problem(source, _dotted(loc), f"no profile '{name}' (looked for {looked})"))
+            continue
+        profile, message = _read_profile(found)
+        if message:
+            problems.append(Problem(str(found), "parameters", message))
+            continue
+        profiles[name] = profile
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _read_profile(path: Path) -> tuple[dict[str, Any], str]:
+    """A profile file as ``Profile`` fields, or the problem with it.
+
+    The file (written by ``python run.py calibrate``) holds ``parameters: {KEY: {samples: [...],
+    weights: [...]}}``, the same particles and weights for every key.
+    """
+    data = read_yaml(path, what="a profile")
+    parameters = data.get("parameters")
+    if not isinstance(parameters, dict) or not parameters:
+        return {}, "expected a mapping of dotted keys to {samples: [...], weights: [...]}"
+    weights: list[Any] | None = None
+    values = {}
+    for key, entry in parameters.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("samples"), list):
+            return {}, f"{key}: expected {{samples: [...], weights: [...]}}"
+        own = entry.get("weights", [1.0] * len(entry["samples"]))
+        if weights is None:
+            weights = own
+        elif own != weights:
+            return {}, f"{key}: its weights differ from the first key's (particles set all keys together)"
+        values[str(key)] = entry["samples"]
+    return {"source": str(path), "weights": weights, "values": values}, ""
 
 
 def _items(raw: Any, *path: str) -> list[tuple[Any, Any]]:
@@ -124,7 +218,8 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
     states = [str(k) for k, _ in _items(raw, "actors")]
     groups = dict(_items(raw, "armed_groups"))
     parties = dict(_items(raw, "third_parties"))
-    ladder = raw.get("ladder") if isinstance(raw.get("ladder"), dict) else {}
+    ladder = raw.get("ladder")
+    ladder = ladder if isinstance(ladder, dict) else {}
     rungs = ladder.get("rungs")
     war = len(rungs) - 1 if isinstance(rungs, list) and len(rungs) >= 3 else None
     strike = ladder.get("strike_rung") if isinstance(ladder.get("strike_rung"), int) else None
@@ -141,8 +236,8 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
         problems.append(
             (
                 loc,
-                f"'{name}' is not {what}{_suggest(name, choices)} "
-                f"({listed}: {', '.join(choices) or 'none'})",
+                f"'{_excerpt(name)}' is not {what}{_suggest(name, choices)} "
+                f"({listed}: {_listing(choices)})",
             )
         )
         return False
@@ -238,10 +333,10 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             )
         on_ladder(("armed_groups", group_id, "attack_rung"), group.get("attack_rung"), below_war=True)
     for party_id, party in parties.items():
-        for key in ("leverage", "alignment"):
-            block = party.get(key)
+        for field_name in ("leverage", "alignment"):
+            block = party.get(field_name)
             for name in block if isinstance(block, dict) else []:
-                state(("third_parties", party_id, key, name), name)
+                state(("third_parties", party_id, field_name, name), name)
         mediation = party.get("mediation")
         if not isinstance(mediation, dict):
             continue
@@ -249,6 +344,9 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
         members = members if isinstance(members, list) else []
         for i, name in enumerate(members):
             state(("third_parties", party_id, "mediation", "parties", i), name)
+            _once(
+                problems, ("third_parties", party_id, "mediation", "parties", i), name, members[:i]
+            )
         if len(members) >= 2 and all(m in states for m in members) and not any(
             frozenset((a, b)) in pairs for a in members for b in members if a != b
         ):
@@ -259,7 +357,11 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                 )
             )
         joint = mediation.get("joint_with")
-        for i, name in enumerate(joint if isinstance(joint, list) else []):
+        joint = joint if isinstance(joint, list) else []
+        for i, name in enumerate(joint):
+            _once(
+                problems, ("third_parties", party_id, "mediation", "joint_with", i), name, joint[:i]
+            )
             if name == party_id:
                 problems.append(
                     (
@@ -342,6 +444,107 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             if isinstance(between, list) and len(between) == 2:
                 if all(state((*loc, "between", j), name) for j, name in enumerate(between)):
                     in_crisis((*loc, "between"), *between)
+    return problems + _ladder_rules(ladder) + _calendar(raw, horizon) + _delays(raw)
+
+
+def _once(problems: list[tuple[Path_, str]], loc: Path_, name: Any, before: list[Any]) -> None:
+    """An id listed again in the same list (it would act twice)."""
+    if isinstance(name, str) and name in before:
+        problems.append((loc, f"'{_excerpt(name)}' is listed twice; list each one once"))
+
+
+_PINNED_BLOCKS = ("ladder",)
+"""Blocks whose own rules (pydantic model validators) ``check_references`` repeats at the key
+that breaks them, so the message names that key and the file that wrote it."""
+
+
+def _ladder_rules(ladder: Any) -> list[tuple[Path_, str]]:
+    """The ladder's rules (``Ladder._consistent``), each at the key that breaks it."""
+    rungs, strike = ladder.get("rungs"), ladder.get("strike_rung")
+    if not isinstance(rungs, list) or len(rungs) < 3:
+        return []
+    if not isinstance(strike, int) or isinstance(strike, bool) or strike < 1:
+        return []
+    war = len(rungs) - 1
+    if strike >= war:
+        return [
+            (("ladder", "strike_rung"), f"expected a rung below the war rung ({war}), got {strike}")
+        ]
+    problems: list[tuple[Path_, str]] = []
+    for index, rung in enumerate(rungs):
+        target = rung.get("target") if isinstance(rung, dict) else None
+        if not isinstance(target, str):
+            continue
+        forceful = index >= strike
+        if (target != "none") != forceful:
+            where = "at or above" if forceful else "below"
+            problems.append(
+                (
+                    ("ladder", "rungs", index, "target"),
+                    f"rung {index} is {where} the strike rung ({strike}), so its target cannot "
+                    f"be '{_excerpt(target)}'",
+                )
+            )
+        elif index == war and target == "armed_group":
+            problems.append(
+                (
+                    ("ladder", "rungs", index, "target"),
+                    "the war rung cannot target an armed group: war is between states",
+                )
+            )
+    return problems
+
+
+def _calendar(raw: dict[str, Any], horizon: int | None) -> list[tuple[Path_, str]]:
+    """Every day of the run and of its history must be a date a calendar can show."""
+    start = raw.get("start_date")
+    try:
+        first = datetime.date.fromisoformat(str(start)) if start is not None else None
+    except ValueError:
+        return []  # the type checks report it
+    if first is None:
+        return []
+    problems: list[tuple[Path_, str]] = []
+    if horizon is not None and horizon > LIMITS["horizon"]:
+        horizon = None  # the type checks report it
+    if horizon is not None and (datetime.date.max - first).days < horizon:
+        problems.append(
+            (
+                ("start_date",),
+                f"day 0 on {first.isoformat()} puts the end of the {horizon}-day horizon after "
+                "9999-12-31, the last date a calendar can show; choose an earlier start_date",
+            )
+        )
+    for i, event in _items(raw, "events"):
+        day = event.get("day")
+        if isinstance(day, int) and not isinstance(day, bool) and -LIMITS["history"] <= day < 0:
+            if (first - datetime.date.min).days < -day:
+                problems.append(
+                    (
+                        ("events", i, "day"),
+                        f"day {day} before {first.isoformat()} falls before the year 1, the "
+                        "first date a calendar can show",
+                    )
+                )
+    return problems
+
+
+def _delays(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
+    """A state's delays are days within the longest horizon (the schema bounds them below)."""
+    longest = LIMITS["days"]
+    problems: list[tuple[Path_, str]] = []
+    for actor_id, actor in _items(raw, "actors"):
+        block = actor.get("retaliation")
+        for key in ("delay", "reaction_delay"):
+            value = block.get(key) if isinstance(block, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool) and value > longest:
+                problems.append(
+                    (
+                        ("actors", actor_id, "retaliation", key),
+                        f"expected a whole number of days from 0 to {longest}, got "
+                        f"{_short(value)}",
+                    )
+                )
     return problems
 
 
@@ -358,8 +561,10 @@ MAX_EXTENDS = 16
 
 
 class _HardenedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with a cap on aliases, and dates left as text (the schema checks
-    them with their key path, so '2024-02-30' gets a message rather than a crash)."""
+    """PyYAML's safe loader with a cap on aliases, dates left as text (the schema checks
+    them with their key path, so '2024-02-30' gets a message rather than a crash), and no key
+    written twice in one mapping (PyYAML would silently keep the last: a state listed twice
+    would lose its first description)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -372,11 +577,47 @@ class _HardenedLoader(yaml.SafeLoader):
                 raise yaml.YAMLError(f"more than {MAX_ALIASES:,} aliases")
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value if isinstance(node, yaml.MappingNode) else []:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"the key '{_excerpt(str(key_node.value))}' is written twice in one mapping "
+                    f"(first on line {seen[key_node.value]}); write each key once",
+                    key_node.start_mark,
+                )
+            seen[key_node.value] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
 
 _HardenedLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def read_value(text: str) -> Any:
+    """One value written in YAML (a ``--set`` value), read as scenario files are: dates stay
+    text for the schema to check, and the same limits on size, aliases and nesting apply.
+
+    Raises ValueError with a short reason when the text is not one usable YAML value.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise ValueError(f"longer than {MAX_FILE_BYTES // 1_000_000} MB")
+    try:
+        value = yaml.load(text, Loader=_HardenedLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        raise ValueError("not valid YAML") from None
+    except RecursionError:
+        raise ValueError(f"nested too deeply (at most {MAX_DEPTH} levels)") from None
+    problems = _check_shape(value, "--set")
+    if problems:
+        raise ValueError(problems[0].message)
+    return value
 
 
 def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
@@ -426,7 +667,13 @@ def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
         )
     if not isinstance(data, dict):
         raise ScenarioError(
-            [Problem(source, "", f"expected a mapping of {what.split(' ', 1)[-1]} keys, got {_kind(data)}")]
+            [
+                Problem(
+                    source,
+                    "",
+                    f"expected a mapping of {what.split(' ', 1)[-1]} keys, got {_shape(data)}",
+                )
+            ]
         )
     problems = _check_shape(data, source)
     if problems:
@@ -484,9 +731,16 @@ def _read_with_parents(
             [Problem(str(path), "extends", f"expected a file name, got {_kind(parent_name)}")]
         )
     parent_path = path.parent / parent_name
-    if not parent_path.exists():
+    if not os.path.exists(parent_path):  # False, not an error, for a name too long to exist
         raise ScenarioError(
-            [Problem(str(path), "extends", f"'{parent_name}' not found (looked for {parent_path})")]
+            [
+                Problem(
+                    str(path),
+                    "extends",
+                    f"'{_excerpt(parent_name, 60)}' not found (looked for "
+                    f"{_excerpt(str(parent_path), 160)})",
+                )
+            ]
         )
     if parent_path.resolve() in (*chain, resolved):
         cycle = " -> ".join(str(p) for p in (*chain, resolved, parent_path.resolve()))
@@ -547,66 +801,20 @@ def _switch_policy(block: dict[str, Any], block_name: str, new_policy: Any) -> N
 def _apply_override(
     raw: dict[str, Any], key_path: str, value: Any, origins: dict[Path_, str]
 ) -> None:
-    """Set one value by its dotted path; list items are addressed by number (initial_events.0)."""
-    keys = key_path.split(".")
-    if not all(keys):
-        raise ScenarioError(
-            [
-                Problem(
-                    "--set", key_path, "expected a dotted key path such as actors.iran.pledge"
-                )
-            ]
+    """Set one value by its dotted path (``sim.overrides``), following the schema: a block the
+    file leaves to its defaults may be named, and a new policy keeps only its own parameters."""
+
+    def switch_policy(holder: Any, loc: Path_, new: Any) -> None:
+        if loc[-1] == "policy" and len(loc) > 1 and loc[-2] in POLICY_BLOCKS:
+            _switch_policy(holder, str(loc[-2]), new)
+
+    try:
+        loc = set_value(
+            raw, key_path, value, is_block=_is_block, before_set=switch_policy, describe_value=_kind
         )
-    loc: list[str | int] = []
-    node: Any = raw
-    for depth, key in enumerate(keys):
-        where = ".".join(keys[:depth]) or "the top level"
-        last = depth == len(keys) - 1
-        if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
-                raise ScenarioError(
-                    [
-                        Problem(
-                            "--set",
-                            ".".join(keys[: depth + 1]),
-                            f"{where} is a list of {len(node)} items; expected "
-                            f"an item number from 0 to {len(node) - 1}",
-                        )
-                    ]
-                )
-            index: str | int = int(key)
-        elif isinstance(node, dict):
-            if key not in node and not last and _is_block((*loc, key)):
-                node[key] = {}  # a block the file leaves to its defaults
-            if key not in node and not last:
-                raise ScenarioError(
-                    [
-                        Problem(
-                            "--set",
-                            ".".join(keys[: depth + 1]),
-                            f"no such key in {where}{_suggest(key, [str(k) for k in node])}",
-                        )
-                    ]
-                )
-            index = key
-        else:
-            raise ScenarioError(
-                [
-                    Problem(
-                        "--set",
-                        ".".join(keys[: depth + 1]),
-                        f"{where} holds {_kind(node)}, not keys",
-                    )
-                ]
-            )
-        loc.append(index)
-        if last:
-            if key == "policy" and depth > 0 and keys[depth - 1] in POLICY_BLOCKS:
-                _switch_policy(node, keys[depth - 1], value)
-            node[index] = value
-        else:
-            node = node[index]
-    _replace_origins(value, tuple(loc), "--set", origins)
+    except OverrideError as error:
+        raise ScenarioError([Problem("--set", error.path, error.message)]) from None
+    _replace_origins(value, loc, "--set", origins)
 
 
 def _strip_policy_tags(loc: Path_) -> Path_:
@@ -641,6 +849,27 @@ def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+def _shape(value: Any) -> str:
+    """What a value is, without its content (for files that may not be scenarios at all)."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return _kind(value)
+
+
+def _listing(names: list[str], most: int = 12) -> str:
+    """Names for a message: at most ``most`` of them, then how many more."""
+    if not names:
+        return "none"
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(_excerpt(n) for n in names[:most]) + more
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _short(value: Any) -> str:
@@ -776,6 +1005,16 @@ def _explain(detail: Any, loc: Path_) -> str:
         return f"expected {ctx.get('expected')}, got {_kind(value)}"
     if kind == "too_short":
         return f"expected at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        size = len(value) if isinstance(value, list | dict | tuple) else ctx.get("actual_length")
+        return f"expected at most {ctx.get('max_length')} item(s), got {size}"
+    if kind == "string_too_long":
+        return (
+            f"expected text of at most {ctx.get('max_length')} characters, got "
+            f"{len(value) if isinstance(value, str) else 'more'}: {_short(value)}"
+        )
+    if kind == "finite_number":
+        return f"expected a finite number, got {_short(value)}"
     if kind == "string_too_short":
         return "expected non-empty text"
     if kind == "string_pattern_mismatch":

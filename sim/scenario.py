@@ -9,13 +9,20 @@ what each quantity does in the model and where each default comes from.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, StringConstraints
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from sim._config import Config, Sequence
 from sim.distributions import Distribution
 from sim.ladder import Casualties, Ladder, TargetKind
+from sim import uncertainty as _uncertainty
 from sim.policies import (
     MEDIATION_POLICIES,
     RETALIATION_POLICIES,
@@ -25,7 +32,7 @@ from sim.policies import (
 
 ActorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Probability = Annotated[float, Field(ge=0, le=1)]
-Weight = Annotated[float, Field(ge=0)]
+Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Names = Sequence[ActorId]
 
 # The discriminated unions are built from the registries, so a newly registered policy is
@@ -41,8 +48,21 @@ else:
         Union[tuple(MEDIATION_POLICIES.values())], Field(discriminator="policy")  # noqa: UP007
     ]
 
-LIMITS = {"horizon": 3650, "runs": 10_000_000, "rungs": 32, "states": 12, "rounds": 16}
-"""Largest horizon, runs per ensemble, ladder, number of states and rounds a day."""
+LIMITS = {
+    "horizon": 3650,
+    "runs": 10_000_000,
+    "rungs": 32,
+    "states": 12,
+    "rounds": 16,
+    "parameter_sets": 4096,
+    "particles": 100_000,
+    "days": 3650,
+    "history": 36_500,
+}
+"""Largest horizon, runs per ensemble, ladder, number of states, rounds a day, parameter sets
+and particles of a profile; longest delay or cooldown (``days``) and how far back history may
+go (``history``, in days before day 0). Checked before anything is allocated; to go beyond
+``runs``, run several ensembles with different seeds."""
 
 
 class Mechanisms(Config):
@@ -336,7 +356,7 @@ class Mediation(Config):
         "cover for concessions (Beardsley 2011).",
     )
     cooldown: int = Field(
-        3, ge=0, description="Days after a refusal before it offers again."
+        3, ge=0, le=LIMITS["days"], description="Days after a refusal before it offers again."
     )
     offer_at_war: bool = Field(
         False, description="Whether it still offers talks to states already at war."
@@ -365,7 +385,10 @@ class ThirdPartyConfig(Config):
 class EventBase(Config):
     """Something scripted: before day 0 it is history; after, it happens on its day."""
 
-    day: int = Field(description="Day of the event: 0 is the start day, -1 the day before.")
+    day: int = Field(
+        ge=-LIMITS["history"],
+        description="Day of the event: 0 is the start day, -1 the day before.",
+    )
     description: str = Field("", description="What happened, for stories.")
 
 
@@ -462,6 +485,60 @@ EVENT_TYPES = {
 }
 
 
+class Profile(Config):
+    """A calibrated profile: particles of a posterior, setting several keys jointly."""
+
+    source: str = Field("", description="The file the profile was read from.")
+    weights: Sequence[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        min_length=1, max_length=LIMITS["particles"], description="Each particle's weight."
+    )
+    values: dict[str, Sequence[Annotated[float, Field(allow_inf_nan=False)]]] = Field(
+        description="Each key's value in each particle, by dotted key path."
+    )
+
+    @model_validator(mode="after")
+    def _aligned(self) -> Profile:
+        for key, column in self.values.items():
+            if len(column) != len(self.weights):
+                raise ValueError(
+                    f"{key} has {len(column)} values for {len(self.weights)} particle weights"
+                )
+        if sum(self.weights) <= 0:
+            raise ValueError("the particle weights add up to 0")
+        return self
+
+
+class Uncertainty(Config):
+    """Numbers written as distributions or profiles, and how many parameter sets carry them
+    (see ``sim.uncertainty``)."""
+
+    sets: int = Field(
+        32,
+        ge=1,
+        le=LIMITS["parameter_sets"],
+        description="Parameter sets drawn when some number is a distribution or a profile; each "
+        "run takes one, by its own seed. More sets follow the distributions more closely; runs "
+        "of one set are simulated together, so each set costs about one model's fixed time.",
+    )
+    distributions: dict[str, Distribution] = Field(
+        default_factory=dict,
+        description="Filled in from the numbers written as distributions, by dotted key path.",
+    )
+    from_profile: dict[str, str] = Field(
+        default_factory=dict,
+        description="Filled in from the numbers written as `{profile: NAME}`, by dotted key path.",
+    )
+    profiles: dict[str, Profile] = Field(
+        default_factory=dict,
+        description="The profiles named, read by the loader from `profiles/NAME.yaml` beside the "
+        "scenario file or in a folder above it.",
+    )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.distributions or self.from_profile)
+
+
 class Scenario(Config):
     """A whole crisis: ladder, actors, events and how long and how often to run it."""
 
@@ -507,6 +584,30 @@ class Scenario(Config):
     events: Sequence[EventSpec] = Field(
         (), description="Scripted events: history before day 0, and acts on set days."
     )
+    uncertainty: Uncertainty = Field(
+        default_factory=Uncertainty,
+        description="Parameter uncertainty: any real number of the scenario may be written as a "
+        "distribution (`{uniform: [2, 4]}`) or as `{profile: calibrated}`; see docs/model.md.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _uncertain_numbers(cls, data: Any) -> Any:
+        """Distributions written in place of numbers move into ``uncertainty``."""
+        return _uncertainty.extract(cls, data) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _profiles_named(self) -> Scenario:
+        for key, name in self.uncertainty.from_profile.items():
+            profile = self.uncertainty.profiles.get(name)
+            if profile is None or key not in profile.values:
+                raise ValueError(f"{key}: profile '{name}' has no values for this key")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dumped as a user writes it: distributions back in place of their medians."""
+        return _uncertainty.restore(handler(self), self.uncertainty)
 
     def relation(self, a: str, b: str) -> Relation | None:
         """The relation between states ``a`` and ``b``, if they are in crisis with each other."""

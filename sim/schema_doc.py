@@ -52,15 +52,23 @@ def _describe_type(annotation: Any) -> str:
 def _range(field: FieldInfo) -> str:
     limits = {}
     for meta in field.metadata:
-        for name in ("ge", "gt", "le", "lt", "min_length"):
+        for name in ("ge", "gt", "le", "lt", "min_length", "max_length"):
             if getattr(meta, name, None) is not None:
                 limits[name] = getattr(meta, name)
-    symbols = {"ge": ">= ", "gt": "> ", "le": "<= ", "lt": "< ", "min_length": "at least "}
+    symbols = {
+        "ge": ">= ",
+        "gt": "> ",
+        "le": "<= ",
+        "lt": "< ",
+        "min_length": "at least ",
+        "max_length": "at most ",
+    }
     text = field.annotation is str
+    unit = " characters" if text else " items"
     return ", ".join(
         "non-empty"
-        if k == "min_length" and text
-        else f"{symbols[k]}{v}" + (" items" if k == "min_length" else "")
+        if k == "min_length" and text and v == 1
+        else f"{symbols[k]}{v}" + (unit if k in ("min_length", "max_length") else "")
         for k, v in limits.items()
     )
 

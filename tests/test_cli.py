@@ -120,8 +120,8 @@ def test_existing_results_need_force(capsys, tmp_path):
     code, _, err = cli(capsys, *args)
     assert code == 2
     assert err == (
-        f"error: {tmp_path} already holds results; choose another --out, or add "
-        "--force to overwrite it\n"
+        f"error: {tmp_path} holds files that no run wrote (keep.txt); choose another --out, or "
+        "add --force to write the results beside them (those files are kept)\n"
     )
     assert cli(capsys, *args, "--force")[0] == 0
     assert (tmp_path / "keep.txt").read_text() == "mine"
@@ -136,7 +136,7 @@ def test_compare_reports_differences(capsys, tmp_path):
     )
     assert "Days until back to baseline" in out and "higher in jan2024_mediation_refused" in out
     table = pd.read_csv(tmp_path / "comparison.csv")
-    assert table["paired"].all() and set(table["method"]) == {"tango score", "paired bootstrap+wilcoxon"}
+    assert table["paired"].all() and set(table["method"]) == {"tango score", "paired bootstrap"}
     assert set(table["scenario"]) == {"jan2024_mediation_refused"}
     assert {"comparison.png", "comparison.svg"} <= {p.name for p in tmp_path.iterdir()}
 
@@ -423,3 +423,10 @@ def test_the_default_command_takes_runs_workers_seed_and_out(tmp_path, monkeypat
     assert runs.groupby("scenario").size().tolist() == [40, 40, 40]
     meta = json.loads((tmp_path / "metadata.json").read_text())
     assert {e["seed"] for e in meta["ensembles"]} == {3}
+
+
+def test_output_options_before_the_command_are_kept(capsys):
+    assert main(["--json", "validate", str(BASELINE)]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert main(["-q", "validate", str(BASELINE)]) == 0
+    assert capsys.readouterr().out == ""
