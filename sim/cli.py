@@ -18,7 +18,7 @@ from typing import Any
 from typing import TYPE_CHECKING
 
 from sim.errors import ResultsError, ScenarioError
-from sim.execution import default_workers
+from sim.execution import ExecutorError, default_workers
 
 if TYPE_CHECKING:
     from sim.runner import Ensemble
@@ -31,20 +31,27 @@ DEFAULT_COMPARISON = (
 )
 DEFAULT_COMPARISON_OUT = Path("results/default_comparison")
 EXIT_USAGE = 2
+RUN_SEED_MAX = 2**63 - 1
+"""The largest seed of one run (the seed column of runs.csv holds 63-bit seeds)."""
 
 
 class UsageError(Exception):
     """Bad input from the user: reported in one paragraph with exit code 2."""
 
 
-def _whole(minimum: int) -> Any:
+def _whole(minimum: int, maximum: int | None = None) -> Any:
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{shown}'") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {minimum} to {maximum}, got {value}"
+            )
         return value
 
     return parse
@@ -75,18 +82,21 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     As in YAML 1.2, only ``true`` and ``false`` are booleans and only ``null`` and ``~`` are
     null: ``policy=no`` is the text 'no', not false.
     """
-    import yaml
+    from sim.loader import read_value
+
     overrides: dict[str, Any] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
+        shown = pair if len(pair) <= 60 else pair[:57] + "..."
         if not sep or not key:
             raise UsageError(
-                f"--set {pair}: expected KEY.PATH=VALUE, such as actors.iran.pledge=0.1"
+                f"--set {shown}: expected KEY.PATH=VALUE, such as actors.iran.pledge=0.1"
             )
         try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise UsageError(f"--set {pair}: the value '{text}' is not valid YAML") from None
+            value = read_value(text)
+        except ValueError as error:
+            excerpt = text if len(text) <= 40 else text[:37] + "..."
+            raise UsageError(f"--set {key}: the value '{excerpt}' is {error}") from None
         word = text.strip().lower()
         if isinstance(value, bool) and word not in ("true", "false"):
             value = text.strip()
@@ -144,20 +154,31 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
-def add_output_options(parser: argparse.ArgumentParser, *, json_output: bool) -> None:
+def add_output_options(
+    parser: argparse.ArgumentParser, *, json_output: bool, top: bool = False
+) -> None:
+    """-q, -v and --json, on the program and again on each command. A command's copies have
+    no default of their own, so ``run.py --json validate X`` keeps the --json given first."""
+    default: Any = False if top else argparse.SUPPRESS
     parser.add_argument(
-        "-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar)"
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="print nothing but errors (no progress bar)",
     )
     parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
+        default=default,
         help="print more detail: versions, timings, outcome definitions",
     )
     if json_output:
         parser.add_argument(
             "--json",
             action="store_true",
+            default=default,
             help="print the summary as JSON (stable keys: docs/results.md); errors too",
         )
 
@@ -193,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     default.add_argument(
         "--out", type=Path, metavar="DIR", help=f"output folder (default: {DEFAULT_COMPARISON_OUT})"
     )
-    add_output_options(parser, json_output=True)
+    add_output_options(parser, json_output=True, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def scenario_command(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
@@ -259,7 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--force",
             action="store_true",
-            help="overwrite an output folder that already holds results",
+            help="overwrite an output folder that already holds results (other files in it "
+            "are kept)",
+        )
+        sub.add_argument(
+            "--format",
+            choices=("csv", "parquet"),
+            default="csv",
+            help="format of the tables: csv (default) or parquet (needs pyarrow: the "
+            "'parquet' extra)",
         )
         add_set(sub)
 
@@ -285,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
         "scenario", nargs="?", help="a scenario YAML file (or give --from and --run instead)"
     )
     sub.add_argument(
-        "--seed", type=_whole(0), metavar="N", help="seed of the run (default 0)"
+        "--seed",
+        type=_whole(0, RUN_SEED_MAX),
+        metavar="N",
+        help="seed of the run, as in the seed column of runs.csv (default 0)",
     )
     sub.add_argument(
         "--from",
@@ -365,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep",
         "how outcomes change as parameters change: grid, Latin hypercube, Sobol or Morris",
         """
-        python run.py sweep scenarios/jan2024_baseline.yaml --param actors.pakistan.audience_cost=0:1:11 --param mediators.china.effectiveness=0.2,0.5,0.8 --runs 1000
+        python run.py sweep scenarios/jan2024_baseline.yaml --param actors.pakistan.audience_cost=0:1:11 --param third_parties.china.leverage.pakistan=0.2,0.5,0.8 --runs 1000
         python run.py sweep scenarios/jan2024_baseline.yaml --param actors.pakistan.retaliation.policy=tit_for_tat,escalate,graduated
         python run.py sweep scenarios/sweeps/sensitivity.yaml       (the file's own sweep: block)
         python run.py sweep ... --executor dask --scheduler tcp://127.0.0.1:8786
@@ -554,6 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--port", type=_whole(1), default=8765, metavar="N", help="port (default 8765)"
     )
+    add_calibrate_parser(commands)
     return parser
 
 
@@ -627,6 +660,19 @@ def describe(scenario: Scenario) -> str:
     lines += ["events:"] if scenario.events else []
     for event in scenario.events:
         lines.append(f"  day {event.day}: {_event(event)}")
+    uncertain = scenario.uncertainty
+    if uncertain.active:
+        lines.append(
+            f"uncertain numbers ({uncertain.sets} parameter sets; each run takes one by its "
+            "seed; the numbers above are medians):"
+        )
+        for key, distribution in uncertain.distributions.items():
+            lines.append(f"  {key}: {_distribution(distribution.model_dump())}")
+        for key, name in uncertain.from_profile.items():
+            profile = uncertain.profiles[name]
+            lines.append(
+                f"  {key}: profile {name} ({len(profile.weights)} particles, {profile.source})"
+            )
     return "\n".join(lines)
 
 
@@ -652,7 +698,8 @@ def _policy(policy: Any) -> str:
 
 def cmd_story(args: argparse.Namespace) -> None:
     from sim import results
-    from sim.story import run_story, story_figure, tell
+    from sim.plotting import story_figure
+    from sim.story import run_story, tell
 
     if args.plot is not None and args.plot.suffix.lower() not in (".png", ".svg"):
         raise UsageError(
@@ -676,7 +723,7 @@ def cmd_story(args: argparse.Namespace) -> None:
     if args.plot is not None:
         figure = story_figure(model, seed)
         paths = [args.plot.with_suffix(".png"), args.plot.with_suffix(".svg")]
-        if not args.plot.parent.is_dir():
+        if not os.path.isdir(args.plot.parent):
             raise UsageError(
                 f"--plot {args.plot}: the folder {args.plot.parent} does not exist; create it "
                 "first or choose another place"
@@ -722,49 +769,70 @@ def _saved_run(args: argparse.Namespace) -> tuple[Scenario, int]:
 
 
 def _run_all(
-    scenarios: list[Scenario], args: argparse.Namespace, out: Path, force: bool
+    scenarios: list[Scenario],
+    files: Sequence[str],
+    args: argparse.Namespace,
+    out: Path,
+    force: bool,
 ) -> int:
     """Run the scenarios on the same run seeds (so a comparison is paired), save, and report.
 
     In a comparison, ``--target-halfwidth`` bounds the 95% CIs of the differences against the
-    first scenario: runs are added to every scenario alike until they are that narrow.
+    first scenario: runs are added to every scenario alike until they are that narrow. The
+    folder is checked and locked before the first run, and the results reach it whole
+    (``sim.results.write_folder``); every message on an interrupt or a full disk says what was
+    saved.
     """
     from sim import results
-    from sim.runner import run_ensemble
-    results.prepare_folder(out, force)
+
+    _show_notes(args)
+    _check_runs(args.runs)
     progress = not args.quiet and sys.stderr.isatty()
     seed = scenarios[0].seed if args.seed is None else args.seed
-    overrides = parse_overrides(args.overrides)
-    runs = args.runs
-    per_scenario = args.target_halfwidth if len(scenarios) == 1 else None
-    while True:
-        ensembles: list[Ensemble] = []
-        for scenario in scenarios:
-            ensemble = run_ensemble(
-                scenario,
-                runs=runs,
-                seed=seed,
-                workers=args.workers,
-                target_halfwidth=per_scenario,
-                progress=progress,
+    table_format = getattr(args, "format", "csv")
+    ensembles: list[Ensemble] = []
+    folder = None
+    try:
+        with results.write_folder(out, replace=force, table_format=table_format) as folder:
+            ensembles = _ensembles(scenarios, files, args, seed, progress)
+            saved = results.save(
+                ensembles, folder, args.rungs, _provenance(args, files, ensembles, seed, out)
             )
-            ensemble.metadata["command"] = args.command_line
-            ensemble.metadata["overrides"] = overrides
-            ensembles.append(ensemble)
-            if ensemble.interrupted:
-                break
-        if len(scenarios) == 1 or args.target_halfwidth is None or ensembles[-1].interrupted:
-            break
-        more = _runs_for_halfwidth(ensembles, args.target_halfwidth)
-        if more is None:
-            break
-        runs = more
-    written = results.save(ensembles, out, args.rungs)
-    comparison = results.load(out).comparison if len(ensembles) > 1 else None
+    except KeyboardInterrupt:
+        if folder is not None and folder.committed:
+            print(f"Interrupted; the results were saved in full in {out}/", file=sys.stderr)
+        elif ensembles:
+            print(
+                f"Interrupted while saving: the {_runs_made(ensembles)} computed were not "
+                f"saved; {results.unchanged(out)}.",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"Interrupted before any run finished; nothing was saved, and "
+                f"{results.unchanged(out)}.",
+                file=sys.stderr,
+            )
+        args.report = {"ok": False, "error": "interrupted", "exit_code": EXIT_INTERRUPTED}
+        return EXIT_INTERRUPTED
+    except ResultsError as error:
+        if not ensembles:
+            raise
+        raise ResultsError(
+            f"{error}. Nothing was saved: {results.unchanged(out)}, and the "
+            f"{_runs_made(ensembles)} computed are lost; make room and run the same command "
+            "again (same seed, same results)."
+        ) from None
+    if saved.figures_error is not None:
+        print(
+            f"note: the tables were saved but not the figures ({saved.figures_error}); draw "
+            f"them when there is room with: python run.py plot {out}",
+            file=sys.stderr,
+        )
     for ensemble in ensembles:
         print(summary_text(ensemble, verbose=args.verbose))
-    if comparison is not None:
-        print(comparison_text(comparison))
+    if saved.comparison is not None:
+        print(comparison_text(saved.comparison))
     interrupted = ensembles[-1].interrupted
     if interrupted:
         ensemble = ensembles[-1]
@@ -775,7 +843,7 @@ def _run_all(
             f"saved in {out}/",
             file=sys.stderr,
         )
-    print(f"Results in {out}/: " + ", ".join(path.name for path in written))
+    print(f"Results in {out}/: " + ", ".join(saved.files))
     args.report = {
         "ok": True,
         "folder": str(out),
@@ -790,10 +858,108 @@ def _run_all(
             }
             for e in ensembles
         ],
-        "comparison": None if comparison is None else comparison.to_dict("records"),
-        "files": [path.name for path in written],
+        "comparison": None if saved.comparison is None else saved.comparison.to_dict("records"),
+        "files": saved.files,
     }
     return EXIT_PARTIAL if interrupted else 0
+
+
+def _ensembles(
+    scenarios: list[Scenario],
+    files: Sequence[str],
+    args: argparse.Namespace,
+    seed: int,
+    progress: bool,
+) -> list[Ensemble]:
+    """The ensembles of a run or comparison; on Ctrl-C, those finished (the last one marked
+    interrupted), or KeyboardInterrupt if no run finished."""
+    from sim.runner import run_ensemble
+
+    overrides = parse_overrides(args.overrides)
+    runs = args.runs
+    per_scenario = args.target_halfwidth if len(scenarios) == 1 else None
+    while True:
+        ensembles: list[Ensemble] = []
+        for scenario, path in zip(scenarios, files, strict=True):
+            try:
+                ensemble = run_ensemble(
+                    scenario,
+                    runs=runs,
+                    seed=seed,
+                    workers=args.workers or default_workers(),
+                    target_halfwidth=per_scenario,
+                    progress=progress,
+                )
+            except KeyboardInterrupt:
+                if not ensembles:
+                    raise
+                ensembles[-1].metadata["interrupted"] = True  # the later scenarios never ran
+                return ensembles
+            if ensemble.metadata["target_met"] is False:
+                print(
+                    f"note: --target-halfwidth {per_scenario}: stopped at the cap of "
+                    f"{ensemble.metadata['runs']:,} runs with the widest 95% CI half-width at "
+                    f"{ensemble.metadata['halfwidth_reached']:.2%}; the target was not met",
+                    file=sys.stderr,
+                )
+            ensemble.metadata["command"] = args.command_line
+            ensemble.metadata["scenario_file"] = str(path)
+            ensemble.metadata["overrides"] = overrides
+            ensembles.append(ensemble)
+            if ensemble.interrupted:
+                break
+        if len(scenarios) == 1 or args.target_halfwidth is None or ensembles[-1].interrupted:
+            return ensembles
+        more = _runs_for_halfwidth(ensembles, args.target_halfwidth)
+        if more is None:
+            return ensembles
+        runs = more
+
+
+def _check_runs(runs: int | None) -> None:
+    """Refuse, before anything is allocated, more runs than one ensemble may have."""
+    from sim.scenario import LIMITS
+
+    if runs is not None and runs > LIMITS["runs"]:
+        raise UsageError(
+            f"--runs {runs}: at most {LIMITS['runs']:,} runs per ensemble; for more, run "
+            "several ensembles with different --seed values (together they are one larger "
+            "sample)"
+        )
+
+
+def _runs_made(ensembles: list[Ensemble]) -> str:
+    total = sum(int(e.metadata["runs"]) for e in ensembles)
+    return f"{total:,} run{'s' if total != 1 else ''}"
+
+
+def _provenance(
+    args: argparse.Namespace,
+    files: Sequence[str],
+    ensembles: list[Ensemble],
+    seed: int,
+    out: Path,
+) -> dict[str, Any]:
+    """How the results were made and the command that makes them again, exactly.
+
+    The rerun asks for the runs that were made: an ensemble's first N runs are the same
+    whatever N, so it gives the same tables (an interrupted comparison's later scenarios,
+    with fewer runs, are the exception: its rerun completes them).
+    """
+    import shlex
+
+    made = {int(e.metadata["runs"]) for e in ensembles}
+    runs = made.pop() if len(made) == 1 else int(ensembles[0].metadata["runs_requested"])
+    words = ["python", "run.py", "compare" if len(files) > 1 else "run", *map(str, files)]
+    words += ["--runs", str(runs), "--seed", str(seed)]
+    for pair in args.overrides:
+        words += ["--set", pair]
+    if args.rungs:
+        words += ["--rungs", ",".join(map(str, args.rungs))]
+    if getattr(args, "format", "csv") != "csv":
+        words += ["--format", args.format]
+    words += ["--out", str(out), "--force"]
+    return {"rerun": shlex.join(words), "working_directory": os.getcwd()}
 
 
 MAX_COMPARISON_RUNS = 1_000_000
@@ -917,7 +1083,8 @@ def _check_rungs(rungs: list[int] | None, war: int) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario, args.overrides)
     _check_rungs(args.rungs, scenario.ladder.war)
-    return _run_all([scenario], args, args.out or Path("results") / scenario.name, args.force)
+    out = args.out or Path("results") / scenario.name
+    return _run_all([scenario], [args.scenario], args, out, args.force)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -930,7 +1097,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError(f"compare needs scenarios with different names, got {', '.join(names)}")
     _check_comparable(args.scenarios, scenarios)
     default_out = Path("results") / ("compare_" + "_vs_".join(names))
-    return _run_all(scenarios, args, args.out or default_out, args.force)
+    return _run_all(scenarios, args.scenarios, args, args.out or default_out, args.force)
 
 
 def _check_comparable(paths: Sequence[str], scenarios: list[Scenario]) -> None:
@@ -963,10 +1130,10 @@ def cmd_default(args: argparse.Namespace) -> int:
     out = args.out or DEFAULT_COMPARISON_OUT
     if out == DEFAULT_COMPARISON_OUT and out.exists():
         print(f"Replacing the previous default comparison in {out}/")
-    options = argparse.Namespace(
-        **vars(args), overrides=[], target_halfwidth=None, rungs=None
+    options = argparse.Namespace(**vars(args), overrides=[], target_halfwidth=None, rungs=None)
+    code = _run_all(
+        scenarios, DEFAULT_COMPARISON, options, out, force=out == DEFAULT_COMPARISON_OUT
     )
-    code = _run_all(scenarios, options, out, force=out == DEFAULT_COMPARISON_OUT)
     args.report = options.report
     return code
 
@@ -976,29 +1143,27 @@ DEFAULT_SWEEP_OUTCOMES = ("answer_7d", "forces_30d", "war")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.loader import load_scenario
-    from sim.outcomes import outcome
     from sim import designs, sweep, sweep_plots
-    from sim.loader import read_sweep_block
+    from sim.loader import load_scenario, read_sweep_block
+    from sim.outcomes import outcome
     from sim.runner import PointEvaluator
 
+    _show_notes(args)
     scenario = _load(args.scenario, args.overrides)
     block = read_sweep_block(args.scenario)
+    # the design is known before the definition checks its parameters against it
+    chosen = {k: getattr(args, k) for k in ("design", "samples") if getattr(args, k) is not None}
     try:
         if args.params:
-            # the design is known before the definition checks its parameters against it
-            chosen = {k: getattr(args, k) for k in ("design", "samples") if getattr(args, k) is not None}
             definition = sweep.SweepDefinition(parameters=sweep.parse_params(args.params), **chosen)
         elif block is not None:
-            definition = sweep.parse_sweep_block(block)
+            definition = sweep.parse_sweep_block(block, chosen=chosen)
         else:
             raise UsageError(
                 f"{args.scenario} has no sweep: block; say what to vary with --param KEY.PATH=SPEC"
             )
         changes = {
-            key: getattr(args, key)
-            for key in ("design", "samples", "runs", "seed")
-            if getattr(args, key) is not None
+            key: getattr(args, key) for key in ("runs", "seed") if getattr(args, key) is not None
         }
         if args.outcomes:
             changes["outcomes"] = tuple(args.outcomes)
@@ -1013,6 +1178,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
         changes["context"] = {"scenario": scenario.model_dump(mode="json")}
         definition = dataclasses.replace(definition, **changes)
+        points = definition.points().points
     except designs.SweepError as error:
         raise UsageError(str(error)) from None
     for name in definition.outcomes:
@@ -1020,7 +1186,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             outcome(name, scenario.horizon, scenario.ladder.war, list(scenario.actors))
         except ValueError as error:
             raise UsageError(f"--outcome: {error}") from None
-    points = definition.points().points
     for point in points[:: max(1, len(points) // 64)]:
         try:
             load_scenario(args.scenario, {**parse_overrides(args.overrides), **point})
@@ -1032,7 +1197,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         source=str(args.scenario),
     )
     out = args.out or Path("results") / f"sweep_{scenario.name}"
-    bar = _SweepProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         summary = sweep.run_sweep(
             definition,
@@ -1042,29 +1206,39 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             workers=args.workers or default_workers(),
             scheduler=args.scheduler,
             force=args.force,
-            progress=bar.update,
+            progress=not args.quiet and sys.stderr.isatty(),
             metadata={"command": args.command_line, "scenario_file": str(args.scenario)},
         )
     except designs.SweepError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
-        bar.close()
         stored = sweep.stored_points(out)
-        print(
-            f"Interrupted: {stored} finished point(s) are stored in {out}/; rerun the same "
-            "command to resume.",
-            file=sys.stderr,
+        saved = (
+            f"{stored} of {len(points)} points are stored in {out}/ (sweep.csv lists them); "
+            "rerun the same command to resume"
+            if stored
+            else f"no point had finished, so nothing was stored in {out}/"
         )
-        args.report = {"ok": False, "interrupted": True, "folder": str(out), "stored_points": stored}
-        return EXIT_PARTIAL if stored else EXIT_INTERRUPTED
-    finally:
-        bar.close()
+        print(f"Interrupted: {saved}.", file=sys.stderr)
+        code = EXIT_PARTIAL if stored else EXIT_INTERRUPTED
+        args.report = {
+            "ok": False,
+            "interrupted": True,
+            "folder": str(out),
+            "stored_points": stored,
+            "exit_code": code,
+        }
+        return code
     print(summary.message())
     results_table = sweep.load_results(out)
     indices = {}
     if summary.complete and definition.design in ("sobol", "morris") and not summary.failed:
         for name in definition.outcomes:
-            indices[name] = sweep.analyze_sweep(definition, results_table, name)
+            try:
+                indices[name] = sweep.analyze_sweep(definition, results_table, name)
+            except designs.SweepError as error:
+                print(f"note: no {definition.design} indices of {name}: {error}", file=sys.stderr)
+                continue
             indices[name].to_csv(out / f"{definition.design}_{name}.csv")
             if results_table[name].nunique() == 1:
                 print(
@@ -1075,7 +1249,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"{definition.design} indices of {name}:")
             print(indices[name].round(3).to_string())
         print(designs.index_warning(definition, results_table, indices), end="")
-    figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
+    try:
+        figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
+    except OSError as error:
+        from sim.results import disk_reason
+
+        print(
+            f"note: the figures were not drawn ({disk_reason(error)}); sweep.csv holds every "
+            "result",
+            file=sys.stderr,
+        )
+        figures = []
     print(
         f"Results in {out}/: sweep.csv, metadata.json, " + ", ".join(path.name for path in figures)
     )
@@ -1087,47 +1271,49 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         "skipped": summary.skipped,
         "failed": summary.failed,
         "complete": summary.complete,
-        "indices": {name: table.reset_index().to_dict("records") for name, table in indices.items()},
+        "indices": {
+            name: table.reset_index().to_dict("records") for name, table in indices.items()
+        },
         "files": ["sweep.csv", "metadata.json", *(path.name for path in figures)],
     }
     return 0
 
 
-class _SweepProgress:
-    """A tqdm bar of design points, with runs per second and time left."""
+def _show_notes(args: argparse.Namespace) -> None:
+    """The library's notes (``logging`` under ``sim``) on stderr as ``note: ...``: warnings
+    (a stale lock taken over, say) always, details (such as fewer workers than asked for)
+    with -v, nothing with -q."""
+    import logging
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Any = None
+    class Notes(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"note: {record.getMessage()}", file=sys.stderr)  # the stderr of the moment
 
-    def update(self, done: int, total: int, runs_per_second: float, eta: float) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="point", file=sys.stderr)
-        self.bar.n = done
-        self.bar.set_postfix_str(f"{runs_per_second:,.0f} runs/s")
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+    logger = logging.getLogger("sim")
+    for old in [h for h in logger.handlers if h.get_name() == "sim.cli"]:
+        logger.removeHandler(old)
+    handler = Notes()
+    handler.set_name("sim.cli")
+    logger.addHandler(handler)
+    logger.setLevel(
+        logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    )
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
     from sim import results
-    saved = results.load(args.folder)
-    _check_rungs(args.rungs, saved.war)
-    written = results.draw(saved, args.rungs)
+
+    if not os.path.isdir(args.folder):
+        raise ResultsError(f"{results.shown(args.folder)} is not a folder")
+    with results.folder_lock(results.real_path(args.folder), args.folder):
+        saved = results.load(args.folder)
+        _check_rungs(args.rungs, saved.war)
+        written = results.draw(saved, args.rungs)
     print(f"Redrew {', '.join(path.name for path in written)} in {args.folder}/")
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
-    from sim import results
-    from sim import explain, plotting
+    from sim import explain, plotting, results
     from sim.loader import scenario_from_mapping
 
     saved = results.load(args.folder)
@@ -1153,13 +1339,12 @@ def cmd_explain(args: argparse.Namespace) -> None:
         )
     table = explain.summary(found, len(runs))
     out = args.out or Path("results") / f"explain_{which}"
-    out.mkdir(parents=True, exist_ok=True)
-    detail = pd_frame([vars(c) for c in found])
-    results.write_table(detail, out / "climbs.csv")
-    results.write_table(table, out / "causes.csv")
-    figure = plotting.explain_figure(table, which, scenario.ladder.name(rung), len(runs))
-    for suffix in (".png", ".svg"):
-        results.write_figure(figure, out / f"causes{suffix}")
+    with results.write_folder(out, replace=True) as folder:
+        folder.table(pd_frame([vars(c) for c in found]), "climbs")
+        folder.table(table, "causes")
+        figure = plotting.explain_figure(table, which, scenario.ladder.name(rung), len(runs))
+        for suffix in (".png", ".svg"):
+            folder.figure(figure, f"causes{suffix}")
     print(
         f"{which}: {len(found):,} of {len(runs):,} runs acted at rung {rung} "
         f"('{scenario.ladder.name(rung)}') or higher. What started the climb:"
@@ -1168,7 +1353,7 @@ def cmd_explain(args: argparse.Namespace) -> None:
         if row["runs"]:
             print(
                 f"  {row['cause']:<22} {row['share']:6.1%}  (95% CI {row['ci_low']:.1%} to "
-                f"{row['ci_high']:.1%}; {row['runs']:,} runs)"
+                f"{row['ci_high']:.1%}; {row['runs']:,} run{'' if row['runs'] == 1 else 's'})"
             )
     print("Three runs to replay as stories:")
     shown = list(dict.fromkeys(c.cause for c in found))[:3]
@@ -1190,47 +1375,222 @@ def pd_frame(rows: list[dict[str, Any]]) -> Any:
 
 
 def cmd_backtest(args: argparse.Namespace) -> None:
-    from sim import results
-    import json
     import time
 
-    from sim import backtest, backtest_plots
+    from sim import backtest, backtest_plots, results
 
+    _check_runs(args.runs)
     cases = backtest.load_library(args.cases)
-    clock = time.perf_counter()
-    table = backtest.score(backtest.forecasts(cases, args.runs, args.workers or default_workers()))
-    scores = backtest.summary(table)
-    reliability = backtest.reliability(table)
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "cases_folder": str(args.cases),
-        "cases": [case.name for case in cases],
-        "runs_per_case": args.runs,
-        "wall_seconds": round(time.perf_counter() - clock, 3),
-        "command": args.command_line,
-    }
-    results.write_table(table, out / "items.csv")
-    results.write_table(scores, out / "scores.csv")
-    results.write_table(reliability, out / "reliability.csv")
-    data = backtest.as_json(table, scores, meta)
-    results.write_json(data, out / "backtest.json")
-    figure = backtest_plots.backtest_figure(table, reliability, scores)
-    for suffix in (".png", ".svg"):
-        results.write_figure(figure, out / f"backtest{suffix}")
+    with results.write_folder(out, replace=True) as folder:
+        clock = time.perf_counter()
+        workers = args.workers or default_workers()
+        table = backtest.score(backtest.forecasts(cases, args.runs, workers))
+        scores = backtest.summary(table)
+        reliability = backtest.reliability(table)
+        meta = {
+            "cases_folder": str(args.cases),
+            "cases": [case.name for case in cases],
+            "runs_per_case": args.runs,
+            "wall_seconds": round(time.perf_counter() - clock, 3),
+            "command": args.command_line,
+        }
+        folder.table(table, "items")
+        folder.table(scores, "scores")
+        folder.table(reliability, "reliability")
+        figure = backtest_plots.backtest_figure(table, reliability, scores)
+        for suffix in (".png", ".svg"):
+            folder.figure(figure, f"backtest{suffix}")
+        data = backtest.as_json(table, scores, meta)
+        folder.json(data, "backtest.json")
     args.report = {"ok": True, "folder": str(out), **data}
     print(
         f"Backtest of {len(cases)} cases in {args.cases}/, {args.runs:,} runs each "
         f"({meta['wall_seconds']} s). Brier score: lower is better; skill above 0 beats the "
         "reference."
     )
-    print(f"  {'item':<20} {'cases':>5} {'happened':>8} {'Brier':>7} {'log':>6} {'vs coin':>8} {'vs base rate':>13}")
+    print(
+        f"  {'item':<20} {'cases':>5} {'happened':>8} {'Brier':>7} {'log':>6} {'vs coin':>8} {'vs base rate':>13}"
+    )
     for row in scores.to_dict("records"):
         print(
             f"  {row['item']:<20} {row['cases']:>5} {row['happened']:>8} {row['brier']:7.3f} "
-            f"{row['log_score']:6.2f} {row['skill_vs_coin']:+8.2f} {row['skill_vs_base_rate']:+13.2f}"
+            f"{row['log_score']:6.2f} {_skill(row['skill_vs_coin']):>8} "
+            f"{_skill(row['skill_vs_base_rate']):>13}"
         )
-    print(f"Results in {out}/: items.csv, scores.csv, reliability.csv, backtest.json, backtest.png, backtest.svg")
+    if scores["skill_vs_base_rate"].isna().any():
+        print("  n/a: the base rate was right every time (a Brier score of 0 cannot be beaten)")
+    print(
+        f"Results in {out}/: items.csv, scores.csv, reliability.csv, backtest.json, backtest.png, backtest.svg"
+    )
+
+
+def _skill(value: float) -> str:
+    return "n/a" if value != value else f"{value:+.2f}"
+
+
+def add_calibrate_parser(commands: Any) -> None:
+    """The options of ``calibrate`` (sim/calibrate.py; docs/calibration.md)."""
+    text = (
+        "fit the model's shared behavioural parameters to a library of real crises (ABC-SMC); "
+        "with --cross-validate, score the fit on each crisis left out of it"
+    )
+    sub = commands.add_parser(
+        "calibrate",
+        help=text,
+        description=text + ". Writes a posterior (samples, summary, figures) and a calibrated "
+        "profile that scenarios can use with {profile: calibrated}.",
+        epilog=_example("""
+            python run.py calibrate
+            python run.py calibrate --populations 8 --particles 100 --workers 4
+            python run.py calibrate --cross-validate
+            python run.py calibrate --executor dask --scheduler tcp://127.0.0.1:8786
+            Rerunning the same command resumes; one seed gives the same result on any executor."""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_output_options(sub, json_output=True)
+    sub.add_argument(
+        "cases",
+        nargs="?",
+        type=Path,
+        default=Path("scenarios/cases"),
+        help="folder of cases, laid out as for backtest (default: scenarios/cases)",
+    )
+    sub.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="leave each case out in turn: calibrate on the others, forecast it (smaller "
+        "default size; default --out results/calibration_cv)",
+    )
+    sub.add_argument(
+        "--populations",
+        type=_whole(1),
+        metavar="N",
+        help="generations of ABC-SMC (default 5; 3 with --cross-validate)",
+    )
+    sub.add_argument(
+        "--particles",
+        type=_whole(2),
+        metavar="N",
+        help="particles per generation (default 40; 30 with --cross-validate)",
+    )
+    sub.add_argument(
+        "--runs",
+        type=_whole(1),
+        metavar="N",
+        help="runs of each case for each particle (default 500; 300 with --cross-validate)",
+    )
+    sub.add_argument("--seed", type=_whole(0), default=1, metavar="N", help="seed (default 1)")
+    sub.add_argument(
+        "--check-runs",
+        type=_whole(1),
+        default=2000,
+        metavar="N",
+        help="runs of each case when the posterior is scored (default 2000, as backtest)",
+    )
+    sub.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="local: processes on this machine (default); dask: a Dask cluster "
+        "(pip install '.[dask]'); the result is the same",
+    )
+    sub.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (default with --executor "
+        "dask: a local cluster)",
+    )
+    sub.add_argument(
+        "--workers",
+        type=_whole(1),
+        metavar="N",
+        help=f"processes (default: every core, here {default_workers()}); with --scheduler, "
+        "tasks kept in flight",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: results/calibration); rerun to resume",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="start afresh in a folder holding another calibration (old files kept as .bak)",
+    )
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    try:
+        from sim import calibrate
+    except ImportError as error:
+        raise UsageError(
+            f"calibrate needs the package pyabc, which is not installed ({error}); install it "
+            "into the virtual environment with .venv/bin/pip install pyabc"
+        ) from None
+    from sim.execution import ExecutorError, executor
+
+    if args.scheduler is not None and args.executor != "dask":
+        raise UsageError("--scheduler is only used with --executor dask")
+    base = calibrate.DEFAULT_CV_SETTINGS if args.cross_validate else calibrate.DEFAULT_SETTINGS
+    settings = calibrate.Settings(
+        populations=args.populations or base.populations,
+        particles=args.particles or base.particles,
+        runs=args.runs or base.runs,
+        seed=args.seed,
+    )
+    out = args.out or (calibrate.DEFAULT_CV_OUT if args.cross_validate else calibrate.DEFAULT_OUT)
+    library = calibrate.load(args.cases)
+    workers = args.workers or default_workers()
+    report = calibrate.echo(args.quiet)
+    try:
+        with executor(workers, args.scheduler, kind=args.executor) as pool:
+            if args.cross_validate:
+                data = calibrate.run_cross_validation(
+                    library,
+                    out,
+                    settings,
+                    pool,
+                    workers,
+                    args.check_runs,
+                    force=args.force,
+                    report=report,
+                    command=args.command_line,
+                )
+            else:
+                posterior = calibrate.calibrate(
+                    library,
+                    out,
+                    settings,
+                    pool,
+                    workers,
+                    force=args.force,
+                    report=report,
+                    command=args.command_line,
+                )
+                if report is not None:
+                    report(f"scoring the posterior: {args.check_runs:,} runs of each case")
+                data = calibrate.write_calibration(out, library, posterior, pool, args.check_runs)
+    except ExecutorError as error:
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        stored = calibrate.stored_generations(out)
+        print(
+            f"Interrupted: {stored} finished generation(s) are stored in {out}/; rerun the same "
+            "command to resume.",
+            file=sys.stderr,
+        )
+        args.report = {
+            "ok": False,
+            "interrupted": True,
+            "folder": str(out),
+            "stored_generations": stored,
+        }
+        return EXIT_PARTIAL if stored else EXIT_INTERRUPTED
+    args.report = {"ok": True, "folder": str(out), **data}
+    print(calibrate.describe(data, out))
+    return 0
 
 
 def cmd_outcomes(args: argparse.Namespace) -> None:
@@ -1317,6 +1677,7 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "explain": cmd_explain,
     "backtest": cmd_backtest,
+    "calibrate": cmd_calibrate,
     "outcomes": cmd_outcomes,
     "completion": cmd_completion,
     "schema": cmd_schema,
@@ -1325,6 +1686,18 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; a stopped pool's stuck thread never keeps it from exiting."""
+    code = _main(argv)
+    from sim import execution
+
+    if argv is None and execution.abandoned_threads():  # as a program, not called in-process
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.command_line = ["run.py", *argv]
@@ -1343,7 +1716,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = 0
     try:
         code = command(args) or 0
-    except (ScenarioError, UsageError, ResultsError) as error:
+    except (ScenarioError, UsageError, ResultsError, ExecutorError) as error:
         code = EXIT_USAGE
         args.report = {"ok": False, "error": str(error), "exit_code": code}
         if isinstance(error, ScenarioError):
@@ -1363,5 +1736,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if as_json and args.report is not None:
         import json
 
-        print(json.dumps(args.report, indent=2, default=str))
+        try:
+            print(json.dumps(args.report, indent=2, default=str), flush=True)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return code

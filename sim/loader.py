@@ -192,7 +192,11 @@ def _read_profile(path: Path) -> tuple[dict[str, Any], str]:
         elif own != weights:
             return {}, f"{key}: its weights differ from the first key's (particles set all keys together)"
         values[str(key)] = entry["samples"]
-    return {"source": str(path), "weights": weights, "values": values}, ""
+    try:  # a path relative to the working folder, so the scenario is the same on any machine
+        shown = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        shown = path
+    return {"source": str(shown), "weights": weights, "values": values}, ""
 
 
 def _items(raw: Any, *path: str) -> list[tuple[Any, Any]]:

@@ -600,7 +600,7 @@ class Scenario(Config):
     def _profiles_named(self) -> Scenario:
         for key, name in self.uncertainty.from_profile.items():
             profile = self.uncertainty.profiles.get(name)
-            if profile is None or key not in profile.values:
+            if profile is None or _uncertainty.profile_column(profile.values, key) is None:
                 raise ValueError(f"{key}: profile '{name}' has no values for this key")
         return self
 

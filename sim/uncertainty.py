@@ -138,7 +138,7 @@ def check(cls: type[BaseModel], raw: dict[str, Any]) -> list[tuple[tuple[str | i
             found = profiles.get(name) if isinstance(profiles, dict) and isinstance(name, str) else None
             if found is None:
                 continue  # the loader reports a profile it could not find
-            samples = (found.get("values") or {}).get(dotted(path)) if isinstance(found, dict) else None
+            samples = profile_column(found.get("values") or {}, dotted(path)) if isinstance(found, dict) else None
             if samples is None:
                 have = ", ".join(sorted((found.get("values") or {}))) if isinstance(found, dict) else ""
                 problems.append(
@@ -211,7 +211,7 @@ def extract(cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
         if PROFILE in value:
             name = value[PROFILE]
             profile = profiles.get(name) or {}
-            samples = np.asarray((profile.get("values") or {}).get(key) or [np.nan], dtype=float)
+            samples = np.asarray(profile_column(profile.get("values") or {}, key) or [np.nan], dtype=float)
             weights = np.asarray(profile.get("weights") or [1.0] * samples.size, dtype=float)
             if samples.size != weights.size:
                 raise ValueError(f"{key}: profile '{name}' has {samples.size} values and {weights.size} weights")
@@ -226,6 +226,19 @@ def extract(cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     block["from_profile"] = from_profile
     data["uncertainty"] = block
     return data
+
+
+def profile_column(values: Mapping[str, Any], key: str) -> Any:
+    """A profile's values for ``key``: under the key itself, or under a pattern where ``*``
+    stands for one segment (``actors.*.cost``: every state's cost, as calibrate fits it)."""
+    if key in values:
+        return values[key]
+    parts = key.split(".")
+    for pattern, column in values.items():
+        segments = str(pattern).split(".")
+        if len(segments) == len(parts) and all(s in ("*", p) for s, p in zip(segments, parts, strict=True)):
+            return column
+    return None
 
 
 def _weighted_median(samples: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
@@ -280,7 +293,7 @@ def parameter_sets(scenario: Any) -> list[dict[str, float]]:
         )
         for key, name in uncertainty.from_profile.items():
             if name == profile_name:
-                values[key] = np.asarray(profile.values[key], dtype=float)[particle]
+                values[key] = np.asarray(profile_column(profile.values, key), dtype=float)[particle]
     return [{key: float(values[key][s]) for key in sorted(values)} for s in range(uncertainty.sets)]
 
 

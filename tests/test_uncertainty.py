@@ -194,3 +194,29 @@ def test_a_key_written_as_a_distribution_ranges_over_its_support_in_the_paramete
     space = parameter_space(load_scenario(BASELINE, COST), keys=["actors.pakistan.cost"])
     (parameter,) = space.parameters
     assert (parameter.low, parameter.high) == (1.0, 5.0)
+
+
+def test_a_profile_key_with_a_star_sets_that_key_of_every_state():
+    scenario = load_scenario(
+        BASELINE,
+        {"actors.iran.cost": {"profile": "calibrated"}, "actors.pakistan.cost": {"profile": "calibrated"}},
+    )
+    sets = uncertainty.parameter_sets(scenario)
+    # one particle per set: both states take the same calibrated cost (the profile's actors.*.cost)
+    assert all(s["actors.iran.cost"] == s["actors.pakistan.cost"] for s in sets)
+    samples = set(scenario.uncertainty.profiles["calibrated"].values["actors.*.cost"])
+    assert {s["actors.iran.cost"] for s in sets} <= samples
+
+
+def test_the_shipped_calibrated_scenario_draws_the_decision_parameters_from_the_profile():
+    from tests.conftest import SCENARIOS
+
+    scenario = load_scenario(SCENARIOS / "jan2024_calibrated.yaml")
+    assert sorted(scenario.uncertainty.from_profile) == [
+        "decision.deterrence",
+        "decision.rationality",
+        "decision.review_rate",
+    ]
+    assert scenario.uncertainty.profiles["calibrated"].source == "scenarios/profiles/calibrated.yaml" or (
+        scenario.uncertainty.profiles["calibrated"].source.endswith("scenarios/profiles/calibrated.yaml")
+    )
