@@ -122,9 +122,7 @@ class StateAgent(mesa.Agent):
         self.index = list(model.config.actors).index(actor_id)
         self.policy = config.retaliation
         worlds = model.worlds
-        self.resolve = config.resolve.quantile(
-            model.streams.uniform((Site.RESOLVE, self.index))
-        )
+        self.resolve = config.resolve.quantile(model.streams.uniform((Site.RESOLVE, self.index)))
         self.types = config.resolve.grid(model.config.decision.belief_types)
         self.adversaries = model.config.adversaries(actor_id)
         self.posture: dict[str, IntArray] = {}
@@ -384,7 +382,15 @@ class StateAgent(mesa.Agent):
         options = self.answers[other]
         received = np.zeros(rows.size, dtype=np.int64)
         s = self.answer_situation(other, rows, received, parts=False)
-        columns = [s.posture, s.pressure, s.protection, s.pledge, s.talks, s.face_saving, s.ceasefire]
+        columns = [
+            s.posture,
+            s.pressure,
+            s.protection,
+            s.pledge,
+            s.talks,
+            s.face_saving,
+            s.ceasefire,
+        ]
         risk = reprisal_up_to = None
         if look_ahead:
             # other's act would answer this state's own: no graver than its last, a reprisal
@@ -430,7 +436,11 @@ class StateAgent(mesa.Agent):
             return None
         rest = decisions.total(terms, names[1:])[keep]
         return decisions.type_probabilities(
-            terms["resolve_per_unit"][keep], rest, self.types, available[keep], self.model.rationality
+            terms["resolve_per_unit"][keep],
+            rest,
+            self.types,
+            available[keep],
+            self.model.rationality,
         )
 
     def _answer(self, other: str, rows: Rows) -> None:
@@ -540,7 +550,9 @@ class StateAgent(mesa.Agent):
             options, terms, available, decisions.REVIEW_TERMS, np.flatnonzero(moving)
         )
         choices = (
-            self._choices("review", options, terms, utility, probabilities, chosen, available, levels)
+            self._choices(
+                "review", options, terms, utility, probabilities, chosen, available, levels
+            )
             if model.record
             else {}
         )
@@ -553,7 +565,7 @@ class StateAgent(mesa.Agent):
                     other,
                     int(situation.posture[i]),
                     f"{self.name} holds its posture towards {model.states[other].name}",
-                    choices.get(i),
+                    choices.get(int(i)),
                 )
         if not moving.any():
             return
@@ -576,7 +588,9 @@ class StateAgent(mesa.Agent):
                 option=chosen[keep],
                 likelihood=likelihood,
                 labels=options.labels,
-                choices={j: choices[i] for j, i in enumerate(keep) if i in choices} if choices else {},
+                choices={j: choices[int(i)] for j, i in enumerate(keep) if int(i) in choices}
+                if choices
+                else {},
             )
         )
 
@@ -637,7 +651,7 @@ class StateAgent(mesa.Agent):
                     None,
                     f"{self.name} {word} {model.states[other].name}'s act"
                     + (" go unanswered" if kind == "answer" else ""),
-                    choices.get(i),
+                    choices.get(int(i)),
                 )
         keep = np.flatnonzero(acting)
         picked = chosen[keep]
@@ -657,8 +671,9 @@ class StateAgent(mesa.Agent):
             option=picked,
             likelihood=likelihood,
             labels=options.labels,
-
-            choices={j: choices[i] for j, i in enumerate(keep) if i in choices} if choices else {},
+            choices={j: choices[int(i)] for j, i in enumerate(keep) if int(i) in choices}
+            if choices
+            else {},
         )
 
     def _choices(
@@ -681,9 +696,7 @@ class StateAgent(mesa.Agent):
                 kind=kind,
                 labels=options.labels,
                 terms=tuple(
-                    {name: float(terms[name][i, o]) for name in names}
-                    if available[i, o]
-                    else {}
+                    {name: float(terms[name][i, o]) for name in names} if available[i, o] else {}
                     for o in range(options.size)
                 ),
                 utility=tuple(
@@ -782,7 +795,9 @@ class ArmedGroupAgent(mesa.Agent):
                 text = description or f"{self.name} attacks {target.name}" + (
                     " and claims it" if claim else ""
                 )
-                model.log(int(world), "attack", self.group_id, config.target, config.attack_rung, text)
+                model.log(
+                    int(world), "attack", self.group_id, config.target, config.attack_rung, text
+                )
         for suspect in self.suspects():
             self._blame(suspect, rows, claims, answered)
         self.attacks[rows] += 1
@@ -885,7 +900,7 @@ class ThirdPartyAgent(mesa.Agent):
         crisis = np.zeros(rows.size, dtype=np.int64)
         for state in self.config.leverage:
             np.maximum(crisis, self.model.crisis_of(state)[rows], out=crisis)
-        return pressure.base + pressure.per_rung * crisis
+        return np.asarray(pressure.base + pressure.per_rung * crisis, dtype=np.float64)
 
     def pressure_on(self, state: str, rows: Rows) -> FloatArray:
         """Its pressure on ``state``: leverage x (intensity + what a refusal added)."""
@@ -948,9 +963,7 @@ class ThirdPartyAgent(mesa.Agent):
         for a, b in self.pairs():
             pair = model.pair(a, b)
             crisis = np.maximum(model.states[a].posture[b], model.states[b].posture[a])
-            triggered |= (pair.acted_today >= trigger) | (
-                self.refused_once & (crisis >= trigger)
-            )
+            triggered |= (pair.acted_today >= trigger) | (self.refused_once & (crisis >= trigger))
         return triggered
 
     def offer_mediation(self, rows: Rows) -> None:
@@ -960,7 +973,9 @@ class ThirdPartyAgent(mesa.Agent):
         model.tally.offered(rows)
         if model.record:
             for world in rows:
-                model.log(int(world), "offer", self.party_id, None, None, f"{self.name} offers talks")
+                model.log(
+                    int(world), "offer", self.party_id, None, None, f"{self.name} offers talks"
+                )
         accepted_by_all = np.ones(rows.size, dtype=bool)
         for party in self.parties:
             state = model.states[party]
@@ -999,7 +1014,14 @@ class ThirdPartyAgent(mesa.Agent):
         model.tally.accepted(yes)
         if model.record:
             for world in yes:
-                model.log(int(world), "accept", self.party_id, None, None, f"Talks led by {self.name} begin")
+                model.log(
+                    int(world),
+                    "accept",
+                    self.party_id,
+                    None,
+                    None,
+                    f"Talks led by {self.name} begin",
+                )
 
     def end_talks(self, rows: Rows, why: str) -> None:
         rows = rows[self.talks[rows]]

@@ -251,7 +251,9 @@ def summarize(runs: pd.DataFrame, chosen: Sequence[Outcome]) -> pd.DataFrame:
     for scenario, group in runs.groupby("scenario", sort=False):
         for outcome in chosen:
             value, low, high = estimate(outcome, group)
-            rows.append((scenario, outcome.name, outcome.label, outcome.kind, value, low, high, len(group)))
+            rows.append(
+                (scenario, outcome.name, outcome.label, outcome.kind, value, low, high, len(group))
+            )
     return pd.DataFrame(
         rows,
         columns=["scenario", "outcome", "label", "kind", "estimate", "ci_low", "ci_high", "runs"],
@@ -270,9 +272,7 @@ def outcome_estimates(
     """Named outcomes of one scenario's runs, each as (estimate, 95% low, 95% high)."""
     states = list(scenario.actors)
     return {
-        name: estimate(
-            catalogue.outcome(name, scenario.horizon, scenario.ladder.war, states), runs
-        )
+        name: estimate(catalogue.outcome(name, scenario.horizon, scenario.ladder.war, states), runs)
         for name in names
     }
 

@@ -80,9 +80,13 @@ def load_library(folder: Path) -> list[Case]:
     problems: list[Problem] = []
     cases = []
     scenarios = sorted(
-        p for p in folder.glob("*.yaml") if not p.name.endswith(OBSERVED_SUFFIX) and not p.name.startswith("_")
+        p
+        for p in folder.glob("*.yaml")
+        if not p.name.endswith(OBSERVED_SUFFIX) and not p.name.startswith("_")
     )
-    observed_files = {p.name[: -len(OBSERVED_SUFFIX)]: p for p in folder.glob(f"*{OBSERVED_SUFFIX}")}
+    observed_files = {
+        p.name[: -len(OBSERVED_SUFFIX)]: p for p in folder.glob(f"*{OBSERVED_SUFFIX}")
+    }
     for name in sorted(set(observed_files) - {p.stem for p in scenarios}):
         problems.append(
             Problem(str(observed_files[name]), "", f"no scenario {name}.yaml beside it")
@@ -91,7 +95,11 @@ def load_library(folder: Path) -> list[Case]:
         observed_path = observed_files.get(path.stem)
         if observed_path is None:
             problems.append(
-                Problem(str(path), "", f"no record of what happened: expected {path.stem}{OBSERVED_SUFFIX} beside it")
+                Problem(
+                    str(path),
+                    "",
+                    f"no record of what happened: expected {path.stem}{OBSERVED_SUFFIX} beside it",
+                )
             )
             continue
         try:
@@ -99,7 +107,11 @@ def load_library(folder: Path) -> list[Case]:
         except ScenarioError as error:
             problems += error.problems
             problems.append(
-                Problem(str(observed_path), "", f"its scenario {path.name} does not validate (see above)")
+                Problem(
+                    str(observed_path),
+                    "",
+                    f"its scenario {path.name} does not validate (see above)",
+                )
             )
             continue
         if scenario.horizon < HORIZON:
@@ -136,11 +148,17 @@ def _read_observed(
         problems.append(Problem(source, key, "unknown key (allowed here: case, items)"))
     if raw.get("case") != case:
         problems.append(
-            Problem(source, "case", f"expected '{case}', the name of the scenario beside it, got {raw.get('case')!r}")
+            Problem(
+                source,
+                "case",
+                f"expected '{case}', the name of the scenario beside it, got {raw.get('case')!r}",
+            )
         )
     items = raw.get("items")
     if not isinstance(items, dict):
-        problems.append(Problem(source, "items", "expected a mapping of item: {observed, date, evidence}"))
+        problems.append(
+            Problem(source, "items", "expected a mapping of item: {observed, date, evidence}")
+        )
         return {}, problems
     found = {}
     for item in items:
@@ -155,10 +173,16 @@ def _read_observed(
             problems.append(Problem(source, where, "missing: every item needs an entry"))
             continue
         if not isinstance(entry, dict):
-            problems.append(Problem(source, where, "expected a mapping with observed, date, evidence"))
+            problems.append(
+                Problem(source, where, "expected a mapping with observed, date, evidence")
+            )
             continue
         for key in sorted(set(entry) - {"observed", "date", "evidence"}):
-            problems.append(Problem(source, f"{where}.{key}", "unknown key (allowed here: observed, date, evidence)"))
+            problems.append(
+                Problem(
+                    source, f"{where}.{key}", "unknown key (allowed here: observed, date, evidence)"
+                )
+            )
         value = entry.get("observed")
         if isinstance(value, bool):
             status = "true" if value else "false"
@@ -166,7 +190,11 @@ def _read_observed(
             status = str(value)
         else:
             problems.append(
-                Problem(source, f"{where}.observed", f"expected true, false, 'not applicable' or 'disputed', got {value!r}")
+                Problem(
+                    source,
+                    f"{where}.observed",
+                    f"expected true, false, 'not applicable' or 'disputed', got {value!r}",
+                )
             )
             continue
         date = entry.get("date")
@@ -175,7 +203,11 @@ def _read_observed(
                 date = datetime.date.fromisoformat(str(date))
             except ValueError:
                 problems.append(
-                    Problem(source, f"{where}.date", f"expected a date like 2024-01-18, got {str(date)[:40]!r}")
+                    Problem(
+                        source,
+                        f"{where}.date",
+                        f"expected a date like 2024-01-18, got {str(date)[:40]!r}",
+                    )
                 )
                 date = None
             if date is not None and scenario.start_date is not None:
@@ -190,9 +222,13 @@ def _read_observed(
                     )
         evidence = entry.get("evidence")
         if not isinstance(evidence, str) or not evidence.strip():
-            problems.append(Problem(source, f"{where}.evidence", "expected a sentence saying what shows it"))
+            problems.append(
+                Problem(source, f"{where}.evidence", "expected a sentence saying what shows it")
+            )
             evidence = ""
-        found[item] = Observation(value if isinstance(value, bool) else None, status, date, evidence)
+        found[item] = Observation(
+            value if isinstance(value, bool) else None, status, date, evidence
+        )
     return found, problems
 
 
@@ -263,7 +299,9 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
                 "brier_coin": 0.25,
                 "brier_base_rate": base_brier,
                 "skill_vs_coin": 1 - brier / 0.25,
-                "skill_vs_base_rate": (1 - model_on_base / base_brier) if base_brier > 0 else np.nan,
+                "skill_vs_base_rate": (1 - model_on_base / base_brier)
+                if base_brier > 0
+                else np.nan,
             }
         )
     return pd.DataFrame(rows)
@@ -294,7 +332,7 @@ def as_json(table: pd.DataFrame, scores: pd.DataFrame, meta: dict[str, Any]) -> 
 
     def clean(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return [
-            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            {str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
             for row in frame.to_dict("records")
         ]
 

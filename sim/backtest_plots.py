@@ -24,12 +24,16 @@ def backtest_figure(items: pd.DataFrame, reliability: pd.DataFrame, scores: pd.D
         image = left.imshow(grid.to_numpy(), cmap="cividis_r", vmin=0, vmax=1, aspect="auto")
         for i in range(len(cases)):
             for j in range(len(names)):
-                p = grid.iat[i, j]
-                o = seen.iat[i, j]
+                p = float(grid.to_numpy()[i, j])
+                o = float(seen.to_numpy()[i, j])
                 mark = "–" if np.isnan(o) else ("✔" if o == 1 else "✘")
                 colour = "white" if p > 0.55 else "black"
-                left.text(j, i, f"{p:.0%}\n{mark}", ha="center", va="center", fontsize=11, color=colour)
-        left.set_xticks(range(len(names)), [n.replace("_", " ") for n in names], rotation=35, ha="right")
+                left.text(
+                    j, i, f"{p:.0%}\n{mark}", ha="center", va="center", fontsize=11, color=colour
+                )
+        left.set_xticks(
+            range(len(names)), [n.replace("_", " ") for n in names], rotation=35, ha="right"
+        )
         left.set_yticks(range(len(cases)), cases)
         left.grid(False)
         left.set_title("Model's probability; ✔ happened, ✘ did not, – not scored", fontsize=14)
@@ -46,7 +50,13 @@ def backtest_figure(items: pd.DataFrame, reliability: pd.DataFrame, scores: pd.D
             label="library",
         )
         for row in shown.itertuples():
-            right.annotate(f"{row.items}", (row.mean_predicted, row.observed_share), textcoords="offset points", xytext=(6, -14), fontsize=11)
+            right.annotate(
+                f"{row.items}",
+                (row.mean_predicted, row.observed_share),
+                textcoords="offset points",
+                xytext=(6, -14),
+                fontsize=11,
+            )
         right.set_xlim(0, 1)
         right.set_ylim(0, 1)
         right.set_aspect("equal")

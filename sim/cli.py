@@ -13,9 +13,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ResultsError, ScenarioError
 from sim.execution import ExecutorError, default_workers
@@ -111,6 +109,7 @@ def _load(path: str, pairs: Sequence[str]) -> Scenario:
     (so its results never land in the base scenario's folder) unless ``--set name=`` gives one.
     """
     from sim.loader import load_scenario
+
     overrides = parse_overrides(pairs)
     scenario = load_scenario(path, overrides)
     if overrides and "name" not in overrides:
@@ -761,9 +760,7 @@ def _saved_run(args: argparse.Namespace) -> tuple[Scenario, int]:
     rows = saved.runs[(saved.runs["scenario"] == which) & (saved.runs["run"] == args.run)]
     if rows.empty:
         count = int((saved.runs["scenario"] == which).sum())
-        raise UsageError(
-            f"--run {args.run}: {args.source} has runs 0 to {count - 1} of {which}"
-        )
+        raise UsageError(f"--run {args.run}: {args.source} has runs 0 to {count - 1} of {which}")
     scenario = scenario_from_mapping(mapping, source=f"{args.source}/metadata.json")  # type: ignore[arg-type]
     return scenario, int(rows["seed"].iloc[0])
 

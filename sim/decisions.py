@@ -116,12 +116,17 @@ class Options:
         return np.array([kind in STATE_TARGETS for kind in self.target]) & self.strike
 
 
-def answer_options(
-    ladder: Ladder, struck_groups: Mapping[int, str], warnings: bool
-) -> Options:
+def answer_options(ladder: Ladder, struck_groups: Mapping[int, str], warnings: bool) -> Options:
     """No answer, then one act per rung (one per armed group that can be struck on the group
     rung), then announced strikes below war when ``warnings`` are on."""
-    labels, rung, effective, target, group, announced = ["no answer"], [0], [0], ["none"], [-1], [False]
+    labels, rung, effective, target, group, announced = (
+        ["no answer"],
+        [0],
+        [0],
+        ["none"],
+        [-1],
+        [False],
+    )
 
     def add(r: int, g: int, name: str, warn: bool) -> None:
         labels.append(("announced " if warn else "") + name)
@@ -167,7 +172,7 @@ def review_options(hosted_groups: Mapping[int, str]) -> Options:
         labels=tuple(labels),
         rung=np.zeros(size, dtype=np.int64),
         effective=np.zeros(size, dtype=np.int64),
-        target=("none",) * size,
+        target=("none",) * size,  # type: ignore[arg-type]  # "none" is a TargetKind
         group=np.array(group, dtype=np.int64),
         announced=np.zeros(size, dtype=bool),
         strike=np.zeros(size, dtype=bool),
@@ -275,10 +280,12 @@ def answer_terms(
     }
     for name, part in s.pressure_parts.items():
         terms[f"pressure:{name}"] = -part[:, None] * share[None, :]
-    return terms
+    return terms  # type: ignore[return-value]  # numpy widens float64 products to floating
 
 
-def answer_available(options: Options, posture: IntArray, strike_rung: int, *, reaction: bool) -> BoolArray:
+def answer_available(
+    options: Options, posture: IntArray, strike_rung: int, *, reaction: bool
+) -> BoolArray:
     """(n, O): acts without force must climb above the standing posture (an envoy cannot be
     recalled twice); strikes can always be made again; a reaction has no strikes."""
     below = options.rung < strike_rung
@@ -320,13 +327,18 @@ class DecisionWeights:
 def total(terms: Mapping[str, FloatArray], names: tuple[str, ...]) -> FloatArray:
     """Sum of the named terms (the breakdowns such as ``pressure:china`` are not added)."""
     present = [terms[name] for name in names if name in terms]
-    result = np.array(np.broadcast_to(present[0], np.broadcast_shapes(*(t.shape for t in present))), dtype=np.float64)
+    result = np.array(
+        np.broadcast_to(present[0], np.broadcast_shapes(*(t.shape for t in present))),
+        dtype=np.float64,
+    )
     for term in present[1:]:
         result += term
     return result
 
 
-def choice_probabilities(utility: FloatArray, available: BoolArray, rationality: float) -> FloatArray:
+def choice_probabilities(
+    utility: FloatArray, available: BoolArray, rationality: float
+) -> FloatArray:
     """Logit choice probabilities over the last axis; unavailable options get 0.
 
     Option 0 (no answer, hold) is always available; utilities are taken relative to it before
@@ -538,7 +550,10 @@ def review_terms(
         "resolve": per_unit * s.resolve[:, None],
         "relief": weights.standing_cost
         * s.cost
-        * ((s.posture[:, None] / war) ** weights.cost_convexity - (levels / war) ** weights.cost_convexity),
+        * (
+            (s.posture[:, None] / war) ** weights.cost_convexity
+            - (levels / war) ** weights.cost_convexity
+        ),
         "pressure": s.pressure[:, None] * conceded,
         "nuclear": weights.nuclear_risk * s.adversary_nuclear * (shadow_now - shadow_new),
         "reciprocity": weights.reciprocity * s.conciliated[:, None] * moves,

@@ -31,11 +31,10 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
-
-import warnings
 
 import numpy as np
 import pandas as pd

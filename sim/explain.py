@@ -88,7 +88,12 @@ def _previous_answer(events: Sequence[Event], index: int, actor: str, target: st
     for back in range(index - 1, -1, -1):
         event = events[back]
         choice = event.choice
-        if event.actor == actor and event.target == target and choice is not None and choice.kind == "answer":
+        if (
+            event.actor == actor
+            and event.target == target
+            and choice is not None
+            and choice.kind == "answer"
+        ):
             return back
     return -1
 
@@ -117,7 +122,10 @@ def classify(events: Sequence[Event], index: int) -> str:
     if choice is not None:
         utility = np.asarray(choice.utility)
         without = np.array(
-            [u - terms.get("commitment", 0.0) if terms else -np.inf for u, terms in zip(choice.utility, choice.terms, strict=True)]
+            [
+                u - terms.get("commitment", 0.0) if terms else -np.inf
+                for u, terms in zip(choice.utility, choice.terms, strict=True)
+            ]
         )
         best, best_without = int(np.argmax(utility)), int(np.argmax(without))
         if choice.rungs[best] >= rung > choice.rungs[best_without]:
@@ -192,7 +200,9 @@ def summary(found: Sequence[Climb], total: int) -> pd.DataFrame:
     for cause in CAUSES:
         k = int(counts.get(cause, 0))
         low, high = wilson_interval(k, len(found)) if found else (np.nan, np.nan)
-        rows.append((cause, k, k / len(found) if found else np.nan, float(low), float(high), k / total))
+        rows.append(
+            (cause, k, k / len(found) if found else np.nan, float(low), float(high), k / total)
+        )
     return pd.DataFrame(
         rows, columns=["cause", "runs", "share", "ci_low", "ci_high", "share_of_all_runs"]
     )

@@ -20,8 +20,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from sim.distributions import KINDS
 from sim import uncertainty
+from sim.distributions import KINDS
 from sim.errors import Problem, ScenarioError
 from sim.overrides import OverrideError, set_value
 from sim.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
@@ -118,9 +118,7 @@ def build_scenario(
             tag = "type" if len(loc) >= 2 and loc[-2] == "events" else "policy"
             blamed = (*loc, tag) if detail["type"] == "union_tag_invalid" else loc
             problems.append(Problem(source_of(blamed), _dotted(loc), _explain(detail, raw_loc)))
-    problems += [
-        Problem(source_of(loc), _dotted(loc), message) for loc, message in references
-    ]
+    problems += [Problem(source_of(loc), _dotted(loc), message) for loc, message in references]
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario
@@ -148,7 +146,9 @@ def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str])
     for name, loc in wanted.items():
         source = origins.get(loc, str(path))
         if not isinstance(name, str) or not name:
-            problems.append(Problem(source, _dotted(loc), f"a profile is named by text, got {_kind(name)}"))
+            problems.append(
+                Problem(source, _dotted(loc), f"a profile is named by text, got {_kind(name)}")
+            )
             continue
         if name in profiles:
             continue
@@ -159,8 +159,14 @@ def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str])
         )
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            looked = candidates[0] if len(candidates) == 1 else f"profiles/{name}.yaml in {path.parent} and the folders above it"
-            problems.append(Problem(source, _dotted(loc), f"no profile '{name}' (looked for {looked})"))
+            looked = (
+                candidates[0]
+                if len(candidates) == 1
+                else f"profiles/{name}.yaml in {path.parent} and the folders above it"
+            )
+            problems.append(
+                Problem(source, _dotted(loc), f"no profile '{name}' (looked for {looked})")
+            )
             continue
         profile, message = _read_profile(found)
         if message:
@@ -190,7 +196,10 @@ def _read_profile(path: Path) -> tuple[dict[str, Any], str]:
         if weights is None:
             weights = own
         elif own != weights:
-            return {}, f"{key}: its weights differ from the first key's (particles set all keys together)"
+            return (
+                {},
+                f"{key}: its weights differ from the first key's (particles set all keys together)",
+            )
         values[str(key)] = entry["samples"]
     try:  # a path relative to the working folder, so the scenario is the same on any machine
         shown = path.resolve().relative_to(Path.cwd().resolve())
@@ -335,7 +344,9 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             problems.append(
                 (("armed_groups", group_id, "sponsor"), "a group cannot be sponsored by its target")
             )
-        on_ladder(("armed_groups", group_id, "attack_rung"), group.get("attack_rung"), below_war=True)
+        on_ladder(
+            ("armed_groups", group_id, "attack_rung"), group.get("attack_rung"), below_war=True
+        )
     for party_id, party in parties.items():
         for field_name in ("leverage", "alignment"):
             block = party.get(field_name)
@@ -351,8 +362,10 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             _once(
                 problems, ("third_parties", party_id, "mediation", "parties", i), name, members[:i]
             )
-        if len(members) >= 2 and all(m in states for m in members) and not any(
-            frozenset((a, b)) in pairs for a in members for b in members if a != b
+        if (
+            len(members) >= 2
+            and all(m in states for m in members)
+            and not any(frozenset((a, b)) in pairs for a in members for b in members if a != b)
         ):
             problems.append(
                 (
@@ -381,18 +394,28 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                     "a third party of this scenario",
                     "third parties",
                 )
-        on_ladder(("third_parties", party_id, "mediation", "trigger_rung"), mediation.get("trigger_rung"))
+        on_ladder(
+            ("third_parties", party_id, "mediation", "trigger_rung"), mediation.get("trigger_rung")
+        )
     decision = raw.get("decision")
     if isinstance(decision, dict):
         on_ladder(("decision", "nuclear_from_rung"), decision.get("nuclear_from_rung"))
     for i, event in _items(raw, "events"):
         loc: Path_ = ("events", i)
         kind, day = event.get("type"), event.get("day")
-        if isinstance(day, int) and not isinstance(day, bool) and horizon is not None and day > horizon:
+        if (
+            isinstance(day, int)
+            and not isinstance(day, bool)
+            and horizon is not None
+            and day > horizon
+        ):
             problems.append(((*loc, "day"), f"day {day} is after the horizon ({horizon} days)"))
         if event.get("answered") and isinstance(day, int) and day > 0:
             problems.append(
-                ((*loc, "answered"), "only an event before the run (day 0 or earlier) can be already answered")
+                (
+                    (*loc, "answered"),
+                    "only an event before the run (day 0 or earlier) can be already answered",
+                )
             )
         if kind in ("act", "pledge", "conciliate"):
             actor, target = event.get("actor"), event.get("target")
@@ -403,9 +426,16 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
             on_ladder((*loc, "rung"), rung)
             group = event.get("group")
             if group is not None and reference(
-                (*loc, "group"), group, [str(g) for g in groups], "an armed group of this scenario", "armed groups"
+                (*loc, "group"),
+                group,
+                [str(g) for g in groups],
+                "an armed group of this scenario",
+                "armed groups",
             ):
-                if groups[group].get("host") != event.get("target") and event.get("location") is None:
+                if (
+                    groups[group].get("host") != event.get("target")
+                    and event.get("location") is None
+                ):
                     problems.append(
                         (
                             (*loc, "group"),
@@ -415,9 +445,17 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                     )
             if event.get("location") is not None:
                 state((*loc, "location"), event.get("location"))
-            if event.get("announced") and isinstance(rung, int) and strike is not None and rung < strike:
+            if (
+                event.get("announced")
+                and isinstance(rung, int)
+                and strike is not None
+                and rung < strike
+            ):
                 problems.append(
-                    ((*loc, "announced"), "only a strike (at or above the strike rung) is announced in advance")
+                    (
+                        (*loc, "announced"),
+                        "only a strike (at or above the strike rung) is announced in advance",
+                    )
                 )
             if event.get("target_kind") == "armed_group" and group is None:
                 problems.append(((*loc, "group"), "a strike on an armed group names the group"))
@@ -440,9 +478,16 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                 "a third party of this scenario",
                 "third parties",
             ) and not isinstance(parties[name].get("mediation"), dict):
-                problems.append(((*loc, "third_party"), f"'{name}' has no mediation block, so it offers no talks"))
+                problems.append(
+                    (
+                        (*loc, "third_party"),
+                        f"'{name}' has no mediation block, so it offers no talks",
+                    )
+                )
             if isinstance(day, int) and not isinstance(day, bool) and day < 1:
-                problems.append(((*loc, "day"), "an offer of talks is made during the run: day 1 or later"))
+                problems.append(
+                    ((*loc, "day"), "an offer of talks is made during the run: day 1 or later")
+                )
         elif kind == "ceasefire":
             between = event.get("between")
             if isinstance(between, list) and len(between) == 2:
@@ -545,8 +590,7 @@ def _delays(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                 problems.append(
                     (
                         ("actors", actor_id, "retaliation", key),
-                        f"expected a whole number of days from 0 to {longest}, got "
-                        f"{_short(value)}",
+                        f"expected a whole number of days from 0 to {longest}, got {_short(value)}",
                     )
                 )
     return problems
@@ -640,13 +684,21 @@ def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
     if resolved.is_dir():
         raise ScenarioError([Problem(source, "", f"is a folder, expected {what} YAML file")])
     if not resolved.is_file():
-        raise ScenarioError([Problem(source, "", f"is not a regular file; expected {what} YAML file")])
+        raise ScenarioError(
+            [Problem(source, "", f"is not a regular file; expected {what} YAML file")]
+        )
     try:
         with resolved.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
             raise ScenarioError(
-                [Problem(source, "", f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; expected {what} YAML file")]
+                [
+                    Problem(
+                        source,
+                        "",
+                        f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; expected {what} YAML file",
+                    )
+                ]
             )
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -695,10 +747,16 @@ def _check_shape(data: Any, source: str) -> list[Problem]:
         budget[0] -= 1
         if budget[0] < 0:
             return [
-                Problem(source, "", f"holds more than {MAX_NODES:,} values once its aliases are expanded")
+                Problem(
+                    source,
+                    "",
+                    f"holds more than {MAX_NODES:,} values once its aliases are expanded",
+                )
             ]
         if len(loc) > MAX_DEPTH:
-            return [Problem(source, _dotted(loc[:MAX_DEPTH]), f"nested deeper than {MAX_DEPTH} levels")]
+            return [
+                Problem(source, _dotted(loc[:MAX_DEPTH]), f"nested deeper than {MAX_DEPTH} levels")
+            ]
         if isinstance(node, dict):
             for key, value in node.items():
                 if not isinstance(key, str):
@@ -781,7 +839,12 @@ def _merge(
     for key, value in child.items():
         here = (*loc, key)
         distribution = isinstance(value, dict) and bool(value) and set(value) <= set(KINDS)
-        if isinstance(value, dict) and value and not distribution and isinstance(base.get(key), dict):
+        if (
+            isinstance(value, dict)
+            and value
+            and not distribution
+            and isinstance(base.get(key), dict)
+        ):
             if key in POLICY_BLOCKS and "policy" in value:
                 _switch_policy(base[key], key, value["policy"])
             _merge(base[key], value, here, source, origins)
@@ -975,7 +1038,11 @@ def _explain(detail: Any, loc: Path_) -> str:
         )
     if kind == "missing":
         return "required key is missing"
-    if kind in ("union_tag_invalid", "union_tag_not_found") and len(loc) >= 2 and loc[-2] == "events":
+    if (
+        kind in ("union_tag_invalid", "union_tag_not_found")
+        and len(loc) >= 2
+        and loc[-2] == "events"
+    ):
         names = list(EVENT_TYPES)
         if kind == "union_tag_not_found":
             return f"missing key 'type' (one of: {', '.join(names)})"

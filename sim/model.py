@@ -137,9 +137,7 @@ class EscalationModel(mesa.Model):
                 for e in scenario.events
                 if isinstance(e, OfferEvent) and e.third_party == party.party_id
             )
-        self._pairs = {
-            frozenset(r.between): PairState(self.worlds) for r in scenario.relations
-        }
+        self._pairs = {frozenset(r.between): PairState(self.worlds) for r in scenario.relations}
         for state in self.states.values():
             state.setup()
         self.state_agents = self.agents.select(agent_type=StateAgent)
@@ -406,7 +404,12 @@ class EscalationModel(mesa.Model):
         if self.record:
             for world in rows:
                 self.log(
-                    int(world), "war", a.actor_id, b.actor_id, war, f"War between {a.name} and {b.name}"
+                    int(world),
+                    "war",
+                    a.actor_id,
+                    b.actor_id,
+                    war,
+                    f"War between {a.name} and {b.name}",
                 )
 
     def _deliver_conciliation(self, acts: Acts) -> None:
@@ -428,8 +431,7 @@ class EscalationModel(mesa.Model):
                 else:
                     rung = int(acts.level[i])
                     text = (
-                        f"{a.name} steps down towards {b.name}: back to "
-                        f"'{self.ladder.name(rung)}'"
+                        f"{a.name} steps down towards {b.name}: back to '{self.ladder.name(rung)}'"
                     )
                 self.log(
                     int(world),
@@ -463,7 +465,11 @@ class EscalationModel(mesa.Model):
             if acts.announced[i]:
                 what += ", announced in advance"
             kind = "strike" if rung >= ladder.strike_rung else "act"
-            verb = "reacts to" if acts.choices.get(i) and acts.choices[i].kind == "reaction" else "answers"
+            verb = (
+                "reacts to"
+                if acts.choices.get(i) and acts.choices[i].kind == "reaction"
+                else "answers"
+            )
             text = acts.description or f"{a.name} {verb} {b.name}: {what}"
             self.log(
                 int(world),
@@ -488,7 +494,14 @@ class EscalationModel(mesa.Model):
         mediator.talks[rows] = False
         if self.record:
             for world in rows:
-                self.log(int(world), "agreement", mediator.party_id, None, None, f"Talks led by {mediator.name} end in a ceasefire")
+                self.log(
+                    int(world),
+                    "agreement",
+                    mediator.party_id,
+                    None,
+                    None,
+                    f"Talks led by {mediator.name} end in a ceasefire",
+                )
         for a, b in mediator.pairs():
             self.ceasefire(a, b, rows)
 
@@ -541,9 +554,7 @@ class EscalationModel(mesa.Model):
 
     def _apply_history(self) -> None:
         """Events before day 1 set postures, beliefs, pledges and what is left to answer."""
-        history = sorted(
-            (e for e in self.config.events if e.day <= 0), key=lambda e: e.day
-        )
+        history = sorted((e for e in self.config.events if e.day <= 0), key=lambda e: e.day)
         for event in history:
             self.day = event.day
             self._apply_event(event, history=True)
@@ -573,7 +584,9 @@ class EscalationModel(mesa.Model):
         elif isinstance(event, ConciliateEvent):
             state = self.states[event.actor]
             posture = state.posture[event.target]
-            rows = everyone[(posture > event.to_rung) & ~self.pair(event.actor, event.target).at_war]
+            rows = everyone[
+                (posture > event.to_rung) & ~self.pair(event.actor, event.target).at_war
+            ]
             level = np.full(rows.size, max(event.to_rung, state.baseline[event.target]))
             self._acts_now(
                 Acts(
@@ -597,9 +610,7 @@ class EscalationModel(mesa.Model):
             )
         elif isinstance(event, CeasefireEvent):
             a, b = event.between
-            self.ceasefire(
-                a, b, everyone, event.description or f"Ceasefire between {a} and {b}"
-            )
+            self.ceasefire(a, b, everyone, event.description or f"Ceasefire between {a} and {b}")
 
     def _scripted_act(self, event: ActEvent, rows: Rows) -> Acts:
         """A scripted act as the actor's option (it answers whatever the actor owed)."""
@@ -718,7 +729,9 @@ class EscalationModel(mesa.Model):
 
     def _settled(self) -> bool:
         """True when nothing left in any world can change a posture or add an event."""
-        if self.day < self._last_event_day or any(p.talks.any() for p in self.third_parties.values()):
+        if self.day < self._last_event_day or any(
+            p.talks.any() for p in self.third_parties.values()
+        ):
             return False
         for state in self.states.values():
             for other in state.adversaries:

@@ -121,7 +121,11 @@ def outcome(
     if match["count"] is not None:
         assert state is not None
         column = f"{'pledges' if match['count'] == 'pledge' else 'backed_down'}_{state}"
-        verb = "pledges publicly to answer" if match["count"] == "pledge" else "backs down from a pledge"
+        verb = (
+            "pledges publicly to answer"
+            if match["count"] == "pledge"
+            else "backs down from a pledge"
+        )
         return Outcome(
             name,
             f"P({display} {verb})",
@@ -174,7 +178,11 @@ def _sustained(states: Sequence[str]) -> Outcome:
 def _ever(name: str, label: str, column: str) -> Callable[[Sequence[str]], Outcome]:
     def make(states: Sequence[str]) -> Outcome:
         return Outcome(
-            name, label, "probability", f"{column} is not empty", lambda runs: ~np.isnan(_days(runs, column))
+            name,
+            label,
+            "probability",
+            f"{column} is not empty",
+            lambda runs: ~np.isnan(_days(runs, column)),
         )
 
     return make
@@ -184,7 +192,9 @@ _PLAIN: dict[str, Callable[[Sequence[str]], Outcome]] = {
     "sustained": _sustained,
     "war": _ever("war", "P(war by the horizon)", "war_day"),
     "restrike": _ever(
-        "restrike", "P(the state that opened the crisis strikes again after the answer)", "restrike_day"
+        "restrike",
+        "P(the state that opened the crisis strikes again after the answer)",
+        "restrike_day",
     ),
     "offered": _ever("offered", "P(talks are offered)", "offered_day"),
     "accepted": _ever("accepted", "P(talks are accepted by all their parties)", "accepted_day"),

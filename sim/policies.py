@@ -50,9 +50,7 @@ class RetaliationPolicy(Config):
         """Rung of the answer to each perceived act (0 = none). May update ``memory`` in place."""
         raise NotImplementedError
 
-    def conciliate(
-        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
-    ) -> IntArray:
+    def conciliate(self, own: IntArray, other: IntArray, baseline: int, u: FloatArray) -> IntArray:
         """The posture to step down to when reviewing a standing posture (``own`` = hold).
 
         ``other`` is the adversary's posture towards this state. The default is reciprocity:
@@ -69,7 +67,6 @@ class RetaliationPolicy(Config):
         # "Answers at..." reads on as "answers at..."; an acronym such as GRIT stays as it is
         first = summary[:1] if summary[1:2].isupper() else summary[:1].lower()
         return f"{self.policy}: {first}{summary[1:].rstrip('.')}"
-
 
 
 class MediationPolicy(Config):
@@ -133,9 +130,7 @@ class Never(RetaliationPolicy):
     def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         return np.zeros_like(received)
 
-    def conciliate(
-        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
-    ) -> IntArray:
+    def conciliate(self, own: IntArray, other: IntArray, baseline: int, u: FloatArray) -> IntArray:
         return _step_down(own, baseline)
 
 
@@ -177,9 +172,7 @@ class Escalate(RetaliationPolicy):
     def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         return _clip(received + self.step, top)
 
-    def conciliate(
-        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
-    ) -> IntArray:
+    def conciliate(self, own: IntArray, other: IntArray, baseline: int, u: FloatArray) -> IntArray:
         return own.copy()
 
 
@@ -199,9 +192,7 @@ class GenerousTitForTat(RetaliationPolicy):
     def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         return np.where(u < self.forgive, 0, received).astype(np.int64)
 
-    def conciliate(
-        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
-    ) -> IntArray:
+    def conciliate(self, own: IntArray, other: IntArray, baseline: int, u: FloatArray) -> IntArray:
         mirrored = super().conciliate(own, other, baseline, u)
         return np.where(u < self.forgive, np.minimum(mirrored, _step_down(own, baseline)), mirrored)
 
@@ -221,9 +212,7 @@ class Graduated(RetaliationPolicy):
     def answer(self, received: IntArray, memory: FloatArray, top: int, u: FloatArray) -> IntArray:
         return received.copy()
 
-    def conciliate(
-        self, own: IntArray, other: IntArray, baseline: int, u: FloatArray
-    ) -> IntArray:
+    def conciliate(self, own: IntArray, other: IntArray, baseline: int, u: FloatArray) -> IntArray:
         mirrored = super().conciliate(own, other, baseline, u)
         return np.where(
             u < self.step_down, np.minimum(mirrored, _step_down(own, baseline)), mirrored

@@ -140,7 +140,14 @@ class Tally:
         current = days[rows]
         days[rows] = np.where(current == NO_DAY, day, current)
 
-    def acted(self, actor: int, rows: NDArray[np.intp], rung: IntArray, on_state: NDArray[np.bool_], strike: NDArray[np.bool_]) -> None:
+    def acted(
+        self,
+        actor: int,
+        rows: NDArray[np.intp],
+        rung: IntArray,
+        on_state: NDArray[np.bool_],
+        strike: NDArray[np.bool_],
+    ) -> None:
         """A state acted in ``rows``: the crisis has reached the act's rung that day (even if a
         ceasefire steps it down before night); from day 1, its highest act, strikes and days."""
         if not rows.size:

@@ -19,10 +19,10 @@ from pydantic import (
     model_validator,
 )
 
+from sim import uncertainty as _uncertainty
 from sim._config import Config, Sequence
 from sim.distributions import Distribution
 from sim.ladder import Casualties, Ladder, TargetKind
-from sim import uncertainty as _uncertainty
 from sim.policies import (
     MEDIATION_POLICIES,
     RETALIATION_POLICIES,
@@ -294,12 +294,8 @@ class ArmedGroupConfig(Config):
     sponsor: ActorId | None = Field(None, description="Id of a state that backs it, if any.")
     daily_rate: Weight = Field(description="Expected attacks per day in calm times.")
     capacity: Probability = Field(1.0, description="Starting strength (1 = full).")
-    claims: Probability = Field(
-        0.5, description="Chance it claims responsibility for an attack."
-    )
-    base_known: bool = Field(
-        True, description="Its bases on the host's soil are publicly known."
-    )
+    claims: Probability = Field(0.5, description="Chance it claims responsibility for an attack.")
+    base_known: bool = Field(True, description="Its bases on the host's soil are publicly known.")
     attack_rung: int = Field(
         ge=1, description="Rung at which its target reads an attack it blames on a state."
     )
@@ -463,9 +459,7 @@ class CeasefireEvent(EventBase):
     """A ceasefire agreed on a set day."""
 
     type: Literal["ceasefire"]
-    between: Names = Field(
-        min_length=2, max_length=2, description="The two states agreeing it."
-    )
+    between: Names = Field(min_length=2, max_length=2, description="The two states agreeing it.")
 
 
 if TYPE_CHECKING:
@@ -556,7 +550,9 @@ class Scenario(Config):
     )
     horizon: int = Field(ge=1, le=LIMITS["horizon"], description="Days simulated after day 0.")
     runs: int = Field(
-        ge=1, le=LIMITS["runs"], description="Runs in an ensemble unless the command says otherwise."
+        ge=1,
+        le=LIMITS["runs"],
+        description="Runs in an ensemble unless the command says otherwise.",
     )
     seed: int = Field(ge=0, description="Seed of the ensemble's random streams.")
     ladder: Ladder = Field(description="The escalation ladder.")

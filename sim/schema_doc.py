@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -142,7 +142,7 @@ def scenario_reference() -> str:
     for event_type, event_class in EVENT_TYPES.items():
         summary = (event_class.__doc__ or "").strip().splitlines()[0]
         parts += [f"#### `{event_type}`", "", summary, ""]
-        parts += [HEADER, *_rows(event_class, "events[].", {"type"}), ""]
+        parts += [HEADER, *_rows(cast(type[BaseModel], event_class), "events[].", {"type"}), ""]
     for block, registry in POLICY_FIELDS.items():
         parts += [
             f"### `{block}` policies",

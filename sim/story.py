@@ -115,7 +115,9 @@ def weighed_terms(
     return [(_term_phrase(k, names, event, choice), v) for k, v in shown]
 
 
-def _weighed(terms: dict[str, float], names: dict[str, str], event: Event, choice: Choice) -> tuple[str, str]:
+def _weighed(
+    terms: dict[str, float], names: dict[str, str], event: Event, choice: Choice
+) -> tuple[str, str]:
     """'restoring deterrence (+0.82)' for what speaks for, and against, an option."""
     shown = weighed_terms(terms, names, event, choice)
     pros = [f"{phrase} ({v:+.2f})" for phrase, v in shown if v > 0]
@@ -161,15 +163,16 @@ def reason(event: Event, names: dict[str, str]) -> str:
         pros, cons = _weighed(choice.terms[chosen], names, event, choice)
         parts = [f"for: {pros}" if pros else "", f"against: {cons}" if cons else ""]
         lines.append(
-            "; ".join(p for p in parts if p)
-            + f" (in all {choice.utility[chosen]:+.2f}, {chance})"
+            "; ".join(p for p in parts if p) + f" (in all {choice.utility[chosen]:+.2f}, {chance})"
         )
         if ranked:
             best = ranked[0]
             shown = weighed_terms(choice.terms[best], names, event, choice)
             main = [f"{phrase} ({v:+.2f})" for phrase, v in shown[:3]]
             # the choice is noisy: the option taken is not always the one that scored best
-            which = "best, not taken" if choice.utility[best] > choice.utility[chosen] else "next best"
+            which = (
+                "best, not taken" if choice.utility[best] > choice.utility[chosen] else "next best"
+            )
             lines.append(
                 f"{which}, '{choice.labels[best]}' ({choice.utility[best]:+.2f})"
                 + (f": {_listed(main)}" if main else "")

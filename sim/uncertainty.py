@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
-from sim.distributions import FORMS, KINDS, Distribution
+from sim.distributions import KINDS, Distribution
 from sim.streams import mix64
 
 PROFILE = "profile"
@@ -109,7 +109,11 @@ def _visit(
     elif origin in (Union, types.UnionType) and isinstance(value, dict):
         for member in get_args(annotation):
             member, _ = _strip(member)
-            if isinstance(member, type) and issubclass(member, BaseModel) and _tagged(member, value):
+            if (
+                isinstance(member, type)
+                and issubclass(member, BaseModel)
+                and _tagged(member, value)
+            ):
                 yield from real_keys(member, value, path)
 
 
@@ -129,20 +133,35 @@ def dotted(path: tuple[str | int, ...]) -> str:
 def check(cls: type[BaseModel], raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """Problems of the distributions and profile references in ``raw``, by key path."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    profiles = (raw.get("uncertainty") or {}).get("profiles") if isinstance(raw.get("uncertainty"), dict) else None
+    profiles = (
+        (raw.get("uncertainty") or {}).get("profiles")
+        if isinstance(raw.get("uncertainty"), dict)
+        else None
+    )
     for path, (low, high), value in real_keys(cls, raw):
         if not is_uncertain(value):
             continue
         if PROFILE in value:
             name = value[PROFILE]
-            found = profiles.get(name) if isinstance(profiles, dict) and isinstance(name, str) else None
+            found = (
+                profiles.get(name) if isinstance(profiles, dict) and isinstance(name, str) else None
+            )
             if found is None:
                 continue  # the loader reports a profile it could not find
-            samples = profile_column(found.get("values") or {}, dotted(path)) if isinstance(found, dict) else None
+            samples = (
+                profile_column(found.get("values") or {}, dotted(path))
+                if isinstance(found, dict)
+                else None
+            )
             if samples is None:
-                have = ", ".join(sorted((found.get("values") or {}))) if isinstance(found, dict) else ""
+                have = (
+                    ", ".join(sorted(found.get("values") or {})) if isinstance(found, dict) else ""
+                )
                 problems.append(
-                    (path, f"profile '{name}' has no values for this key (it has: {have or 'none'})")
+                    (
+                        path,
+                        f"profile '{name}' has no values for this key (it has: {have or 'none'})",
+                    )
                 )
                 continue
             span = (min(samples), max(samples)) if samples else (low, high)
@@ -154,8 +173,13 @@ def check(cls: type[BaseModel], raw: dict[str, Any]) -> list[tuple[tuple[str | i
                 continue
             span = (distribution.low, distribution.high)
         if span[0] < low or span[1] > high:
-            problems.append((path, f"{_quote(value)} reaches {span[0]:g} to {span[1]:g}, outside "
-                             f"this key's range {_range(low, high)}"))
+            problems.append(
+                (
+                    path,
+                    f"{_quote(value)} reaches {span[0]:g} to {span[1]:g}, outside "
+                    f"this key's range {_range(low, high)}",
+                )
+            )
     return problems
 
 
@@ -182,9 +206,9 @@ def neutralised(cls: type[BaseModel], raw: dict[str, Any], bad: set[str]) -> dic
     """``raw`` with the values at the ``bad`` paths replaced by a number the type checks pass,
     so that the other problems of the file are still reported once each."""
     data = copy.deepcopy(raw)
-    for path, (low, high), _ in list(real_keys(cls, data)):
+    for path, (low, _), _ in list(real_keys(cls, data)):
         if dotted(path) in bad:
-            _set(data, path, float(max(low, 0.0) if np.isfinite(max(low, 0.0)) else 0.0))
+            _set(data, path, max(low, 0.0))
     return data
 
 
@@ -211,10 +235,14 @@ def extract(cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
         if PROFILE in value:
             name = value[PROFILE]
             profile = profiles.get(name) or {}
-            samples = np.asarray(profile_column(profile.get("values") or {}, key) or [np.nan], dtype=float)
+            samples = np.asarray(
+                profile_column(profile.get("values") or {}, key) or [np.nan], dtype=float
+            )
             weights = np.asarray(profile.get("weights") or [1.0] * samples.size, dtype=float)
             if samples.size != weights.size:
-                raise ValueError(f"{key}: profile '{name}' has {samples.size} values and {weights.size} weights")
+                raise ValueError(
+                    f"{key}: profile '{name}' has {samples.size} values and {weights.size} weights"
+                )
             from_profile[key] = name
             median = _weighted_median(samples, weights)
         else:
@@ -236,7 +264,9 @@ def profile_column(values: Mapping[str, Any], key: str) -> Any:
     parts = key.split(".")
     for pattern, column in values.items():
         segments = str(pattern).split(".")
-        if len(segments) == len(parts) and all(s in ("*", p) for s, p in zip(segments, parts, strict=True)):
+        if len(segments) == len(parts) and all(
+            s in ("*", p) for s, p in zip(segments, parts, strict=True)
+        ):
             return column
     return None
 
@@ -251,7 +281,10 @@ def restore(data: dict[str, Any], uncertainty: Any) -> dict[str, Any]:
     """A dumped scenario with its distributions and profile references back in place: the form
     a user writes, which validates to the same scenario."""
     block = data.pop("uncertainty", None) or {}
-    if not uncertainty.active and uncertainty.sets == type(uncertainty).model_fields["sets"].default:
+    if (
+        not uncertainty.active
+        and uncertainty.sets == type(uncertainty).model_fields["sets"].default
+    ):
         return data
     for key, distribution in uncertainty.distributions.items():
         _set(data, _parse(key), distribution.model_dump())

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import analysis
-from sim import outcomes
+from sim import analysis, outcomes
 from sim.loader import scenario_from_mapping
 from sim.record import NO_DAY, Batch
 from tests.conftest import crisis
@@ -57,7 +56,16 @@ def tiny_batch() -> Batch:
     return Batch(
         seeds=np.array([11, 12, 13]),
         reach_day=np.array(
-            [[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [never, never, 2], [never, never, 3]]
+            [
+                [0, 0, 0],
+                [0, 0, 0],
+                [0, 0, 0],
+                [0, 0, 0],
+                [0, 0, 0],
+                [0, 0, 0],
+                [never, never, 2],
+                [never, never, 3],
+            ]
         ),
         strike_day=np.array([[never, never, 3], [2, never, 1]]),
         forces_day=np.array([[never, never, 3], [2, never, 1]]),
@@ -77,7 +85,12 @@ def tiny_batch() -> Batch:
         blamed=np.zeros((2, 3), dtype=np.int64),
         misread_up=np.array([0, 1, 0]),
         occupancy=np.array(
-            [[0, 0, 0, 0, 0, 3, 0, 0], [0, 0, 0, 1, 0, 2, 0, 0], [1, 0, 0, 0, 0, 1, 1, 0], [1, 0, 0, 1, 0, 0, 0, 1]]
+            [
+                [0, 0, 0, 0, 0, 3, 0, 0],
+                [0, 0, 0, 1, 0, 2, 0, 0],
+                [1, 0, 0, 0, 0, 1, 1, 0],
+                [1, 0, 0, 1, 0, 0, 0, 1],
+            ]
         ),
     )
 
@@ -114,7 +127,9 @@ def test_curves_are_cumulative_probabilities_with_wilson_bands(scenario):
     war = curves[curves["rung"] == 7]
     assert war["probability"].tolist() == pytest.approx([0, 0, 0, 1 / 3])
     low, high = analysis.wilson_interval(1, 3)
-    assert war["ci_low"].iloc[-1] == pytest.approx(low) and war["ci_high"].iloc[-1] == pytest.approx(high)
+    assert war["ci_low"].iloc[-1] == pytest.approx(low) and war["ci_high"].iloc[
+        -1
+    ] == pytest.approx(high)
 
 
 def test_occupancy_shares_sum_to_one(scenario):
@@ -163,7 +178,10 @@ def test_days_to_calm_is_a_days_outcome(scenario):
     [
         ("strike_9d", "outcome 'strike_9d' looks past the horizon (3 days)"),
         ("rung9_2d", "outcome 'rung9_2d' names rung 9, above war (7)"),
-        ("strike_2d_c", "outcome 'strike_2d_c' names 'c', which is not a state of this scenario (states: a, b)"),
+        (
+            "strike_2d_c",
+            "outcome 'strike_2d_c' names 'c', which is not a state of this scenario (states: a, b)",
+        ),
         ("war_2d_a", "outcome 'war_2d_a': war_Nd has no per-state form"),
         ("p_war", "unknown outcome 'p_war'"),
     ],
@@ -224,7 +242,12 @@ def test_tango_interval_is_where_the_score_test_does_not_reject(b, c, n):
 
         upper = (1 - delta) / 2
         lower = max(0.0, -delta)
-        p21 = optimize.minimize_scalar(minus_log_likelihood, bounds=(lower + 1e-12, upper - 1e-12), method="bounded", options={"xatol": 1e-13}).x
+        p21 = optimize.minimize_scalar(
+            minus_log_likelihood,
+            bounds=(lower + 1e-12, upper - 1e-12),
+            method="bounded",
+            options={"xatol": 1e-13},
+        ).x
         return (b - c - n * delta) / np.sqrt(n * (2 * p21 + delta * (1 - delta)))
 
     _, low, high = analysis.tango_interval(b, c, n)
@@ -295,8 +318,12 @@ def test_days_difference_p_value_agrees_with_its_bootstrap_interval(shift):
     other = base + np.where(rng.random(400) < 0.5, shift, 0.0)
     runs = pd.concat(
         [
-            pd.DataFrame({"scenario": "b", "run": range(400), "seed": range(400), "calm_day": other}),
-            pd.DataFrame({"scenario": "a", "run": range(400), "seed": range(400), "calm_day": base}),
+            pd.DataFrame(
+                {"scenario": "b", "run": range(400), "seed": range(400), "calm_day": other}
+            ),
+            pd.DataFrame(
+                {"scenario": "a", "run": range(400), "seed": range(400), "calm_day": base}
+            ),
         ]
     )
     found = outcomes.outcome("days_to_calm", 60, 7, ["a"])

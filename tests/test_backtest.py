@@ -42,7 +42,9 @@ def library(folder: Path) -> None:
     echo = crisis(start_date="2024-01-01", horizon=60)
     quiet = crisis(start_date="2024-01-01", horizon=60, actors={"b": state("B", "never")})
     write_case(folder, "echo", echo, observed("echo", answer_7d=True, restrike=True))
-    write_case(folder, "quiet", quiet, observed("quiet", answer_7d=False, restrike="not applicable"))
+    write_case(
+        folder, "quiet", quiet, observed("quiet", answer_7d=False, restrike="not applicable")
+    )
 
 
 def test_scores_of_two_scripted_cases_are_exact(tmp_path):
@@ -78,7 +80,9 @@ def test_brier_log_and_skill_against_hand_computed_values():
     )
     table = score(items)
     assert table["brier"].tolist() == pytest.approx([0.04, 0.16, 0.01])
-    assert table["log_score"].tolist() == pytest.approx([-math.log(0.8), -math.log(0.6), -math.log(0.9)])
+    assert table["log_score"].tolist() == pytest.approx(
+        [-math.log(0.8), -math.log(0.6), -math.log(0.9)]
+    )
     assert table["base_rate"].tolist() == pytest.approx([1.0, 0.5, 0.5])
     row = summary(table).set_index("item").loc["war"]
     assert row["brier"] == pytest.approx(0.07)
@@ -90,7 +94,13 @@ def test_brier_log_and_skill_against_hand_computed_values():
 
 def test_reliability_bins_predicted_against_observed():
     items = pd.DataFrame(
-        {"case": list("abcd"), "item": ["war"] * 4, "probability": [0.1, 0.15, 0.9, 0.95], "runs": [10] * 4, "observed": [0.0, 1.0, 1.0, 1.0]}
+        {
+            "case": list("abcd"),
+            "item": ["war"] * 4,
+            "probability": [0.1, 0.15, 0.9, 0.95],
+            "runs": [10] * 4,
+            "observed": [0.0, 1.0, 1.0, 1.0],
+        }
     )
     table = backtest.reliability(score(items), bins=2)
     assert table["items"].tolist() == [2, 2]
@@ -110,7 +120,9 @@ def test_every_problem_of_a_case_folder_is_reported_at_once(tmp_path):
     with pytest.raises(LibraryError) as caught:
         load_library(tmp_path)
     messages = [str(p) for p in caught.value.problems]
-    echo, orphan, ghost = (str(tmp_path / n) for n in ("echo.observed.yaml", "orphan.yaml", "ghost.observed.yaml"))
+    echo, orphan, ghost = (
+        str(tmp_path / n) for n in ("echo.observed.yaml", "orphan.yaml", "ghost.observed.yaml")
+    )
     assert messages == [
         f"{ghost}: no scenario ghost.yaml beside it",
         f"{echo}: items.invented: unknown item (items: {', '.join(ITEMS)})",
@@ -127,23 +139,65 @@ def test_an_observed_file_of_a_scenario_that_does_not_validate(tmp_path):
         load_library(tmp_path)
     messages = [str(p) for p in caught.value.problems]
     assert messages[0].endswith("horizon: expected a whole number from 1 to 3650, got -1")
-    assert messages[1] == f"{tmp_path / 'broken.observed.yaml'}: its scenario broken.yaml does not validate (see above)"
-    assert messages[2] == f"{tmp_path / 'short.yaml'}: horizon: a case runs at least 60 days (the items look that far), got 20"
+    assert (
+        messages[1]
+        == f"{tmp_path / 'broken.observed.yaml'}: its scenario broken.yaml does not validate (see above)"
+    )
+    assert (
+        messages[2]
+        == f"{tmp_path / 'short.yaml'}: horizon: a case runs at least 60 days (the items look that far), got 20"
+    )
 
 
 def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     library(tmp_path / "cases")
     out = tmp_path / "out"
-    assert main(["backtest", str(tmp_path / "cases"), "--runs", "40", "--workers", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                str(tmp_path / "cases"),
+                "--runs",
+                "40",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert printed.startswith(f"Backtest of 2 cases in {tmp_path / 'cases'}/, 40 runs each")
     assert "all items" in printed
     names = {p.name for p in out.iterdir()}
-    assert {"items.csv", "scores.csv", "reliability.csv", "backtest.json", "backtest.png", "backtest.svg"} <= names
+    assert {
+        "items.csv",
+        "scores.csv",
+        "reliability.csv",
+        "backtest.json",
+        "backtest.png",
+        "backtest.svg",
+    } <= names
     data = json.loads((out / "backtest.json").read_text())
     assert set(data) == {"meta", "items", "scores"}
     assert data["meta"]["cases"] == ["echo", "quiet"]
-    assert main(["backtest", str(tmp_path / "cases"), "--runs", "40", "--workers", "1", "--out", str(out), "--json"]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                str(tmp_path / "cases"),
+                "--runs",
+                "40",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["scores"][-1]["item"] == "all items"
 
 

@@ -309,7 +309,16 @@ def test_set_values_follow_yaml_1_2_so_no_is_text():
 
 def test_a_run_with_set_is_filed_and_titled_as_its_own_variant(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ["run", BASELINE, "--runs", "30", "--set", "horizon=10", "--set", "actors.iran.pledge=0.9"]
+    args = [
+        "run",
+        BASELINE,
+        "--runs",
+        "30",
+        "--set",
+        "horizon=10",
+        "--set",
+        "actors.iran.pledge=0.9",
+    ]
     code, out, _ = cli(capsys, *args)
     assert code == 0
     name = "jan2024_baseline__horizon-10_actors.iran.pledge-0.9"
@@ -373,7 +382,10 @@ def test_version_and_python_minus_m(capsys):
     assert caught.value.code == 0
     assert capsys.readouterr().out.startswith("escalation-sim ")
     done = subprocess.run(
-        [sys.executable, "-m", "sim", "validate", str(BASELINE)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "sim", "validate", str(BASELINE)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0 and done.stdout.startswith(f"ok: {BASELINE}")
 
@@ -391,7 +403,9 @@ def test_json_output_of_validate_run_and_errors(capsys, tmp_path):
     data = json.loads(out)
     assert code == 0 and data["ok"] and data["scenario"] == "jan2024_baseline"
     assert data["states"] == ["iran", "pakistan"]
-    code, out, _ = cli(capsys, "run", BASELINE, "--runs", "30", "--set", "horizon=10", "--out", tmp_path, "--json")
+    code, out, _ = cli(
+        capsys, "run", BASELINE, "--runs", "30", "--set", "horizon=10", "--out", tmp_path, "--json"
+    )
     data = json.loads(out)
     assert code == 0 and data["folder"] == str(tmp_path) and not data["interrupted"]
     (ensemble,) = data["ensembles"]
@@ -401,13 +415,17 @@ def test_json_output_of_validate_run_and_errors(capsys, tmp_path):
         "ok": False,
         "error": f"{tmp_path / 'missing.yaml'}: no such file",
         "exit_code": 2,
-        "problems": [{"source": str(tmp_path / "missing.yaml"), "path": "", "message": "no such file"}],
+        "problems": [
+            {"source": str(tmp_path / "missing.yaml"), "path": "", "message": "no such file"}
+        ],
     }
     assert err.startswith("error: ")
 
 
 def test_quiet_prints_nothing_but_errors(capsys, tmp_path):
-    code, out, err = cli(capsys, "run", BASELINE, "--runs", "20", "--set", "horizon=5", "--out", tmp_path, "-q")
+    code, out, err = cli(
+        capsys, "run", BASELINE, "--runs", "20", "--set", "horizon=5", "--out", tmp_path, "-q"
+    )
     assert (code, out, err) == (0, "", "")
     code, out, err = cli(capsys, "validate", tmp_path / "nope.yaml", "-q")
     assert code == 2 and out == "" and err.startswith("error: ")
@@ -415,8 +433,22 @@ def test_quiet_prints_nothing_but_errors(capsys, tmp_path):
 
 def test_the_default_command_takes_runs_workers_seed_and_out(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
-    code, out, _ = cli(capsys, "--runs", "40", "--workers", "1", "--seed", "3", "--out", tmp_path, "--set", "x=1") if False else cli(
-        capsys, "--runs", "40", "--workers", "1", "--seed", "3", "--out", tmp_path
+    code, out, _ = (
+        cli(
+            capsys,
+            "--runs",
+            "40",
+            "--workers",
+            "1",
+            "--seed",
+            "3",
+            "--out",
+            tmp_path,
+            "--set",
+            "x=1",
+        )
+        if False
+        else cli(capsys, "--runs", "40", "--workers", "1", "--seed", "3", "--out", tmp_path)
     )
     assert code == 0
     runs = pd.read_csv(tmp_path / "runs.csv")

@@ -1067,12 +1067,16 @@ def test_dashboard_command_serves_the_app_with_solara(monkeypatch):
     ]
 
 
-def test_dashboard_command_offers_named_files_and_warns_of_a_public_host(monkeypatch, capsys, tmp_path):
+def test_dashboard_command_offers_named_files_and_warns_of_a_public_host(
+    monkeypatch, capsys, tmp_path
+):
     monkeypatch.chdir(tmp_path)  # no scenarios/ here: the named files are enough
     own = tmp_path / "mine.yaml"
     own.write_text((ROOT / "scenarios" / "jan2024_baseline.yaml").read_text())
     envs = []
-    monkeypatch.setattr(subprocess, "call", lambda command, **options: envs.append(options["env"]) or 0)
+    monkeypatch.setattr(
+        subprocess, "call", lambda command, **options: envs.append(options["env"]) or 0
+    )
     assert main(["dashboard", "mine.yaml", "--host", "0.0.0.0"]) == 0
     assert envs[0]["ESCALATION_SIM_SCENARIOS"] == str(own.resolve())
     assert capsys.readouterr().err == (

@@ -142,7 +142,9 @@ def test_logit_choice_probabilities():
     available = np.array([[True, True, False]])
     p = decisions.choice_probabilities(utility, available, 1.0)
     assert p[0].tolist() == pytest.approx([1 / (1 + np.e), np.e / (1 + np.e), 0.0])
-    best = decisions.choice_probabilities(np.array([[0.0, 1.0, 1.0]]), np.ones((1, 3), bool), np.inf)
+    best = decisions.choice_probabilities(
+        np.array([[0.0, 1.0, 1.0]]), np.ones((1, 3), bool), np.inf
+    )
     assert best[0].tolist() == [0.0, 1.0, 0.0]  # the first of tied best options
     huge = decisions.choice_probabilities(np.array([[0.0, 1000.0]]), np.ones((1, 2), bool), 1.0)
     assert huge[0].tolist() == [0.0, 1.0]  # the row is redone relative to its best option

@@ -17,8 +17,13 @@ FORCES = 5
 
 
 def choice(utility: list[float], rungs: list[int], chosen: int, commitment: float = 0.0) -> Choice:
-    terms = tuple({"resolve": u, "commitment": commitment if r < 4 else 0.0} for u, r in zip(utility, rungs, strict=True))
-    return Choice("answer", tuple(f"o{r}" for r in rungs), terms, tuple(utility), (), chosen, tuple(rungs))
+    terms = tuple(
+        {"resolve": u, "commitment": commitment if r < 4 else 0.0}
+        for u, r in zip(utility, rungs, strict=True)
+    )
+    return Choice(
+        "answer", tuple(f"o{r}" for r in rungs), terms, tuple(utility), (), chosen, tuple(rungs)
+    )
 
 
 def strike(day: int, actor: str, target: str, rung: int, made: Choice | None = None) -> Event:
@@ -45,21 +50,39 @@ BEST_ABOVE = choice([0.0, 0.2, 0.6], [0, 4, 5], chosen=2)
             "spoiler",
         ),
         (
-            [OPENING, Event(3, 0, "blame", "b", "a", 4, ""), strike(5, "b", "a", FORCES, BEST_ABOVE)],
+            [
+                OPENING,
+                Event(3, 0, "blame", "b", "a", 4, ""),
+                strike(5, "b", "a", FORCES, BEST_ABOVE),
+            ],
             "blamed attack",
         ),
         (
-            [OPENING, Event(0, 0, "misperceive", "b", "a", 5, ""), strike(2, "b", "a", FORCES, BEST_IN_KIND)],
+            [
+                OPENING,
+                Event(0, 0, "misperceive", "b", "a", 5, ""),
+                strike(2, "b", "a", FORCES, BEST_IN_KIND),
+            ],
             "misread act",
         ),
         # without the pledge's audience cost, no answer (rung 0) would have been best
         (
-            [OPENING, strike(2, "b", "a", FORCES, choice([-1.0, -0.8, 0.1], [0, 4, 5], 2, commitment=-1.2))],
+            [
+                OPENING,
+                strike(
+                    2, "b", "a", FORCES, choice([-1.0, -0.8, 0.1], [0, 4, 5], 2, commitment=-1.2)
+                ),
+            ],
             "commitment",
         ),
         # a persona's act: its rule, not terms it never weighed
         (
-            [OPENING, strike(2, "b", "a", FORCES, dataclasses.replace(BEST_IN_KIND, rule="escalate: ..."))],
+            [
+                OPENING,
+                strike(
+                    2, "b", "a", FORCES, dataclasses.replace(BEST_IN_KIND, rule="escalate: ...")
+                ),
+            ],
             "scripted rule",
         ),
         ([OPENING, strike(2, "b", "a", FORCES, BEST_IN_KIND)], "chance"),
@@ -75,7 +98,11 @@ BEST_ABOVE = choice([0.0, 0.2, 0.6], [0, 4, 5], chosen=2)
             "blamed attack",
         ),
         (
-            [OPENING, Event(2, 2, "refuse", "b", "m", None, ""), strike(4, "b", "a", FORCES, BEST_ABOVE)],
+            [
+                OPENING,
+                Event(2, 2, "refuse", "b", "m", None, ""),
+                strike(4, "b", "a", FORCES, BEST_ABOVE),
+            ],
             "refused talks",
         ),
         ([OPENING, strike(2, "b", "a", FORCES, BEST_ABOVE)], "deliberate escalation"),
@@ -95,7 +122,20 @@ def test_the_default_rung_is_the_first_strike_on_state_forces():
 
 def test_explain_replays_the_runs_that_climbed(capsys, tmp_path):
     folder = tmp_path / "hawks"
-    assert main(["run", str(SCENARIOS / "jan2024_hawkish.yaml"), "--runs", "600", "--quiet", "--out", str(folder)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(SCENARIOS / "jan2024_hawkish.yaml"),
+                "--runs",
+                "600",
+                "--quiet",
+                "--out",
+                str(folder),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     out_dir = tmp_path / "why"
     assert main(["explain", str(folder), "--out", str(out_dir)]) == 0
@@ -114,7 +154,24 @@ def test_explain_replays_the_runs_that_climbed(capsys, tmp_path):
 
 def test_explain_a_rung_never_reached_is_a_clear_message(capsys, tmp_path):
     folder = tmp_path / "quiet"
-    assert main(["run", str(BASELINE), "--runs", "20", "--quiet", "--set", "mechanisms.armed_groups=false", "--set", "horizon=5", "--out", str(folder)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(BASELINE),
+                "--runs",
+                "20",
+                "--quiet",
+                "--set",
+                "mechanisms.armed_groups=false",
+                "--set",
+                "horizon=5",
+                "--out",
+                str(folder),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["explain", str(folder), "--rung", "7", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err

@@ -189,6 +189,7 @@ QUICK = settings(
 MANY = settings(
     max_examples=400,
     deadline=None,
+    derandomize=True,  # the same examples on every run: CI is never red by the luck of a draw
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -213,7 +214,7 @@ def test_validate_never_crashes_on_many_files(library, capsys, data):
 
 
 @pytest.mark.slow
-@settings(MANY, max_examples=120)
+@settings(MANY, max_examples=60)
 @given(data=st.data())
 def test_a_short_run_never_crashes_on_many_files(library, capsys, tmp_path, blank_figures, data):
     _run(library, data, capsys, tmp_path / "out")

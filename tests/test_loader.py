@@ -6,12 +6,11 @@ import copy
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import numpy as np
 
 from sim import EscalationModel, Scenario, ScenarioError, load_scenario
 from tests.conftest import BASELINE, SCENARIOS
@@ -158,7 +157,17 @@ def test_pairs_events_and_days_must_fit_the_crisis(baseline_raw, write_yaml):
     baseline_raw["relations"].append({"between": ["pakistan", "iran"]})
     baseline_raw["relations"][0]["baseline"] = 4
     baseline_raw["events"].append({"day": 70, "type": "pledge", "actor": "iran", "target": "iran"})
-    baseline_raw["events"].append({"day": 2, "type": "act", "actor": "iran", "target": "pakistan", "rung": 2, "announced": True, "answered": True})
+    baseline_raw["events"].append(
+        {
+            "day": 2,
+            "type": "act",
+            "actor": "iran",
+            "target": "pakistan",
+            "rung": 2,
+            "announced": True,
+            "answered": True,
+        }
+    )
     path = write_yaml(baseline_raw)
     assert problems(path) == [
         f"{path}: relations.0.baseline: a peacetime baseline is an act without force: expected "
@@ -194,7 +203,11 @@ def test_problem_in_a_parent_names_the_parent(baseline_raw, write_yaml, tmp_path
 
 def test_extends_replaces_a_distribution_of_another_kind(write_yaml):
     child = write_yaml(
-        {"extends": str(BASELINE), "name": "flat", "actors": {"iran": {"resolve": {"uniform": [0.2, 0.4]}}}},
+        {
+            "extends": str(BASELINE),
+            "name": "flat",
+            "actors": {"iran": {"resolve": {"uniform": [0.2, 0.4]}}},
+        },
         "flat.yaml",
     )
     assert load_scenario(child).actors["iran"].resolve.model_dump() == {"uniform": [0.2, 0.4]}

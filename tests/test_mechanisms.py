@@ -44,7 +44,9 @@ def answering(policy: str) -> dict:
 
 def test_offers_follow_strikes_and_a_refusal_costs_pressure_and_waits_out_the_cooldown():
     model = run(
-        scenario(third_parties=MEDIATOR, mechanisms={"third_parties": True}, actors=answering("refuse"))
+        scenario(
+            third_parties=MEDIATOR, mechanisms={"third_parties": True}, actors=answering("refuse")
+        )
     )
     offers = [t for t in trace(model) if t[2] in ("offer", "refuse")]
     assert offers[:6] == [
@@ -63,7 +65,9 @@ def test_offers_follow_strikes_and_a_refusal_costs_pressure_and_waits_out_the_co
 
 def test_accepted_talks_end_in_a_ceasefire_that_settles_what_was_owed():
     model = run(
-        scenario(third_parties=MEDIATOR, mechanisms={"third_parties": True}, actors=answering("accept"))
+        scenario(
+            third_parties=MEDIATOR, mechanisms={"third_parties": True}, actors=answering("accept")
+        )
     )
     assert trace(model) == [
         (0, 0, "strike", "a", 5),
@@ -167,7 +171,9 @@ def test_escalation_raises_a_belief_in_resolve_and_conciliation_lowers_it():
         {"day": 2, "type": "act", "actor": "a", "target": "b", "rung": 3},
         {"day": 4, "type": "conciliate", "actor": "a", "target": "b", "to_rung": 0},
     ]
-    sc = scenario(actors=actors, events=events, mechanisms={"beliefs": True}, decision={"review_rate": 0.0})
+    sc = scenario(
+        actors=actors, events=events, mechanisms={"beliefs": True}, decision={"review_rate": 0.0}
+    )
     model = EscalationModel(sc, 1)
     types = model.states["a"].types
     means = []
@@ -189,7 +195,7 @@ def test_a_pledge_costs_its_audience_cost_when_not_carried_out_and_the_adversary
     sc = scenario(actors=strategic, events=pledge, mechanisms={"commitments": True})
     model = EscalationModel(sc, 1)
     rows = np.array([0])
-    b, a = model.states["b"], model.states["a"]
+    b = model.states["b"]
     _, terms, _ = b.answer_model("a", rows, np.array([5]))
     assert terms["commitment"][0, 0] == pytest.approx(-1.0)  # not answering breaks the pledge
     # a predicts b's answer with the pledge in view: the harm it expects is higher
@@ -214,7 +220,9 @@ def test_the_nuclear_shadow_falls_only_on_acts_against_a_nuclear_armed_adversary
     assert not terms_a["nuclear"][0, ~shadowed].any()
     assert terms_a["nuclear"][0, shadowed].tolist() == [-2.0, -4.0, -2.0]  # 6, war, announced 6
     assert terms_b["nuclear"][0].tolist() == [0.0] * terms_b["nuclear"].shape[1]
-    off = EscalationModel(scenario(actors=sc.model_dump()["actors"], mechanisms={"nuclear": False}), 1)
+    off = EscalationModel(
+        scenario(actors=sc.model_dump()["actors"], mechanisms={"nuclear": False}), 1
+    )
     _, terms, _ = off.states["a"].answer_model("b", rows, np.array([5]))
     assert not terms["nuclear"].any()
 
@@ -231,7 +239,9 @@ def test_a_strategic_state_reacts_at_once_and_answers_later():
     model = run(scenario(actors={"b": b}, mechanisms={"reactions": True}), seed=3)
     kinds = [(t[0], t[2]) for t in trace(model) if t[3] == "b"][:2]
     assert kinds[0][0] == 1 and kinds[0][1] in ("act", "no_reaction")
-    assert [t for t in trace(model) if t[3] == "b" and t[2] in ("strike", "let_go", "act")][-1][0] >= 3
+    assert [t for t in trace(model) if t[3] == "b" and t[2] in ("strike", "let_go", "act")][-1][
+        0
+    ] >= 3
     quiet = run(scenario(actors={"b": b}), seed=3)
     assert not [t for t in trace(quiet) if t[2] in ("no_reaction",)]
 
@@ -257,7 +267,13 @@ def test_with_misreading_and_noise_off_a_resolute_state_still_answers_above_the_
             if choice is None or choice.kind != "answer" or event.kind not in ("strike", "act"):
                 continue
             received = max(
-                (e.rung or 0 for e in events if e.target == event.actor and e.day <= event.day and e.kind in ("strike", "act", "blame")),
+                (
+                    e.rung or 0
+                    for e in events
+                    if e.target == event.actor
+                    and e.day <= event.day
+                    and e.kind in ("strike", "act", "blame")
+                ),
                 default=0,
             )
             above += event.rung > received

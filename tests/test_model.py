@@ -61,7 +61,9 @@ def test_tit_for_tat_reduces_to_the_echo_of_scripted_reciprocity():
 
 
 def test_generous_tit_for_tat_that_always_forgives_lets_the_strike_go():
-    model = run(scenario(actors={"b": state("B", "generous_tit_for_tat", retaliation={"forgive": 1.0})}))
+    model = run(
+        scenario(actors={"b": state("B", "generous_tit_for_tat", retaliation={"forgive": 1.0})})
+    )
     assert trace(model) == [
         (0, 0, "strike", "a", 5),
         (1, 0, "conciliate", "a", 0),
@@ -88,7 +90,10 @@ def test_escalating_personas_climb_to_war_which_is_absorbing():
 
 def test_answers_with_delay_zero_come_in_the_next_round_until_the_day_is_full():
     sc = scenario(
-        actors={"a": state("A", retaliation={"delay": 0}), "b": state("B", retaliation={"delay": 0})},
+        actors={
+            "a": state("A", retaliation={"delay": 0}),
+            "b": state("B", retaliation={"delay": 0}),
+        },
         horizon=2,
     )
     strikes = [t for t in trace(run(sc)) if t[2] == "strike"]
@@ -179,12 +184,20 @@ def test_a_group_with_no_capacity_never_attacks():
     }
     model = run(scenario(armed_groups=groups, mechanisms={"armed_groups": True}, events=[]))
     assert [e for e in model.events[0] if e.kind == "attack"] == []
-    active = run(scenario(armed_groups={"spent": {**groups["spent"], "capacity": 1.0}}, mechanisms={"armed_groups": True}, events=[]))
+    active = run(
+        scenario(
+            armed_groups={"spent": {**groups["spent"], "capacity": 1.0}},
+            mechanisms={"armed_groups": True},
+            events=[],
+        )
+    )
     assert any(e.kind == "attack" for e in active.events[0])
 
 
 def test_switching_armed_groups_off_stops_every_attack():
-    off = EscalationModel(load_scenario(BASELINE, {"mechanisms.armed_groups": False}), run_seeds(1, 0, 500))
+    off = EscalationModel(
+        load_scenario(BASELINE, {"mechanisms.armed_groups": False}), run_seeds(1, 0, 500)
+    )
     off.run()
     assert off.batch().attacks.sum() == 0
     on = EscalationModel(load_scenario(BASELINE), run_seeds(1, 0, 500))
@@ -246,12 +259,22 @@ def test_a_recorded_story_has_the_outcomes_of_its_ensemble_run():
     for i in range(0, 200, 13):
         story = run(sc, int(seeds[i]))
         strikes = {
-            s: min((e.day for e in story.events[0] if e.kind == "strike" and e.actor == s and e.day >= 1), default=NO_DAY)
+            s: min(
+                (
+                    e.day
+                    for e in story.events[0]
+                    if e.kind == "strike" and e.actor == s and e.day >= 1
+                ),
+                default=NO_DAY,
+            )
             for s in ("iran", "pakistan")
         }
         assert strikes == {"iran": batch.strike_day[0, i], "pakistan": batch.strike_day[1, i]}
         assert story.tally.calm_day[0] == batch.calm_day[i]
-        assert max(max(day.values()) for day in story.rung_history()) == (batch.reach_day[:, i] != NO_DAY).sum() - 1
+        assert (
+            max(max(day.values()) for day in story.rung_history())
+            == (batch.reach_day[:, i] != NO_DAY).sum() - 1
+        )
 
 
 def test_postures_stay_on_the_ladder_above_the_baseline_and_war_is_absorbing():
@@ -275,7 +298,9 @@ SCENARIOS_HAWKISH = ROOT / "scenarios" / "jan2024_hawkish.yaml"
 
 def test_the_reasons_of_every_decision_add_up_to_its_utility():
     model = run(load_scenario(BASELINE), seed=11)
-    decisions = [e for e in model.events[0] if e.choice is not None and e.choice.kind != "mediation"]
+    decisions = [
+        e for e in model.events[0] if e.choice is not None and e.choice.kind != "mediation"
+    ]
     assert decisions
     for event in decisions:
         choice = event.choice

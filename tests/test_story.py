@@ -31,7 +31,9 @@ def test_rung_table_is_the_model_history_day_by_day(baseline_run):
 
 def test_event_table_keeps_exactly_the_marked_events_in_order(baseline_run):
     tables = story_tables(baseline_run, 7)
-    marked = [e for e in baseline_run.events[0] if e.kind in LANES and e.day >= -FIGURE_HISTORY_DAYS]
+    marked = [
+        e for e in baseline_run.events[0] if e.kind in LANES and e.day >= -FIGURE_HISTORY_DAYS
+    ]
     assert len(marked) < len(baseline_run.events[0])  # blame, holds etc. stay in the words
     assert list(tables.events["day"]) == [e.day for e in marked]
     assert list(tables.events["kind"]) == [e.kind for e in marked]
@@ -93,7 +95,10 @@ def test_the_story_gives_the_reasons_of_each_decision_from_its_terms(baseline_ru
     assert why.startswith(f"for: restoring deterrence ({terms['resolve']:+.2f})")
     assert f"the risk of Iran's answer ({terms['risk']:+.2f})" in why
     assert f"China's pressure ({terms['pressure:China']:+.2f})" in why
-    assert f"(in all {answer.choice.utility[chosen]:+.2f}, chance {answer.choice.probability[chosen]:.0%})" in why
+    assert (
+        f"(in all {answer.choice.utility[chosen]:+.2f}, chance {answer.choice.probability[chosen]:.0%})"
+        in why
+    )
 
 
 def test_a_posture_held_day_after_day_is_told_once(baseline_run):
@@ -192,7 +197,9 @@ def test_labels_of_a_busy_run_stay_inside_and_never_cover_each_other():
 
 
 def test_a_scripted_persona_is_told_by_its_rule_not_by_terms_it_did_not_weigh():
-    model = run_story(load_scenario(BASELINE, {"actors.pakistan.retaliation.policy": "tit_for_tat"}), 3)
+    model = run_story(
+        load_scenario(BASELINE, {"actors.pakistan.retaliation.policy": "tit_for_tat"}), 3
+    )
     names = names_of(model)
     answers = [e for e in model.events[0] if e.actor == "pakistan" and e.kind == "strike"]
     assert answers and all(

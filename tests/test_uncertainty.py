@@ -142,9 +142,7 @@ def test_the_split_gives_the_parameters_all_of_a_spread_they_cause_and_none_of_c
     chance = np.where(rng.random(1000) < 0.5, 2.0, np.nan)  # the same coin in every set
     tables = []
     for name, days in (("decided", decided), ("chance", chance)):
-        tables.append(
-            pd.DataFrame({"scenario": name, "answer_day": days, "parameter_set": sets})
-        )
+        tables.append(pd.DataFrame({"scenario": name, "answer_day": days, "parameter_set": sets}))
     split = uncertainty_split(pd.concat(tables, ignore_index=True), [answer])
     shares = dict(zip(split["scenario"], split["parameter_share"], strict=True))
     assert shares["decided"] == pytest.approx(1.0)
@@ -199,7 +197,10 @@ def test_a_key_written_as_a_distribution_ranges_over_its_support_in_the_paramete
 def test_a_profile_key_with_a_star_sets_that_key_of_every_state():
     scenario = load_scenario(
         BASELINE,
-        {"actors.iran.cost": {"profile": "calibrated"}, "actors.pakistan.cost": {"profile": "calibrated"}},
+        {
+            "actors.iran.cost": {"profile": "calibrated"},
+            "actors.pakistan.cost": {"profile": "calibrated"},
+        },
     )
     sets = uncertainty.parameter_sets(scenario)
     # one particle per set: both states take the same calibrated cost (the profile's actors.*.cost)
@@ -217,6 +218,10 @@ def test_the_shipped_calibrated_scenario_draws_the_decision_parameters_from_the_
         "decision.rationality",
         "decision.review_rate",
     ]
-    assert scenario.uncertainty.profiles["calibrated"].source == "scenarios/profiles/calibrated.yaml" or (
-        scenario.uncertainty.profiles["calibrated"].source.endswith("scenarios/profiles/calibrated.yaml")
+    assert scenario.uncertainty.profiles[
+        "calibrated"
+    ].source == "scenarios/profiles/calibrated.yaml" or (
+        scenario.uncertainty.profiles["calibrated"].source.endswith(
+            "scenarios/profiles/calibrated.yaml"
+        )
     )
