@@ -886,7 +886,29 @@ def figures(results: Results, rungs: Sequence[int] | None = None) -> dict[str, F
         drawn["comparison"] = plotting.comparison_figure(
             results.comparison, shown_outcome, curve, labels, results.start_date
         )
+    if "parameter_set" in results.runs.columns:
+        # some numbers were uncertain: chance and parameter uncertainty apart, per scenario
+        states = list(dict(results.first_scenario["actors"]))  # type: ignore[call-overload]
+        names_shown = [n for n in UNCERTAINTY_OUTCOMES if _fits(n, results.horizon)]
+        chosen = [outcomes.outcome(n, results.horizon, results.war, states) for n in names_shown]
+        uncertain = results.runs.dropna(subset=["parameter_set"])
+        for scenario, runs in uncertain.groupby("scenario", sort=False):
+            key = "uncertainty" if len(names) == 1 else f"uncertainty_{scenario}"
+            drawn[key] = plotting.uncertainty_figure(
+                analysis.parameter_set_estimates(runs, chosen),
+                analysis.uncertainty_split(runs, chosen),
+                labels.get(str(scenario), str(scenario)),
+            )
     return drawn
+
+
+UNCERTAINTY_OUTCOMES = ("answer_7d", "forces_30d", "sustained", "calm_14d")
+"""The outcomes the uncertainty figure shows, where the horizon reaches them."""
+
+
+def _fits(name: str, horizon: int) -> bool:
+    digits = "".join(c for c in name if c.isdigit())
+    return not digits or int(digits) <= horizon
 
 
 def draw(results: Results, rungs: Sequence[int] | None = None) -> list[Path]:

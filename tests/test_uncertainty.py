@@ -225,3 +225,30 @@ def test_the_shipped_calibrated_scenario_draws_the_decision_parameters_from_the_
             "scenarios/profiles/calibrated.yaml"
         )
     )
+
+
+def test_a_run_of_an_uncertain_scenario_draws_chance_and_parameters_apart(tmp_path):
+    from sim.cli import main
+
+    assert (
+        main(
+            [
+                "run",
+                str(BASELINE),
+                "--runs",
+                "200",
+                "--out",
+                str(tmp_path),
+                "-q",
+                "--set",
+                "actors.pakistan.cost={uniform: [1, 5]}",
+                "--set",
+                "uncertainty.sets=4",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "uncertainty.png").stat().st_size > 0
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert sorted(runs["parameter_set"].unique()) == [0, 1, 2, 3]
+    assert runs["param.actors.pakistan.cost"].between(1, 5).all()
