@@ -128,6 +128,7 @@ class StateAgent(mesa.Agent):
         self.posture: dict[str, IntArray] = {}
         self.baseline: dict[str, int] = {}
         self.ties: dict[str, float] = {}
+        self._memos: dict[tuple[str, bool], decisions.RowMemo] = {}
         for other in self.adversaries:
             relation = model.config.relation(actor_id, other)
             assert relation is not None
@@ -402,15 +403,28 @@ class StateAgent(mesa.Agent):
             columns.extend(risk.T)
         key = np.stack(columns, axis=1).astype(np.float64)
         first, inverse = decisions.unique_rows(key)
-        unique = decisions.subset(s, first)
+        # everything else a prediction depends on is fixed for the run: situations already
+        # predicted (in earlier rounds, or other worlds) are recalled, not worked out again
+        memo = self._memos.setdefault((other, look_ahead), decisions.RowMemo())
+        slots = memo.recall(key[first])
+        shape = (first.size, model.ladder.war + 1, self.types.size)
+        harm, quiet = np.empty(shape), np.empty(shape)
+        known = slots >= 0
+        if known.any():
+            harm[known], quiet[known] = memo.results(slots[known])
+        new = np.flatnonzero(~known)
+        if not new.size:
+            return harm, quiet, inverse
+        rows = first[new]
+        unique = decisions.subset(s, rows)
         terms = decisions.answer_terms(options, unique, model.weights, model.ladder)
         rest = decisions.total(terms, decisions.ANSWER_TERMS[1:])
         if risk is not None:
-            rest += risk[first]
+            rest += risk[rows]
         available = decisions.answer_available(
             options, unique.posture, model.ladder.strike_rung, reaction=False
         )
-        harm, quiet = decisions.predicted_answer(
+        predicted = decisions.predicted_answer(
             options,
             rest,
             available,
@@ -418,8 +432,10 @@ class StateAgent(mesa.Agent):
             model.weights,
             model.ladder,
             model.rationality,
-            None if reprisal_up_to is None else reprisal_up_to[first],
+            None if reprisal_up_to is None else reprisal_up_to[rows],
         )
+        harm[new], quiet[new] = predicted
+        memo.remember(key[rows], predicted)
         return harm, quiet, inverse
 
     def likelihood(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import gc
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -369,16 +368,14 @@ def simulate(scenario: Any, seeds: NDArray[np.int64]) -> Any:
         model = EscalationModel(concrete, seeds[rows])
         model.run()
         batch = model.batch()
+        # free its arrays now, so a worker's memory does not grow chunk after chunk
+        model.release()
         if number >= 0:
             batch = dataclasses.replace(
                 batch, parameter_set=np.full(rows.size, number, dtype=np.int64)
             )
         batches.append(batch)
         positions.append(rows)
-    # a finished model and its agents hold each other: free their arrays now, not whenever the
-    # cyclic collector next runs, so a worker's memory does not grow chunk after chunk
-    del model
-    gc.collect()
     if len(batches) == 1:
         return batches[0]
     order = np.argsort(np.concatenate(positions), kind="stable")

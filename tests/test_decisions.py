@@ -291,3 +291,22 @@ def test_unique_rows_groups_equal_rows_even_when_hashes_collide(monkeypatch):
     monkeypatch.setattr(sim.streams, "mix64", lambda values: np.zeros_like(values))
     first, inverse = decisions.unique_rows(rows)
     assert np.array_equal(rows[first][inverse], rows) and len(first) == 3
+
+
+def test_a_row_memo_recalls_what_it_remembered_until_its_budget_is_spent():
+    keys = np.array([[1.0, 2.0], [3.0, 4.0]])
+    results = (np.array([[10.0, 11.0], [30.0, 31.0]]), np.array([1.0, 3.0]))
+    memo = decisions.RowMemo(budget=4 * 24)  # four rows of 24 bytes
+    assert memo.recall(keys).tolist() == [-1, -1]
+    memo.remember(keys, results)
+    slots = memo.recall(np.array([[3.0, 4.0], [5.0, 6.0], [1.0, 2.0]]))
+    assert slots.tolist() == [1, -1, 0]
+    pairs, singles = memo.results(slots[[0, 2]])
+    assert pairs.tolist() == [[30.0, 31.0], [10.0, 11.0]] and singles.tolist() == [3.0, 1.0]
+    # past the budget the memo starts again empty and keeps the newest rows
+    more = np.array([[5.0, 6.0], [7.0, 8.0], [9.0, 10.0]])
+    memo.remember(more, (np.arange(6.0).reshape(3, 2), np.arange(3.0)))
+    assert memo.recall(np.vstack([keys, more])).tolist() == [-1, -1, 0, 1, 2]
+    # a batch larger than the whole budget is not kept at all
+    memo.remember(np.arange(10.0).reshape(5, 2), (np.zeros((5, 2)), np.zeros(5)))
+    assert (memo.recall(np.vstack([keys, more])) == -1).all()

@@ -250,6 +250,40 @@ def test_every_world_of_a_batch_runs_as_it_would_alone():
             assert np.array_equal(mine[..., i], getattr(one, item.name)[..., 0]), item.name
 
 
+def test_predictions_recalled_from_the_memo_are_those_worked_out_afresh():
+    model = EscalationModel(load_scenario(BASELINE), run_seeds(4, 0, 500))
+    for _ in range(4):
+        model.step()
+    pakistan = model.states["pakistan"]
+    rows = np.arange(model.worlds)
+    assert pakistan._memos  # predictions made on the first days are remembered
+    recalled = pakistan.predicted_answer("iran", rows)
+    pakistan._memos.clear()
+    model.states["iran"]._memos.clear()
+    afresh = pakistan.predicted_answer("iran", rows)
+    assert all(np.array_equal(a, b) for a, b in zip(recalled, afresh, strict=True))
+
+
+def test_a_finished_model_released_frees_its_arrays_without_the_cyclic_collector():
+    import gc
+    import weakref
+
+    model = EscalationModel(load_scenario(BASELINE), run_seeds(4, 0, 100))
+    model.run()
+    batch = model.batch()
+    iran = model.states["iran"]
+    arrays = [weakref.ref(iran.resolve), weakref.ref(iran.posture["pakistan"])]
+    del iran
+    gc.disable()
+    try:
+        model.release()
+        del model
+        assert [ref() for ref in arrays] == [None, None]
+    finally:
+        gc.enable()
+    assert batch.calm_day.shape == (100,)
+
+
 def test_a_recorded_story_has_the_outcomes_of_its_ensemble_run():
     sc = load_scenario(BASELINE)
     seeds = run_seeds(3, 0, 200)
