@@ -70,6 +70,18 @@ class Choice:
     strategic state would have weighed); empty for strategic choices."""
 
 
+@dataclass(frozen=True)
+class Weighing:
+    """An answer weighed in some worlds: the options, their terms, which are available, the
+    total utility and each option's logit probability (each (n, O))."""
+
+    options: Options
+    terms: dict[str, FloatArray]
+    available: BoolArray
+    utility: FloatArray
+    probabilities: FloatArray
+
+
 @dataclass
 class Acts:
     """Acts of one state towards one adversary in some worlds, delivered at the round's end.
@@ -92,7 +104,7 @@ class Acts:
     answering: BoolArray
     level: IntArray
     option: IntArray
-    likelihood: FloatArray | None
+    likelihood: NDArray[np.float32] | None
     labels: tuple[str, ...]
     location: tuple[str | None, ...] = ()
     target_kinds: tuple[str, ...] = ()
@@ -406,7 +418,8 @@ class StateAgent(mesa.Agent):
         # everything else a prediction depends on is fixed for the run: situations already
         # predicted (in earlier rounds, or other worlds) are recalled, not worked out again
         memo = self._memos.setdefault((other, look_ahead), decisions.RowMemo())
-        slots = memo.recall(key[first])
+        keys = key[first]
+        slots = memo.recall(keys)
         shape = (first.size, model.ladder.war + 1, self.types.size)
         harm, quiet = np.empty(shape), np.empty(shape)
         known = slots >= 0
@@ -435,7 +448,7 @@ class StateAgent(mesa.Agent):
             None if reprisal_up_to is None else reprisal_up_to[rows],
         )
         harm[new], quiet[new] = predicted
-        memo.remember(key[rows], predicted)
+        memo.remember(keys[new], predicted)
         return harm, quiet, inverse
 
     def likelihood(
@@ -445,7 +458,7 @@ class StateAgent(mesa.Agent):
         available: BoolArray,
         names: tuple[str, ...],
         keep: NDArray[np.intp],
-    ) -> FloatArray | None:
+    ) -> NDArray[np.float32] | None:
         """(k, K, O): how likely each option is under each resolve type, in the worlds ``keep``
         (those that acted: the adversary updates its belief from what it sees)."""
         if not self.model.config.mechanisms.beliefs:
@@ -459,21 +472,42 @@ class StateAgent(mesa.Agent):
             self.model.rationality,
         )
 
+    def _weigh(
+        self, other: str, rows: Rows, received: IntArray, site: Site, *, reaction: bool = False
+    ) -> tuple[Weighing, FloatArray]:
+        """An answer (or reaction) to ``other`` weighed, and the uniform draw of the choice."""
+        model = self.model
+        options, terms, available = self.answer_model(other, rows, received, reaction=reaction)
+        utility = decisions.total(terms, decisions.ANSWER_TERMS)
+        address = (site, model.day, model.round, self.index, self.adversary_index(other))
+        u = model.streams.uniform(address, rows)
+        probabilities = decisions.choice_probabilities(utility, available, model.rationality)
+        return Weighing(options, terms, available, utility, probabilities), u
+
+    def _send(self, kind: str, other: str, rows: Rows, w: Weighing, chosen: IntArray) -> None:
+        """Queue the chosen acts, with what the adversary learns from them and, in a story, the
+        reasons."""
+        likelihood = self.likelihood(
+            w.options, w.terms, w.available, decisions.ANSWER_TERMS, np.flatnonzero(chosen > 0)
+        )
+        choices = (
+            self._choices(kind, w.options, w.terms, w.utility, w.probabilities, chosen, w.available)
+            if self.model.record
+            else {}
+        )
+        self.model.enqueue(self._acts(other, rows, w.options, chosen, likelihood, choices, kind))
+
     def _answer(self, other: str, rows: Rows) -> None:
         model = self.model
         received = self.owed[other][rows].copy()
-        options, terms, available = self.answer_model(other, rows, received)
-        utility = decisions.total(terms, decisions.ANSWER_TERMS)
-        address = (Site.ANSWER, model.day, model.round, self.index, self.adversary_index(other))
-        u = model.streams.uniform(address, rows)
-        probabilities = decisions.choice_probabilities(utility, available, model.rationality)
+        weighing, u = self._weigh(other, rows, received, Site.ANSWER)
         if self.policy.strategic:
-            chosen = decisions.draw(probabilities, u)
+            chosen = decisions.draw(weighing.probabilities, u)
         else:
             wanted = self.policy.answer(received, self.memory[other][rows], model.ladder.war, u)
-            chosen = self._option_at(other, wanted, available)
+            chosen = self._option_at(other, wanted, weighing.available)
         pledged = self.pledge[other][rows]
-        honoured = options.rung[chosen] >= model.ladder.strike_rung
+        honoured = weighing.options.rung[chosen] >= model.ladder.strike_rung
         if model.record:
             for i in np.flatnonzero(pledged & ~honoured):
                 model.log(
@@ -492,36 +526,15 @@ class StateAgent(mesa.Agent):
         self.owed_denied[other][rows] = False
         self.owed_reprisal[other][rows] = False
         self.react_due[other][rows] = NEVER
-        likelihood = self.likelihood(
-            options, terms, available, decisions.ANSWER_TERMS, np.flatnonzero(chosen > 0)
-        )
-        choices = (
-            self._choices("answer", options, terms, utility, probabilities, chosen, available)
-            if model.record
-            else {}
-        )
-        model.enqueue(self._acts(other, rows, options, chosen, likelihood, choices, "answer"))
+        self._send("answer", other, rows, weighing, chosen)
 
     def _react(self, other: str, rows: Rows) -> None:
-        model = self.model
         received = self.owed[other][rows].copy()
-        options, terms, available = self.answer_model(other, rows, received, reaction=True)
-        utility = decisions.total(terms, decisions.ANSWER_TERMS)
-        address = (Site.REACTION, model.day, model.round, self.index, self.adversary_index(other))
-        u = model.streams.uniform(address, rows)
-        probabilities = decisions.choice_probabilities(utility, available, model.rationality)
-        chosen = decisions.draw(probabilities, u)
+        weighing, u = self._weigh(other, rows, received, Site.REACTION, reaction=True)
+        chosen = decisions.draw(weighing.probabilities, u)
         self.react_due[other][rows] = NEVER
         self._maybe_pledge(other, rows, np.where(self.owed_reprisal[other][rows], 0, received))
-        likelihood = self.likelihood(
-            options, terms, available, decisions.ANSWER_TERMS, np.flatnonzero(chosen > 0)
-        )
-        choices = (
-            self._choices("reaction", options, terms, utility, probabilities, chosen, available)
-            if model.record
-            else {}
-        )
-        model.enqueue(self._acts(other, rows, options, chosen, likelihood, choices, "reaction"))
+        self._send("reaction", other, rows, weighing, chosen)
 
     def _review(self, other: str, peace: BoolArray) -> None:
         model = self.model
@@ -650,7 +663,7 @@ class StateAgent(mesa.Agent):
         rows: Rows,
         options: Options,
         chosen: IntArray,
-        likelihood: FloatArray | None,
+        likelihood: NDArray[np.float32] | None,
         choices: dict[int, Choice],
         kind: str,
     ) -> Acts:

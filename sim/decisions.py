@@ -350,6 +350,16 @@ def choice_probabilities(
         best = np.argmax(np.where(available, utility, -np.inf), axis=-1)
         return np.eye(utility.shape[-1])[best]
     scaled = np.where(available, rationality * (utility - utility[..., :1]), -np.inf)
+    return logit_shares(scaled)
+
+
+def logit_shares[F: np.floating](scaled: NDArray[F]) -> NDArray[F]:
+    """``exp(scaled)`` normalised over the last axis, in ``scaled``'s precision.
+
+    ``scaled`` holds utilities times precision, relative to option 0 (-inf where unavailable).
+    A row whose exponentials overflow is done again relative to its best option, so each row's
+    result depends on that row alone.
+    """
     with np.errstate(over="ignore"):  # an overflowing row is redone below
         weights = np.exp(scaled)
     sums = last_sum(weights)[..., None]
@@ -359,7 +369,8 @@ def choice_probabilities(
         rows = np.exp(rows - rows.max(axis=-1, keepdims=True))
         weights[overflow] = rows
         sums[overflow] = last_sum(rows)[..., None]
-    return weights / sums
+    weights /= sums
+    return weights
 
 
 def draw(probabilities: FloatArray, u: FloatArray) -> IntArray:
@@ -387,7 +398,7 @@ def type_probabilities(
     types: FloatArray,
     available: BoolArray,
     rationality: float,
-) -> FloatArray:
+) -> NDArray[np.float32]:
     """(n, K, O): each option's probability if the chooser's resolve were each type.
 
     ``per_unit`` is the resolve term per unit of resolve, ``rest`` every other term; both (n, O).
@@ -398,19 +409,9 @@ def type_probabilities(
     # belief needs no more than seven digits.
     slope = (precision * (per_unit - per_unit[:, :1])).astype(np.float32)
     base = np.where(available, precision * (rest - rest[:, :1]), -np.inf).astype(np.float32)
-    scaled = types.astype(np.float32)[None, :, None] * slope[:, None, :]
+    scaled: NDArray[np.float32] = types.astype(np.float32)[None, :, None] * slope[:, None, :]
     scaled += base[:, None, :]
-    with np.errstate(over="ignore"):  # an overflowing row is redone below
-        weights = np.exp(scaled)
-    sums = last_sum(weights)[..., None]
-    overflow = ~np.isfinite(sums[..., 0])
-    if overflow.any():
-        rows = scaled[overflow]
-        rows = np.exp(rows - rows.max(axis=-1, keepdims=True))
-        weights[overflow] = rows
-        sums[overflow] = last_sum(rows)[..., None]
-    weights /= sums
-    return weights
+    return logit_shares(scaled)
 
 
 def last_sum(values: NDArray[np.floating]) -> NDArray[np.floating]:

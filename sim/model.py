@@ -348,7 +348,12 @@ class EscalationModel(mesa.Model):
         return np.where(perceived == acts.effective[keep], acts.option[keep], lookup[perceived])
 
     def _update_belief(
-        self, observer: StateAgent, other: str, rows: Rows, likelihood: FloatArray, option: IntArray
+        self,
+        observer: StateAgent,
+        other: str,
+        rows: Rows,
+        likelihood: NDArray[np.float32],
+        option: IntArray,
     ) -> None:
         """Bayes' rule: the observer's belief about ``other``'s resolve times the likelihood."""
         if not self.config.mechanisms.beliefs:
