@@ -86,11 +86,14 @@ os.umask(_UMASK)
 # --------------------------------------------------------------------------- #
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Make ``path`` by ``write`` on a temporary file beside it, renamed into place once whole:
+    readers see the old file or the new one, never part of one; on any failure the temporary
+    file is removed."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
-    os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; results are for sharing
     try:
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; results are for sharing
         write(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
@@ -101,9 +104,9 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 def write_table(table: pd.DataFrame, path: Path) -> None:
     """A table as CSV or, for a ``.parquet`` path, as Parquet (pandas dtypes and NaN kept)."""
     if path.suffix == ".parquet":
-        _atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
+        atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
     else:
-        _atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n"))
+        atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n"))
 
 
 def write_text(text: str, path: Path) -> None:
@@ -113,7 +116,7 @@ def write_text(text: str, path: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
 
-    _atomic_write(path, dump)
+    atomic_write(path, dump)
 
 
 def write_json(data: object, path: Path) -> None:
@@ -123,7 +126,7 @@ def write_json(data: object, path: Path) -> None:
 def write_figure(figure: Figure, path: Path, dpi: int = 200) -> Path:
     """PNG at 200 dpi for slides, SVG for print; the format follows the suffix."""
     fmt = path.suffix.lstrip(".")
-    _atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
+    atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
     return path
 
 

@@ -26,7 +26,6 @@ import logging
 import math
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.designs import SweepError, Value
-from sim.results import disk_reason, shown, write_text
+from sim.results import atomic_write, disk_reason, shown, write_text
 from sim.sweep_definition import FORMAT, SweepDefinition
 
 log = logging.getLogger(__name__)
@@ -44,8 +43,6 @@ STORE_NAME = "sweep.sqlite"
 CSV_NAME = "sweep.csv"
 METADATA_NAME = "metadata.json"
 LOCK_NAME = ".sweep.lock"
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 Outcomes = dict[str, tuple[float, float, float]]
 """Outcome name -> (estimate, 95% low, 95% high)."""
@@ -401,11 +398,8 @@ def _clear_leftovers(out: Path) -> None:
 
 def _create(path: Path, definition: SweepDefinition) -> None:
     """A new store, made under a temporary name and renamed into place once complete."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; results are shared
+
+    def fill(temporary: Path) -> None:
         conn = sqlite3.connect(temporary, isolation_level=None)
         try:
             conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA)
@@ -421,17 +415,17 @@ def _create(path: Path, definition: SweepDefinition) -> None:
             conn.execute("COMMIT")
         finally:
             conn.close()
-        os.replace(temporary, path)
+            with contextlib.suppress(OSError):  # left only by a failed transaction
+                Path(f"{temporary}-journal").unlink()
+
+    try:
+        atomic_write(path, fill)
     except (OSError, sqlite3.Error) as error:
         reason = disk_reason(error) if isinstance(error, OSError) else str(error)
         raise SweepError(
             f"cannot create the sweep store {path} ({reason}); nothing was stored: make room "
             "or choose another --out, and rerun"
         ) from None
-    finally:
-        for left in (temporary, Path(f"{temporary}-journal")):
-            with contextlib.suppress(OSError):
-                left.unlink()
 
 
 # --------------------------------------------------------------------------- #
