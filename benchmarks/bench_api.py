@@ -6,7 +6,7 @@
 In one process, on one core, each round times side by side (order alternating, so a busy
 machine weighs on both alike):
 
-* the model alone: ``sim.runner.simulate`` on the ensemble's run seeds (the model built, run
+* the model alone: ``sim.experiments.ensemble.simulate`` on the ensemble's run seeds (the model built, run
   and its record taken: the simulation time);
 * ``run_ensemble(scenario, runs=N)`` as a Python user calls it (default: one worker, this
   process), all tables made;
@@ -29,9 +29,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from anywhere, package installed or not
 
-from sim.loader import load_scenario  # noqa: E402
-from sim.runner import run_ensemble, simulate  # noqa: E402
-from sim.streams import run_seeds  # noqa: E402
+from sim.experiments.ensemble import run_ensemble, simulate  # noqa: E402
+from sim.inputs.loader import load_scenario  # noqa: E402
+from sim.model.streams import run_seeds  # noqa: E402
 
 BASELINE = HERE.parent / "scenarios" / "jan2024_baseline.yaml"
 SEED = 1

@@ -38,9 +38,9 @@ from bench_model import (  # noqa: E402  (it also turns tqdm's monitor thread of
     same_runs,
 )
 
-from sim.loader import load_scenario  # noqa: E402
-from sim.runner import chunk_size, default_workers, run_ensemble  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
+from sim.experiments.ensemble import chunk_size, default_workers, run_ensemble  # noqa: E402
+from sim.inputs.loader import load_scenario  # noqa: E402
+from sim.model.scenario import Scenario  # noqa: E402
 
 BASELINE = HERE.parent / "scenarios" / "jan2024_baseline.yaml"
 

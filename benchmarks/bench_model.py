@@ -56,13 +56,13 @@ tqdm.tqdm.monitor_interval = 0
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from anywhere, package installed or not
 
-from sim.loader import load_scenario  # noqa: E402
-from sim.model import EscalationModel  # noqa: E402
-from sim.record import Batch  # noqa: E402
-from sim.runner import CHUNK_RUNS, build_ensemble, chunk_size, run_ensemble, simulate  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
-from sim.story import run_story  # noqa: E402
-from sim.streams import run_seeds  # noqa: E402
+from sim.analysis.story import run_story  # noqa: E402
+from sim.experiments.ensemble import CHUNK_RUNS, build_ensemble, chunk_size, run_ensemble, simulate  # noqa: E402
+from sim.inputs.loader import load_scenario  # noqa: E402
+from sim.model.model import EscalationModel  # noqa: E402
+from sim.model.record import Batch  # noqa: E402
+from sim.model.scenario import Scenario  # noqa: E402
+from sim.model.streams import run_seeds  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "jan2024_baseline.yaml"
 SEED = 1

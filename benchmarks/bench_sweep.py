@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))  # run from anywhere, package installed or not
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from sim.designs import ParamSpec  # noqa: E402
-from sim.execution import default_workers  # noqa: E402
-from sim.loader import load_scenario  # noqa: E402
-from sim.runner import PointEvaluator  # noqa: E402
-from sim.sweep import SweepDefinition, run_sweep  # noqa: E402
+from sim.experiments.designs import ParamSpec  # noqa: E402
+from sim.experiments.ensemble import PointEvaluator  # noqa: E402
+from sim.experiments.execution import default_workers  # noqa: E402
+from sim.experiments.sweep import SweepDefinition, run_sweep  # noqa: E402
+from sim.inputs.loader import load_scenario  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "jan2024_baseline.yaml"
 OUTCOMES = ("answer_7d", "forces_30d", "war")  # what `run.py sweep` records by default

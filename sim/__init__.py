@@ -13,41 +13,42 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "Batch": "sim.record",
-    "Ensemble": "sim.runner",
-    "EscalationModel": "sim.model",
-    "Event": "sim.model",
-    "Ladder": "sim.ladder",
-    "Outcome": "sim.outcomes",
-    "Parameter": "sim.parameters",
-    "ParameterSpace": "sim.parameters",
-    "PointEvaluator": "sim.runner",
-    "Problem": "sim.errors",
-    "Results": "sim.results",
-    "Rung": "sim.ladder",
-    "Scenario": "sim.scenario",
-    "ScenarioError": "sim.errors",
-    "StoryTables": "sim.story",
-    "SweepDefinition": "sim.sweep",
-    "analyze_sweep": "sim.sweep",
-    "compare_runs": "sim.analysis",
-    "load_results": "sim.results:load",
-    "load_scenario": "sim.loader",
-    "load_sweep": "sim.sweep:load_results",
-    "newcombe_interval": "sim.analysis",
-    "outcome": "sim.outcomes",
-    "outcome_estimates": "sim.analysis",
-    "parameter_space": "sim.parameters",
-    "parse_params": "sim.sweep",
-    "run_ensemble": "sim.runner",
-    "run_story": "sim.story",
-    "run_sweep": "sim.sweep",
-    "standard_outcomes": "sim.outcomes:for_scenario",
-    "story_figure": "sim.plotting",
-    "story_tables": "sim.story",
-    "tango_interval": "sim.analysis",
-    "tell": "sim.story",
-    "wilson_interval": "sim.analysis",
+    "Batch": "sim.model.record",
+    "Ensemble": "sim.experiments.ensemble",
+    "EscalationModel": "sim.model.model",
+    "Event": "sim.model.model",
+    "Ladder": "sim.model.ladder",
+    "OUTCOME_FORMS": "sim.analysis.outcomes:FORMS",
+    "Outcome": "sim.analysis.outcomes",
+    "Parameter": "sim.inputs.parameters",
+    "ParameterSpace": "sim.inputs.parameters",
+    "PointEvaluator": "sim.experiments.ensemble",
+    "Problem": "sim.inputs.errors",
+    "Results": "sim.files.results",
+    "Rung": "sim.model.ladder",
+    "Scenario": "sim.model.scenario",
+    "ScenarioError": "sim.inputs.errors",
+    "StoryTables": "sim.analysis.story",
+    "SweepDefinition": "sim.experiments.sweep",
+    "analyze_sweep": "sim.experiments.sweep",
+    "compare_runs": "sim.analysis.statistics",
+    "load_results": "sim.files.results:load",
+    "load_scenario": "sim.inputs.loader",
+    "load_sweep": "sim.experiments.sweep:load_results",
+    "newcombe_interval": "sim.analysis.statistics",
+    "outcome": "sim.analysis.outcomes",
+    "outcome_estimates": "sim.analysis.statistics",
+    "parameter_space": "sim.inputs.parameters",
+    "parse_params": "sim.experiments.sweep",
+    "run_ensemble": "sim.experiments.ensemble",
+    "run_story": "sim.analysis.story",
+    "run_sweep": "sim.experiments.sweep",
+    "standard_outcomes": "sim.analysis.outcomes:for_scenario",
+    "story_figure": "sim.views.plotting",
+    "story_tables": "sim.analysis.story",
+    "tango_interval": "sim.analysis.statistics",
+    "tell": "sim.analysis.story",
+    "wilson_interval": "sim.analysis.statistics",
 }
 """Each public name and where it lives: ``module`` or ``module:attribute`` when the name differs
 (the one place to change when a module moves)."""
@@ -58,6 +59,7 @@ __all__ = [
     "EscalationModel",
     "Event",
     "Ladder",
+    "OUTCOME_FORMS",
     "Outcome",
     "Parameter",
     "ParameterSpace",
@@ -106,26 +108,27 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from sim.analysis import (
+    from sim.analysis.outcomes import FORMS as OUTCOME_FORMS
+    from sim.analysis.outcomes import Outcome, outcome
+    from sim.analysis.outcomes import for_scenario as standard_outcomes
+    from sim.analysis.statistics import (
         compare_runs,
         newcombe_interval,
         outcome_estimates,
         tango_interval,
         wilson_interval,
     )
-    from sim.errors import Problem, ScenarioError
-    from sim.ladder import Ladder, Rung
-    from sim.loader import load_scenario
-    from sim.model import EscalationModel, Event
-    from sim.outcomes import Outcome, outcome
-    from sim.outcomes import for_scenario as standard_outcomes
-    from sim.parameters import Parameter, ParameterSpace, parameter_space
-    from sim.plotting import story_figure
-    from sim.record import Batch
-    from sim.results import Results
-    from sim.results import load as load_results
-    from sim.runner import Ensemble, PointEvaluator, run_ensemble
-    from sim.scenario import Scenario
-    from sim.story import StoryTables, run_story, story_tables, tell
-    from sim.sweep import SweepDefinition, analyze_sweep, parse_params, run_sweep
-    from sim.sweep import load_results as load_sweep
+    from sim.analysis.story import StoryTables, run_story, story_tables, tell
+    from sim.experiments.ensemble import Ensemble, PointEvaluator, run_ensemble
+    from sim.experiments.sweep import SweepDefinition, analyze_sweep, parse_params, run_sweep
+    from sim.experiments.sweep import load_results as load_sweep
+    from sim.files.results import Results
+    from sim.files.results import load as load_results
+    from sim.inputs.errors import Problem, ScenarioError
+    from sim.inputs.loader import load_scenario
+    from sim.inputs.parameters import Parameter, ParameterSpace, parameter_space
+    from sim.model.ladder import Ladder, Rung
+    from sim.model.model import EscalationModel, Event
+    from sim.model.record import Batch
+    from sim.model.scenario import Scenario
+    from sim.views.plotting import story_figure

@@ -1,5 +1,5 @@
 """``python -m sim``: the command line, as ``python run.py`` and ``escalation-sim``."""
 
-from sim.cli import main
+from sim.cli.commands import main
 
 raise SystemExit(main())

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.loader import scenario_from_mapping
-from sim.scenario import Scenario
+from sim.inputs.loader import scenario_from_mapping
+from sim.model.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -1,0 +1,245 @@
+"""The catalogue of named outcomes: what a run did, in words a student asks about.
+
+Every outcome is defined once here, on the columns of ``runs.csv`` (one row per run), and used
+by the summary, ``compare``, sweeps, ``backtest`` and the Python API alike. An outcome is either
+a *probability* (yes or no in each run; the ensemble reports the share of runs) or *days* (a
+number of days in each run, NaN when it never happened; the ensemble reports the median).
+
+Names, with N a number of days and K a rung (``docs/results.md`` lists them all):
+
+- ``answer_Nd``: the state struck first answers with a strike of its own within N days;
+- ``strike_Nd`` (``strike_Nd_STATE``): some state (this state) strikes within N days;
+- ``forces_Nd`` (``forces_Nd_STATE``): some state (this state) strikes another state's forces
+  or leaders within N days;
+- ``rungK_Nd``: the crisis reaches rung K by day N;
+- ``sustained``: a sustained exchange: both sides strike, on three or more days in all;
+- ``war`` (``war_Nd``): war by the horizon (by day N);
+- ``restrike``: the state that opened the crisis strikes again after the answer (a new act);
+- ``offered``, ``accepted``: talks offered; talks accepted by all their parties;
+- ``ceasefire_Nd``: a ceasefire agreed (or scripted) within N days;
+- ``calm_Nd``: every pair back at its baseline, nothing left to answer, within N days;
+- ``days_to_calm``: days until that calm (days outcome);
+- ``pledge_STATE``, ``backed_down_STATE``: a public pledge to answer; a pledge not carried out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.model.scenario import Scenario
+
+Kind = Literal["probability", "days"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A named outcome: its label for tables, its definition, and its value in each run."""
+
+    name: str
+    label: str
+    kind: Kind
+    definition: str
+    value: Callable[[pd.DataFrame], np.ndarray]
+
+    def per_run(self, runs: pd.DataFrame) -> np.ndarray:
+        """One value per run: booleans for a probability, days (NaN: never) for days."""
+        return np.asarray(self.value(runs))
+
+
+def _days(runs: pd.DataFrame, column: str) -> np.ndarray:
+    return runs[column].to_numpy(dtype=float)
+
+
+def _within(runs: pd.DataFrame, columns: Sequence[str], limit: float) -> np.ndarray:
+    """Whether the first of these day columns is at most ``limit`` (NaN never is)."""
+    values = np.stack([_days(runs, c) for c in columns])
+    with np.errstate(invalid="ignore"):
+        return (values <= limit).any(axis=0)
+
+
+FORMS = (
+    "answer_Nd, strike_Nd, strike_Nd_STATE, forces_Nd, forces_Nd_STATE, rungK_Nd, sustained, "
+    "war, war_Nd, restrike, offered, accepted, ceasefire_Nd, calm_Nd, days_to_calm, "
+    "pledge_STATE, backed_down_STATE"
+)
+
+_PATTERN = re.compile(
+    r"^(?:(?P<family>answer|strike|forces|war|ceasefire|calm)_(?P<days>\d+)d(?:_(?P<state>[a-z][a-z0-9_]*))?"
+    r"|rung(?P<rung>\d+)_(?P<rung_days>\d+)d"
+    r"|(?P<plain>sustained|war|restrike|offered|accepted|days_to_calm)"
+    r"|(?P<count>pledge|backed_down)_(?P<count_state>[a-z][a-z0-9_]*))$"
+)
+
+
+def outcome(
+    name: str,
+    horizon: int,
+    war: int,
+    states: Sequence[str],
+    names: Mapping[str, str] | None = None,
+) -> Outcome:
+    """The outcome called ``name`` for a scenario with this horizon, war rung and states
+    (``names``: the states' display names, for labels).
+
+    Raises ``ValueError`` with a one-line explanation for a name that is not in the catalogue
+    or does not fit the scenario (a day past the horizon, a rung above war, an unknown state).
+    """
+    match = _PATTERN.match(name)
+    if match is None:
+        raise ValueError(f"unknown outcome '{name}' (forms: {FORMS})")
+    days = match["days"] or match["rung_days"]
+    if days is not None and int(days) > horizon:
+        raise ValueError(f"outcome '{name}' looks past the horizon ({horizon} days)")
+    state = match["state"] or match["count_state"]
+    display = (names or {}).get(state or "", state)
+    if state is not None and state not in states:
+        raise ValueError(
+            f"outcome '{name}' names '{state}', which is not a state of this scenario "
+            f"(states: {', '.join(states)})"
+        )
+    if match["rung"] is not None:
+        rung = int(match["rung"])
+        if rung > war:
+            raise ValueError(f"outcome '{name}' names rung {rung}, above war ({war})")
+        limit = int(match["rung_days"])
+        column = f"first_day_rung_{rung}"
+        return Outcome(
+            name,
+            f"P(the crisis reaches rung {rung} by day {limit})",
+            "probability",
+            f"{column} <= {limit}",
+            lambda runs: _within(runs, [column], limit),
+        )
+    if match["plain"] is not None:
+        return _PLAIN[match["plain"]](states)
+    if match["count"] is not None:
+        assert state is not None
+        column = f"{'pledges' if match['count'] == 'pledge' else 'backed_down'}_{state}"
+        verb = (
+            "pledges publicly to answer"
+            if match["count"] == "pledge"
+            else "backs down from a pledge"
+        )
+        return Outcome(
+            name,
+            f"P({display} {verb})",
+            "probability",
+            f"{column} >= 1",
+            lambda runs: runs[column].to_numpy() >= 1,
+        )
+    family, limit = match["family"], int(match["days"])
+    if family in ("answer", "war", "ceasefire", "calm") and state is not None:
+        raise ValueError(f"outcome '{name}': {family}_Nd has no per-state form (forms: {FORMS})")
+    who = display or "some state"
+    columns = {
+        "answer": ["answer_day"],
+        "strike": [f"strike_day_{s}" for s in ([state] if state else states)],
+        "forces": [f"forces_day_{s}" for s in ([state] if state else states)],
+        "war": ["war_day"],
+        "ceasefire": ["ceasefire_day"],
+        "calm": ["calm_day"],
+    }[family]
+    labels = {
+        "answer": f"P(the state struck first answers with a strike within {limit} days)",
+        "strike": f"P({who} strikes across the border within {limit} days)",
+        "forces": f"P({who} strikes another state's forces within {limit} days)",
+        "war": f"P(war within {limit} days)",
+        "ceasefire": f"P(a ceasefire within {limit} days)",
+        "calm": f"P(back to baseline within {limit} days)",
+    }
+    definition = " or ".join(f"{c} <= {limit}" for c in columns)
+    return Outcome(
+        name, labels[family], "probability", definition, lambda runs: _within(runs, columns, limit)
+    )
+
+
+def _sustained(states: Sequence[str]) -> Outcome:
+    columns = [f"strike_day_{s}" for s in states]
+
+    def value(runs: pd.DataFrame) -> np.ndarray:
+        struck = np.stack([~np.isnan(_days(runs, c)) for c in columns]).sum(axis=0)
+        return (struck >= 2) & (runs["strike_days"].to_numpy() >= 3)
+
+    return Outcome(
+        "sustained",
+        "P(a sustained exchange of strikes)",
+        "probability",
+        "at least two states strike, and strike_days >= 3",
+        value,
+    )
+
+
+def _ever(name: str, label: str, column: str) -> Callable[[Sequence[str]], Outcome]:
+    def make(states: Sequence[str]) -> Outcome:
+        return Outcome(
+            name,
+            label,
+            "probability",
+            f"{column} is not empty",
+            lambda runs: ~np.isnan(_days(runs, column)),
+        )
+
+    return make
+
+
+_PLAIN: dict[str, Callable[[Sequence[str]], Outcome]] = {
+    "sustained": _sustained,
+    "war": _ever("war", "P(war by the horizon)", "war_day"),
+    "restrike": _ever(
+        "restrike",
+        "P(the state that opened the crisis strikes again after the answer)",
+        "restrike_day",
+    ),
+    "offered": _ever("offered", "P(talks are offered)", "offered_day"),
+    "accepted": _ever("accepted", "P(talks are accepted by all their parties)", "accepted_day"),
+    "days_to_calm": lambda states: Outcome(
+        "days_to_calm",
+        "Days until back to baseline",
+        "days",
+        "calm_day (empty: not within the horizon)",
+        lambda runs: _days(runs, "calm_day"),
+    ),
+}
+
+
+def standard(horizon: int, states: Sequence[str], war: int, opened: bool = True) -> list[Outcome]:
+    """The outcomes a summary and a comparison report, in order (``answer_7d`` and
+    ``restrike`` only for a crisis opened by a strike or an attack before day 1)."""
+    week = min(7, horizon)
+    names: list[str | None] = [f"answer_{week}d" if opened else None, f"strike_{week}d"]
+    names += [f"forces_{week}d"]
+    if horizon >= 30:
+        names += ["strike_30d", "forces_30d"]
+    names += ["sustained", "war", "restrike" if opened else None, "accepted"]
+    names += ["ceasefire_14d", "calm_14d"] if horizon >= 14 else []
+    names += ["days_to_calm"]
+    return [outcome(n, horizon, war, states) for n in names if n is not None]
+
+
+def for_scenario(scenario: Scenario) -> list[Outcome]:
+    """The standard outcomes of a scenario, then each state's strikes (who struck?)."""
+    from sim.model.model import opening
+
+    states = list(scenario.actors)
+    horizon, war = scenario.horizon, scenario.ladder.war
+    opened = opening(scenario)[1] is not None
+    names = {state: config.name for state, config in scenario.actors.items()}
+    return standard(horizon, states, war, opened) + per_state(horizon, states, war, names)
+
+
+def per_state(
+    horizon: int, states: Sequence[str], war: int, names: Mapping[str, str] | None = None
+) -> list[Outcome]:
+    """Who struck: each state's strikes and strikes on forces within a month (or the horizon)."""
+    days = min(30, horizon)
+    return [
+        outcome(f"{family}_{days}d_{state}", horizon, war, states, names)
+        for state in states
+        for family in ("strike", "forces")
+    ]

@@ -1,0 +1,1224 @@
+"""Calibration: fit the model's shared behavioural parameters to the case library.
+
+The teaching defaults of ``decision:`` and of the library's per-state standard (``cost``,
+``audience_cost``) were set by judgement. Here a small set of them (``PARAMETERS``) is fitted to
+what happened in the crises of a case library (``sim.experiments.backtest``), by approximate Bayesian
+computation with sequential Monte Carlo (ABC-SMC; Toni et al. 2009) on the simulator itself:
+
+- a *particle* is one value of every calibrated parameter, applied to every case through loader
+  overrides (``actors.*.cost`` sets the key for every state of the case);
+- the simulator, for a particle, runs every case's ensemble (``runs`` runs each) and gives each
+  scored item's predicted probability (items ``not applicable`` or ``disputed`` are not scored);
+- the distance of a particle to the data is the mean Brier score of those probabilities against
+  what happened, a proper scoring rule (Gneiting & Raftery 2007), as in scoring-rule
+  likelihood-free inference (Pacchiardi & Dutta 2021);
+- the first generation draws ``particles`` particles from the prior; each later generation proposes
+  particles around the previous one (pyabc's multivariate normal kernel) and accepts those at
+  most as far from the data as the previous generation's weighted median distance, until
+  ``particles`` are accepted; the last generation, with its importance weights, is the posterior.
+
+The posterior is therefore "the parameter values whose forecasts of the library score best",
+spread as far as the last threshold allows: it narrows with more generations. It is a
+generalized, score-based posterior (Bissiri, Holmes & Walker 2016), not a full likelihood one
+(``docs/calibration.md`` says what this means for its use).
+
+Reproducibility. Every particle's cases are run on *common random numbers*: case ``c`` always
+uses the run seeds of ``SeedSequence([seed, hash(c)])``, whatever the particle, so particles
+differ only by their parameters and the distance ranks parameters, not luck (Glasserman & Yao
+1992). pyabc draws its proposals from numpy's global generator; proposal ``i`` of generation ``g``
+(counting from 1) is made with that generator seeded from ``SeedSequence([seed, g, i])`` (and
+its previous state restored after), and the proposals of a generation are taken in index order up
+to the ``particles``-th accepted one. So a calibration depends only on its seed and settings:
+not on the number of workers, on the executor (local processes or a Dask cluster), or on being
+interrupted and resumed, since pyabc stores each finished generation in its database.
+
+pyabc rather than sbi or ELFI: a particle costs about a second and gives a handful of
+probabilities, so sbi's neural estimators (which pay off with many thousands of simulations) do
+not fit the time budget; pyabc has ABC-SMC with adaptive thresholds, a database that resumes a
+run, and samplers that can be replaced by one of ours (``ExecutorSampler``), which is what makes
+the results independent of the executor.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import pandas as pd
+import pyabc
+import yaml
+from pyabc.sampler import Sampler
+
+from sim.analysis import outcomes as catalogue
+from sim.experiments import backtest
+from sim.inputs.errors import Problem, ScenarioError
+
+DEFAULT_OUT = Path("results/calibration")
+DEFAULT_CV_OUT = Path("results/calibration_cv")
+PROFILE_NAME = "calibrated"
+DB_NAME = "pyabc.db"
+METADATA = "metadata.json"
+KIND = "escalation-sim calibration"
+CV_KIND = "escalation-sim cross-validation"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A calibrated parameter: its scenario key, its uniform prior and where the prior comes from.
+
+    ``key`` is a dotted scenario key; ``*`` stands for every id of the mapping at that place
+    (``actors.*.cost`` is the cost of every state of a case).
+    """
+
+    name: str
+    key: str
+    low: float
+    high: float
+    default: float
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "low": self.low, "high": self.high}
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(
+        "rationality",
+        "decision.rationality",
+        1.0,
+        24.0,
+        8.0,
+        "teaching default range: from nearly random choice (1: an option worth 0.5 more is "
+        "chosen 1.6 times as often) to nearly sure (24)",
+    ),
+    Parameter(
+        "deterrence",
+        "decision.deterrence",
+        0.0,
+        12.0,
+        4.0,
+        "teaching default range: no value in answering, up to three times the default",
+    ),
+    Parameter(
+        "cost",
+        "actors.*.cost",
+        0.5,
+        8.0,
+        3.0,
+        "teaching default range around the library standard 3 (docs/cases/README.md, rule 3)",
+    ),
+    Parameter(
+        "review_rate",
+        "decision.review_rate",
+        0.05,
+        1.0,
+        0.5,
+        "teaching default range: a quiet hostile posture revisited every 20 days to every day",
+    ),
+    Parameter(
+        "audience_cost",
+        "actors.*.audience_cost",
+        0.0,
+        2.0,
+        0.5,
+        "teaching default range around the library standard 0.5 (rule 3)",
+    ),
+)
+"""The calibrated parameters, all with uniform priors (teaching defaults: the literature gives
+the form of each term, not its size). ``docs/calibration.md`` says why these and not others."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a calibration's result depends on, besides the library and the model."""
+
+    populations: int
+    particles: int
+    runs: int
+    seed: int
+    parameters: tuple[Parameter, ...] = PARAMETERS
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "populations": self.populations,
+            "particles": self.particles,
+            "runs": self.runs,
+            "seed": self.seed,
+            "parameters": {p.name: p.as_dict() for p in self.parameters},
+        }
+
+
+DEFAULT_SETTINGS = Settings(populations=5, particles=40, runs=500, seed=1)
+"""The default calibration: under 15 minutes on 2 cores (docs/calibration.md gives timings)."""
+DEFAULT_CV_SETTINGS = Settings(populations=3, particles=30, runs=300, seed=1)
+"""Each fold of the leave-one-case-out cross-validation: smaller, as there are ten of them."""
+CHECK_RUNS = 2000
+"""Runs per case when the posterior is scored against the library (as ``backtest``)."""
+
+
+class CalibrationError(ScenarioError):
+    """A calibration that cannot start or resume, with every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        if len(problems) > 1:
+            text = f"{len(problems)} problems with the calibration:\n" + "\n".join(
+                f"  - {problem}" for problem in problems
+            )
+            self.args = (text,)
+
+
+# --------------------------------------------------------------------------- #
+# The library and the simulator
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Library:
+    """A validated case library: its cases, their merged scenario files, and its fingerprint."""
+
+    folder: Path
+    cases: tuple[backtest.Case, ...]
+    mappings: Mapping[str, dict[str, Any]]
+    digest: str
+
+    def without(self, name: str) -> Library:
+        """The library less one case (its fingerprint stays the whole library's)."""
+        return replace(self, cases=tuple(c for c in self.cases if c.name != name))
+
+
+def load(folder: Path) -> Library:
+    """Read and check a case library (``LibraryError`` lists every problem)."""
+    from sim.inputs.loader import merged_mapping
+
+    cases = tuple(backtest.load_library(folder))
+    mappings = {case.name: merged_mapping(folder / f"{case.name}.yaml") for case in cases}
+    return Library(folder, cases, mappings, library_digest(folder))
+
+
+def library_digest(folder: Path) -> str:
+    """sha256 of the names and contents of every YAML file of a library folder."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+FINGERPRINT_RUNS = 50
+"""Runs of each case behind the model's fingerprint."""
+
+
+def model_version(library: Library) -> dict[str, str]:
+    """The package version and a fingerprint of the model's behaviour on this library: sha256
+    of the runs tables of ``FINGERPRINT_RUNS`` runs of each case as written. A calibration is
+    resumed only with a model that computes the same numbers; an edit that changes none (the
+    wording of a story, say) leaves the fingerprint as it was."""
+    from sim.analysis.statistics import runs_table
+    from sim.experiments.ensemble import simulate
+    from sim.model.streams import run_seeds
+
+    digest = hashlib.sha256()
+    for case in library.cases:
+        seeds = run_seeds(case.scenario.seed, 0, FINGERPRINT_RUNS)
+        table = runs_table(simulate(case.scenario, seeds), case.scenario)
+        digest.update(table.to_csv(index=False, lineterminator="\n").encode())
+    try:
+        version = metadata.version("escalation-sim")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"version": version, "fingerprint": digest.hexdigest()[:16]}
+
+
+def expand(mapping: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """Loader overrides for one calibrated key: ``*`` becomes every id found there."""
+    parts = key.split(".")
+    if "*" not in parts:
+        return {key: value}
+    star = parts.index("*")
+    node: Any = mapping
+    for part in parts[:star]:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if not isinstance(node, Mapping):
+        return {}
+    overrides: dict[str, Any] = {}
+    for name in node:
+        overrides.update(
+            expand(mapping, ".".join([*parts[:star], str(name), *parts[star + 1 :]]), value)
+        )
+    return overrides
+
+
+def _name_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+
+
+def case_seed(seed: int, case: str) -> int:
+    """The seed of a case's runs in a calibration: the same for every particle."""
+    state = np.random.SeedSequence([seed, _name_key(case)]).generate_state(1, np.uint64)[0]
+    return int(state >> np.uint64(1))
+
+
+@dataclass(frozen=True)
+class CaseData:
+    """What a worker needs to forecast one case: its merged scenario and its scored items."""
+
+    name: str
+    mapping: dict[str, Any]
+    items: tuple[str, ...]
+    observed: tuple[float, ...]
+
+
+def case_data(library: Library) -> tuple[CaseData, ...]:
+    """Each case as workers need it (scored items only, in ``backtest.ITEMS`` order)."""
+    return tuple(
+        CaseData(
+            case.name,
+            dict(library.mappings[case.name]),
+            tuple(i for i in backtest.ITEMS if case.observed[i].value is not None),
+            tuple(
+                float(bool(case.observed[i].value))
+                for i in backtest.ITEMS
+                if case.observed[i].value is not None
+            ),
+        )
+        for case in library.cases
+    )
+
+
+def overrides_for(
+    mapping: Mapping[str, Any], parameters: Sequence[Parameter], values: Sequence[float]
+) -> dict[str, Any]:
+    """Loader overrides setting each calibrated parameter to its value in one case."""
+    found: dict[str, Any] = {}
+    for parameter, value in zip(parameters, values, strict=True):
+        found.update(expand(mapping, parameter.key, float(value)))
+    return found
+
+
+def item_outcomes(
+    case: CaseData, overrides: Mapping[str, Any], seeds: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each item's outcome (True/False) in each of the runs with ``seeds``, under ``overrides``."""
+    from sim.analysis.statistics import runs_table
+    from sim.experiments.ensemble import simulate
+    from sim.inputs.loader import scenario_from_mapping
+
+    scenario = scenario_from_mapping(case.mapping, overrides, source=case.name)
+    table = runs_table(simulate(scenario, seeds), scenario)
+    states = list(scenario.actors)
+    return {
+        item: np.asarray(
+            catalogue.outcome(
+                backtest.ITEMS[item][0], scenario.horizon, scenario.ladder.war, states
+            ).per_run(table),
+            dtype=bool,
+        )
+        for item in case.items
+    }
+
+
+@dataclass(frozen=True)
+class LibraryModel:
+    """The simulator pyabc calls: a particle's predicted probability of every scored item.
+
+    It carries the merged scenarios, so workers on another machine need no files.
+    """
+
+    cases: tuple[CaseData, ...]
+    parameters: tuple[Parameter, ...]
+    runs: int
+    seed: int
+
+    def __call__(self, particle: Mapping[str, float]) -> dict[str, np.ndarray]:
+        from sim.model.streams import run_seeds
+
+        values = [particle[p.name] for p in self.parameters]
+        probabilities: list[float] = []
+        for case in self.cases:
+            seeds = run_seeds(case_seed(self.seed, case.name), 0, self.runs)
+            found = item_outcomes(case, overrides_for(case.mapping, self.parameters, values), seeds)
+            probabilities += [float(found[item].mean()) for item in case.items]
+        return {"p": np.asarray(probabilities)}
+
+    def observed(self) -> dict[str, np.ndarray]:
+        return {"p": np.asarray([o for case in self.cases for o in case.observed])}
+
+
+def brier_distance(x: Mapping[str, np.ndarray], x_0: Mapping[str, np.ndarray]) -> float:
+    """Mean Brier score of a particle's probabilities against what happened (0 or 1)."""
+    return float(np.mean((x["p"] - x_0["p"]) ** 2))
+
+
+# --------------------------------------------------------------------------- #
+# Sampling: the same particles on any executor
+# --------------------------------------------------------------------------- #
+
+_GLOBAL_RNG = threading.Lock()
+"""pyabc draws from numpy's global generator: one proposal at a time per process."""
+
+
+def _propose(payload: bytes, seed: int, t: int, index: int) -> Any:
+    """Proposal ``index`` of pyabc's generation ``t`` (from 0): its draws come from its own
+    seed alone."""
+    simulate_one = cloudpickle.loads(payload)
+    with _GLOBAL_RNG:
+        saved = np.random.get_state()
+        np.random.seed(np.random.SeedSequence([seed, t + 1, index]).generate_state(4))
+        try:
+            return simulate_one()
+        finally:
+            np.random.set_state(saved)
+
+
+class ExecutorSampler(Sampler):
+    """A pyabc sampler that gives the same sample on any ``concurrent.futures.Executor``.
+
+    pyabc's own samplers take particles in the order they finish and reseed each worker from
+    the operating system, so their results depend on timing. This one submits proposals by
+    index, each with its own seed (``_propose``), and accepts them in index order up to the
+    ``n``-th acceptance; proposals computed beyond it are dropped. How many are submitted at a
+    time changes only the work wasted, never the sample.
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        seed: int,
+        slots: int,
+        report: Callable[[str], None] | None = None,
+        generations: int = 0,
+    ) -> None:
+        super().__init__()
+        self.executor = executor
+        self.seed = seed
+        self.slots = max(1, slots)
+        self.report = report
+        self.generations = generations
+
+    def sample_until_n_accepted(
+        self,
+        n: int,
+        simulate_one: Callable[[], Any],
+        t: int,
+        *,
+        max_eval: float = np.inf,
+        all_accepted: bool = False,
+        ana_vars: Any = None,
+    ) -> Any:
+        clock = time.perf_counter()
+        payload = cloudpickle.dumps(simulate_one)
+        sample = self._create_empty_sample()
+        accepted = proposed = 0
+        rate = 1.0
+        while accepted < n and proposed < max_eval:
+            size = max(self.slots, min(4 * n, math.ceil((n - accepted) / max(rate, 0.05))))
+            futures = [
+                self.executor.submit(_propose, payload, self.seed, t, index)
+                for index in range(proposed, proposed + size)
+            ]
+            try:
+                particles = [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            gained = 0
+            for particle in particles:
+                proposed += 1
+                sample.append(particle)
+                if particle.accepted:
+                    accepted += 1
+                    gained += 1
+                    if accepted == n:
+                        break
+            rate = max(gained, 1) / len(particles)
+        self.nr_evaluations_ = proposed
+        if accepted < n:
+            sample.ok = False
+        if self.report is not None:
+            self.report(
+                f"generation {t + 1} of {self.generations}: {accepted} particles accepted of "
+                f"{proposed} proposed ({time.perf_counter() - clock:.0f} s)"
+            )
+        return sample
+
+
+class ResumableQuantileEpsilon(pyabc.epsilon.QuantileEpsilon):
+    """pyabc's weighted-quantile threshold, resumable: a run resumed at generation ``t > 0``
+    takes its threshold from the last stored generation, as an uninterrupted run does (pyabc
+    0.13 restarts a numeric initial threshold instead)."""
+
+    def initialize(
+        self,
+        t: int,
+        get_weighted_distances: Callable[[], pd.DataFrame],
+        get_all_records: Callable[[], list[dict[str, Any]]],
+        max_nr_populations: int,
+        acceptor_config: dict[str, Any],
+    ) -> None:
+        if t > 0:
+            self._update(t, get_weighted_distances())
+
+
+# --------------------------------------------------------------------------- #
+# The calibration folder
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Posterior:
+    """A finished (or interrupted) calibration: its particles and how it got there."""
+
+    parameters: tuple[Parameter, ...]
+    particles: pd.DataFrame
+    generations: pd.DataFrame
+    metadata: dict[str, Any]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.metadata.get("complete"))
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.particles["weight"].to_numpy()
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.particles[[p.key for p in self.parameters]].to_numpy()
+
+
+def folder_settings(
+    library: Library, settings: Settings, left_out: str | None = None
+) -> dict[str, Any]:
+    """Everything a calibration's result depends on: a resume must match it exactly."""
+    return {
+        "library_hash": library.digest,
+        "cases": [case.name for case in library.cases],
+        "left_out": left_out,
+        "model": model_version(library),
+        **settings.as_dict(),
+    }
+
+
+SETTING_OPTIONS = {
+    "populations": "--populations",
+    "particles": "--particles",
+    "runs": "--runs",
+    "seed": "--seed",
+    "check_runs": "--check-runs",
+}
+
+
+def check_folder(out: Path, expected: dict[str, Any], force: bool, kind: str = KIND) -> None:
+    """Check that ``out`` can hold this calibration: empty, or the same calibration to resume.
+
+    With ``force``, a folder holding another calibration is started afresh; its old files are
+    kept with the suffix ``.bak``. Every problem is reported at once; nothing is changed then.
+    """
+    if out.exists() and not out.is_dir():
+        raise CalibrationError([Problem("--out", str(out), "is a file, expected a folder")])
+    meta_path = out / METADATA
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    problems: list[Problem] = []
+    old: Any = None
+    if meta_path.is_file():
+        try:
+            old = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = None
+    if (
+        not isinstance(old, dict)
+        or old.get("kind") != kind
+        or not isinstance(old.get("settings"), dict)
+    ):
+        what = "a calibration" if kind == KIND else "a cross-validation"
+        problems.append(
+            Problem(
+                str(out),
+                "",
+                f"holds files that are not {what}; choose another --out, or add --force "
+                "to start afresh there (old files kept as .bak)",
+            )
+        )
+    else:
+        problems += _differences(meta_path, old["settings"], expected)
+    if not problems:
+        return
+    if not force:
+        raise CalibrationError(problems)
+    for path in sorted(out.iterdir()):
+        if path.suffix != ".bak":
+            path.rename(path.with_name(path.name + ".bak"))
+
+
+def _differences(source: Path, old: dict[str, Any], new: dict[str, Any]) -> list[Problem]:
+    where = str(source)
+    advice = "choose another --out, or add --force to start afresh (old files kept as .bak)"
+    problems = []
+    if old.get("library_hash") != new["library_hash"] or old.get("cases") != new["cases"]:
+        problems.append(
+            Problem(
+                where,
+                "settings.library_hash",
+                f"this calibration was made from another case library (hash "
+                f"{str(old.get('library_hash'))[:12]}, cases {', '.join(old.get('cases') or [])}); "
+                f"the library given now has hash {new['library_hash'][:12]}; {advice}",
+            )
+        )
+    if old.get("model") != new["model"]:
+        was = old.get("model") or {}
+        problems.append(
+            Problem(
+                where,
+                "settings.model",
+                f"this calibration was made with another version of the model (version "
+                f"{was.get('version')}, fingerprint {was.get('fingerprint')}; now "
+                f"{new['model']['version']}, {new['model']['fingerprint']}); {advice}",
+            )
+        )
+    if old.get("left_out") != new["left_out"]:
+        problems.append(
+            Problem(
+                where,
+                "settings.left_out",
+                f"this calibration left out {old.get('left_out') or 'no case'}, not "
+                f"{new['left_out'] or 'no case'}; {advice}",
+            )
+        )
+    for key, option in SETTING_OPTIONS.items():
+        if old.get(key) != new.get(key):
+            problems.append(
+                Problem(
+                    where,
+                    f"settings.{key}",
+                    f"this calibration was started with {option} {old.get(key)}, not "
+                    f"{new.get(key)}: rerun with {option} {old.get(key)} to resume it, or {advice}",
+                )
+            )
+    if old.get("parameters") != new["parameters"]:
+        problems.append(
+            Problem(
+                where,
+                "settings.parameters",
+                f"this calibration fitted other parameters or priors "
+                f"({', '.join(old.get('parameters') or {})}); {advice}",
+            )
+        )
+    return problems
+
+
+def _write_metadata(out: Path, data: dict[str, Any]) -> None:
+    from sim.files import results
+
+    results.write_json(data, out / METADATA)
+
+
+# --------------------------------------------------------------------------- #
+# Running a calibration
+# --------------------------------------------------------------------------- #
+
+
+def calibrate(
+    library: Library,
+    out: Path,
+    settings: Settings,
+    executor: Executor,
+    slots: int = 1,
+    left_out: str | None = None,
+    force: bool = False,
+    report: Callable[[str], None] | None = None,
+    command: Sequence[str] = (),
+) -> Posterior:
+    """Fit ``settings.parameters`` to ``library`` by ABC-SMC; store it all in ``out``.
+
+    Rerunning with the same library, model and settings resumes: finished generations are read
+    from ``out/pyabc.db`` and the result is the one an uninterrupted run gives. On Ctrl-C the
+    finished generations stay stored (``metadata.json`` says how many) and
+    ``KeyboardInterrupt`` is raised again.
+    """
+    expected = folder_settings(library, settings, left_out)
+    count = len(settings.parameters)
+    if settings.particles < count + 2:
+        raise CalibrationError(
+            [
+                Problem(
+                    "--particles",
+                    str(settings.particles),
+                    f"expected at least {count + 2} for {count} parameters (the proposal "
+                    "kernel needs a covariance)",
+                )
+            ]
+        )
+    if not library.cases:
+        raise CalibrationError([Problem(str(library.folder), "", "no case left to calibrate on")])
+    check_folder(out, expected, force)
+    out.mkdir(parents=True, exist_ok=True)
+    meta_path = out / METADATA
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    meta: dict[str, Any] = {
+        "kind": KIND,
+        "settings": expected,
+        "library": str(library.folder),
+        "complete": False,
+        "generations_done": 0,
+        "started": started,
+        "command": list(command),
+    }
+    finished = None
+    if meta_path.is_file():
+        old = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["started"] = old.get("started", started)
+        meta["command"] = old.get("command", meta["command"])  # the command that started it
+        meta["wall_seconds_before"] = old.get("wall_seconds", 0.0)
+        finished = old.get("finished") if old.get("complete") else None
+    clock = time.perf_counter()
+    model = LibraryModel(case_data(library), settings.parameters, settings.runs, settings.seed)
+    prior = pyabc.Distribution(
+        **{p.name: pyabc.RV("uniform", p.low, p.high - p.low) for p in settings.parameters}
+    )
+    db = out / DB_NAME
+    done = _generations_in(db)
+    fresh = done == 0
+    if fresh:
+        db.unlink(missing_ok=True)  # interrupted before its first generation: nothing to keep
+    meta["generations_done"] = done
+    _write_metadata(out, meta)
+    _quiet_pyabc()
+    sampler = ExecutorSampler(executor, settings.seed, slots, report, settings.populations)
+    abc = pyabc.ABCSMC(
+        model,
+        prior,
+        pyabc.distance.FunctionDistance(brier_distance),
+        population_size=settings.particles,
+        sampler=sampler,
+        eps=ResumableQuantileEpsilon(initial_epsilon=np.inf, alpha=0.5),
+        transitions=pyabc.MultivariateNormalTransition(),
+    )
+    url = f"sqlite:///{db.resolve()}"
+    try:
+        if fresh:
+            abc.new(url, model.observed())
+        else:
+            abc.load(url, 1)
+        if done < settings.populations:
+            if report is not None and done:
+                report(f"resuming after generation {done} of {settings.populations}")
+            with warnings.catch_warnings():
+                # pyabc compares the first threshold (infinite) with none before it: harmless
+                warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+                abc.run(max_nr_populations=settings.populations - done)
+    finally:
+        meta["generations_done"] = _generations_in(db) if db.exists() else 0
+        meta["wall_seconds"] = round(
+            meta.get("wall_seconds_before", 0.0) + time.perf_counter() - clock, 1
+        )
+        meta.pop("wall_seconds_before", None)
+        _write_metadata(out, meta)
+    posterior = read_posterior(out, settings.parameters, meta)
+    meta.update(
+        complete=True,
+        # when the posterior was finished: rerunning a finished calibration keeps it
+        finished=finished or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        versions=_versions(),
+    )
+    _write_metadata(out, meta)
+    posterior.metadata = meta
+    return posterior
+
+
+def _generations_in(db: Path) -> int:
+    """Generations stored in a pyabc database (none if it holds no run yet)."""
+    from sqlalchemy.exc import DatabaseError
+
+    if not db.is_file() or db.stat().st_size == 0:
+        return 0
+    try:
+        last = pyabc.History(f"sqlite:///{db.resolve()}", _id=1, create=False).max_t
+    except DatabaseError:
+        raise CalibrationError(
+            [
+                Problem(
+                    str(db),
+                    "",
+                    "is not a pyabc database that can be resumed; choose another --out, or add "
+                    "--force to start afresh (old files kept as .bak)",
+                )
+            ]
+        ) from None
+    return 0 if last is None else int(last) + 1
+
+
+def _quiet_pyabc() -> None:
+    import logging
+
+    for name in ("ABC", "pyabc"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _versions() -> dict[str, str]:
+    from sim.experiments.ensemble import versions
+
+    return versions("pyabc")
+
+
+def read_posterior(out: Path, parameters: Sequence[Parameter], meta: dict[str, Any]) -> Posterior:
+    """The last generation of the calibration stored in ``out`` (and the path to it)."""
+    history = pyabc.History(f"sqlite:///{(out / DB_NAME).resolve()}", _id=1)
+    population = history.get_population(t=history.max_t)
+    rows = []
+    for index, particle in enumerate(population.particles):
+        rows.append(
+            {
+                "particle": index,
+                "weight": float(particle.weight),
+                **{p.key: float(particle.parameter[p.name]) for p in parameters},
+                "brier": float(particle.distance),
+            }
+        )
+    particles = pd.DataFrame(rows)
+    particles["weight"] = particles["weight"] / particles["weight"].sum()
+    table = history.get_all_populations()
+    table = table[table["t"] >= 0]
+    generations = pd.DataFrame(
+        {
+            "generation": table["t"].astype(int) + 1,
+            "epsilon": table["epsilon"].astype(float),
+            "proposed": table["samples"].astype(int),
+            "accepted": table["particles"].astype(int),
+        }
+    ).reset_index(drop=True)
+    generations["acceptance_rate"] = generations["accepted"] / generations["proposed"]
+    return Posterior(tuple(parameters), particles, generations, meta)
+
+
+def summary(posterior: Posterior) -> pd.DataFrame:
+    """Per parameter: prior, teaching default, posterior mean, sd, median and 90% interval."""
+    from pyabc.weighted_statistics import weighted_quantile
+
+    weights = posterior.weights
+    rows = []
+    for parameter in posterior.parameters:
+        values = posterior.particles[parameter.key].to_numpy()
+        mean = float(np.sum(weights * values))
+        rows.append(
+            {
+                "parameter": parameter.key,
+                "prior": f"uniform({parameter.low:g}, {parameter.high:g})",
+                "prior_source": parameter.source,
+                "teaching_default": parameter.default,
+                "mean": mean,
+                "sd": float(np.sqrt(np.sum(weights * (values - mean) ** 2))),
+                "q05": float(weighted_quantile(values, weights, alpha=0.05)),
+                "median": float(weighted_quantile(values, weights, alpha=0.5)),
+                "q95": float(weighted_quantile(values, weights, alpha=0.95)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- #
+# Forecasts with the posterior, and scores
+# --------------------------------------------------------------------------- #
+
+
+def _case_forecast(
+    case: CaseData,
+    scenario_seed: int,
+    runs: int,
+    parameters: tuple[Parameter, ...],
+    values: np.ndarray | None,
+    weights: np.ndarray | None,
+    draw_seed: int,
+) -> dict[str, float]:
+    """Each item's probability over ``runs`` runs of a case, each run under one particle drawn
+    by weight (or, with no particles, under the case's own values)."""
+    from sim.model.streams import run_seeds
+
+    seeds = run_seeds(scenario_seed, 0, runs)
+    if values is None or weights is None:
+        found = item_outcomes(case, {}, seeds)
+        return {item: float(found[item].mean()) for item in case.items}
+    draws = np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([draw_seed, _name_key(case.name)]))
+    )
+    chosen = draws.choice(len(weights), size=runs, p=weights)
+    happened = {item: np.zeros(runs, dtype=bool) for item in case.items}
+    for particle in np.unique(chosen):
+        where = np.flatnonzero(chosen == particle)
+        found = item_outcomes(
+            case, overrides_for(case.mapping, parameters, values[particle]), seeds[where]
+        )
+        for item in case.items:
+            happened[item][where] = found[item]
+    return {item: float(happened[item].mean()) for item in case.items}
+
+
+def forecasts(
+    library: Library,
+    runs: int,
+    executor: Executor,
+    posterior: Posterior | None = None,
+    draw_seed: int = 0,
+) -> pd.DataFrame:
+    """Each case's probability of each item, in the table format of ``backtest.forecasts``.
+
+    With a posterior, each run draws one particle by weight (from a stream of ``draw_seed``
+    and the case's name), as a scenario using the calibrated profile does; without, the cases
+    run as written. Run ``i`` of a case has the seed it has in ``backtest``, so the two forecasts
+    are paired run by run.
+    """
+    data = {c.name: c for c in case_data(library)}
+    values = None if posterior is None else posterior.values
+    weights = None if posterior is None else posterior.weights
+    parameters = PARAMETERS if posterior is None else posterior.parameters
+    futures = {
+        case.name: executor.submit(
+            _case_forecast,
+            data[case.name],
+            case.scenario.seed,
+            runs,
+            parameters,
+            values,
+            weights,
+            draw_seed,
+        )
+        for case in library.cases
+    }
+    rows = []
+    for case in library.cases:
+        probabilities = futures[case.name].result()
+        for item, (_, label) in backtest.ITEMS.items():
+            seen = case.observed[item]
+            rows.append(
+                {
+                    "case": case.name,
+                    "item": item,
+                    "label": label,
+                    "probability": probabilities.get(item, np.nan),
+                    "runs": runs,
+                    "observed": np.nan if seen.value is None else float(seen.value),
+                    "status": seen.status,
+                    "date": seen.date.isoformat() if seen.date else "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def compare_scores(calibrated: pd.DataFrame, defaults: pd.DataFrame) -> pd.DataFrame:
+    """``backtest.summary`` of the calibrated forecasts, with the teaching defaults' Brier
+    score and the calibrated model's skill against them, item by item."""
+    scores = backtest.summary(calibrated)
+    reference = backtest.summary(defaults).set_index("item")
+    scores["brier_defaults"] = scores["item"].map(reference["brier"])
+    reference_brier = scores["brier_defaults"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skill = 1 - scores["brier"].to_numpy() / reference_brier
+    # a Brier score of 0 cannot be beaten: no skill is defined against it (as in backtest)
+    scores["skill_vs_defaults"] = np.where(reference_brier > 0, skill, np.nan)
+    return scores
+
+
+# --------------------------------------------------------------------------- #
+# The calibrated profile
+# --------------------------------------------------------------------------- #
+
+
+def profile(posterior: Posterior) -> dict[str, Any]:
+    """The posterior as a profile a scenario can use (``{profile: calibrated}``).
+
+    ``parameters`` maps each calibrated key to the particles' values and weights, in particle
+    order: a run draws one particle index by weight and takes every key's value at that index.
+    """
+    settings = posterior.metadata.get("settings", {})
+    weights = [float(w) for w in posterior.weights]
+    return {
+        "profile": PROFILE_NAME,
+        "description": "Posterior of the shared behavioural parameters fitted to the case "
+        "library by ABC-SMC (docs/calibration.md). Each run draws one particle by weight; "
+        "all keys take that particle's values.",
+        "parameters": {
+            p.key: {
+                "samples": [float(v) for v in posterior.particles[p.key]],
+                "weights": list(weights),  # a list of its own: no YAML aliases in the file
+            }
+            for p in posterior.parameters
+        },
+        "provenance": {
+            "library": posterior.metadata.get("library"),
+            "library_hash": settings.get("library_hash"),
+            "cases": settings.get("cases"),
+            "model": settings.get("model"),
+            "seed": settings.get("seed"),
+            "populations": settings.get("populations"),
+            "particles": settings.get("particles"),
+            "runs": settings.get("runs"),
+            "priors": {p.key: f"uniform({p.low:g}, {p.high:g})" for p in posterior.parameters},
+            "final_epsilon": float(posterior.generations["epsilon"].iloc[-1]),
+            "created": posterior.metadata.get("finished"),
+            "command": " ".join(posterior.metadata.get("command") or []),
+        },
+    }
+
+
+def profile_yaml(posterior: Posterior) -> str:
+    header = (
+        "# The calibrated profile: written by `python run.py calibrate` (docs/calibration.md).\n"
+        "# A scenario uses it with {profile: calibrated}; do not edit by hand.\n"
+    )
+    return header + yaml.safe_dump(
+        profile(posterior), sort_keys=False, width=100, default_flow_style=None
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Leave-one-case-out cross-validation
+# --------------------------------------------------------------------------- #
+
+
+def cross_validate(
+    library: Library,
+    out: Path,
+    settings: Settings,
+    executor: Executor,
+    slots: int,
+    runs: int,
+    report: Callable[[str], None] | None = None,
+    command: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Calibrate without each case in turn (``out/folds/<case>/``) and forecast the left-out
+    case with that posterior: the out-of-sample forecasts of every case, in the table format
+    of ``backtest.forecasts``. Each fold resumes like a calibration."""
+    if len(library.cases) < 3:
+        raise CalibrationError(
+            [
+                Problem(
+                    str(library.folder),
+                    "",
+                    f"cross-validation needs at least 3 cases (one left out, and a base rate "
+                    f"from the others), found {len(library.cases)}",
+                )
+            ]
+        )
+    tables = []
+    for number, case in enumerate(library.cases, start=1):
+        if report is not None:
+            report(f"fold {number} of {len(library.cases)}: calibrating without {case.name}")
+        fold = out / "folds" / case.name
+        posterior = calibrate(
+            library.without(case.name),
+            fold,
+            settings,
+            executor,
+            slots,
+            left_out=case.name,
+            report=report,
+            command=command,
+        )
+        write_fold(fold, posterior)
+        single = replace(library, cases=(case,))
+        tables.append(forecasts(single, runs, executor, posterior, draw_seed=settings.seed))
+    return pd.concat(tables, ignore_index=True)
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain data, NaN as null."""
+    return [
+        {str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def _scored(
+    library: Library, runs: int, executor: Executor, posterior: Posterior | None, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Items scored with the posterior (or out-of-sample table) beside the cases as written."""
+    calibrated = backtest.score(forecasts(library, runs, executor, posterior, draw_seed=seed))
+    defaults = backtest.score(forecasts(library, runs, executor))
+    return calibrated, defaults
+
+
+def write_calibration(
+    out: Path, library: Library, posterior: Posterior, executor: Executor, check_runs: int
+) -> dict[str, Any]:
+    """Write a finished calibration's tables, profile and figures, after scoring its posterior
+    against the library it was fitted to (in-library, with ``check_runs`` fresh runs a case)."""
+    from sim.files import results
+    from sim.views.calibrate_plots import marginals_figure, pairwise_figure
+
+    table = summary(posterior)
+    seed = int(posterior.metadata["settings"]["seed"])
+    calibrated, defaults = _scored(library, check_runs, executor, posterior, seed)
+    scores = compare_scores(calibrated, defaults)
+    calibrated["probability_defaults"] = defaults["probability"].to_numpy()
+    results.write_table(posterior.particles, out / "posterior.csv")
+    results.write_table(posterior.generations, out / "generations.csv")
+    results.write_table(table, out / "summary.csv")
+    results.write_table(calibrated, out / "items.csv")
+    results.write_table(scores, out / "scores.csv")
+    results.write_text(profile_yaml(posterior), out / f"{PROFILE_NAME}.yaml")
+    for name, figure in (
+        ("marginals", marginals_figure(posterior.particles, table, posterior.parameters)),
+        ("pairwise", pairwise_figure(posterior.particles, posterior.parameters)),
+    ):
+        for suffix in (".png", ".svg"):
+            results.write_figure(figure, out / f"{name}{suffix}")
+    data = {
+        "meta": {**posterior.metadata, "check_runs": check_runs},
+        "summary": _rows(table),
+        "generations": _rows(posterior.generations),
+        "scores": _rows(scores),
+        "items": _rows(calibrated),
+    }
+    results.write_json(data, out / "calibration.json")
+    return data
+
+
+def write_fold(out: Path, posterior: Posterior) -> None:
+    """A cross-validation fold keeps its posterior tables (no profile, scores or figures)."""
+    from sim.files import results
+
+    results.write_table(posterior.particles, out / "posterior.csv")
+    results.write_table(posterior.generations, out / "generations.csv")
+    results.write_table(summary(posterior), out / "summary.csv")
+
+
+def run_cross_validation(
+    library: Library,
+    out: Path,
+    settings: Settings,
+    executor: Executor,
+    slots: int,
+    check_runs: int,
+    force: bool = False,
+    report: Callable[[str], None] | None = None,
+    command: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Leave-one-case-out: fold by fold (``cross_validate``), then every case's out-of-sample
+    forecast scored item by item against the coin, the leave-one-out base rate and the cases
+    as written; tables, JSON and a figure in ``out``."""
+    from sim.files import results
+    from sim.views.calibrate_plots import cross_validation_figure
+
+    expected = {**folder_settings(library, settings), "check_runs": check_runs}
+    check_folder(out, expected, force, kind=CV_KIND)
+    out.mkdir(parents=True, exist_ok=True)
+    clock = time.perf_counter()
+    meta: dict[str, Any] = {
+        "kind": CV_KIND,
+        "settings": expected,
+        "library": str(library.folder),
+        "complete": False,
+        "command": list(command),
+    }
+    _write_metadata(out, meta)
+    table = cross_validate(
+        library, out, settings, executor, slots, check_runs, report=report, command=command
+    )
+    calibrated = backtest.score(table)
+    defaults = backtest.score(forecasts(library, check_runs, executor))
+    scores = compare_scores(calibrated, defaults)
+    calibrated["probability_defaults"] = defaults["probability"].to_numpy()
+    meta.update(
+        complete=True,
+        wall_seconds=round(time.perf_counter() - clock, 1),
+        finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        versions=_versions(),
+    )
+    results.write_table(calibrated, out / "cv_items.csv")
+    results.write_table(scores, out / "cv_scores.csv")
+    figure = cross_validation_figure(scores)
+    for suffix in (".png", ".svg"):
+        results.write_figure(figure, out / f"cv{suffix}")
+    data = {"meta": meta, "scores": _rows(scores), "items": _rows(calibrated)}
+    results.write_json(data, out / "cv.json")
+    _write_metadata(out, meta)
+    return data
+
+
+def echo(quiet: bool) -> Callable[[str], None] | None:
+    """A progress reporter to stderr, or none."""
+    if quiet:
+        return None
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    return say
+
+
+def stored_generations(out: Path) -> int:
+    """Finished generations stored in a calibration folder (and its folds, if any)."""
+    return sum(
+        _generations_in(db)
+        for db in [out / DB_NAME, *sorted((out / "folds").glob(f"*/{DB_NAME}"))]
+        if db.is_file()
+    )
+
+
+def _skill(value: Any) -> str:
+    return "n/a" if value is None or value != value else f"{value:+.2f}"
+
+
+def describe(data: Mapping[str, Any], out: Path) -> str:
+    """The one-screen summary the command prints."""
+    meta = data["meta"]
+    settings = meta["settings"]
+    lines = []
+    if "summary" in data:
+        lines.append(
+            f"Calibration of {len(settings['parameters'])} parameters on {len(settings['cases'])} "
+            f"cases of {meta['library']}/: {settings['populations']} generations of "
+            f"{settings['particles']} particles, {settings['runs']} runs of each case per "
+            f"particle ({meta.get('wall_seconds', 0):.0f} s)."
+        )
+        lines.append(f"  {'parameter':<24} {'default':>8} {'mean':>8} {'90% interval':>17}")
+        for row in data["summary"]:
+            lines.append(
+                f"  {row['parameter']:<24} {row['teaching_default']:>8.3g} {row['mean']:>8.3g} "
+                f"{row['q05']:>8.3g} – {row['q95']:<6.3g}"
+            )
+        heading = (
+            f"In-library scores of the posterior ({meta['check_runs']:,} fresh runs of each case; "
+            "Brier: lower is better; skill above 0 beats the reference):"
+        )
+        files = "posterior.csv, generations.csv, summary.csv, items.csv, scores.csv, calibrated.yaml, calibration.json, marginals.png/.svg, pairwise.png/.svg, pyabc.db"
+    else:
+        lines.append(
+            f"Leave-one-case-out cross-validation on {len(settings['cases'])} cases of "
+            f"{meta['library']}/: each calibrated on the others ({settings['populations']} "
+            f"generations of {settings['particles']} particles, {settings['runs']} runs) "
+            f"({meta.get('wall_seconds', 0):.0f} s)."
+        )
+        heading = (
+            f"Out-of-sample scores ({settings['check_runs']:,} runs of each left-out case; "
+            "Brier: lower is better; skill above 0 beats the reference):"
+        )
+        files = "cv_items.csv, cv_scores.csv, cv.json, cv.png/.svg, folds/<case>/"
+    lines.append(heading)
+    lines.append(
+        f"  {'item':<20} {'cases':>5} {'happened':>8} {'Brier':>7} {'log':>6} {'defaults':>9} "
+        f"{'vs coin':>8} {'vs base rate':>13} {'vs defaults':>12}"
+    )
+    for row in data["scores"]:
+        lines.append(
+            f"  {row['item']:<20} {row['cases']:>5} {row['happened']:>8} {row['brier']:7.3f} "
+            f"{row['log_score']:6.2f} {row['brier_defaults']:9.3f} {_skill(row['skill_vs_coin']):>8} "
+            f"{_skill(row['skill_vs_base_rate']):>13} {_skill(row['skill_vs_defaults']):>12}"
+        )
+    lines.append(f"Results in {out}/: {files}")
+    return "\n".join(lines)

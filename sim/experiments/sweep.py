@@ -1,0 +1,116 @@
+"""Parameter sweeps: how outcomes change as scenario parameters change.
+
+This module is the front door; the work is done in three rooms:
+
+* :mod:`sim.experiments.sweep_definition` — *what* a sweep is: parameters, design, runs, seed and outcomes
+  from ``--param`` or a ``sweep:`` block, with its size limit checked before anything is built
+  (the designs themselves are :mod:`sim.experiments.designs`).
+* :mod:`sim.experiments.sweep_store` — *where* its results live: the append-only ``sweep.sqlite``, the
+  folder lock, and ``sweep.csv`` exported from it.
+* :mod:`sim.experiments.sweep_execution` — *how* it runs: each point evaluated on an executor
+  (:mod:`sim.experiments.execution`: inline, a process pool or Dask) and stored as it finishes; Ctrl-C keeps
+  every finished point.
+
+Guarantees: point ``i`` of a definition is always the same override dict with the seed
+``SeedSequence(seed, spawn_key=(i,))``, so results do not depend on execution order, executor or
+interruptions; a rerun of the same definition resumes (finished points are skipped) and exports
+byte for byte the ``sweep.csv`` of an uninterrupted sweep; a folder holding a different sweep is
+refused and left untouched. Sensitivity indices of a Sobol or Morris sweep:
+:func:`analyze_sweep`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.experiments.designs import SweepError, morris_indices, sobol_indices
+from sim.experiments.sweep_definition import SweepDefinition, parse_params, parse_sweep_block
+from sim.experiments.sweep_execution import EvaluateFn, SweepSummary, evaluate_point, run_sweep
+from sim.experiments.sweep_store import (
+    CSV_NAME,
+    METADATA_NAME,
+    STORE_NAME,
+    Outcomes,
+    PointResult,
+    StoreInfo,
+    SweepStore,
+    export_csv,
+    load_definition,
+    load_results,
+    stored_points,
+)
+
+__all__ = [
+    "CSV_NAME",
+    "METADATA_NAME",
+    "STORE_NAME",
+    "EvaluateFn",
+    "Outcomes",
+    "PointResult",
+    "StoreInfo",
+    "SweepDefinition",
+    "SweepError",
+    "SweepStore",
+    "SweepSummary",
+    "analyze_sweep",
+    "evaluate_point",
+    "export_csv",
+    "load_definition",
+    "load_results",
+    "parse_params",
+    "parse_sweep_block",
+    "run_sweep",
+    "stored_points",
+]
+
+
+def analyze_sweep(
+    definition: SweepDefinition,
+    results: pd.DataFrame,
+    outcome: str,
+    *,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+) -> pd.DataFrame:
+    """Sensitivity indices of ``outcome`` for a sobol or morris sweep.
+
+    Sobol: S1/ST with CIs (:func:`sim.experiments.designs.sobol_indices`); Morris:
+    mu_star (+CI)/sigma (:func:`sim.experiments.designs.morris_indices`). Needs every
+    design point finished without error.
+    """
+    if definition.design not in ("sobol", "morris"):
+        raise SweepError(
+            "sensitivity indices need a sobol or morris design, "
+            f"this sweep is {definition.design!r}"
+        )
+    if outcome not in results.columns:
+        raise SweepError(
+            f"outcome {outcome!r} is not in the results (have: {', '.join(_outcomes_of(results))})"
+        )
+    n = definition.size()
+    y = results.set_index("point")[outcome].reindex(range(n)).to_numpy(dtype=float)
+    if definition.design == "sobol":
+        return sobol_indices(
+            definition.parameters,
+            y,
+            seed=definition.seed,
+            second_order=definition.second_order,
+            conf_level=conf_level,
+            num_resamples=num_resamples,
+        )
+    X = definition.points().X
+    assert X is not None
+    return morris_indices(
+        definition.parameters,
+        X,
+        y,
+        seed=definition.seed,
+        levels=definition.levels,
+        conf_level=conf_level,
+        num_resamples=num_resamples,
+    )
+
+
+def _outcomes_of(df: pd.DataFrame) -> list[str]:
+    cols = set(df.columns)
+    return [c for c in df.columns if f"{c}_low" in cols and f"{c}_high" in cols]

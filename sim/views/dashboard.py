@@ -1,0 +1,1370 @@
+"""The teaching dashboard: one run day by day with the reasons of every decision, and ensembles
+pinned and compared, for any scenario, in a browser.
+
+It is built from Mesa's SolaraViz parts: ``ModelController`` (Reset, Play, Step) drives a
+``DashboardModel``, and Mesa's ``update_counter`` redraws the run after each step. SolaraViz's
+own frame is left out because all it adds are the generic controls a class does not need (render
+interval, threads, raw time); the controls here are made from the scenario itself, one section
+per state, armed group and third party, each explained in the words of the scenario schema. A
+control turns into a loader override (``--set``), so every check and message is the loader's.
+
+The picker offers the files in ``scenarios/`` and ``scenarios/cases/`` of the folder the server
+runs in, and the files named in ``ESCALATION_SIM_SCENARIOS`` (separated by the path separator,
+``:`` on Linux); a name sent by the browser is looked up in that list and never used as a path.
+
+It needs the ``dashboard`` extra (``pip install ".[dashboard]"``); ``import sim`` never imports
+it. Start it from the project folder with ``python run.py dashboard`` or ``solara run app.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import shlex
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from html import escape
+from pathlib import Path
+from typing import Any, cast
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import solara
+import solara.lab
+import solara.server.settings
+import yaml
+from matplotlib.figure import Figure
+from mesa.visualization.solara_viz import ModelController
+from mesa.visualization.utils import update_counter
+from solara.alias import rv
+
+from sim.analysis.outcomes import Outcome, for_scenario
+from sim.analysis.statistics import compare_runs
+from sim.analysis.story import day_label, names_of, reason, weighed_terms
+from sim.inputs.loader import load_scenario
+from sim.model import uncertainty
+from sim.model.model import EscalationModel, Event
+from sim.model.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
+from sim.model.scenario import (
+    ArmedGroupConfig,
+    Mechanisms,
+    Scenario,
+    StateConfig,
+    ThirdPartyConfig,
+)
+from sim.views import plotting
+
+SCENARIO_FOLDERS = (Path("scenarios"), Path("scenarios/cases"))
+EXTRA_SCENARIOS = "ESCALATION_SIM_SCENARIOS"
+"""Environment variable naming more scenario files to offer, as ``python run.py dashboard``
+passes them on."""
+DEFAULT_SCENARIO = "scenarios/jan2024_baseline.yaml"
+DEFAULT_SEED = 7
+ENSEMBLE_RUNS = (500, 1000, 2000, 5000)
+DEFAULT_RUNS = 2000
+PLAY_SPEEDS = {"slow": 1000, "normal": 400, "fast": 50}
+"""Milliseconds between days when Play runs (Mesa's play interval, by a name)."""
+KEY_OUTCOMES = (
+    "answer_7d",
+    "strike_30d",
+    "forces_30d",
+    "sustained",
+    "war",
+    "accepted",
+    "calm_14d",
+    "days_to_calm",
+)
+"""The outcomes an ensemble is summarised by, and compared on, when the scenario has them."""
+
+CHART_FONT_PT = 11
+"""Smallest text in the charts, in points. A chart is 6.4 inches wide and fills its column, so
+at 1024x768 (one column of about 670 px) its smallest text is 11 * 670 / (72 * 6.4) = 16 px, and
+at 1440x900 (two columns of about 530 px) 12.7 px."""
+CHART_WIDTH_IN = 6.4
+CHART_STYLE: dict[Any, Any] = {
+    **plotting.STYLE,
+    "font.size": CHART_FONT_PT,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": CHART_FONT_PT,
+    "ytick.labelsize": CHART_FONT_PT,
+    "legend.fontsize": CHART_FONT_PT,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+}
+"""White charts read on the light and the dark theme alike."""
+BEFORE, AFTER = plotting.OKABE_ITO[0], plotting.OKABE_ITO[1]
+"""Pinned ensemble in blue, the newer one in vermillion: told apart with any colour vision."""
+
+CSS = """
+.v-navigation-drawer { min-width: 330px !important; max-width: 330px !important; }
+.dashboard-section { margin: 0 0 20px; }
+.dashboard-section h2 { font-size: 1.35rem; font-weight: 500; margin: 4px 0 8px; }
+.dashboard-section h3 { font-size: 1.1rem; font-weight: 500; margin: 12px 0 4px; }
+.control-section { font-size: 1.05rem; font-weight: 500; margin: 18px 0 0; }
+.control .v-messages__message { line-height: 1.3; font-size: 13px; }
+.control { margin-bottom: 6px; }
+.dashboard-figure img { width: 100%; max-width: 900px; height: auto; }
+.run-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr));
+  gap: 12px 24px; align-items: start; }
+.postures table, .outcomes table { border-collapse: collapse; margin: 4px 0 8px; }
+.postures th, .postures td { padding: 4px 14px 4px 0; text-align: left;
+  border-bottom: 1px solid rgba(127, 127, 127, 0.35); }
+.postures td.rung { text-align: right; font-weight: bold; }
+.decision { margin: 0 0 14px; }
+.decision .act { font-weight: 500; }
+.decision .why { margin: 2px 0 4px; }
+.terms { display: grid; grid-template-columns: minmax(0, 1fr) 160px 4.5em; gap: 2px 8px;
+  align-items: center; max-width: 560px; }
+.terms .option { grid-column: 1 / -1; font-style: italic; margin-top: 2px; }
+.term-bar { display: flex; height: 12px; }
+.term-bar span { display: block; height: 100%; }
+.term-bar .against { margin-left: auto; background: #D55E00; }
+.term-bar .for { background: #0072B2; }
+.term-bar .half { display: flex; width: 50%; }
+.term-bar .half:first-child { border-right: 1px solid rgba(127, 127, 127, 0.8); }
+.term-value { text-align: right; font-variant-numeric: tabular-nums; }
+.story-day { margin: 6px 0 2px; font-weight: 500; }
+.story ul { margin: 0 0 4px; }
+.replay .word, .ensemble-command .word { white-space: nowrap; }
+.replay code, .ensemble-command code { overflow-wrap: anywhere;
+  background: rgba(127, 127, 127, 0.15); color: inherit; padding: 2px 4px; }
+.scenario-error { white-space: pre-wrap; }
+.outcomes li { margin-bottom: 4px; }
+.ensemble-row { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; }
+.ensemble-row .v-input { flex: 0 0 150px; }
+"""
+"""The sidebar narrower than Solara's 400 px, so the charts keep about 670 px at 1024x768; the
+run's chart and words side by side from 1440 px wide, one above the other on a projector."""
+
+warnings.filterwarnings(
+    "ignore", message="Cookies with samesite=none require https", category=UserWarning
+)
+"""Solara warns, ten lines on every page load, that it falls back to the right cookie for a
+server on 127.0.0.1."""
+solara.server.settings.theme.show_banner = False  # its fixed badge covered the Run button
+solara.server.settings.telemetry.mixpanel_enable = False  # offline: the page calls nobody
+
+
+LOG = logging.getLogger(__name__)
+
+
+class SettingsError(Exception):
+    """A change the dashboard cannot make; the message says why, in the loader's words."""
+
+
+# ---------------------------------------------------------------------------- scenarios offered
+
+
+def offered_scenarios() -> dict[str, Path]:
+    """The scenarios a student can pick, by the name the picker shows.
+
+    The files in ``scenarios/`` and ``scenarios/cases/``, but not the ``*.observed.yaml``
+    records of a case nor the parents that cases extend (``_library.yaml``: a name starting with
+    '_'), then the files named in ``ESCALATION_SIM_SCENARIOS``, each once.
+    """
+    offered: dict[str, Path] = {}
+    seen: set[Path] = set()
+    named = [Path(p) for p in os.environ.get(EXTRA_SCENARIOS, "").split(os.pathsep) if p]
+    found = [
+        path
+        for folder in SCENARIO_FOLDERS
+        for path in sorted(folder.glob("*.yaml"))
+        if not path.name.startswith("_") and not path.name.endswith(".observed.yaml")
+    ]
+    for path in found + named:
+        if not path.is_file():
+            continue
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            offered[path.as_posix()] = path
+    return offered
+
+
+def picker_label(name: str) -> str:
+    """'jan2024_baseline', 'cases/jun2019-us-iran': the name without folder and suffix."""
+    return name.removeprefix("scenarios/").removesuffix(".yaml")
+
+
+def default_scenario(offered: Mapping[str, Path]) -> str | None:
+    """The first file the teacher named, else the baseline, else the first offered."""
+    named = [p for p in os.environ.get(EXTRA_SCENARIOS, "").split(os.pathsep) if p]
+    for name in [*(Path(p).as_posix() for p in named), DEFAULT_SCENARIO]:
+        if name in offered:
+            return name
+    return next(iter(offered), None)
+
+
+def scenario_path(name: str) -> Path:
+    """The file of an offered scenario; any other name, a path above all, is refused."""
+    offered = offered_scenarios()
+    if not isinstance(name, str) or name not in offered:
+        raise SettingsError("Pick a scenario from the list.")
+    return offered[name]
+
+
+# ---------------------------------------------------------------------------- controls
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of the sidebar: a setting of the scenario, its choices and their overrides.
+
+    ``own`` is the scenario's own value; ``overrides`` turns a chosen value into loader
+    overrides. Options are (label, value) pairs; the scenario's own is marked in its label.
+    """
+
+    key: str
+    section: str
+    label: str
+    help: str
+    options: tuple[tuple[str, Any], ...]
+    own: Any
+    overrides: Callable[[Any], dict[str, Any]] = field(compare=False, repr=False)
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def css_class(self) -> str:
+        """'control-actors-iran-resolve': how the page and its tests find the control."""
+        return "control-" + re.sub(r"[^a-z0-9]+", "-", self.key.lower())
+
+    @property
+    def switch(self) -> bool:
+        return all(isinstance(value, bool) for _, value in self.options)
+
+    def label_of(self, value: Any) -> str:
+        """The option's label ('0.5 (scenario)'), or the value itself if it is not offered."""
+        for label, option in self.options:
+            if option == value:
+                return label
+        return str(value)
+
+    def value_of(self, sent: Any) -> Any:
+        """The value of what the browser sent: a label, or for a switch on or off (True or
+        False); anything else is refused."""
+        for label, value in self.options:
+            if (sent is value) if self.switch else (isinstance(sent, str) and sent == label):
+                return value
+        raise SettingsError(f"{self.section}, {self.label}: pick one of the choices offered.")
+
+    def hint(self, value: Any) -> str:
+        """The explanation under the control: what it means, and what the choice does."""
+        note = self.notes.get(value, "") if isinstance(value, str) else ""
+        return f"{self.help} {note}".strip()
+
+
+def _described(model: type[Any], name: str) -> str:
+    """A field's description from the scenario schema, as plain text."""
+    return str(model.model_fields[name].description or "").replace("`", "")
+
+
+def _first_line(cls: type[Any]) -> str:
+    """A policy's summary, as the schema reference gives it, without references to code."""
+    line = (cls.__doc__ or "").strip().splitlines()[0]
+    return re.sub(r":?\s*``[^`]*``", "", line)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _options(
+    values: Sequence[Any], own: Any, label: Callable[[Any], str]
+) -> tuple[tuple[str, Any], ...]:
+    """(label, value) options with the scenario's own value among them, marked."""
+    chosen = list(values) if own in values else sorted([*values, own])
+    return tuple((label(v) + (" (scenario)" if v == own else ""), v) for v in chosen)
+
+
+RESOLVE_PRESETS: dict[str, dict[str, list[float]]] = {
+    "low, about 0.25": {"beta": [2.0, 6.0]},
+    "middling, about 0.5": {"beta": [3.0, 3.0]},
+    "high, about 0.75": {"beta": [6.0, 2.0]},
+}
+"""Resolve as beta distributions around a typical value: still private, and still uncertain
+to the adversary, whose belief starts from the same distribution."""
+
+
+def _resolve_label(value: Any) -> str:
+    for label, preset in RESOLVE_PRESETS.items():
+        if preset == value:
+            return label
+    if isinstance(value, dict):
+        ((kind, params),) = value.items()
+        return f"{kind}({', '.join(_number(p) for p in params)})"
+    return _number(float(value))
+
+
+def state_controls(scenario: Scenario, actor_id: str, state: StateConfig) -> list[Control]:
+    """How a state in crisis answers, values standing firm, counts costs and answers talks."""
+    prefix = f"actors.{actor_id}"
+    policy = state.retaliation.policy
+    own_resolve = state.resolve.model_dump()
+    resolves = list(RESOLVE_PRESETS.values())
+    resolve_options = tuple(
+        (_resolve_label(v) + (" (scenario)" if v == own_resolve else ""), v)
+        for v in (resolves if own_resolve in resolves else [own_resolve, *resolves])
+    )
+    controls = [
+        Control(
+            f"{prefix}.retaliation.policy",
+            state.name,
+            "How it answers",
+            "How it answers a hostile act, and when it steps down:",
+            _options(list(RETALIATION_POLICIES), policy, str),
+            policy,
+            lambda v: {f"{prefix}.retaliation.policy": v},
+            {name: _first_line(cls) for name, cls in RETALIATION_POLICIES.items()},
+        ),
+        Control(
+            f"{prefix}.resolve",
+            state.name,
+            "Resolve",
+            _described(StateConfig, "resolve"),
+            resolve_options,
+            own_resolve,
+            lambda v: {f"{prefix}.resolve": v},
+        ),
+        Control(
+            f"{prefix}.audience_cost",
+            state.name,
+            "Audience cost",
+            _described(StateConfig, "audience_cost"),
+            _options([0.0, 0.25, 0.5, 1.0, 2.0], state.audience_cost, _number),
+            state.audience_cost,
+            lambda v: {f"{prefix}.audience_cost": v},
+        ),
+        Control(
+            f"{prefix}.cost",
+            state.name,
+            "Cost of using force",
+            _described(StateConfig, "cost"),
+            _options([0.5, 1.0, 2.0, 4.0], state.cost, _number),
+            state.cost,
+            lambda v: {f"{prefix}.cost": v},
+        ),
+    ]
+    offered_talks = any(
+        party.mediation is not None and actor_id in party.mediation.parties
+        for party in scenario.third_parties.values()
+    )
+    if offered_talks:
+        mediation = state.mediation.policy
+        controls.append(
+            Control(
+                f"{prefix}.mediation.policy",
+                state.name,
+                "Answer to offers of talks",
+                "How it answers a third party's offer of mediation:",
+                _options(list(MEDIATION_POLICIES), mediation, str),
+                mediation,
+                lambda v: {f"{prefix}.mediation.policy": v},
+                {name: _first_line(cls) for name, cls in MEDIATION_POLICIES.items()},
+            )
+        )
+    return controls
+
+
+ACTIVITY = (0.0, 0.5, 1.0, 2.0, 4.0)
+"""Armed groups' attack rates, as multiples of the scenario's."""
+
+
+def group_control(scenario: Scenario, group_id: str, group: ArmedGroupConfig) -> Control:
+    """How often an armed group attacks, as a multiple of the scenario's rate."""
+    host, target = scenario.actors[group.host].name, scenario.actors[group.target].name
+    rate = group.daily_rate
+
+    def label(times: float) -> str:
+        if times == 0:
+            return "none"
+        return f"x{_number(times)}: about {rate * times * 365:.0f} a year"
+
+    return Control(
+        f"armed_groups.{group_id}.daily_rate",
+        "Armed groups",
+        f"{group.name}: attacks",
+        f"Based in {host}, attacks {target}. {_described(ArmedGroupConfig, 'daily_rate')} "
+        "A crisis and talks under way can make it more active.",
+        _options(ACTIVITY, 1.0, label),
+        1.0,
+        lambda times: {f"armed_groups.{group_id}.daily_rate": round(rate * times, 6)},
+    )
+
+
+LEVERAGE = (0.0, 0.5, 1.0, 2.0)
+
+
+def third_party_controls(party_id: str, party: ThirdPartyConfig) -> list[Control]:
+    """A third party's leverage over the states, and whether it offers talks at all."""
+    prefix = f"third_parties.{party_id}"
+    leverage = dict(party.leverage)
+    controls = []
+    if any(leverage.values()):
+        controls.append(
+            Control(
+                f"{prefix}.leverage",
+                party.name,
+                "Leverage",
+                _described(ThirdPartyConfig, "leverage"),
+                _options(LEVERAGE, 1.0, lambda t: "none" if t == 0 else f"x{_number(t)}"),
+                1.0,
+                lambda times: {
+                    f"{prefix}.leverage.{state}": round(value * times, 6)
+                    for state, value in leverage.items()
+                },
+            )
+        )
+    if party.mediation is not None:
+        controls.append(
+            Control(
+                f"{prefix}.mediation",
+                party.name,
+                "Offers talks",
+                f"{_described(ThirdPartyConfig, 'mediation')} Off: it never offers them.",
+                (("on (scenario)", True), ("off", False)),
+                True,
+                lambda on: {} if on else {f"{prefix}.mediation": None},
+            )
+        )
+    return controls
+
+
+MECHANISM_LABELS = {
+    "beliefs": "States learn from acts",
+    "commitments": "Public pledges",
+    "third_parties": "Third parties act",
+    "armed_groups": "Armed groups attack",
+    "misperception": "Acts can be misread",
+    "nuclear": "Nuclear shadow",
+    "warnings": "Strikes announced in advance",
+    "reactions": "Quick diplomatic reactions",
+}
+
+
+def mechanism_controls(scenario: Scenario) -> list[Control]:
+    """A switch for each mechanism the scenario can show (the nuclear shadow only if a state
+    is nuclear-armed, and so on), to see what it adds."""
+    present = {
+        "third_parties": bool(scenario.third_parties),
+        "armed_groups": bool(scenario.armed_groups),
+        "nuclear": any(state.nuclear for state in scenario.actors.values()),
+    }
+    mechanisms = scenario.mechanisms
+    defaults = Mechanisms()
+    # The block is replaced whole, with the file's own changes: a file may not have one at all.
+    written = {
+        name: value
+        for name, value in mechanisms.model_dump().items()
+        if value != getattr(defaults, name)
+    }
+    controls = []
+    for name, label in MECHANISM_LABELS.items():
+        if not present.get(name, True):
+            continue
+        own = bool(getattr(mechanisms, name))
+        controls.append(
+            Control(
+                f"mechanisms.{name}",
+                "Mechanisms",
+                label,
+                _described(Mechanisms, name),
+                tuple(
+                    (("on" if v else "off") + (" (scenario)" if v == own else ""), v)
+                    for v in (True, False)
+                ),
+                own,
+                partial(_switched, written, name),
+            )
+        )
+    return controls
+
+
+def _switched(written: Mapping[str, Any], name: str, on: bool) -> dict[str, Any]:
+    return {"mechanisms": {**written, name: on}}
+
+
+def controls_for(scenario: Scenario) -> list[Control]:
+    """The sidebar's controls for this scenario: a section for each state in crisis (a state
+    that only hosts a group decides nothing), then armed groups, third parties, mechanisms."""
+    controls = []
+    for actor_id, state in scenario.actors.items():
+        if scenario.adversaries(actor_id):
+            controls += state_controls(scenario, actor_id, state)
+    for group_id, group in scenario.armed_groups.items():
+        if group.daily_rate > 0:
+            controls.append(group_control(scenario, group_id, group))
+    for party_id, party in scenario.third_parties.items():
+        controls += third_party_controls(party_id, party)
+    return controls + mechanism_controls(scenario)
+
+
+def overrides_for(scenario: Scenario, choices: Mapping[str, Any]) -> dict[str, Any]:
+    """The loader overrides (``--set`` pairs) that make the scenario what the controls say.
+
+    Only what differs from the scenario is set, so the replay command stays short and a
+    student's own file is never overridden by a control left alone.
+    """
+    overrides: dict[str, Any] = {}
+    for control in controls_for(scenario):
+        value = choices.get(control.key, control.own)
+        if value == control.own:
+            continue
+        for key, setting in control.overrides(value).items():
+            if isinstance(setting, dict) and isinstance(overrides.get(key), dict):
+                setting = {**overrides[key], **setting}
+            overrides[key] = setting
+    return overrides
+
+
+def changes_in_words(scenario: Scenario, choices: Mapping[str, Any]) -> list[str]:
+    """The controls set away from the scenario, as 'Pakistan, how it answers: escalate'."""
+    words = []
+    for control in controls_for(scenario):
+        value = choices.get(control.key, control.own)
+        if value != control.own:
+            words.append(f"{control.section}, {control.label.lower()}: {control.label_of(value)}")
+    return words
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the controls say: the scenario picked, the value of each control, the run's seed."""
+
+    scenario: str
+    choices: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = DEFAULT_SEED
+
+
+def build(settings: Settings) -> tuple[Scenario, Scenario, dict[str, Any]]:
+    """The scenario file as written, the scenario the settings make of it, and the loader
+    overrides between them; ``SettingsError`` says why they cannot be made."""
+    path = scenario_path(settings.scenario)
+    seed = settings.seed
+    if not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise SettingsError(f"A seed is a whole number from 0 up, not {seed}.")
+    try:
+        base = load_scenario(path)
+        overrides = overrides_for(base, settings.choices)
+        # the run's own parameter set, when some numbers are distributions
+        scenario, _ = uncertainty.for_seed(load_scenario(path, overrides), seed)
+        EscalationModel(scenario, seed)  # a scenario the model cannot start is refused too
+    except Exception as error:  # the loader's message, whatever went wrong: never a traceback
+        raise SettingsError(str(error) or type(error).__name__) from error
+    return base, scenario, overrides
+
+
+class DashboardModel(EscalationModel):
+    """One recorded run of what the settings say, as Mesa's ModelController makes it on Reset.
+
+    Reset reads the scenario file again, so a teacher can edit it and press Reset. If it no
+    longer loads, the run starts again on ``fallback``'s scenario (the last one that loaded)
+    and ``error`` holds the loader's message for the page to show.
+    """
+
+    settings: Settings
+    base: Scenario
+    """The scenario file as written: the controls' own values."""
+    overrides: dict[str, Any]
+    error: str | None
+    stopped: str | None = None
+
+    def __init__(self, settings: Settings, fallback: DashboardModel | None = None) -> None:
+        self.error = None
+        try:
+            base, scenario, overrides = build(settings)
+        except SettingsError as error:
+            if fallback is None:
+                raise
+            self.error = f"{error}\n\nStill showing the last version that loaded."
+            settings, base = fallback.settings, fallback.base
+            scenario, overrides = fallback.config, fallback.overrides
+        self.settings = settings
+        self.base = base
+        self.overrides = overrides
+        super().__init__(scenario, settings.seed, record=True)
+
+    def step(self) -> None:
+        """One day; the run stops at the horizon, as ``story`` does, or at a failure of the
+        model, which ``stopped`` tells (and the server's log in full)."""
+        day = self.day + 1
+        try:
+            super().step()
+        except Exception as error:
+            LOG.exception("the run of %s failed", self.settings)
+            self.stopped = f"The run stopped: the model failed on day {day} ({error})."
+            self.running = False
+        if self.day >= self.config.horizon:
+            self.running = False
+
+
+def replay_command(model: DashboardModel) -> str:
+    """The terminal command that tells this very run: the dashboard teaches the command line."""
+    words = [
+        "python",
+        "run.py",
+        "story",
+        model.settings.scenario,
+        "--seed",
+        str(model.settings.seed),
+    ]
+    for key, value in model.overrides.items():
+        words += ["--set", f"{key}={yaml_value(value)}"]
+    return shlex.join(words)
+
+
+def command_html(command: str) -> str:
+    """A command for the page: it wraps only between an option and the next, never inside
+    '--set key=value', and copies as typed."""
+    words = shlex.split(command)
+    groups: list[list[str]] = []
+    for word in words:
+        if groups and groups[-1][-1].startswith("--") and not word.startswith("--"):
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+    spans = (f"<span class='word'>{escape(shlex.join(group))}</span>" for group in groups)
+    return " ".join(spans)
+
+
+def yaml_value(value: Any) -> str:
+    """A value as ``--set`` reads it back (YAML, on one line)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf)
+    return text.removesuffix("\n...\n").strip()
+
+
+def posture_rows(model: EscalationModel) -> list[tuple[str, int, str]]:
+    """Each state's highest posture today: name, rung, and the rung's name."""
+    today = model.rung_history()[-1]
+    return [
+        (state.name, today[actor_id], model.ladder.name(today[actor_id]))
+        for actor_id, state in model.states.items()
+    ]
+
+
+def postures_html(model: EscalationModel) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td class='rung'>{rung}</td><td>{escape(rung_name)}</td></tr>"
+        for name, rung, rung_name in posture_rows(model)
+    )
+    return f"<table><tr><th>State</th><th>Rung</th><th>Its posture</th></tr>{rows}</table>"
+
+
+def ladder_figure(model: EscalationModel) -> Figure:
+    """Each state's posture by day so far, against the scenario's named rungs."""
+    ladder, history = model.ladder, model.rung_array()
+    days = np.arange(len(history))
+    with mpl.rc_context(CHART_STYLE):
+        fig = Figure(figsize=(CHART_WIDTH_IN, 3.8))
+        ax = fig.subplots()
+        count = len(model.states)
+        for i, state in enumerate(model.states.values()):
+            colour = plotting.OKABE_ITO[i % len(plotting.OKABE_ITO)]
+            rungs = history[:, i] + 0.1 * (i - (count - 1) / 2)
+            style = plotting.LINE_STYLES[i % len(plotting.LINE_STYLES)]
+            ax.step(days, rungs, where="post", color=colour, linestyle=style, lw=2.5)
+            ax.plot(
+                days[-1], rungs[-1], "os^Dv"[i % 5], color=colour, markersize=9, label=state.name
+            )
+        ax.set_yticks(range(ladder.size), [f"{k} {ladder.name(k)}" for k in range(ladder.size)])
+        ax.set_ylim(-0.4, ladder.war + 0.4)
+        ax.set_xlim(0, max(7, model.day + 1))
+        ax.set_xlabel("Day of the crisis")
+        fig.legend(loc="outside lower center", ncols=min(count, 4), frameon=False)
+        fig.set_layout_engine("constrained")
+    return fig
+
+
+@dataclass(frozen=True)
+class Weighing:
+    """What spoke for and against one option of a decision: the terms a bar chart shows."""
+
+    heading: str
+    terms: tuple[tuple[str, float], ...]
+
+
+def weighing(event: Event, names: Mapping[str, str]) -> Weighing | None:
+    """The terms of the option ``sim.analysis.story.reason`` speaks of: the talks for a mediation, the
+    option chosen, or, when nothing was done, the best option not taken."""
+    choice = event.choice
+    if choice is None:
+        return None
+    if choice.kind == "mediation":
+        option, heading = 1, "Accepting the talks rather than refusing"
+    elif choice.chosen != 0:
+        option, heading = choice.chosen, f"'{choice.labels[choice.chosen]}', chosen"
+    else:
+        others = [o for o in range(1, len(choice.labels)) if choice.terms[o]]
+        if not others:
+            return None
+        option = max(others, key=lambda o: choice.utility[o])
+        heading = f"'{choice.labels[option]}', the best option not taken"
+    terms = tuple(weighed_terms(choice.terms[option], dict(names), event, choice))
+    return Weighing(heading, terms)
+
+
+def weighing_html(found: Weighing) -> str:
+    """The terms as bars, for to the right and against to the left, with their values."""
+    largest = max((abs(v) for _, v in found.terms), default=0.0) or 1.0
+    rows = [f"<div class='option'>{escape(found.heading)}:</div>"]
+    for phrase, value in found.terms:
+        width = f"{100 * abs(value) / largest:.0f}%"
+        against = f"<span class='against' style='width:{width}'></span>" if value < 0 else ""
+        pro = f"<span class='for' style='width:{width}'></span>" if value > 0 else ""
+        rows.append(
+            f"<div class='term-name'>{escape(phrase)}</div>"
+            f"<div class='term-bar'><span class='half'>{against}</span>"
+            f"<span class='half'>{pro}</span></div>"
+            f"<div class='term-value'>{value:+.2f}</div>"
+        )
+    return f"<div class='terms'>{''.join(rows)}</div>"
+
+
+def day_events(model: EscalationModel, day: int) -> list[Event]:
+    return [event for event in model.events[0] if event.day == day]
+
+
+def today_html(model: EscalationModel) -> str:
+    """Today's events in words; under each decision, why, and its terms as bars."""
+    names = names_of(model)
+    parts = []
+    for event in day_events(model, model.day):
+        why = reason(event, names)
+        found = weighing(event, names)
+        parts.append(
+            "<div class='decision'>"
+            f"<div class='act'>{escape(event.text)}</div>"
+            + (f"<div class='why'>Why: {escape(why)}</div>" if why else "")
+            + (weighing_html(found) if found else "")
+            + "</div>"
+        )
+    return "".join(parts) or "<p>A quiet day: nothing was done and nothing decided.</p>"
+
+
+def story_html(model: EscalationModel) -> str:
+    """The earlier days that had events, newest first, in the model's own words."""
+    config = model.config
+    days: dict[int, list[str]] = {}
+    for event in model.events[0]:
+        if event.day < model.day:
+            days.setdefault(event.day, []).append(event.text)
+    parts = []
+    for day in sorted(days, reverse=True):
+        when = day_label(config, day) + (" (before the run)" if day < 0 else "")
+        items = "".join(f"<li>{escape(text)}</li>" for text in days[day])
+        parts.append(f"<div class='story-day'>{escape(when)}</div><ul>{items}</ul>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------- ensembles
+
+
+@dataclass(frozen=True, eq=False)
+class EnsembleResult:
+    """An ensemble of the settings at the time, with the words that describe them."""
+
+    settings: Settings
+    scenario: Scenario
+    overrides: Mapping[str, Any]
+    described: str
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+    summary: pd.DataFrame
+    seconds: float
+
+
+def describe(model: DashboardModel) -> str:
+    """'jan2024_baseline as written', or with the controls set away from it."""
+    changes = changes_in_words(model.base, model.settings.choices)
+    name = model.config.name
+    return f"{name} with {'; '.join(changes)}" if changes else f"{name} as written"
+
+
+def ensemble_of(model: DashboardModel, runs: int) -> EnsembleResult:
+    """An ensemble of the run's settings on one core, with the scenario's seed: two ensembles
+    share their run seeds, so they are compared run for run."""
+    from sim.experiments.ensemble import run_ensemble
+
+    if runs not in ENSEMBLE_RUNS:
+        raise SettingsError(f"Pick a number of runs from {ENSEMBLE_RUNS}.")
+    scenario = model.config
+    start = time.perf_counter()
+    ensemble = run_ensemble(scenario, runs=runs, seed=scenario.seed, workers=1)
+    return EnsembleResult(
+        settings=model.settings,
+        scenario=scenario,
+        overrides=dict(model.overrides),
+        described=describe(model),
+        runs=ensemble.runs,
+        curves=ensemble.curves,
+        summary=ensemble.summary,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def ensemble_command(result: EnsembleResult) -> str:
+    words = ["python", "run.py", "run", result.settings.scenario]
+    words += ["--runs", str(len(result.runs)), "--workers", "1"]
+    for key, value in result.overrides.items():
+        words += ["--set", f"{key}={yaml_value(value)}"]
+    return shlex.join(words)
+
+
+def key_outcomes(scenario: Scenario) -> list[Outcome]:
+    """The scenario's outcomes among ``KEY_OUTCOMES``, in that order (talks accepted only if
+    some third party offers talks)."""
+    offered = {o.name: o for o in for_scenario(scenario)}
+    mediated = any(party.mediation for party in scenario.third_parties.values())
+    names = [n for n in KEY_OUTCOMES if n in offered and (n != "accepted" or mediated)]
+    return [offered[n] for n in names]
+
+
+def _outcome_words(label: str) -> str:
+    """'P(a sustained exchange of strikes)' as 'A sustained exchange of strikes'."""
+    if label.startswith("P(") and label.endswith(")"):
+        label = label[2:-1]
+    return label[:1].upper() + label[1:]
+
+
+def _percent(p: float) -> str:
+    """Whole percentages, with a decimal near 0% and 100%, where a point is a lot."""
+    return f"{p:.1%}" if 0 < p < 0.1 or 0.9 < p < 1 else f"{p:.0%}"
+
+
+def _days(value: float, horizon: int) -> str:
+    return f"not within {horizon}" if value > horizon else _number(value)
+
+
+def _value(kind: str, value: float, horizon: int) -> str:
+    """A probability as a percentage, days as a number (or 'not within' the horizon)."""
+    return _percent(value) if kind == "probability" else _days(value, horizon)
+
+
+def _outcome_name(kind: str, label: str) -> str:
+    return _outcome_words(label) if kind == "probability" else f"{label} (median)"
+
+
+def summary_lines(result: EnsembleResult) -> list[str]:
+    """Each key outcome of an ensemble with its 95% CI, in words."""
+    horizon = result.scenario.horizon
+    rows = {str(row["outcome"]): row for row in result.summary.to_dict("records")}
+    lines = []
+    for outcome in key_outcomes(result.scenario):
+        row = rows[outcome.name]
+        kind = str(row["kind"])
+        value, low, high = (
+            _value(kind, float(row[column]), horizon)
+            for column in ("estimate", "ci_low", "ci_high")
+        )
+        lines.append(f"{_outcome_name(kind, str(row['label']))}: {value} (95% CI {low} to {high}).")
+    return lines
+
+
+def comparable(pinned: EnsembleResult, now: EnsembleResult) -> str | None:
+    """Why two ensembles cannot be compared outcome by outcome, or None if they can."""
+    a, b = pinned.scenario, now.scenario
+    if list(a.actors) != list(b.actors) or a.horizon != b.horizon or a.ladder != b.ladder:
+        return (
+            f"The pinned ensemble is of {a.name}, whose states, ladder or horizon differ from "
+            f"those of {b.name}: pin an ensemble of this scenario to compare."
+        )
+    return None
+
+
+def compare(pinned: EnsembleResult, now: EnsembleResult) -> pd.DataFrame:
+    """``sim.analysis.statistics.compare_runs`` of the newer ensemble against the pinned one, run for
+    run when their seeds are the same (as they are for ensembles of the same size)."""
+    runs = pd.concat(
+        [pinned.runs.assign(scenario="pinned"), now.runs.assign(scenario="now")],
+        ignore_index=True,
+    )
+    both = {o.name for o in key_outcomes(pinned.scenario)}
+    chosen = [o for o in key_outcomes(now.scenario) if o.name in both]
+    return compare_runs(runs, chosen, now.scenario.horizon)
+
+
+def difference_lines(table: pd.DataFrame, horizon: int) -> list[str]:
+    """Each outcome now against pinned: both values and the difference with its 95% CI."""
+    lines = []
+    for row in table.to_dict("records"):
+        kind = str(row["kind"])
+        now, pinned = (_value(kind, float(row[c]), horizon) for c in ("value", "reference_value"))
+        difference, low, high = (float(row[c]) for c in ("difference", "ci_low", "ci_high"))
+        if kind == "probability":
+            said = {"higher": "more likely", "lower": "less likely"}
+            shift = f"{100 * difference:+.1f} points, 95% CI {100 * low:+.1f} to {100 * high:+.1f}"
+        else:
+            said = {"higher": "later", "lower": "sooner"}
+            shift = f"{difference:+g} days, 95% CI {low:+g} to {high:+g}"
+        verdict = said.get(str(row["verdict"]), "no detectable difference")
+        lines.append(
+            f"{_outcome_name(kind, str(row['label']))}: {now} now, {pinned} pinned: "
+            f"{verdict} ({shift})."
+        )
+    return lines
+
+
+def open_rung(curves: pd.DataFrame, ladder_war: int) -> int:
+    """The lowest rung some runs have not reached on day 0: the first that is in question."""
+    day0 = curves[curves["day"] == 0].groupby("rung")["probability"].min()
+    for rung, share in day0.items():
+        if int(cast(int, rung)) > 0 and share < 1:
+            return int(cast(int, rung))
+    return ladder_war
+
+
+def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, rung: int) -> Figure:
+    """P(the crisis has reached ``rung`` by each day): pinned and newer ensembles, 95% bands."""
+    scenario = now.scenario
+    shown = [(pinned, "Pinned", BEFORE, "--")] if pinned is not None else []
+    shown.append((now, "Newest" if pinned is not None else "This ensemble", AFTER, "-"))
+    with mpl.rc_context(CHART_STYLE):
+        fig = Figure(figsize=(CHART_WIDTH_IN, 4.2))
+        ax = fig.subplots()
+        top = 0.0
+        for result, label, colour, style in shown:
+            if result is None:
+                continue
+            rows = result.curves[result.curves["rung"] == rung]
+            ax.fill_between(
+                rows["day"],
+                rows["ci_low"],
+                rows["ci_high"],
+                color=colour,
+                alpha=0.2,
+                linewidth=0,
+                step="post",
+            )
+            ax.step(
+                rows["day"],
+                rows["probability"],
+                where="post",
+                color=colour,
+                linestyle=style,
+                lw=2.5,
+                label=f"{label} ({len(result.runs):,} runs)",
+            )
+            top = max(top, float(rows["ci_high"].max()))
+        ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
+        ax.set_xlim(0, scenario.horizon)
+        ax.set_xlabel(_days_axis(scenario))
+        ax.set_ylabel("Probability")
+        ax.set_title(f"Reached rung {rung}, {scenario.ladder.name(rung)}, by that day")
+        fig.legend(
+            loc="outside lower center",
+            ncols=2,
+            frameon=False,
+            title="Line: share of runs; band: 95% CI",
+        )
+        fig.set_layout_engine("constrained")
+    return fig
+
+
+def _days_axis(scenario: Scenario) -> str:
+    when = f" (day 0 = {scenario.start_date:%d %b %Y})" if scenario.start_date else ""
+    return f"Day of the crisis{when}"
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+def crisis_title(scenario: Scenario) -> str:
+    """'Iran and Pakistan: jan2024_baseline', from the states in crisis."""
+    names = list(
+        dict.fromkeys(scenario.actors[a].name for r in scenario.relations for a in r.between)
+    )
+    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    return f"{listed}: {scenario.name}"
+
+
+def first_model() -> DashboardModel | str:
+    """The model the page opens on, or, if no scenario loads, why not."""
+    offered = offered_scenarios()
+    first = default_scenario(offered)
+    if first is None:
+        return (
+            "There are no scenario files in scenarios/ or scenarios/cases/ here: start the "
+            "dashboard from the project folder, or name a scenario file when you start it."
+        )
+    problems = []
+    for name in dict.fromkeys([first, *offered]):
+        try:
+            return DashboardModel(Settings(name))
+        except SettingsError as error:
+            problems.append(str(error))
+    return "No scenario could be loaded:\n\n" + "\n\n".join(problems)
+
+
+@solara.component
+def ControlInput(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
+    """One control with its explanation always shown under it; ``on_value`` gets what the
+    browser sent, unchecked."""
+    hint = control.hint(value)
+    if control.switch:
+        rv.Switch(
+            label=control.label,
+            v_model=bool(value),
+            on_v_model=on_value,
+            hint=hint,
+            persistent_hint=True,
+            inset=True,
+            class_=f"control {control.css_class}",
+        )
+    else:
+        rv.Select(
+            label=control.label,
+            items=[label for label, _ in control.options],
+            v_model=control.label_of(value),
+            on_v_model=on_value,
+            hint=hint,
+            persistent_hint=True,
+            class_=f"control {control.css_class}",
+        )
+
+
+@solara.component
+def Controls(
+    model: DashboardModel,
+    change: Callable[[Settings], None],
+    refuse: Callable[[str], None],
+    problem: str | None,
+) -> None:
+    """The sidebar: the scenario picker, then the scenario's controls by section.
+
+    What the browser sends is checked before it is used: a scenario name must be one offered,
+    a choice one of the control's options.
+    """
+    settings = model.settings
+    offered = list(offered_scenarios())
+    if settings.scenario not in offered:
+        offered.append(settings.scenario)
+
+    def pick(name: Any) -> None:
+        change(Settings(name, {}, settings.seed))
+
+    def choose(control: Control, sent: Any) -> None:
+        try:
+            value = control.value_of(sent)
+        except SettingsError as error:
+            refuse(str(error))
+            return
+        change(Settings(settings.scenario, {**settings.choices, control.key: value}, settings.seed))
+
+    rv.Select(
+        label="Scenario",
+        items=[{"text": picker_label(name), "value": name} for name in offered],
+        v_model=settings.scenario,
+        on_v_model=pick,
+        hint="A crisis as a scenario file; picking one starts a new run of it.",
+        persistent_hint=True,
+        class_="control scenario-picker",
+    )
+    for message in (problem, model.error):
+        if message:
+            solara.Error(message, classes=["scenario-error"])
+    section = None
+    for control in controls_for(model.base):
+        if control.section != section:
+            section = control.section
+            solara.HTML(tag="div", unsafe_innerHTML=escape(section), classes=["control-section"])
+        value = settings.choices.get(control.key, control.own)
+        ControlInput(control, value, partial(choose, control))
+
+
+@solara.component
+def RunPanel(model: DashboardModel) -> None:
+    """One run, stepped by Mesa's controller: postures, the ladder, today and its reasons."""
+    update_counter.get()  # Mesa's signal that the model stepped
+    config = model.config
+    figure = solara.use_memo(lambda: ladder_figure(model), dependencies=[model, model.day])
+    heading = f"{day_label(config, model.day)} of {config.horizon}, run {model.settings.seed}"
+    if not model.running:
+        heading += ": the end of the run"
+    if model.stopped:
+        solara.Error(model.stopped, classes=["run-error"])
+    with solara.Div(classes=["run-grid"]):
+        with solara.Div():
+            solara.HTML(tag="h3", unsafe_innerHTML=escape(heading), classes=["run-day"])
+            solara.HTML(unsafe_innerHTML=postures_html(model), classes=["postures"])
+            with solara.Div(classes=["dashboard-figure", "ladder-chart"]):
+                solara.FigureMatplotlib(
+                    figure, format="png", dpi=150, dependencies=[model, model.day]
+                )
+            solara.HTML(
+                tag="p",
+                unsafe_innerHTML=(
+                    f"A <b>rung</b> is a step on the escalation ladder, from 0 "
+                    f"({escape(config.ladder.name(0))}) to {config.ladder.war} "
+                    f"({escape(config.ladder.name(config.ladder.war))}); a state's posture is "
+                    "the highest rung it stands at towards an adversary."
+                ),
+            )
+        with solara.Div():
+            solara.HTML(tag="h3", unsafe_innerHTML="Today, and why")
+            solara.HTML(unsafe_innerHTML=today_html(model), classes=["today"])
+            story = story_html(model)
+            if story:
+                solara.HTML(tag="h3", unsafe_innerHTML="Earlier")
+                solara.HTML(unsafe_innerHTML=story, classes=["story"])
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML="The same run in a terminal: "
+        f"<code>{command_html(replay_command(model))}</code>",
+        classes=["replay"],
+    )
+
+
+@solara.component
+def EnsemblePanel(model: DashboardModel) -> None:
+    """Many runs of the settings: pin one ensemble, change a control, run again, compare."""
+    runs = solara.use_reactive(DEFAULT_RUNS)
+    pinned = solara.use_reactive(cast(EnsembleResult | None, None))
+    task = solara.lab.use_task(
+        lambda: ensemble_of(model, runs.value), dependencies=None, raise_error=False
+    )
+    result = task.value if task.finished and not task.error else None
+    with solara.Div(classes=["ensemble-row"]):
+        sizes = {f"{n:,}": n for n in ENSEMBLE_RUNS}
+        rv.Select(
+            label="Runs",
+            items=list(sizes),
+            v_model=f"{runs.value:,}",
+            on_v_model=lambda text: runs.set(sizes.get(str(text), runs.value)),
+            class_="runs-select",
+        )
+        solara.Button("Run ensemble", color="primary", on_click=task, disabled=task.pending)
+        solara.Button(
+            "Pin it",
+            on_click=lambda: pinned.set(result),
+            disabled=result is None or result is pinned.value,
+            outlined=True,
+        )
+        solara.Button(
+            "Unpin", on_click=lambda: pinned.set(None), disabled=pinned.value is None, text=True
+        )
+    solara.ProgressLinear(task.pending)
+    if task.error:
+        solara.Error(f"The ensemble could not be run: {task.exception}", classes=["ensemble-error"])
+    elif result is None:
+        solara.Info(
+            "Run an ensemble of these settings, pin it, change a control, and run again: "
+            "both are drawn on one chart and compared run for run."
+        )
+    else:
+        if pinned.value is result:
+            solara.Info("Pinned. Now change a control and press Run ensemble to compare.")
+        if result.settings != model.settings:
+            solara.Warning("The controls changed since this ensemble: press Run ensemble for them.")
+        before = pinned.value if pinned.value is not result else None
+        why_not = comparable(before, result) if before is not None else None
+        if why_not:
+            solara.Warning(why_not)
+        EnsembleView(result, None if why_not else before)
+
+
+@solara.component
+def EnsembleView(result: EnsembleResult, before: EnsembleResult | None) -> None:
+    """The newest ensemble's curve for a rung, the pinned one's beside it, and the outcomes:
+    compared run for run when one is pinned."""
+    chosen_rung = solara.use_reactive(cast(int | None, None))
+    ladder = result.scenario.ladder
+    labels = {f"rung {r}: {ladder.name(r)}": r for r in range(1, ladder.size)}
+    rung = chosen_rung.value or open_rung(result.curves, ladder.war)
+    figure = solara.use_memo(
+        lambda: ensemble_figure(result, before, rung), dependencies=[result, before, rung]
+    )
+    rv.Select(
+        label="Curve: the crisis reaches",
+        items=list(labels),
+        v_model=f"rung {rung}: {ladder.name(rung)}",
+        on_v_model=lambda label: chosen_rung.set(labels.get(str(label))),
+        class_="rung-select",
+        style_="max-width: 420px",
+    )
+    with solara.Div(classes=["dashboard-figure", "ensemble-chart"]):
+        solara.FigureMatplotlib(figure, format="png", dpi=150, dependencies=[result, before, rung])
+    if before is not None:
+        said = (
+            f"<p><b>Pinned</b> (blue, dashed): {escape(before.described)}.<br>"
+            f"<b>Newest</b> (vermillion): {escape(result.described)}.</p>"
+            "<p>Newest against pinned, run for run, with 95% confidence intervals:</p>"
+        )
+        lines = difference_lines(compare(before, result), result.scenario.horizon)
+    else:
+        said = (
+            f"<p>{escape(result.described)}: {len(result.runs):,} runs in "
+            f"{result.seconds:.1f} s.</p>"
+        )
+        lines = summary_lines(result)
+    listed = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    command = command_html(ensemble_command(result))
+    solara.HTML(
+        unsafe_innerHTML=f"{said}<ul>{listed}</ul><p class='ensemble-command'>The newest "
+        f"ensemble in a terminal: <code>{command}</code></p>",
+        classes=["outcomes"],
+    )
+
+
+@solara.component
+def Dashboard(first: DashboardModel) -> None:
+    """The page once a scenario has loaded: controls, one run, ensembles."""
+    model: solara.Reactive[DashboardModel] = solara.use_reactive(first)
+    parameters = solara.use_reactive({"settings": first.settings, "fallback": first})
+    problem = solara.use_reactive(cast(tuple[str, str] | None, None))
+    refusals = solara.use_reactive({"controls": 0, "run": 0})
+    controller = solara.use_reactive(0)
+
+    def refuse(message: str, place: str = "controls") -> None:
+        problem.set((place, message))
+        refusals.set({**refusals.value, place: refusals.value[place] + 1})
+
+    def change(settings: Settings, place: str = "controls") -> None:
+        """Start a new run with these settings, or keep the current one and say why not, at
+        the ``place`` the change was made ('controls' or 'run')."""
+        try:
+            new = DashboardModel(settings)
+        except SettingsError as error:
+            refuse(str(error), place)
+            return
+        problem.set(None)
+        if not model.value.running:  # Mesa's controller disabled Step and Play: renew it
+            controller.set(controller.value + 1)
+        model.set(new)
+        parameters.set({"settings": settings, "fallback": new})
+
+    current = model.value
+    solara.Title(f"{crisis_title(current.config)} · escalation-sim")
+    with solara.AppBar():
+        solara.AppBarTitle(crisis_title(current.config))
+        solara.lab.ThemeToggle()
+    with solara.Sidebar():
+        said = problem.value[1] if problem.value and problem.value[0] == "controls" else None
+        with Guard():
+            # a refused value would stay in its input: the inputs are remade with those in force
+            afresh(refusals.value["controls"], lambda: Controls(current, change, refuse, said))
+    with solara.Div(classes=["dashboard-section"]):
+        if current.config.description:
+            solara.HTML(tag="p", unsafe_innerHTML=escape(current.config.description))
+        solara.HTML(tag="h2", unsafe_innerHTML="One run, day by day")
+        with Guard():
+            RunSection(
+                model, parameters, controller.value, change, problem.value, refusals.value["run"]
+            )
+    with solara.Div(classes=["dashboard-section"]):
+        solara.HTML(tag="h2", unsafe_innerHTML="How likely is each outcome? Many runs")
+        with Guard():
+            EnsemblePanel(current)
+
+
+@solara.component
+def RunSection(
+    model: solara.Reactive[DashboardModel],
+    parameters: solara.Reactive[dict[str, Any]],
+    controller: int,
+    change: Callable[[Settings, str], None],
+    problem: tuple[str, str] | None,
+    refusals: int,
+) -> None:
+    """Mesa's Reset, Play and Step, the play speed and the seed, then the run itself.
+
+    ``controller`` renews Mesa's controller, which keeps Step and Play disabled once a run has
+    ended, even for the new run a change of control starts.
+    """
+    play_interval = solara.use_reactive(PLAY_SPEEDS["normal"])
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+    current = model.value
+    with solara.Div(classes=["ensemble-row", "run-controls"]):
+        with solara.Div():
+            afresh(
+                controller,
+                lambda: ModelController(
+                    model,
+                    model_parameters=parameters,
+                    play_interval=play_interval,
+                    render_interval=render_interval,
+                    use_threads=use_threads,
+                ),
+            )
+        speed = {v: k for k, v in PLAY_SPEEDS.items()}.get(play_interval.value, "normal")
+        solara.ToggleButtonsSingle(
+            value=speed,
+            values=list(PLAY_SPEEDS),
+            on_value=lambda chosen: play_interval.set(PLAY_SPEEDS.get(chosen, 400)),
+            classes=["play-speed"],
+        )
+        afresh(
+            refusals,
+            lambda: solara.InputInt(
+                "Run (seed)",
+                value=current.settings.seed,
+                on_value=lambda seed: change(
+                    Settings(current.settings.scenario, current.settings.choices, seed), "run"
+                ),
+                classes=["seed-input"],
+            ),
+        )
+    if problem and problem[0] == "run":
+        solara.Error(problem[1], classes=["run-error"])
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML="<b>Step</b> is one day, <b>▶</b> plays on at the speed chosen, "
+        "<b>Reset</b> starts this run again (and reads the scenario file again). Any change of "
+        "control starts a new run at once.",
+    )
+    RunPanel(current)
+
+
+@solara.component
+def Afresh(children: Sequence[Any] = ()) -> Any:
+    """Renders its one child; see ``afresh``."""
+    (child,) = children
+    return child
+
+
+def afresh(renew: int, make: Callable[[], Any]) -> None:
+    """Render ``make()``, inside ``Afresh`` when ``renew`` is odd, so that a change of ``renew``
+    mounts it afresh: new widgets and new state (keys do not remount a component here)."""
+    if renew % 2:
+        with Afresh():
+            make()
+    else:
+        make()
+
+
+@solara.component
+def Guard(children: Sequence[Any] = ()) -> Any:
+    """One component of the page that, if anything in it fails, says so in a sentence instead
+    of Solara's traceback (the server's log has it), and can be started again."""
+    exception, clear = solara.use_exception()
+    if exception is not None:
+        LOG.error("the dashboard failed", exc_info=exception)
+        with solara.Column() as failed:
+            solara.Error(
+                f"Something went wrong here: {exception}. The server's log has the details.",
+                classes=["guard-error"],
+            )
+            solara.Button("Carry on", on_click=clear, color="primary")
+        return failed
+    (child,) = children  # one component: a guard around a plain element never settles
+    return child
+
+
+@solara.component
+def Page() -> None:
+    """The dashboard, with a fresh model for each browser tab."""
+    solara.Style(CSS)
+    first = solara.use_memo(first_model, dependencies=[])
+    if isinstance(first, str):
+        solara.Error(first, classes=["scenario-error"])
+    else:
+        with Guard():
+            Dashboard(first)

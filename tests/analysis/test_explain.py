@@ -1,0 +1,181 @@
+"""explain: what started the climb, by documented rules, on scripted runs and a real folder."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from sim.analysis.explain import classify, default_rung
+from sim.cli.commands import main
+from sim.model.agents import Choice
+from sim.model.model import Event
+from tests.conftest import BASELINE, SCENARIOS, scenario
+
+FORCES = 5
+
+
+def choice(utility: list[float], rungs: list[int], chosen: int, commitment: float = 0.0) -> Choice:
+    terms = tuple(
+        {"resolve": u, "commitment": commitment if r < 4 else 0.0}
+        for u, r in zip(utility, rungs, strict=True)
+    )
+    return Choice(
+        "answer", tuple(f"o{r}" for r in rungs), terms, tuple(utility), (), chosen, tuple(rungs)
+    )
+
+
+def strike(day: int, actor: str, target: str, rung: int, made: Choice | None = None) -> Event:
+    return Event(day, 0, "strike" if rung >= 4 else "act", actor, target, rung, "", made)
+
+
+OPENING = strike(0, "a", "b", 4)
+BEST_IN_KIND = choice([0.0, 0.5, 0.4], [0, 4, 5], chosen=2)  # best is 4: 5 by chance
+BEST_ABOVE = choice([0.0, 0.2, 0.6], [0, 4, 5], chosen=2)
+
+
+@pytest.mark.parametrize(
+    "events, cause",
+    [
+        # b answers an attack it blamed on a, while talks were under way: a spoiler
+        (
+            [
+                OPENING,
+                Event(2, 0, "accept", "m", None, None, ""),
+                Event(3, 0, "attack", "g", "b", 4, ""),
+                Event(3, 0, "blame", "b", "a", 4, ""),
+                strike(5, "b", "a", FORCES, BEST_ABOVE),
+            ],
+            "spoiler",
+        ),
+        (
+            [
+                OPENING,
+                Event(3, 0, "blame", "b", "a", 4, ""),
+                strike(5, "b", "a", FORCES, BEST_ABOVE),
+            ],
+            "blamed attack",
+        ),
+        (
+            [
+                OPENING,
+                Event(0, 0, "misperceive", "b", "a", 5, ""),
+                strike(2, "b", "a", FORCES, BEST_IN_KIND),
+            ],
+            "misread act",
+        ),
+        # without the pledge's audience cost, no answer (rung 0) would have been best
+        (
+            [
+                OPENING,
+                strike(
+                    2, "b", "a", FORCES, choice([-1.0, -0.8, 0.1], [0, 4, 5], 2, commitment=-1.2)
+                ),
+            ],
+            "commitment",
+        ),
+        # a persona's act: its rule, not terms it never weighed
+        (
+            [
+                OPENING,
+                strike(
+                    2, "b", "a", FORCES, dataclasses.replace(BEST_IN_KIND, rule="escalate: ...")
+                ),
+            ],
+            "scripted rule",
+        ),
+        ([OPENING, strike(2, "b", "a", FORCES, BEST_IN_KIND)], "chance"),
+        # a first reaction (an envoy recalled) does not close the account: the blamed attack
+        # before it is still what the strike answers
+        (
+            [
+                OPENING,
+                Event(1, 0, "blame", "b", "a", 4, ""),
+                strike(1, "b", "a", 2, dataclasses.replace(BEST_IN_KIND, kind="reaction")),
+                strike(3, "b", "a", FORCES, BEST_ABOVE),
+            ],
+            "blamed attack",
+        ),
+        (
+            [
+                OPENING,
+                Event(2, 2, "refuse", "b", "m", None, ""),
+                strike(4, "b", "a", FORCES, BEST_ABOVE),
+            ],
+            "refused talks",
+        ),
+        ([OPENING, strike(2, "b", "a", FORCES, BEST_ABOVE)], "deliberate escalation"),
+        (
+            [strike(0, "a", "b", 5), strike(2, "b", "a", FORCES, choice([0.0, 0.9], [0, 5], 1))],
+            "answer in kind",
+        ),
+    ],
+)
+def test_each_rule_of_what_started_the_climb(events, cause):
+    assert classify(events, len(events) - 1) == cause
+
+
+def test_the_default_rung_is_the_first_strike_on_state_forces():
+    assert default_rung(scenario()) == 5
+
+
+def test_explain_replays_the_runs_that_climbed(capsys, tmp_path):
+    folder = tmp_path / "hawks"
+    assert (
+        main(
+            [
+                "run",
+                str(SCENARIOS / "jan2024_hawkish.yaml"),
+                "--runs",
+                "600",
+                "--quiet",
+                "--out",
+                str(folder),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    out_dir = tmp_path / "why"
+    assert main(["explain", str(folder), "--out", str(out_dir)]) == 0
+    out = capsys.readouterr().out
+    runs = pd.read_csv(folder / "runs.csv")
+    climbs = pd.read_csv(out_dir / "climbs.csv")
+    causes = pd.read_csv(out_dir / "causes.csv")
+    # exactly the runs whose states struck forces (the default rung) are explained
+    forces = runs[(runs["forces_day_iran"].notna()) | (runs["forces_day_pakistan"].notna())]
+    assert sorted(climbs["run"]) == sorted(forces["run"])
+    assert causes["runs"].sum() == len(climbs)
+    assert out.startswith(f"jan2024_hawkish: {len(climbs):,} of 600 runs acted at rung 5")
+    assert out.count("python run.py story --from") == 3
+    assert {"causes.png", "causes.svg"} <= {p.name for p in out_dir.iterdir()}
+
+
+def test_explain_a_rung_never_reached_is_a_clear_message(capsys, tmp_path):
+    folder = tmp_path / "quiet"
+    assert (
+        main(
+            [
+                "run",
+                str(BASELINE),
+                "--runs",
+                "20",
+                "--quiet",
+                "--set",
+                "mechanisms.armed_groups=false",
+                "--set",
+                "horizon=5",
+                "--out",
+                str(folder),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["explain", str(folder), "--rung", "7", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no run of jan2024_baseline__")
+    assert err.endswith("acted at rung 7 ('war') or higher; choose a lower --rung\n")
+    assert main(["explain", str(tmp_path / "nothing")]) == 2
+    assert "is not a folder" in capsys.readouterr().err

@@ -1,0 +1,464 @@
+"""The command line as a user runs it: outputs, files written, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from sim.cli.commands import main
+from tests.conftest import BASELINE, ROOT, SCENARIOS
+
+ACCEPTED = SCENARIOS / "jan2024_mediation_accepted.yaml"
+REFUSED = SCENARIOS / "jan2024_mediation_refused.yaml"
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_prints_ok_and_a_summary(capsys):
+    code, out, _ = cli(capsys, "validate", BASELINE)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"ok: {BASELINE}"
+    assert "horizon 60 days, from 16 January 2024; 1000 runs, seed 20240116" in out
+    assert (
+        "pakistan (Pakistan, nuclear-armed): strategic (delay 2, reaction_delay 1); resolve "
+        "beta(3, 3); cost 3; audience cost 0.5; pledge 0.5; mediation decide" in out
+    )
+    assert "iran-pakistan: baseline 0 (normal relations), economic ties 0.1" in out
+    assert "mechanisms: all on; 3 rounds a day" in out
+
+
+def test_story_tells_the_run_day_by_day(capsys):
+    code, out, _ = cli(capsys, "story", BASELINE, "--seed", "7")
+    assert code == 0
+    assert out.startswith("jan2024_baseline — one run (seed 7), day 0 = 16 January 2024")
+    assert "Day 0 (Tue 16 Jan)  [postures: Iran 4, Pakistan 0]" in out
+    assert "        why: " in out
+    assert "Iran strikes two Jaish al-Adl sites near Panjgur" in out
+    assert "Highest rung reached:" in out
+
+
+def test_run_writes_every_file(capsys, tmp_path):
+    out_dir = tmp_path / "baseline"
+    code, out, _ = cli(
+        capsys,
+        "run",
+        BASELINE,
+        "--runs",
+        "200",
+        "--seed",
+        "1",
+        "--workers",
+        "2",
+        "--out",
+        out_dir,
+        "--set",
+        "horizon=30",
+    )
+    assert code == 0
+    assert "jan2024_baseline__horizon-30: 200 runs (seed 1, 2 workers" in out
+    assert "P(the state struck first answers with a strike within 7 days)" in out
+    names = {p.name for p in out_dir.iterdir()}
+    assert names == {
+        "runs.csv",
+        "curves.csv",
+        "occupancy.csv",
+        "summary.csv",
+        "metadata.json",
+        "curves.png",
+        "curves.svg",
+        "occupancy.png",
+        "occupancy.svg",
+    }
+    runs = pd.read_csv(out_dir / "runs.csv")
+    assert len(runs) == 200 and runs["run"].tolist() == list(range(200))
+    curves = pd.read_csv(out_dir / "curves.csv")
+    assert len(curves) == 8 * 31  # every rung, days 0..30
+    metadata = json.loads((out_dir / "metadata.json").read_text())
+    assert metadata["kind"] == "ensemble"
+    (ensemble,) = metadata["ensembles"]
+    assert ensemble["scenario"]["horizon"] == 30 and ensemble["runs"] == 200
+    assert ensemble["command"][:3] == ["run.py", "run", str(BASELINE)]
+    assert not list(out_dir.glob(".*.tmp"))
+
+
+def test_results_do_not_depend_on_workers(capsys, tmp_path):
+    for workers in ("1", "2"):
+        cli(
+            capsys,
+            "run",
+            BASELINE,
+            "--runs",
+            "150",
+            "--workers",
+            workers,
+            "--quiet",
+            "--out",
+            tmp_path / workers,
+            "--set",
+            "horizon=20",
+        )
+    for table in ("runs.csv", "curves.csv", "occupancy.csv", "summary.csv"):
+        assert (tmp_path / "1" / table).read_bytes() == (tmp_path / "2" / table).read_bytes()
+
+
+def test_existing_results_need_force(capsys, tmp_path):
+    args = ["run", BASELINE, "--runs", "20", "--out", tmp_path, "--set", "horizon=10"]
+    (tmp_path / "keep.txt").write_text("mine")
+    code, _, err = cli(capsys, *args)
+    assert code == 2
+    assert err == (
+        f"error: {tmp_path} holds files that no run wrote (keep.txt); choose another --out, or "
+        "add --force to write the results beside them (those files are kept)\n"
+    )
+    assert cli(capsys, *args, "--force")[0] == 0
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_compare_reports_differences(capsys, tmp_path):
+    code, out, _ = cli(capsys, "compare", ACCEPTED, REFUSED, "--runs", "300", "--out", tmp_path)
+    assert code == 0
+    assert (
+        "jan2024_mediation_refused against jan2024_mediation_accepted (same seeds: compared run "
+        "for run (paired)):" in out
+    )
+    assert "Days until back to baseline" in out and "higher in jan2024_mediation_refused" in out
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert table["paired"].all() and set(table["method"]) == {"tango score", "paired bootstrap"}
+    assert set(table["scenario"]) == {"jan2024_mediation_refused"}
+    assert {"comparison.png", "comparison.svg"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_plot_redraws_from_saved_tables_without_running(capsys, tmp_path, monkeypatch):
+    cli(capsys, "run", BASELINE, "--runs", "50", "--out", tmp_path, "--set", "horizon=15")
+    for figure in tmp_path.glob("*.png"):
+        figure.unlink()
+
+    def no_running(*args, **kwargs):
+        raise AssertionError("plot must not rerun the simulation")
+
+    monkeypatch.setattr("sim.experiments.ensemble.run_ensemble", no_running)
+    monkeypatch.setattr("sim.model.model.EscalationModel.run", no_running)
+    code, out, _ = cli(capsys, "plot", tmp_path, "--rungs", "5,6")
+    assert code == 0 and out.startswith("Redrew curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_plot_refuses_a_folder_that_is_not_results(capsys, tmp_path):
+    code, _, err = cli(capsys, "plot", tmp_path)
+    assert code == 2
+    assert err == (
+        f"error: {tmp_path} is not a results folder (missing runs.csv, curves.csv, "
+        "occupancy.csv, summary.csv, metadata.json); make one with 'python run.py "
+        "run SCENARIO'\n"
+    )
+
+
+def test_rungs_must_be_on_the_ladder(capsys, tmp_path):
+    code, _, err = cli(capsys, "run", BASELINE, "--rungs", "5,9", "--out", tmp_path)
+    assert code == 2
+    assert err == "error: --rungs: 9 not on the ladder; choose rungs from 1 to 7\n"
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "nope.yaml"], "error: nope.yaml: no such file"),
+        (
+            ["run", BASELINE, "--set", "horizon"],
+            "error: --set horizon: expected KEY.PATH=VALUE, such as actors.iran.pledge=0.1",
+        ),
+        (["compare", BASELINE], "error: compare needs at least two scenario files"),
+        (
+            ["compare", BASELINE, BASELINE],
+            "error: compare needs scenarios with different names, got "
+            "jan2024_baseline, jan2024_baseline",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, args, message):
+    code, _, err = cli(capsys, *args)
+    assert code == 2
+    assert err.strip() == message
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--runs", "0"], "argument --runs: expected a whole number >= 1, got 0"),
+        (["--workers", "-1"], "argument --workers: expected a whole number >= 1, got -1"),
+        (
+            ["--target-halfwidth", "2"],
+            "argument --target-halfwidth: expected a number between 0 and 0.5, got 2.0",
+        ),
+        (["--engine", "turbo"], "argument --engine: invalid choice: 'turbo'"),
+    ],
+)
+def test_bad_options_exit_2(capsys, args, message):
+    with pytest.raises(SystemExit) as caught:
+        main(["run", str(BASELINE), *args])
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unwritable_out_is_refused_before_running(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = cli(capsys, "run", BASELINE, "--out", blocker)
+    assert code == 2 and err == f"error: --out {blocker} is a file, expected a folder\n"
+    code, _, err = cli(capsys, "run", BASELINE, "--out", blocker / "sub")
+    assert code == 2 and err.startswith(f"error: cannot write to {blocker / 'sub'} (")
+
+
+def test_every_command_has_help_with_examples(capsys):
+    for command in ("validate", "story", "run", "compare", "plot", "schema"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "examples:" in capsys.readouterr().out
+
+
+def test_scenario_problems_come_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASELINE.read_text().replace("pledge: 0.5  ", "pledge: 1.3  ", 1))
+    done = subprocess.run(
+        [sys.executable, "run.py", "validate", str(bad)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"{bad}: actors.iran.pledge: expected a number from 0 to 1, got 1.3" in done.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_what_was_finished(tmp_path):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "run.py",
+            "run",
+            str(BASELINE),
+            "--runs",
+            "10000000",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(15)  # the first chunks finish within seconds even on a busy two-core machine
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 3, err  # interrupted, part of the results saved
+    assert "Interrupted: kept " in err and "of 10,000,000 runs of jan2024_baseline" in err
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv")
+    assert 0 < len(runs) < 10_000_000
+    assert runs["run"].tolist() == list(range(len(runs)))
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_default_job_writes_the_comparison(tmp_path):
+    shutil.copytree(SCENARIOS, tmp_path / "scenarios")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "results" / "default_comparison"
+    assert (folder / "comparison.png").stat().st_size > 10_000
+    summary = pd.read_csv(folder / "summary.csv")
+    assert summary["scenario"].unique().tolist() == [
+        "jan2024_mediation_accepted",
+        "jan2024_mediation_refused",
+        "jan2024_no_mediator",
+    ]
+    assert summary["runs"].unique().tolist() == [1000]
+
+
+def test_set_values_follow_yaml_1_2_so_no_is_text():
+    from sim.cli.commands import parse_overrides
+
+    assert parse_overrides(["a.policy=no", "b=true", "c=0.4", "d=off", "e=null", "f=~"]) == {
+        "a.policy": "no",
+        "b": True,
+        "c": 0.4,
+        "d": "off",
+        "e": None,
+        "f": None,
+    }
+
+
+def test_a_run_with_set_is_filed_and_titled_as_its_own_variant(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = [
+        "run",
+        BASELINE,
+        "--runs",
+        "30",
+        "--set",
+        "horizon=10",
+        "--set",
+        "actors.iran.pledge=0.9",
+    ]
+    code, out, _ = cli(capsys, *args)
+    assert code == 0
+    name = "jan2024_baseline__horizon-10_actors.iran.pledge-0.9"
+    folder = tmp_path / "results" / name
+    assert f"Results in results/{name}/" in out
+    assert not (tmp_path / "results" / "jan2024_baseline").exists()
+    (ensemble,) = json.loads((folder / "metadata.json").read_text())["ensembles"]
+    assert ensemble["overrides"] == {"horizon": 10, "actors.iran.pledge": 0.9}
+    assert ensemble["scenario"]["name"] == name
+    assert ensemble["scenario"]["description"].endswith(
+        "Changed: horizon=10, actors.iran.pledge=0.9."
+    )
+
+
+def test_comparing_scenarios_of_different_horizons_says_what_differs(capsys, tmp_path):
+    short = tmp_path / "short.yaml"
+    short.write_text(f"extends: {REFUSED}\nname: short\nhorizon: 30\n")
+    code, _, err = cli(capsys, "compare", ACCEPTED, short, "--runs", "20", "--out", tmp_path / "c")
+    assert code == 2
+    assert err == (
+        f"error: {short}: its horizon is 30 days but {ACCEPTED}'s is 60; compared scenarios "
+        "need the same horizon (change one with --set horizon=60)\n"
+    )
+
+
+def test_compare_target_halfwidth_bounds_the_paired_differences(capsys, tmp_path):
+    code, out, _ = cli(
+        capsys,
+        "compare",
+        ACCEPTED,
+        REFUSED,
+        "--runs",
+        "200",
+        "--target-halfwidth",
+        "0.03",
+        "--set",
+        "horizon=20",
+        "--out",
+        tmp_path,
+    )
+    assert code == 0
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    probabilities = table[table["kind"] == "probability"]
+    assert ((probabilities["ci_high"] - probabilities["ci_low"]) / 2).max() <= 0.03
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    counts = runs.groupby("scenario").size()
+    assert counts.nunique() == 1 and counts.iloc[0] > 200
+
+
+def test_p_values_below_a_thousandth_print_as_such():
+    from sim.cli.commands import p_text
+
+    assert p_text(0.0004) == "p < 0.001"
+    assert p_text(0.0099) == "p = 0.0099"
+    assert p_text(0.5) == "p = 0.5"
+
+
+def test_version_and_python_minus_m(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.startswith("escalation-sim ")
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(BASELINE)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and done.stdout.startswith(f"ok: {BASELINE}")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "tcsh"])
+def test_completion_scripts_name_every_command(capsys, shell):
+    assert main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    for command in ("validate", "story", "run", "compare", "sweep", "backtest", "explain"):
+        assert command in script
+
+
+def test_json_output_of_validate_run_and_errors(capsys, tmp_path):
+    code, out, _ = cli(capsys, "validate", BASELINE, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["ok"] and data["scenario"] == "jan2024_baseline"
+    assert data["states"] == ["iran", "pakistan"]
+    code, out, _ = cli(
+        capsys, "run", BASELINE, "--runs", "30", "--set", "horizon=10", "--out", tmp_path, "--json"
+    )
+    data = json.loads(out)
+    assert code == 0 and data["folder"] == str(tmp_path) and not data["interrupted"]
+    (ensemble,) = data["ensembles"]
+    assert ensemble["runs"] == 30 and {row["outcome"] for row in ensemble["summary"]} >= {"war"}
+    code, out, err = cli(capsys, "validate", tmp_path / "missing.yaml", "--json")
+    assert code == 2 and json.loads(out) == {
+        "ok": False,
+        "error": f"{tmp_path / 'missing.yaml'}: no such file",
+        "exit_code": 2,
+        "problems": [
+            {"source": str(tmp_path / "missing.yaml"), "path": "", "message": "no such file"}
+        ],
+    }
+    assert err.startswith("error: ")
+
+
+def test_quiet_prints_nothing_but_errors(capsys, tmp_path):
+    code, out, err = cli(
+        capsys, "run", BASELINE, "--runs", "20", "--set", "horizon=5", "--out", tmp_path, "-q"
+    )
+    assert (code, out, err) == (0, "", "")
+    code, out, err = cli(capsys, "validate", tmp_path / "nope.yaml", "-q")
+    assert code == 2 and out == "" and err.startswith("error: ")
+
+
+def test_the_default_command_takes_runs_workers_seed_and_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    code, out, _ = (
+        cli(
+            capsys,
+            "--runs",
+            "40",
+            "--workers",
+            "1",
+            "--seed",
+            "3",
+            "--out",
+            tmp_path,
+            "--set",
+            "x=1",
+        )
+        if False
+        else cli(capsys, "--runs", "40", "--workers", "1", "--seed", "3", "--out", tmp_path)
+    )
+    assert code == 0
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert runs.groupby("scenario").size().tolist() == [40, 40, 40]
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    assert {e["seed"] for e in meta["ensembles"]} == {3}
+
+
+def test_output_options_before_the_command_are_kept(capsys):
+    assert main(["--json", "validate", str(BASELINE)]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert main(["-q", "validate", str(BASELINE)]) == 0
+    assert capsys.readouterr().out == ""

@@ -1,0 +1,129 @@
+"""Each policy's decisions against scripted inputs, with exact expected answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from sim.model.policies import (
+    MEDIATION_POLICIES,
+    RETALIATION_POLICIES,
+    Accept,
+    Decide,
+    Escalate,
+    GenerousTitForTat,
+    Graduated,
+    Never,
+    Proportional,
+    Refuse,
+    Strategic,
+    Threshold,
+    TitForTat,
+)
+
+WAR = 7
+NO_DRAWS = np.zeros(3)
+
+
+def rungs(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def test_registries_hold_every_named_policy():
+    assert sorted(RETALIATION_POLICIES) == sorted(
+        [
+            "strategic",
+            "never",
+            "tit_for_tat",
+            "proportional",
+            "escalate",
+            "generous_tit_for_tat",
+            "graduated",
+            "threshold",
+        ]
+    )
+    assert sorted(MEDIATION_POLICIES) == ["accept", "decide", "refuse"]
+    assert Strategic(policy="strategic").strategic
+    assert not any(c.strategic for n, c in RETALIATION_POLICIES.items() if n != "strategic")
+
+
+def test_never_answers_nothing_and_steps_down_at_every_review():
+    policy = Never(policy="never")
+    assert policy.answer(rungs(1, 4, 7), np.zeros(3), WAR, NO_DRAWS).tolist() == [0, 0, 0]
+    own, other = rungs(4, 2, 1), rungs(4, 4, 0)
+    assert policy.conciliate(own, other, 1, NO_DRAWS).tolist() == [3, 1, 1]
+
+
+def test_tit_for_tat_matches_the_rung_received_and_mirrors_the_adversarys_posture():
+    policy = TitForTat(policy="tit_for_tat")
+    assert policy.answer(rungs(1, 4, 6), np.zeros(3), WAR, NO_DRAWS).tolist() == [1, 4, 6]
+    own, other = rungs(4, 4, 4), rungs(4, 2, 0)
+    assert policy.conciliate(own, other, 1, NO_DRAWS).tolist() == [4, 2, 1]
+
+
+def test_proportional_is_one_rung_off_with_its_noise():
+    policy = Proportional(policy="proportional", noise=0.2)
+    # draws below noise/2 go down, below noise go up, others match; clipped to [1, war]
+    u = np.array([0.05, 0.15, 0.5, 0.05, 0.15])
+    assert policy.answer(rungs(4, 4, 4, 1, 7), np.zeros(5), WAR, u).tolist() == [3, 5, 4, 1, 7]
+
+
+def test_escalate_answers_above_stops_at_war_and_never_steps_down():
+    policy = Escalate(policy="escalate", step=2)
+    assert policy.answer(rungs(1, 4, 6), np.zeros(3), WAR, NO_DRAWS).tolist() == [3, 6, 7]
+    assert policy.conciliate(rungs(5), rungs(0), 0, np.zeros(1)).tolist() == [5]
+
+
+def test_generous_tit_for_tat_forgives_with_its_probability():
+    policy = GenerousTitForTat(policy="generous_tit_for_tat", forgive=0.3)
+    u = np.array([0.29, 0.31, 0.9])
+    assert policy.answer(rungs(4, 4, 2), np.zeros(3), WAR, u).tolist() == [0, 4, 2]
+    # mirrors, and with chance forgive steps down one rung although the adversary has not
+    own, other = rungs(4, 4, 4), rungs(4, 4, 1)
+    assert policy.conciliate(own, other, 0, u).tolist() == [3, 4, 1]
+
+
+def test_graduated_matches_and_takes_unilateral_steps_down():
+    policy = Graduated(policy="graduated", step_down=0.5)
+    assert policy.answer(rungs(4, 5), np.zeros(2), WAR, np.zeros(2)).tolist() == [4, 5]
+    own, other = rungs(4, 4, 2), rungs(4, 4, 4)
+    assert policy.conciliate(own, other, 2, np.array([0.4, 0.6, 0.1])).tolist() == [3, 4, 2]
+
+
+def test_threshold_answers_once_accumulated_provocation_passes():
+    policy = Threshold(policy="threshold", threshold=6, decay=0.5)
+    memory = np.zeros(1)
+    trace = []
+    for received in (2, 3, 4):
+        trace.append(int(policy.answer(rungs(received), memory, WAR, np.zeros(1))[0]))
+        policy.forget(memory)
+    # 2 -> memory 2 -> fades to 1; +3 = 4 -> fades to 2; +4 = 6 >= 6: answer 4, memory reset
+    assert trace == [0, 0, 4]
+    assert memory.tolist() == [0.0]
+
+
+def test_mediation_policies():
+    gain = np.array([-1.0, 0.0, 1.0])
+    u = np.array([0.5, 0.49, 0.9])
+    assert Accept(policy="accept").accepts(gain, 1.0, u).tolist() == [True] * 3
+    assert Refuse(policy="refuse").accepts(gain, 1.0, u).tolist() == [False] * 3
+    # logit: P(accept) = 1 / (1 + exp(-gain)): 0.27, 0.5, 0.73
+    assert Decide(policy="decide").accepts(gain, 1.0, u).tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize(
+    "policy_class, params",
+    [
+        (GenerousTitForTat, {"forgive": 1.3}),
+        (Proportional, {"noise": -0.1}),
+        (Escalate, {"step": 0}),
+        (Threshold, {"threshold": 0}),
+        (TitForTat, {"delay": -1}),
+        (Strategic, {"reaction_delay": -2}),
+    ],
+)
+def test_policy_parameters_are_validated(policy_class, params):
+    name = next(n for n, c in RETALIATION_POLICIES.items() if c is policy_class)
+    with pytest.raises(ValidationError):
+        policy_class.model_validate({"policy": name, **params})
