@@ -697,7 +697,7 @@ def _policy(policy: Any) -> str:
 
 def cmd_story(args: argparse.Namespace) -> None:
     from sim.analysis.story import run_story, tell
-    from sim.files import results
+    from sim.files import folders
     from sim.views.plotting import story_figure
 
     if args.plot is not None and args.plot.suffix.lower() not in (".png", ".svg"):
@@ -729,7 +729,7 @@ def cmd_story(args: argparse.Namespace) -> None:
             )
         try:
             for path in paths:
-                results.write_figure(figure, path, dpi=300)
+                folders.write_figure(figure, path, dpi=300)
         except OSError as error:
             raise UsageError(
                 f"--plot {args.plot}: cannot write there ({error.strerror or error})"
@@ -777,10 +777,11 @@ def _run_all(
     In a comparison, ``--target-halfwidth`` bounds the 95% CIs of the differences against the
     first scenario: runs are added to every scenario alike until they are that narrow. The
     folder is checked and locked before the first run, and the results reach it whole
-    (``sim.files.results.write_folder``); every message on an interrupt or a full disk says what was
+    (``sim.files.folders.write_folder``); every message on an interrupt or a full disk says what was
     saved.
     """
-    from sim.files import results
+    from sim.files import folders
+    from sim.views import report
 
     _show_notes(args)
     _check_runs(args.runs)
@@ -790,9 +791,9 @@ def _run_all(
     ensembles: list[Ensemble] = []
     folder = None
     try:
-        with results.write_folder(out, replace=force, table_format=table_format) as folder:
+        with folders.write_folder(out, replace=force, table_format=table_format) as folder:
             ensembles = _ensembles(scenarios, files, args, seed, progress)
-            saved = results.save(
+            saved = report.save(
                 ensembles, folder, args.rungs, _provenance(args, files, ensembles, seed, out)
             )
     except KeyboardInterrupt:
@@ -801,13 +802,13 @@ def _run_all(
         elif ensembles:
             print(
                 f"Interrupted while saving: the {_runs_made(ensembles)} computed were not "
-                f"saved; {results.unchanged(out)}.",
+                f"saved; {folders.unchanged(out)}.",
                 file=sys.stderr,
             )
         else:
             print(
                 f"Interrupted before any run finished; nothing was saved, and "
-                f"{results.unchanged(out)}.",
+                f"{folders.unchanged(out)}.",
                 file=sys.stderr,
             )
         args.report = {"ok": False, "error": "interrupted", "exit_code": EXIT_INTERRUPTED}
@@ -816,7 +817,7 @@ def _run_all(
         if not ensembles:
             raise
         raise ResultsError(
-            f"{error}. Nothing was saved: {results.unchanged(out)}, and the "
+            f"{error}. Nothing was saved: {folders.unchanged(out)}, and the "
             f"{_runs_made(ensembles)} computed are lost; make room and run the same command "
             "again (same seed, same results)."
         ) from None
@@ -1251,7 +1252,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
     except OSError as error:
-        from sim.files.results import disk_reason
+        from sim.files.folders import disk_reason
 
         print(
             f"note: the figures were not drawn ({disk_reason(error)}); sweep.csv holds every "
@@ -1300,20 +1301,21 @@ def _show_notes(args: argparse.Namespace) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
-    from sim.files import results
+    from sim.files import folders, results
+    from sim.views import report
 
     if not os.path.isdir(args.folder):
-        raise ResultsError(f"{results.shown(args.folder)} is not a folder")
-    with results.folder_lock(results.real_path(args.folder), args.folder):
+        raise ResultsError(f"{folders.shown(args.folder)} is not a folder")
+    with folders.folder_lock(folders.real_path(args.folder), args.folder):
         saved = results.load(args.folder)
         _check_rungs(args.rungs, saved.war)
-        written = results.draw(saved, args.rungs)
+        written = report.draw(saved, args.rungs)
     print(f"Redrew {', '.join(path.name for path in written)} in {args.folder}/")
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
     from sim.analysis import explain
-    from sim.files import results
+    from sim.files import folders, results
     from sim.inputs.loader import scenario_from_mapping
     from sim.views import plotting
 
@@ -1340,7 +1342,7 @@ def cmd_explain(args: argparse.Namespace) -> None:
         )
     table = explain.summary(found, len(runs))
     out = args.out or Path("results") / f"explain_{which}"
-    with results.write_folder(out, replace=True) as folder:
+    with folders.write_folder(out, replace=True) as folder:
         folder.table(pd_frame([vars(c) for c in found]), "climbs")
         folder.table(table, "causes")
         figure = plotting.explain_figure(table, which, scenario.ladder.name(rung), len(runs))
@@ -1379,13 +1381,13 @@ def cmd_backtest(args: argparse.Namespace) -> None:
     import time
 
     from sim.experiments import backtest
-    from sim.files import results
+    from sim.files import folders
     from sim.views import backtest_plots
 
     _check_runs(args.runs)
     cases = backtest.load_library(args.cases)
     out = args.out
-    with results.write_folder(out, replace=True) as folder:
+    with folders.write_folder(out, replace=True) as folder:
         clock = time.perf_counter()
         workers = args.workers or default_workers()
         table = backtest.score(backtest.forecasts(cases, args.runs, workers))

@@ -623,9 +623,9 @@ def _differences(source: Path, old: dict[str, Any], new: dict[str, Any]) -> list
 
 
 def _write_metadata(out: Path, data: dict[str, Any]) -> None:
-    from sim.files import results
+    from sim.files import folders
 
-    results.write_json(data, out / METADATA)
+    folders.write_json(data, out / METADATA)
 
 
 # --------------------------------------------------------------------------- #
@@ -1057,7 +1057,7 @@ def write_calibration(
 ) -> dict[str, Any]:
     """Write a finished calibration's tables, profile and figures, after scoring its posterior
     against the library it was fitted to (in-library, with ``check_runs`` fresh runs a case)."""
-    from sim.files import results
+    from sim.files import folders
     from sim.views.calibrate_plots import marginals_figure, pairwise_figure
 
     table = summary(posterior)
@@ -1065,18 +1065,18 @@ def write_calibration(
     calibrated, defaults = _scored(library, check_runs, executor, posterior, seed)
     scores = compare_scores(calibrated, defaults)
     calibrated["probability_defaults"] = defaults["probability"].to_numpy()
-    results.write_table(posterior.particles, out / "posterior.csv")
-    results.write_table(posterior.generations, out / "generations.csv")
-    results.write_table(table, out / "summary.csv")
-    results.write_table(calibrated, out / "items.csv")
-    results.write_table(scores, out / "scores.csv")
-    results.write_text(profile_yaml(posterior), out / f"{PROFILE_NAME}.yaml")
+    folders.write_table(posterior.particles, out / "posterior.csv")
+    folders.write_table(posterior.generations, out / "generations.csv")
+    folders.write_table(table, out / "summary.csv")
+    folders.write_table(calibrated, out / "items.csv")
+    folders.write_table(scores, out / "scores.csv")
+    folders.write_text(profile_yaml(posterior), out / f"{PROFILE_NAME}.yaml")
     for name, figure in (
         ("marginals", marginals_figure(posterior.particles, table, posterior.parameters)),
         ("pairwise", pairwise_figure(posterior.particles, posterior.parameters)),
     ):
         for suffix in (".png", ".svg"):
-            results.write_figure(figure, out / f"{name}{suffix}")
+            folders.write_figure(figure, out / f"{name}{suffix}")
     data = {
         "meta": {**posterior.metadata, "check_runs": check_runs},
         "summary": _rows(table),
@@ -1084,17 +1084,17 @@ def write_calibration(
         "scores": _rows(scores),
         "items": _rows(calibrated),
     }
-    results.write_json(data, out / "calibration.json")
+    folders.write_json(data, out / "calibration.json")
     return data
 
 
 def write_fold(out: Path, posterior: Posterior) -> None:
     """A cross-validation fold keeps its posterior tables (no profile, scores or figures)."""
-    from sim.files import results
+    from sim.files import folders
 
-    results.write_table(posterior.particles, out / "posterior.csv")
-    results.write_table(posterior.generations, out / "generations.csv")
-    results.write_table(summary(posterior), out / "summary.csv")
+    folders.write_table(posterior.particles, out / "posterior.csv")
+    folders.write_table(posterior.generations, out / "generations.csv")
+    folders.write_table(summary(posterior), out / "summary.csv")
 
 
 def run_cross_validation(
@@ -1111,7 +1111,7 @@ def run_cross_validation(
     """Leave-one-case-out: fold by fold (``cross_validate``), then every case's out-of-sample
     forecast scored item by item against the coin, the leave-one-out base rate and the cases
     as written; tables, JSON and a figure in ``out``."""
-    from sim.files import results
+    from sim.files import folders
     from sim.views.calibrate_plots import cross_validation_figure
 
     expected = {**folder_settings(library, settings), "check_runs": check_runs}
@@ -1139,13 +1139,13 @@ def run_cross_validation(
         finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         versions=_versions(),
     )
-    results.write_table(calibrated, out / "cv_items.csv")
-    results.write_table(scores, out / "cv_scores.csv")
+    folders.write_table(calibrated, out / "cv_items.csv")
+    folders.write_table(scores, out / "cv_scores.csv")
     figure = cross_validation_figure(scores)
     for suffix in (".png", ".svg"):
-        results.write_figure(figure, out / f"cv{suffix}")
+        folders.write_figure(figure, out / f"cv{suffix}")
     data = {"meta": meta, "scores": _rows(scores), "items": _rows(calibrated)}
-    results.write_json(data, out / "cv.json")
+    folders.write_json(data, out / "cv.json")
     _write_metadata(out, meta)
     return data
 

@@ -44,7 +44,7 @@ from sim.experiments.sweep_store import (
     now,
     params_json,
 )
-from sim.files.results import disk_reason, write_json
+from sim.files.folders import disk_reason, write_json
 
 log = logging.getLogger(__name__)
 

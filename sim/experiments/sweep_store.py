@@ -35,7 +35,7 @@ import pandas as pd
 
 from sim.experiments.designs import SweepError, Value
 from sim.experiments.sweep_definition import FORMAT, SweepDefinition
-from sim.files.results import atomic_write, disk_reason, shown, write_text
+from sim.files.folders import atomic_write, disk_reason, shown, write_text
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from sim.experiments import designs
-from sim.files.results import write_figure
+from sim.files.folders import write_figure
 from sim.views.plotting import (
     LINE_STYLES,
     MARKERS,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sim.cli.commands import main
-from sim.files import results
+from sim.views import report
 from tests.conftest import SCENARIOS
 
 SHIPPED = sorted(
@@ -177,7 +177,7 @@ def _run(library: Path, data: st.DataObject, capsys: pytest.CaptureFixture[str],
 def blank_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     from matplotlib.figure import Figure
 
-    monkeypatch.setattr(results, "figures", lambda saved, rungs=None: {"curves": Figure()})
+    monkeypatch.setattr(report, "figures", lambda saved, rungs=None: {"curves": Figure()})
 
 
 QUICK = settings(

@@ -28,7 +28,7 @@ def test_same_results_for_one_or_two_workers_and_on_rerun():
 
 
 def test_results_are_byte_identical_for_any_chunk_size_and_worker_count(tmp_path):
-    from sim.files import results
+    from sim.files import folders
 
     files = []
     # one world per model is the extreme (each run its own model): 60 runs keep it to seconds
@@ -36,8 +36,8 @@ def test_results_are_byte_identical_for_any_chunk_size_and_worker_count(tmp_path
         ensemble = run_ensemble(SCENARIO, runs=60, seed=5, workers=workers, chunk=chunk)
         out = tmp_path / f"{chunk}-{workers}"
         out.mkdir()
-        results.write_table(ensemble.runs, out / "runs.csv")
-        results.write_table(ensemble.occupancy, out / "occupancy.csv")
+        folders.write_table(ensemble.runs, out / "runs.csv")
+        folders.write_table(ensemble.occupancy, out / "occupancy.csv")
         files.append(((out / "runs.csv").read_bytes(), (out / "occupancy.csv").read_bytes()))
     assert all(f == files[0] for f in files)
 

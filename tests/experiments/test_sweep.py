@@ -39,7 +39,7 @@ from sim.experiments.sweep import (
     run_sweep,
 )
 from sim.experiments.sweep_store import LOCK_NAME
-from sim.files.results import shown
+from sim.files.folders import shown
 
 # --------------------------------------------------------------------------- #
 # Toy evaluators (module level: picklable)

@@ -20,9 +20,10 @@ import pytest
 
 from sim.cli.commands import main
 from sim.experiments.ensemble import run_ensemble
-from sim.files import results
+from sim.files import folders, results
 from sim.inputs.errors import ResultsError
 from sim.inputs.loader import load_scenario
+from sim.views import report
 from tests.conftest import BASELINE, ROOT
 
 SMALL = ["--runs", "20", "--workers", "1", "--set", "horizon=10", "-q"]
@@ -30,7 +31,7 @@ SMALL = ["--runs", "20", "--workers", "1", "--set", "horizon=10", "-q"]
 TABLE_FILES = ("runs.csv", "curves.csv", "occupancy.csv", "summary.csv")
 
 
-DRAW = results.figures
+DRAW = report.figures
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +43,7 @@ def blank_figures(monkeypatch):
     def blank(saved, rungs=None):
         return {name: Figure(figsize=(1, 1)) for name in ("curves", "occupancy")}
 
-    monkeypatch.setattr(results, "figures", blank)
+    monkeypatch.setattr(report, "figures", blank)
 
 
 def run(out: Path, *extra: str) -> int:
@@ -82,14 +83,14 @@ def test_a_failure_while_saving_leaves_the_earlier_result_untouched(tmp_path, ca
     out = tmp_path / "out"
     assert run(out) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real = results.write_table
+    real = folders.write_table
 
     def fail_on_curves(table, path):
         if path.name.startswith("curves"):
             raise OSError(28, "No space left on device")
         real(table, path)
 
-    monkeypatch.setattr(results, "write_table", fail_on_curves)
+    monkeypatch.setattr(folders, "write_table", fail_on_curves)
     capsys.readouterr()
     assert run(out, "--seed", "5", "--force") == 2
     assert capsys.readouterr().err == (
@@ -103,14 +104,14 @@ def test_a_failure_while_saving_leaves_the_earlier_result_untouched(tmp_path, ca
 
 def test_ctrl_c_while_saving_says_nothing_was_saved(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
-    real = results.write_table
+    real = folders.write_table
 
     def interrupt_on_curves(table, path):
         if path.name.startswith("curves"):
             raise KeyboardInterrupt
         real(table, path)
 
-    monkeypatch.setattr(results, "write_table", interrupt_on_curves)
+    monkeypatch.setattr(folders, "write_table", interrupt_on_curves)
     assert run(out) == 130
     assert capsys.readouterr().err == (
         f"Interrupted while saving: the 20 runs computed were not saved; {out} was not created.\n"
@@ -120,7 +121,7 @@ def test_ctrl_c_while_saving_says_nothing_was_saved(tmp_path, capsys, monkeypatc
 
 def test_ctrl_c_inside_a_file_is_acted_on_at_the_next_file(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
-    real = results.write_table
+    real = folders.write_table
     finished = []
 
     def key_pressed_while_writing(table, path):
@@ -129,7 +130,7 @@ def test_ctrl_c_inside_a_file_is_acted_on_at_the_next_file(tmp_path, capsys, mon
         real(table, path)
         finished.append(path.name)
 
-    monkeypatch.setattr(results, "write_table", key_pressed_while_writing)
+    monkeypatch.setattr(folders, "write_table", key_pressed_while_writing)
     assert run(out) == 130
     assert finished == ["runs.csv", "curves.csv"]  # the file under way was finished, no more
     assert capsys.readouterr().err == (
@@ -176,7 +177,7 @@ def test_a_result_set_aside_just_before_a_swap_is_put_back(tmp_path, capsys):
     earlier = table_bytes(out)
     aside = tmp_path / ".out.old-99999-deadbeef"
     out.rename(aside)  # killed between the two renames of a swap without atomic exchange
-    with pytest.raises(ZeroDivisionError), results.write_folder(out, replace=True):
+    with pytest.raises(ZeroDivisionError), folders.write_folder(out, replace=True):
         assert table_bytes(out) == earlier  # put back before anything is written
         raise ZeroDivisionError  # and this writer fails: the folder stays as it was
     assert table_bytes(out) == earlier and beside(out) == []
@@ -214,7 +215,7 @@ def test_another_command_writes_its_folder_through_the_same_swap(tmp_path):
     (out / "profile.yaml").write_text("an earlier profile")
     (out / "mine.txt").write_text("notes")
     frame = pd.DataFrame({"weight": [0.25, 0.75], "value": [np.nan, 2.0]})
-    with results.write_folder(out, replace=True, names={"profile.yaml", "fit.json"}) as folder:
+    with folders.write_folder(out, replace=True, names={"profile.yaml", "fit.json"}) as folder:
         folder.table(frame, "posterior")
         folder.text("parameters: {}\n", "profile.yaml")
         record = folder.manifest()
@@ -243,7 +244,7 @@ def test_another_command_writes_its_folder_through_the_same_swap(tmp_path):
 
 def test_a_second_writer_is_refused_with_the_first_ones_pid(tmp_path, capsys):
     out = tmp_path / "out"
-    with results.folder_lock(out):
+    with folders.folder_lock(out):
         assert run(out) == 2
         assert plot_code(out) == 2
     errors = capsys.readouterr().err.splitlines()
@@ -263,7 +264,7 @@ def plot_code(folder: Path) -> int:
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from sim.files.results import folder_lock
+from sim.files.folders import folder_lock
 with folder_lock(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(120)
@@ -371,7 +372,7 @@ def test_metadata_records_the_scenario_the_sets_the_code_and_the_platform(tmp_pa
     assert platform["python"] == ".".join(map(str, sys.version_info[:3]))
     assert platform["versions"]["numpy"] == np.__version__
     assert set(platform) == {"python", "implementation", "system", "machine", "versions"}
-    if (ROOT / ".git").exists() and results.code_revision() is not None:
+    if (ROOT / ".git").exists() and folders.code_revision() is not None:
         revision = metadata["code"]["revision"]
         # a commit of this checkout (HEAD when the process first asked: it may move since)
         kind = subprocess.run(
@@ -404,12 +405,12 @@ def test_platform_and_versions_are_read_once_per_process(monkeypatch):
     monkeypatch.setattr(
         "sim.experiments.ensemble.versions", lambda: calls.append(1) or {"numpy": "x"}
     )
-    results.platform_info.cache_clear()
+    folders.platform_info.cache_clear()
     try:
-        assert results.platform_info() is results.platform_info()
+        assert folders.platform_info() is folders.platform_info()
         assert calls == [1]
     finally:
-        results.platform_info.cache_clear()
+        folders.platform_info.cache_clear()
 
 
 # --------------------------------------------------------------------------- #
@@ -474,9 +475,9 @@ def fill(disk: Path, leave: int) -> Path:
 def test_a_full_disk_keeps_the_tables_when_only_the_figures_do_not_fit(
     small_disk, capsys, monkeypatch
 ):
-    real = results.write_figure
-    monkeypatch.setattr(results, "figures", DRAW)
-    monkeypatch.setattr(results, "write_figure", lambda f, path, dpi=200: real(f, path, dpi=30))
+    real = folders.write_figure
+    monkeypatch.setattr(report, "figures", DRAW)
+    monkeypatch.setattr(folders, "write_figure", lambda f, path, dpi=200: real(f, path, dpi=30))
     out = small_disk / "out"
     assert run(out) == 0
     err = capsys.readouterr().err

@@ -19,8 +19,9 @@ from matplotlib.figure import Figure
 from sim.analysis import outcomes
 from sim.analysis import statistics as analysis
 from sim.files import results as results_module
-from sim.files.results import Results, draw
+from sim.files.results import Results
 from sim.views import plotting
+from sim.views.report import draw
 
 HORIZON = 30
 RUNGS = [

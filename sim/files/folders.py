@@ -1,0 +1,625 @@
+"""Folders written whole or not at all, one writer at a time: the one atomic writer and lock.
+
+Every command that writes a folder does it through :func:`write_folder` (results of ``run`` and
+``compare``, backtests, explain tables) or, for a folder filled point by point, through its lock
+and :func:`atomic_write` (sweeps, calibrations). Files go into a temporary folder beside the
+target (``.<name>.partial-<pid>-<token>``), which is swapped in whole at the end, so the target
+always holds one complete result, the previous one, or nothing. A lock beside the target
+(``.<name>.lock``) keeps a second writer out; the kernel releases it when its holder dies, so a
+killed run never blocks the next. ``metadata.json`` is written last and lists the SHA-256 of
+every table and the run's id, so a reader can refuse a folder whose tables do not match it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import functools
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sim.inputs.errors import ResultsError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+TABLES = ("runs", "curves", "occupancy", "summary")
+FORMATS = ("csv", "parquet")
+FIGURE_SUFFIXES = (".png", ".svg")
+MARKER = "metadata.json"
+RESULT_NAMES = frozenset(
+    {
+        MARKER,
+        "backtest.json",
+        *(
+            f"{stem}.{fmt}"
+            for stem in (
+                *TABLES,
+                "comparison",
+                "climbs",
+                "causes",
+                "items",
+                "scores",
+                "reliability",
+            )
+            for fmt in FORMATS
+        ),
+        *(
+            f"{stem}{suffix}"
+            for stem in ("curves", "occupancy", "comparison", "causes", "backtest")
+            for suffix in FIGURE_SUFFIXES
+        ),
+    }
+)
+"""Every name a command of this program writes into a results folder: the files that
+``--force`` may replace. Any other file is the user's, and is kept."""
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+# --------------------------------------------------------------------------- #
+# Writing single files
+# --------------------------------------------------------------------------- #
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Make ``path`` by ``write`` on a temporary file beside it, renamed into place once whole:
+    readers see the old file or the new one, never part of one; on any failure the temporary
+    file is removed."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; results are for sharing
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    """A table as CSV or, for a ``.parquet`` path, as Parquet (pandas dtypes and NaN kept)."""
+    if path.suffix == ".parquet":
+        atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
+    else:
+        atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, lineterminator="\n"))
+
+
+def write_text(text: str, path: Path) -> None:
+    def dump(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    atomic_write(path, dump)
+
+
+def write_json(data: object, path: Path) -> None:
+    write_text(json.dumps(data, indent=2, default=str) + "\n", path)
+
+
+def write_figure(figure: Figure, path: Path, dpi: int = 200) -> Path:
+    """PNG at 200 dpi for slides, SVG for print; the format follows the suffix."""
+    fmt = path.suffix.lstrip(".")
+    atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
+    return path
+
+
+def require_format(table_format: str) -> None:
+    """Refuse, before anything runs, a table format this installation cannot write."""
+    if table_format not in FORMATS:
+        raise ResultsError(f"--format {table_format}: expected one of {', '.join(FORMATS)}")
+    if table_format == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ResultsError(
+                "--format parquet needs the pyarrow package, of the optional 'parquet' extra: "
+                'pip install ".[parquet]" (or leave out --format for CSV)'
+            ) from None
+
+
+def disk_reason(error: OSError) -> str:
+    """Why a write failed, in words: 'no space left on the disk', 'permission denied'..."""
+    reasons = {
+        errno.ENOSPC: "no space left on the disk",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EROFS: "the disk is read-only",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENAMETOOLONG: "the name is too long for the file system",
+    }
+    return reasons.get(error.errno or 0, error.strerror or str(error))
+
+
+def shown(path: Path | str, width: int = 120) -> str:
+    """A path for a message, cut in the middle when it is very long."""
+    text = str(path)
+    return text if len(text) <= width else f"{text[: width // 2]}...{text[-width // 3 :]}"
+
+
+# --------------------------------------------------------------------------- #
+# The folder lock
+# --------------------------------------------------------------------------- #
+
+
+def _side_name(target: Path) -> str:
+    """The target's name for the files beside it, short enough for any file system."""
+    name = target.name
+    if len(name) <= 100:
+        return name
+    return f"{name[:80]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+
+
+def real_path(folder: Path) -> Path:
+    """Where a folder really is (symbolic links followed), so that the lock, the temporary
+    folder and the swap all happen beside the folder itself, whichever way it is named."""
+    return Path(os.path.realpath(folder))
+
+
+def lock_path(target: Path) -> Path:
+    return target.parent / f".{_side_name(target)}.lock"
+
+
+@contextmanager
+def folder_lock(target: Path, name: Path | None = None) -> Iterator[None]:
+    """Hold the lock of a results folder, or raise ResultsError naming the process holding it.
+
+    The lock is an ``flock`` (through filelock) on ``.<name>.lock`` beside the folder, not in it,
+    since the folder itself is swapped. The kernel drops it when its holder exits or is killed,
+    so a stale lock cannot exist; the holder's pid is written in the file for the message.
+    ``name`` is the folder as the user wrote it, for messages.
+    """
+    named = shown(name or target)
+    import filelock
+
+    path = lock_path(target)
+    lock = filelock.FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        try:
+            pid = int(path.read_text().strip())
+        except (OSError, ValueError):
+            raise ResultsError(
+                f"{named} is in use by another run; wait for it to finish, or choose another --out"
+            ) from None
+        raise ResultsError(
+            f"{named} is in use by another run (pid {pid}); wait for it to finish, or "
+            "choose another --out"
+        ) from None
+    except OSError as error:
+        raise ResultsError(f"cannot write to {named} ({disk_reason(error)})") from None
+    try:
+        with suppress(OSError):  # the pid is for messages only
+            path.write_text(f"{os.getpid()}\n")
+        yield
+    finally:
+        with suppress(OSError):
+            path.write_text("")
+        lock.release()
+
+
+# --------------------------------------------------------------------------- #
+# Writing a whole folder
+# --------------------------------------------------------------------------- #
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class Folder:
+    """A results folder being written: files go to ``path``, a temporary folder beside
+    ``target``, and reach ``target`` all at once when :func:`write_folder` ends."""
+
+    target: Path
+    path: Path
+    table_format: str = "csv"
+    name: str = ""
+    """The folder as the user wrote it, for messages."""
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    files: dict[str, str] = field(default_factory=dict)
+    """Name -> SHA-256 of every table and record written so far."""
+    figures: list[str] = field(default_factory=list)
+    committed: bool = False
+    """True once the folder is in place: from then on the result is saved in full."""
+
+    def _write(self, name: str, write: Callable[[Path], object]) -> Path:
+        between_files()
+        path = self.path / name
+        try:
+            write(path)
+        except OSError as error:
+            raise ResultsError(
+                f"cannot save {name} in {self.name or shown(self.target)} ({disk_reason(error)})"
+            ) from None
+        return path
+
+    def table(self, table: pd.DataFrame, stem: str) -> Path:
+        """Write a table in the folder's format; its hash goes into the manifest."""
+        path = self._write(f"{stem}.{self.table_format}", lambda p: write_table(table, p))
+        self.files[path.name] = _sha256(path)
+        return path
+
+    def json(self, data: object, name: str) -> Path:
+        path = self._write(name, lambda p: write_json(data, p))
+        self.files[name] = _sha256(path)
+        return path
+
+    def text(self, text: str, name: str) -> Path:
+        path = self._write(name, lambda p: write_text(text, p))
+        self.files[name] = _sha256(path)
+        return path
+
+    def figure(self, figure: Figure, name: str, dpi: int = 200) -> Path:
+        """A figure, listed by name only: ``plot`` may redraw it from the tables."""
+        path = self._write(name, lambda p: write_figure(figure, p, dpi=dpi))
+        self.figures.append(name)
+        return path
+
+    def drop_figures(self) -> None:
+        """Remove the figures written so far (to free space for the tables' record)."""
+        for name in self.figures:
+            (self.path / name).unlink(missing_ok=True)
+        self.figures.clear()
+
+    def manifest(self) -> dict[str, Any]:
+        """What a reader checks: the run's id and each file's hash; write it last."""
+        return {"run_id": self.run_id, "files": dict(self.files), "figures": list(self.figures)}
+
+
+def _prepared_target(out: Path) -> Path:
+    """``out`` as an absolute path whose parent exists, or a ResultsError saying why not."""
+    target = real_path(out)
+    if target.parent == target:
+        raise ResultsError(f"--out {out}: expected a folder to write into, not the root folder")
+    # os.path's checks, unlike Path's, answer False rather than fail for names too long
+    existing = next(p for p in (target, *target.parents) if os.path.lexists(p))
+    if not os.path.isdir(existing):
+        if existing == target:
+            raise ResultsError(f"--out {shown(out)} is a file, expected a folder")
+        raise ResultsError(
+            f"cannot write to {shown(out)} ({shown(existing)} is a file, not a folder)"
+        )
+    longest = os.pathconf(existing, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+    names = target.relative_to(existing).parts if existing != target else ()
+    if any(len(os.fsencode(name)) > longest for name in (*names, target.name)):
+        raise ResultsError(
+            f"cannot write to {shown(out)} (a folder name is at most {longest} bytes long here; "
+            "choose a shorter --out)"
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ResultsError(f"cannot write to {shown(out)} ({disk_reason(error)})") from None
+    return target
+
+
+def _leftovers(target: Path, kind: str) -> list[Path]:
+    prefix = f".{_side_name(target)}.{kind}-"
+    try:
+        return sorted(p for p in target.parent.iterdir() if p.name.startswith(prefix))
+    except OSError:
+        return []
+
+
+def _recover(target: Path) -> None:
+    """Clear what a killed writer left beside ``target`` (the lock is held, so none is alive).
+
+    A temporary folder is dropped. A previous result set aside just before the swap (on file
+    systems without an atomic exchange) is put back if the new one never arrived.
+    """
+    for partial in _leftovers(target, "partial"):
+        shutil.rmtree(partial, ignore_errors=True)
+    for old in _leftovers(target, "old"):
+        if not os.path.lexists(target):
+            os.rename(old, target)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _ours(name: str, extra: Iterable[str]) -> bool:
+    """A file this program writes (or a temporary file a killed write left behind)."""
+    return name in RESULT_NAMES or name in extra or (name.startswith(".") and name.endswith(".tmp"))
+
+
+def _foreign(target: Path, replace: bool, extra: frozenset[str], named: str) -> list[Path]:
+    """The user's files in ``target``, to keep; refuse what may not be replaced."""
+    if not target.is_dir():
+        return []
+    entries = sorted(target.iterdir())
+    foreign = [p for p in entries if not _ours(p.name, extra)]
+    folders = [p for p in foreign if p.is_dir() and not p.is_symlink()]
+    if folders:
+        names = ", ".join(f"{p.name}/" for p in folders[:5])
+        more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
+        raise ResultsError(
+            f"{named} holds folders that no run wrote ({names}{more}); results are "
+            "written into a folder of their own: choose another --out"
+        )
+    ours = [p for p in entries if _ours(p.name, extra) and not p.name.endswith(".tmp")]
+    if not replace and (ours or foreign):
+        names = ", ".join(p.name for p in foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        if not foreign:
+            reason = "already holds results"
+            remedy = "add --force to overwrite them"
+        elif not ours:
+            reason = f"holds files that no run wrote ({names})"
+            remedy = "add --force to write the results beside them (those files are kept)"
+        else:
+            reason = f"already holds results, and files that no run wrote ({names})"
+            remedy = "add --force to overwrite the results (those other files are kept)"
+        raise ResultsError(f"{named} {reason}; choose another --out, or {remedy}")
+    return foreign
+
+
+def _carry(files: Sequence[Path], staging: Path) -> None:
+    """The user's files, into the new folder: hard links, so that until the swap the originals
+    stay where they were and a crash loses nothing."""
+    for path in files:
+        destination = staging / path.name
+        if path.is_symlink():
+            os.symlink(os.readlink(path), destination)
+            continue
+        try:
+            os.link(path, destination)
+        except OSError:
+            shutil.copy2(path, destination)
+
+
+def _fsync(path: Path) -> None:
+    with suppress(OSError):
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+_PENDING: list[int] = []
+"""Ctrl-C noted by ``interrupts_between_files`` and not acted on yet."""
+
+
+@contextmanager
+def interrupts_between_files() -> Iterator[None]:
+    """Ctrl-C while files are written is acted on between two files, never inside one.
+
+    A KeyboardInterrupt raised inside matplotlib's clean-up callbacks (while a figure is saved)
+    is printed by Python as an ignored exception and lost: the program would go on as if the
+    key had not been pressed. So the key is noted here and raised at the next file.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: _PENDING.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    between_files()
+
+
+def between_files() -> None:
+    if _PENDING:
+        _PENDING.clear()
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the few renames of a swap are done."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2``); False where not supported.
+
+    Hand-written with ctypes because Python's ``os`` has no ``renameat2``.
+    """
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    code = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if code == 0:
+        return True
+    failure = ctypes.get_errno()
+    if failure in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(failure, os.strerror(failure), str(b))
+
+
+def _swap(staging: Path, target: Path) -> Path | None:
+    """Put ``staging`` in place of ``target``; return what is left to remove (the old result)."""
+    if not os.path.lexists(target):
+        os.rename(staging, target)
+        return None
+    if _exchange(staging, target):
+        return staging
+    aside = target.parent / f".{_side_name(target)}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    os.rename(target, aside)
+    try:
+        os.rename(staging, target)
+    except OSError:
+        os.rename(aside, target)
+        raise
+    return aside
+
+
+@contextmanager
+def write_folder(
+    out: Path,
+    *,
+    replace: bool,
+    table_format: str = "csv",
+    names: Iterable[str] = (),
+) -> Iterator[Folder]:
+    """Write a results folder whole: yield a :class:`Folder` to write into, swap it in at the end.
+
+    Checks first (before any work): ``out`` can be written, no other process is writing it,
+    and it holds no result unless ``replace`` (``--force``). The lock is held until the end.
+    The user's own files in ``out`` (any name not in ``RESULT_NAMES`` or ``names``) are kept in
+    the new folder; a folder holding subfolders of its own is refused. If the body raises (an
+    error, Ctrl-C, a full disk), the temporary folder is removed and ``out`` is left as it was.
+    Once ``Folder.committed`` is True, the new result is in place, whatever happens after.
+
+    Other commands (such as ``calibrate``) use it as::
+
+        with results.write_folder(out, replace=args.force, names={"fit.csv"}) as folder:
+            folder.table(frame, "fit")
+            folder.json({**meta, **folder.manifest()}, "calibration.json")
+    """
+    require_format(table_format)
+    target = _prepared_target(out)
+    extra = frozenset(names)
+    named = shown(out)
+    with folder_lock(target, out):
+        try:
+            _recover(target)
+        except OSError as error:
+            raise ResultsError(
+                f"cannot tidy what an interrupted run left beside {named} ({disk_reason(error)})"
+            ) from None
+        foreign = _foreign(target, replace, extra, named)
+        staging = target.parent / (
+            f".{_side_name(target)}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        )
+        try:
+            staging.mkdir()
+            probe = staging / ".probe.tmp"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ResultsError(f"cannot write to {shown(out)} ({disk_reason(error)})") from None
+        folder = Folder(target=target, path=staging, table_format=table_format, name=named)
+        try:
+            yield folder
+            _carry(foreign, staging)
+            for path in staging.iterdir():
+                _fsync(path)
+            _fsync(staging)
+            with _signals_held():
+                left = _swap(staging, target)
+                folder.committed = True
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ResultsError(
+                f"cannot save the results in {named} ({disk_reason(error)}); {unchanged(out)}"
+            ) from None
+        except BaseException:
+            if not folder.committed:
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _fsync(target.parent)
+        if left is not None:
+            shutil.rmtree(left, ignore_errors=True)
+
+
+def unchanged(out: Path) -> str:
+    """Where an unsaved result leaves its folder, for messages."""
+    if os.path.isdir(real_path(out)):
+        return f"{shown(out)} still holds what it held before"
+    return f"{shown(out)} was not created"
+
+
+# --------------------------------------------------------------------------- #
+# Provenance
+# --------------------------------------------------------------------------- #
+
+
+def scenario_hash(scenario: Mapping[str, Any]) -> str:
+    """SHA-256 of a fully resolved scenario (sorted JSON), the same for the same content."""
+    text = json.dumps(scenario, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def platform_info() -> dict[str, Any]:
+    """Python, operating system and package versions; read once per process."""
+    from sim.experiments.ensemble import versions
+
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "system": platform.platform(),
+        "machine": platform.machine(),
+        "versions": versions(),
+    }
+
+
+@functools.cache
+def code_revision() -> dict[str, Any] | None:
+    """The git commit of this code and whether its tracked files were modified; None when the
+    code is not a git checkout (an installed package) or git is missing."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"revision": head, "modified": bool(status.strip())}
