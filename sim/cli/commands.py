@@ -15,63 +15,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.cli.parser import (
+    DEFAULT_COMPARISON,
+    DEFAULT_COMPARISON_OUT,
+    DEFAULT_SWEEP_OUTCOMES,
+    build_parser,
+)
 from sim.experiments.execution import ExecutorError, default_workers
 from sim.inputs.errors import ResultsError, ScenarioError
+from sim.views.text import comparison_text, describe, skill_text, summary_text
 
 if TYPE_CHECKING:
     from sim.experiments.ensemble import Ensemble
     from sim.model.scenario import Scenario
 
-DEFAULT_COMPARISON = (
-    "scenarios/jan2024_mediation_accepted.yaml",
-    "scenarios/jan2024_mediation_refused.yaml",
-    "scenarios/jan2024_no_mediator.yaml",
-)
-DEFAULT_COMPARISON_OUT = Path("results/default_comparison")
 EXIT_USAGE = 2
-RUN_SEED_MAX = 2**63 - 1
-"""The largest seed of one run (the seed column of runs.csv holds 63-bit seeds)."""
 
 
 class UsageError(Exception):
     """Bad input from the user: reported in one paragraph with exit code 2."""
-
-
-def _whole(minimum: int, maximum: int | None = None) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            shown = text if len(text) <= 40 else text[:37] + "..."
-            raise argparse.ArgumentTypeError(f"expected a whole number, got '{shown}'") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number from {minimum} to {maximum}, got {value}"
-            )
-        return value
-
-    return parse
-
-
-def _halfwidth(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-    if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 0.5, got {value}")
-    return value
-
-
-def _rung_list(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected rungs separated by commas, such as 5,6,7; got '{text}'"
-        ) from None
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
@@ -131,462 +93,10 @@ def variant(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     return scenario.model_copy(update={"name": name, "description": description})
 
 
-def _example(text: str) -> str:
-    return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip(), "  ")
-
-
-JSON_COMMANDS = ("validate", "run", "compare", "sweep", "backtest")
-"""Commands whose summary --json prints as JSON (docs/results.md lists the keys)."""
 EXIT_PARTIAL = 3
 """Exit code of a run or sweep that was interrupted after saving part of its results."""
 EXIT_INTERRUPTED = 130
 """Exit code of a command interrupted before it saved anything."""
-
-
-def package_version() -> str:
-    """This package's version, from its installed metadata."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("escalation-sim")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
-
-
-def add_output_options(
-    parser: argparse.ArgumentParser, *, json_output: bool, top: bool = False
-) -> None:
-    """-q, -v and --json, on the program and again on each command. A command's copies have
-    no default of their own, so ``run.py --json validate X`` keeps the --json given first."""
-    default: Any = False if top else argparse.SUPPRESS
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=default,
-        help="print nothing but errors (no progress bar)",
-    )
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        default=default,
-        help="print more detail: versions, timings, outcome definitions",
-    )
-    if json_output:
-        parser.add_argument(
-            "--json",
-            action="store_true",
-            default=default,
-            help="print the summary as JSON (stable keys: docs/results.md); errors too",
-        )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="escalation-sim",
-        description="Simulate how an interstate crisis escalates or calms down. With no command, "
-        "runs the default comparison (the January 2024 Iran-Pakistan crisis with mediation "
-        f"accepted, refused, or no mediator) into {DEFAULT_COMPARISON_OUT}/.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_example("""
-            python run.py
-            python run.py validate scenarios/jan2024_baseline.yaml
-            python run.py story scenarios/jan2024_baseline.yaml --seed 7
-            python run.py run scenarios/jan2024_baseline.yaml --runs 5000
-            python run.py compare scenarios/jan2024_mediation_accepted.yaml scenarios/jan2024_mediation_refused.yaml
-            python run.py plot results/jan2024_baseline
-            python run.py COMMAND --help     (every option of a command)"""),
-    )
-    parser.add_argument(
-        "--version", action="version", version=f"escalation-sim {package_version()}"
-    )
-    default = parser.add_argument_group("options of the default comparison (no COMMAND)")
-    default.add_argument("--runs", type=_whole(1), metavar="N", help="runs per scenario")
-    default.add_argument("--seed", type=_whole(0), metavar="N", help="seed of the runs")
-    default.add_argument(
-        "--workers",
-        type=_whole(1),
-        metavar="N",
-        help=f"processes to use (default: every core, here {default_workers()})",
-    )
-    default.add_argument(
-        "--out", type=Path, metavar="DIR", help=f"output folder (default: {DEFAULT_COMPARISON_OUT})"
-    )
-    add_output_options(parser, json_output=True, top=True)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    def scenario_command(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name,
-            help=help_text,
-            description=help_text,
-            epilog=_example(example),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        add_output_options(sub, json_output=name in JSON_COMMANDS)
-        return sub
-
-    def add_set(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--set",
-            dest="overrides",
-            action="append",
-            default=[],
-            metavar="KEY.PATH=VALUE",
-            help="change one scenario value for this command only, by its key path "
-            "(repeatable), e.g. --set actors.pakistan.retaliation.policy=escalate",
-        )
-
-    def add_engine(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--engine", choices=("mesa", "fast"), help=argparse.SUPPRESS)
-
-    def add_ensemble_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--runs",
-            type=_whole(1),
-            metavar="N",
-            help="runs per scenario (default: the scenario's `runs`), e.g. --runs 5000",
-        )
-        sub.add_argument(
-            "--seed",
-            type=_whole(0),
-            metavar="N",
-            help="seed of the random streams (default: the scenario's `seed`)",
-        )
-        sub.add_argument(
-            "--workers",
-            type=_whole(1),
-            metavar="N",
-            default=None,
-            help=f"processes to use (default: every core, here {default_workers()}); "
-            "results are identical for any number",
-        )
-        add_engine(sub)
-        sub.add_argument(
-            "--target-halfwidth",
-            type=_halfwidth,
-            metavar="X",
-            help="add runs until every reported probability's 95%% CI is within +-X (in "
-            "compare: every difference's CI against the first scenario), e.g. 0.01 for +-1 point",
-        )
-        sub.add_argument(
-            "--rungs",
-            type=_rung_list,
-            metavar="K,K",
-            help="rungs to draw curves for (default: those not reached on day 0)",
-        )
-        sub.add_argument(
-            "--force",
-            action="store_true",
-            help="overwrite an output folder that already holds results (other files in it "
-            "are kept)",
-        )
-        sub.add_argument(
-            "--format",
-            choices=("csv", "parquet"),
-            default="csv",
-            help="format of the tables: csv (default) or parquet (needs pyarrow: the "
-            "'parquet' extra)",
-        )
-        add_set(sub)
-
-    sub = scenario_command(
-        "validate",
-        "check a scenario file and summarise it",
-        "python run.py validate scenarios/jan2024_baseline.yaml",
-    )
-    sub.add_argument("scenario", help="a scenario YAML file")
-    add_set(sub)
-
-    sub = scenario_command(
-        "story",
-        "run once and tell the run day by day in plain words",
-        """
-                           python run.py story scenarios/jan2024_baseline.yaml --seed 7
-                           python run.py story scenarios/jan2024_hawkish.yaml --seed 7
-                           python run.py story scenarios/jan2024_baseline.yaml --seed 7 --plot results/story.png
-                           python run.py story --from results/jan2024_baseline --run 17
-                           (a seed from the `seed` column of runs.csv replays that run exactly)""",
-    )
-    sub.add_argument(
-        "scenario", nargs="?", help="a scenario YAML file (or give --from and --run instead)"
-    )
-    sub.add_argument(
-        "--seed",
-        type=_whole(0, RUN_SEED_MAX),
-        metavar="N",
-        help="seed of the run, as in the seed column of runs.csv (default 0)",
-    )
-    sub.add_argument(
-        "--from",
-        dest="source",
-        type=Path,
-        metavar="RESULTS",
-        help="replay a run of a saved ensemble: its folder (with --run)",
-    )
-    sub.add_argument(
-        "--run",
-        type=_whole(0),
-        metavar="N",
-        help="with --from: the run to replay (the `run` column of runs.csv)",
-    )
-    sub.add_argument(
-        "--which",
-        metavar="NAME",
-        help="with --from a comparison: the scenario the run belongs to (default: the first)",
-    )
-    sub.add_argument(
-        "--plot",
-        type=Path,
-        metavar="FILE.png",
-        help="also draw the run as a timeline for a slide: FILE.png at 300 dpi and FILE.svg "
-        "beside it (an existing figure of that name is replaced)",
-    )
-    add_set(sub)
-
-    sub = scenario_command(
-        "run",
-        "run an ensemble of one scenario; tables and plots in --out",
-        """
-                           python run.py run scenarios/jan2024_baseline.yaml --runs 5000 --seed 1 --workers 2 --out results/baseline
-                           python run.py run scenarios/jan2024_baseline.yaml --set actors.pakistan.retaliation.policy=escalate
-                           python run.py run scenarios/jan2024_baseline.yaml --target-halfwidth 0.01""",
-    )
-    sub.add_argument("scenario", help="a scenario YAML file")
-    sub.add_argument(
-        "--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>)"
-    )
-    add_ensemble_options(sub)
-
-    sub = scenario_command(
-        "compare",
-        "run several scenarios and compare them",
-        """
-                           python run.py compare scenarios/jan2024_mediation_accepted.yaml scenarios/jan2024_mediation_refused.yaml --runs 5000""",
-    )
-    sub.add_argument(
-        "scenarios",
-        nargs="+",
-        metavar="scenario",
-        help="two or more scenario YAML files; the first is the reference",
-    )
-    sub.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="output folder (default: results/compare_<first>_vs_<second>...)",
-    )
-    add_ensemble_options(sub)
-
-    sub = scenario_command(
-        "plot",
-        "redraw the figures of a results folder, without rerunning",
-        "python run.py plot results/jan2024_baseline --rungs 5,6",
-    )
-    sub.add_argument("folder", type=Path, help="a folder written by run or compare")
-    sub.add_argument(
-        "--rungs",
-        type=_rung_list,
-        metavar="K,K",
-        help="rungs to draw curves for (default: those not reached on day 0)",
-    )
-
-    sub = scenario_command(
-        "sweep",
-        "how outcomes change as parameters change: grid, Latin hypercube, Sobol or Morris",
-        """
-        python run.py sweep scenarios/jan2024_baseline.yaml --param actors.pakistan.audience_cost=0:1:11 --param third_parties.china.leverage.pakistan=0.2,0.5,0.8 --runs 1000
-        python run.py sweep scenarios/jan2024_baseline.yaml --param actors.pakistan.retaliation.policy=tit_for_tat,escalate,graduated
-        python run.py sweep scenarios/sweeps/sensitivity.yaml       (the file's own sweep: block)
-        python run.py sweep ... --executor dask --scheduler tcp://127.0.0.1:8786
-        Rerunning the same command resumes: finished points are kept and skipped.""",
-    )
-    sub.add_argument(
-        "scenario", help="a scenario YAML file (its `sweep:` block is used if no --param is given)"
-    )
-    sub.add_argument(
-        "--param",
-        dest="params",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=SPEC",
-        help="a parameter to vary (repeatable): start:stop:count for a grid range, "
-        "a,b,c for values (names make it categorical), start:stop for bounds "
-        "(lhs, sobol, morris)",
-    )
-    sub.add_argument(
-        "--design",
-        choices=["grid", "lhs", "sobol", "morris"],
-        help="grid (default), lhs (Latin hypercube), sobol or morris sensitivity",
-    )
-    sub.add_argument(
-        "--samples",
-        type=_whole(1),
-        metavar="N",
-        help="lhs: points; sobol: base sample, a power of 2; morris: trajectories",
-    )
-    sub.add_argument(
-        "--outcome",
-        dest="outcomes",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help=f"outcome to record (repeatable; default: {', '.join(DEFAULT_SWEEP_OUTCOMES)}): "
-        "`python run.py outcomes` lists them all",
-    )
-    sub.add_argument(
-        "--runs",
-        type=_whole(1),
-        metavar="N",
-        help="runs per design point (default: the block's, else the scenario's)",
-    )
-    sub.add_argument(
-        "--seed",
-        type=_whole(0),
-        metavar="N",
-        help="seed of the sweep (default: the block's, else the scenario's)",
-    )
-    sub.add_argument(
-        "--executor",
-        choices=["local", "dask"],
-        default="local",
-        help="local: a process pool on this machine (default); dask: a Dask "
-        "cluster (pip install '.[dask]')",
-    )
-    sub.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (default with "
-        "--executor dask: a local cluster)",
-    )
-    sub.add_argument(
-        "--workers",
-        type=_whole(1),
-        metavar="N",
-        default=None,
-        help=f"processes for the local executor (default: every core, here {default_workers()})",
-    )
-    add_engine(sub)
-    sub.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="output folder (default: results/sweep_<scenario name>); rerun to resume",
-    )
-    sub.add_argument(
-        "--force",
-        action="store_true",
-        help="start afresh in a folder holding a different sweep (old files kept as .bak)",
-    )
-    add_set(sub)
-
-    sub = scenario_command(
-        "explain",
-        "what started the climb, in the runs of a saved ensemble that reached a rung",
-        """
-        python run.py explain results/jan2024_hawkish
-        python run.py explain results/jan2024_baseline --rung 6
-        (the runs are replayed exactly from their seeds; docs/results.md states the rules)""",
-    )
-    sub.add_argument("folder", type=Path, help="a folder written by run or compare")
-    sub.add_argument(
-        "--rung",
-        type=_whole(1),
-        metavar="K",
-        help="explain the runs that acted at this rung or higher (default: the first strike "
-        "on state forces)",
-    )
-    sub.add_argument(
-        "--which",
-        metavar="NAME",
-        help="in a comparison folder: the scenario to explain (default: the first)",
-    )
-    sub.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="output folder (default: results/explain_<scenario name>)",
-    )
-
-    sub = scenario_command(
-        "backtest",
-        "score the model's probabilities against what happened in a library of real crises",
-        """
-        python run.py backtest
-        python run.py backtest my_cases/ --runs 5000 --out results/my_backtest
-        (a case is <case>.yaml with <case>.observed.yaml beside it: docs/cases/README.md)""",
-    )
-    sub.add_argument(
-        "cases",
-        nargs="?",
-        type=Path,
-        default=Path("scenarios/cases"),
-        help="folder of cases (default: scenarios/cases)",
-    )
-    sub.add_argument(
-        "--runs", type=_whole(1), default=2000, metavar="N", help="runs per case (default 2000)"
-    )
-    sub.add_argument(
-        "--workers",
-        type=_whole(1),
-        metavar="N",
-        default=None,
-        help=f"processes to use (default: every core, here {default_workers()})",
-    )
-    sub.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        default=Path("results/backtest"),
-        help="output folder (default: results/backtest, replaced each time)",
-    )
-
-    sub = scenario_command(
-        "outcomes",
-        "list the named outcomes (for --outcome, backtests and the Python API)",
-        "python run.py outcomes",
-    )
-
-    sub = scenario_command(
-        "completion",
-        "print a shell completion script (bash, zsh or tcsh)",
-        """
-        python run.py completion bash > ~/.local/share/bash-completion/completions/escalation-sim
-        python run.py completion zsh > ~/.zfunc/_escalation-sim""",
-    )
-    sub.add_argument("shell", choices=("bash", "zsh", "tcsh"), help="the shell")
-
-    sub = scenario_command(
-        "schema", "print the reference of every scenario key (Markdown)", "python run.py schema"
-    )
-
-    sub = scenario_command(
-        "dashboard",
-        "open the interactive teaching dashboard in the browser (needs the dashboard extra)",
-        """
-        python run.py dashboard
-        python run.py dashboard my_crisis.yaml
-        python run.py dashboard --port 8800
-        (the picker offers scenarios/ and scenarios/cases/ of this folder, and the files named)""",
-    )
-    sub.add_argument(
-        "scenarios",
-        nargs="*",
-        type=Path,
-        metavar="SCENARIO",
-        help="more scenario files to offer in the picker",
-    )
-    sub.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to serve on (default 127.0.0.1: this computer only)",
-    )
-    sub.add_argument(
-        "--port", type=_whole(1), default=8765, metavar="N", help="port (default 8765)"
-    )
-    add_calibrate_parser(commands)
-    return parser
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -606,93 +116,6 @@ def cmd_validate(args: argparse.Namespace) -> None:
         "states": list(scenario.actors),
         "resolved": scenario.model_dump(mode="json"),
     }
-
-
-def describe(scenario: Scenario) -> str:
-    """A one-screen summary of a scenario."""
-    ladder = scenario.ladder
-    start = f", from {scenario.start_date:%d %B %Y}" if scenario.start_date else ""
-    mechanisms = scenario.mechanisms.model_dump()
-    rounds = mechanisms.pop("rounds_per_day")
-    off = [name for name, on in mechanisms.items() if not on]
-    decision = ", ".join(f"{k} {v:g}" for k, v in scenario.decision.model_dump().items())
-    lines = [
-        f"{scenario.name}: {scenario.description.strip()}"
-        if scenario.description
-        else scenario.name,
-        f"horizon {scenario.horizon} days{start}; {scenario.runs} runs, seed {scenario.seed}",
-        f"ladder: {ladder.size} rungs, strikes from rung {ladder.strike_rung}, war at {ladder.war}",
-        f"mechanisms: {'all on' if not off else 'off: ' + ', '.join(off)}; {rounds} rounds a day",
-        f"decision: {decision}",
-        "states:",
-    ]
-    for actor_id, state in scenario.actors.items():
-        nuclear = ", nuclear-armed" if state.nuclear else ""
-        lines.append(
-            f"  {actor_id} ({state.name}{nuclear}): {_policy(state.retaliation)}; resolve "
-            f"{_distribution(state.resolve.model_dump())}; cost {state.cost:g}; audience cost "
-            f"{state.audience_cost:g}; pledge {state.pledge:g}; mediation {_policy(state.mediation)}"
-        )
-    lines.append("relations:")
-    for relation in scenario.relations:
-        a, b = relation.between
-        lines.append(
-            f"  {a}-{b}: baseline {relation.baseline} ({ladder.name(relation.baseline)}), "
-            f"economic ties {relation.economic_ties:g}"
-        )
-    lines += ["armed groups:"] if scenario.armed_groups else []
-    for group_id, group in scenario.armed_groups.items():
-        sponsor = f", backed by {group.sponsor}" if group.sponsor else ""
-        lines.append(
-            f"  {group_id} ({group.name}): based in {group.host}, attacks "
-            f"{group.target}{sponsor}, {group.daily_rate:g}/day"
-        )
-    lines += ["third parties:"] if scenario.third_parties else []
-    for party_id, party in scenario.third_parties.items():
-        leverage = ", ".join(f"{k} {v:g}" for k, v in party.leverage.items())
-        talks = ""
-        if party.mediation is not None:
-            trigger = party.mediation.trigger_rung
-            when = f"after acts at rung {trigger}" if trigger else "on set days"
-            talks = f"; offers talks {when} to {', '.join(party.mediation.parties)}"
-        lines.append(f"  {party_id} ({party.name}): leverage {leverage}{talks}")
-    lines += ["events:"] if scenario.events else []
-    for event in scenario.events:
-        lines.append(f"  day {event.day}: {_event(event)}")
-    uncertain = scenario.uncertainty
-    if uncertain.active:
-        lines.append(
-            f"uncertain numbers ({uncertain.sets} parameter sets; each run takes one by its "
-            "seed; the numbers above are medians):"
-        )
-        for key, distribution in uncertain.distributions.items():
-            lines.append(f"  {key}: {_distribution(distribution.model_dump())}")
-        for key, name in uncertain.from_profile.items():
-            profile = uncertain.profiles[name]
-            lines.append(
-                f"  {key}: profile {name} ({len(profile.weights)} particles, {profile.source})"
-            )
-    return "\n".join(lines)
-
-
-def _distribution(value: Any) -> str:
-    if isinstance(value, dict):
-        ((kind, params),) = value.items()
-        return f"{kind}({', '.join(f'{p:g}' for p in params)})"
-    return f"{value:g}"
-
-
-def _event(event: Any) -> str:
-    fields = event.model_dump(exclude={"day", "description", "type"}, exclude_defaults=True)
-    detail = ", ".join(f"{k} {v}" for k, v in fields.items())
-    return f"{event.type} ({detail})" + (f": {event.description}" if event.description else "")
-
-
-def _policy(policy: Any) -> str:
-    """'escalate (delay 2, step 1)': a policy's name and its parameters."""
-    values = policy.model_dump(exclude={"policy"})
-    params = ", ".join(f"{key} {value}" for key, value in values.items())
-    return f"{policy.policy} ({params})" if params else policy.policy
 
 
 def cmd_story(args: argparse.Namespace) -> None:
@@ -997,80 +420,6 @@ def _runs_for_halfwidth(ensembles: list[Ensemble], target: float) -> int | None:
     return min(max(needed, runs + 1), MAX_COMPARISON_RUNS)
 
 
-def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
-    meta = ensemble.metadata
-    lines = [
-        f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
-        f"{meta['workers']} workers, {meta['wall_seconds']} s)"
-    ]
-    if verbose:
-        versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
-        lines.append(f"  versions: {versions}")
-        from sim.analysis.outcomes import for_scenario
-
-        for found in for_scenario(ensemble.scenario):
-            lines.append(f"  {found.name}: {found.definition}")
-    for row in ensemble.summary.to_dict("records"):
-        label = row["label"]
-        if row["kind"] == "probability":
-            lines.append(
-                f"  {label:<66} {row['estimate']:6.1%}  (95% CI {row['ci_low']:.1%} to "
-                f"{row['ci_high']:.1%})"
-            )
-        else:
-            lines.append(
-                f"  {label:<66} {_days(row['estimate']):>6}  (95% CI {_days(row['ci_low'])} "
-                f"to {_days(row['ci_high'])})"
-            )
-    lines.append(
-        f"  Widest 95% CI half-width of these probabilities: +-{meta['halfwidth_reached']:.1%}"
-    )
-    return "\n".join(lines)
-
-
-def _days(value: float) -> str:
-    if value != value:  # NaN: too few runs for an interval
-        return "n/a"
-    return "never" if value == float("inf") else f"{value:g} d"
-
-
-def p_text(p: float) -> str:
-    """'p < 0.001' for very small p-values, else 'p = 0.021'."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
-
-
-def comparison_text(table: Any) -> str:
-    """Each outcome of each scenario against the first: values, difference, CI, verdict."""
-    lines = []
-    for name, rows in table.groupby("scenario", sort=False):
-        reference = rows["reference"].iloc[0]
-        how = (
-            "same seeds: compared run for run (paired)"
-            if rows["paired"].all()
-            else "different seeds: compared as independent samples"
-        )
-        lines.append(f"{name} against {reference} ({how}):")
-        for row in rows.to_dict("records"):
-            if row["kind"] == "probability":
-                values = f"{row['value']:6.1%} vs {row['reference_value']:6.1%}"
-                diff = (
-                    f"{row['difference'] * 100:+.1f} points ({row['ci_low'] * 100:+.1f} to "
-                    f"{row['ci_high'] * 100:+.1f})"
-                )
-            else:
-                values = f"{_days(row['value']):>6} vs {_days(row['reference_value']):>6}"
-                diff = f"{row['difference']:+g} d ({row['ci_low']:+g} to {row['ci_high']:+g})"
-            verdict = row["verdict"]
-            if verdict != "no detectable difference":
-                verdict = f"{verdict} in {name}"
-            else:
-                verdict = "no detectable difference at this number of runs"
-            lines.append(
-                f"  {row['label']:<66} {values}  {diff}, {p_text(row['p_value'])}: {verdict}"
-            )
-    return "\n".join(lines)
-
-
 def _check_rungs(rungs: list[int] | None, war: int) -> None:
     bad = [rung for rung in rungs or [] if not 1 <= rung <= war]
     if bad:
@@ -1135,10 +484,6 @@ def cmd_default(args: argparse.Namespace) -> int:
     )
     args.report = options.report
     return code
-
-
-DEFAULT_SWEEP_OUTCOMES = ("answer_7d", "forces_30d", "war")
-"""What a sweep records unless told otherwise (the 30-day one only with a long enough horizon)."""
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -1420,109 +765,13 @@ def cmd_backtest(args: argparse.Namespace) -> None:
     for row in scores.to_dict("records"):
         print(
             f"  {row['item']:<20} {row['cases']:>5} {row['happened']:>8} {row['brier']:7.3f} "
-            f"{row['log_score']:6.2f} {_skill(row['skill_vs_coin']):>8} "
-            f"{_skill(row['skill_vs_base_rate']):>13}"
+            f"{row['log_score']:6.2f} {skill_text(row['skill_vs_coin']):>8} "
+            f"{skill_text(row['skill_vs_base_rate']):>13}"
         )
     if scores["skill_vs_base_rate"].isna().any():
         print("  n/a: the base rate was right every time (a Brier score of 0 cannot be beaten)")
     print(
         f"Results in {out}/: items.csv, scores.csv, reliability.csv, backtest.json, backtest.png, backtest.svg"
-    )
-
-
-def _skill(value: float) -> str:
-    return "n/a" if value != value else f"{value:+.2f}"
-
-
-def add_calibrate_parser(commands: Any) -> None:
-    """The options of ``calibrate`` (sim/calibrate.py; docs/calibration.md)."""
-    text = (
-        "fit the model's shared behavioural parameters to a library of real crises (ABC-SMC); "
-        "with --cross-validate, score the fit on each crisis left out of it"
-    )
-    sub = commands.add_parser(
-        "calibrate",
-        help=text,
-        description=text + ". Writes a posterior (samples, summary, figures) and a calibrated "
-        "profile that scenarios can use with {profile: calibrated}.",
-        epilog=_example("""
-            python run.py calibrate
-            python run.py calibrate --populations 8 --particles 100 --workers 4
-            python run.py calibrate --cross-validate
-            python run.py calibrate --executor dask --scheduler tcp://127.0.0.1:8786
-            Rerunning the same command resumes; one seed gives the same result on any executor."""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_output_options(sub, json_output=True)
-    sub.add_argument(
-        "cases",
-        nargs="?",
-        type=Path,
-        default=Path("scenarios/cases"),
-        help="folder of cases, laid out as for backtest (default: scenarios/cases)",
-    )
-    sub.add_argument(
-        "--cross-validate",
-        action="store_true",
-        help="leave each case out in turn: calibrate on the others, forecast it (smaller "
-        "default size; default --out results/calibration_cv)",
-    )
-    sub.add_argument(
-        "--populations",
-        type=_whole(1),
-        metavar="N",
-        help="generations of ABC-SMC (default 5; 3 with --cross-validate)",
-    )
-    sub.add_argument(
-        "--particles",
-        type=_whole(2),
-        metavar="N",
-        help="particles per generation (default 40; 30 with --cross-validate)",
-    )
-    sub.add_argument(
-        "--runs",
-        type=_whole(1),
-        metavar="N",
-        help="runs of each case for each particle (default 500; 300 with --cross-validate)",
-    )
-    sub.add_argument("--seed", type=_whole(0), default=1, metavar="N", help="seed (default 1)")
-    sub.add_argument(
-        "--check-runs",
-        type=_whole(1),
-        default=2000,
-        metavar="N",
-        help="runs of each case when the posterior is scored (default 2000, as backtest)",
-    )
-    sub.add_argument(
-        "--executor",
-        choices=["local", "dask"],
-        default="local",
-        help="local: processes on this machine (default); dask: a Dask cluster "
-        "(pip install '.[dask]'); the result is the same",
-    )
-    sub.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (default with --executor "
-        "dask: a local cluster)",
-    )
-    sub.add_argument(
-        "--workers",
-        type=_whole(1),
-        metavar="N",
-        help=f"processes (default: every core, here {default_workers()}); with --scheduler, "
-        "tasks kept in flight",
-    )
-    sub.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="output folder (default: results/calibration); rerun to resume",
-    )
-    sub.add_argument(
-        "--force",
-        action="store_true",
-        help="start afresh in a folder holding another calibration (old files kept as .bak)",
     )
 
 
@@ -1535,6 +784,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "into the virtual environment with .venv/bin/pip install pyabc"
         ) from None
     from sim.experiments.execution import ExecutorError, executor
+    from sim.views import calibrate_plots
 
     if args.scheduler is not None and args.executor != "dask":
         raise UsageError("--scheduler is only used with --executor dask")
@@ -1562,6 +812,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                     force=args.force,
                     report=report,
                     command=args.command_line,
+                    figure=calibrate_plots.cross_validation_figure,
                 )
             else:
                 posterior = calibrate.calibrate(
@@ -1576,7 +827,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 )
                 if report is not None:
                     report(f"scoring the posterior: {args.check_runs:,} runs of each case")
-                data = calibrate.write_calibration(out, library, posterior, pool, args.check_runs)
+                data = calibrate.write_calibration(
+                    out, library, posterior, pool, args.check_runs, calibrate_plots.figures
+                )
     except ExecutorError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
@@ -1707,12 +960,6 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.command_line = ["run.py", *argv]
     args.report = None
-    if getattr(args, "engine", None):
-        print(
-            "note: --engine is no longer needed and is ignored: there is one engine, which runs "
-            "many runs at once (docs/model.md)",
-            file=sys.stderr,
-        )
     command = COMMANDS.get(args.command, cmd_default)
     as_json = getattr(args, "json", False)
     stdout = sys.stdout

@@ -54,7 +54,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 import numpy as np
@@ -62,6 +62,9 @@ import pandas as pd
 import pyabc
 import yaml
 from pyabc.sampler import Sampler
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from sim.analysis import outcomes as catalogue
 from sim.experiments import backtest
@@ -771,7 +774,7 @@ def _quiet_pyabc() -> None:
 
 
 def _versions() -> dict[str, str]:
-    from sim.experiments.ensemble import versions
+    from sim.files.folders import versions
 
     return versions("pyabc")
 
@@ -1053,12 +1056,17 @@ def _scored(
 
 
 def write_calibration(
-    out: Path, library: Library, posterior: Posterior, executor: Executor, check_runs: int
+    out: Path,
+    library: Library,
+    posterior: Posterior,
+    executor: Executor,
+    check_runs: int,
+    figures: Callable[[Posterior, pd.DataFrame], Mapping[str, Figure]],
 ) -> dict[str, Any]:
-    """Write a finished calibration's tables, profile and figures, after scoring its posterior
-    against the library it was fitted to (in-library, with ``check_runs`` fresh runs a case)."""
+    """Write a finished calibration's tables, profile and ``figures`` (of the posterior and its
+    summary table; drawn by the caller's view), after scoring its posterior against the library
+    it was fitted to (in-library, with ``check_runs`` fresh runs a case)."""
     from sim.files import folders
-    from sim.views.calibrate_plots import marginals_figure, pairwise_figure
 
     table = summary(posterior)
     seed = int(posterior.metadata["settings"]["seed"])
@@ -1071,10 +1079,7 @@ def write_calibration(
     folders.write_table(calibrated, out / "items.csv")
     folders.write_table(scores, out / "scores.csv")
     folders.write_text(profile_yaml(posterior), out / f"{PROFILE_NAME}.yaml")
-    for name, figure in (
-        ("marginals", marginals_figure(posterior.particles, table, posterior.parameters)),
-        ("pairwise", pairwise_figure(posterior.particles, posterior.parameters)),
-    ):
+    for name, figure in figures(posterior, table).items():
         for suffix in (".png", ".svg"):
             folders.write_figure(figure, out / f"{name}{suffix}")
     data = {
@@ -1107,12 +1112,12 @@ def run_cross_validation(
     force: bool = False,
     report: Callable[[str], None] | None = None,
     command: Sequence[str] = (),
+    figure: Callable[[pd.DataFrame], Figure] | None = None,
 ) -> dict[str, Any]:
     """Leave-one-case-out: fold by fold (``cross_validate``), then every case's out-of-sample
     forecast scored item by item against the coin, the leave-one-out base rate and the cases
-    as written; tables, JSON and a figure in ``out``."""
+    as written; tables, JSON and the caller's ``figure`` of the scores in ``out``."""
     from sim.files import folders
-    from sim.views.calibrate_plots import cross_validation_figure
 
     expected = {**folder_settings(library, settings), "check_runs": check_runs}
     check_folder(out, expected, force, kind=CV_KIND)
@@ -1141,9 +1146,10 @@ def run_cross_validation(
     )
     folders.write_table(calibrated, out / "cv_items.csv")
     folders.write_table(scores, out / "cv_scores.csv")
-    figure = cross_validation_figure(scores)
-    for suffix in (".png", ".svg"):
-        folders.write_figure(figure, out / f"cv{suffix}")
+    if figure is not None:
+        drawn = figure(scores)
+        for suffix in (".png", ".svg"):
+            folders.write_figure(drawn, out / f"cv{suffix}")
     data = {"meta": meta, "scores": _rows(scores), "items": _rows(calibrated)}
     folders.write_json(data, out / "cv.json")
     _write_metadata(out, meta)

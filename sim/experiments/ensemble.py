@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import functools
 import itertools
 import math
 import sys
@@ -21,7 +20,6 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -33,6 +31,7 @@ from sim.experiments import execution
 from sim.experiments.execution import (
     default_workers as default_workers,  # where callers look for it
 )
+from sim.files.folders import versions
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
 from sim.model.record import Batch
@@ -291,35 +290,6 @@ def build_ensemble(
         summary=summary,
         metadata=metadata,
     )
-
-
-VERSIONED = (
-    "escalation-sim",
-    "mesa",
-    "numpy",
-    "scipy",
-    "pandas",
-    "matplotlib",
-    "pyyaml",
-    "pydantic",
-)
-"""The packages whose versions shape the numbers, recorded with every result."""
-
-
-def versions(*extra: str) -> dict[str, str]:
-    """Versions of this package and the libraries that shape its numbers (and ``extra`` ones).
-
-    Read once per process: looking them up costs more than a small ensemble.
-    """
-    return {"python": sys.version.split()[0], **{p: _version(p) for p in (*extra, *VERSIONED)}}
-
-
-@functools.cache
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 @dataclass(frozen=True)

@@ -294,7 +294,7 @@ class _Run:
         While another error is on its way (``failing``), a failed export is only noted, so
         that error is the one reported; the points stay in the store either way.
         """
-        from sim.experiments.ensemble import versions
+        from sim.files.folders import versions
 
         try:
             latest = self.store.latest()

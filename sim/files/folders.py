@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -584,11 +585,38 @@ def scenario_hash(scenario: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+VERSIONED = (
+    "escalation-sim",
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "pyyaml",
+    "pydantic",
+)
+"""The packages whose versions shape the numbers, recorded with every result."""
+
+
+def versions(*extra: str) -> dict[str, str]:
+    """Versions of this package and the libraries that shape its numbers (and ``extra`` ones).
+
+    Read once per process: looking them up costs more than a small ensemble.
+    """
+    return {"python": sys.version.split()[0], **{p: _version(p) for p in (*extra, *VERSIONED)}}
+
+
+@functools.cache
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 @functools.cache
 def platform_info() -> dict[str, Any]:
     """Python, operating system and package versions; read once per process."""
-    from sim.experiments.ensemble import versions
-
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -602,7 +630,7 @@ def platform_info() -> dict[str, Any]:
 def code_revision() -> dict[str, Any] | None:
     """The git commit of this code and whether its tracked files were modified; None when the
     code is not a git checkout (an installed package) or git is missing."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
     try:

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.experiments.calibrate import Parameter
+from sim.experiments.calibrate import Parameter, Posterior
 from sim.views.plotting import GREY, OKABE_ITO, SLIDE, STYLE
 
 
@@ -150,3 +150,11 @@ def cross_validation_figure(scores: pd.DataFrame) -> Figure:
         )
         fig.tight_layout()
     return fig
+
+
+def figures(posterior: Posterior, summary: pd.DataFrame) -> dict[str, Figure]:
+    """The figures of a finished calibration, by file stem."""
+    return {
+        "marginals": marginals_figure(posterior.particles, summary, posterior.parameters),
+        "pairwise": pairwise_figure(posterior.particles, posterior.parameters),
+    }

@@ -204,7 +204,7 @@ def test_bad_input_exits_2_with_one_line(capsys, args, message):
             ["--target-halfwidth", "2"],
             "argument --target-halfwidth: expected a number between 0 and 0.5, got 2.0",
         ),
-        (["--engine", "turbo"], "argument --engine: invalid choice: 'turbo'"),
+        (["--engine", "mesa"], "unrecognized arguments: --engine mesa"),
     ],
 )
 def test_bad_options_exit_2(capsys, args, message):
@@ -369,7 +369,7 @@ def test_compare_target_halfwidth_bounds_the_paired_differences(capsys, tmp_path
 
 
 def test_p_values_below_a_thousandth_print_as_such():
-    from sim.cli.commands import p_text
+    from sim.views.text import p_text
 
     assert p_text(0.0004) == "p < 0.001"
     assert p_text(0.0099) == "p = 0.0099"

@@ -451,7 +451,7 @@ def test_a_database_that_is_not_pyabcs_is_refused(library, tmp_path, capsys):
 
 
 def test_help_gives_the_default_sizes():
-    from sim.cli.commands import build_parser
+    from sim.cli.parser import build_parser
 
     calibrate_parser = build_parser()._subparsers._group_actions[0].choices["calibrate"]  # noqa: SLF001
     text = "".join(calibrate_parser.format_help().split())  # line breaks fall anywhere

@@ -403,7 +403,7 @@ def test_the_rerun_command_makes_the_same_tables(tmp_path, capsys, monkeypatch):
 def test_platform_and_versions_are_read_once_per_process(monkeypatch):
     calls = []
     monkeypatch.setattr(
-        "sim.experiments.ensemble.versions", lambda: calls.append(1) or {"numpy": "x"}
+        "sim.files.folders.versions", lambda: calls.append(1) or {"numpy": "x"}
     )
     folders.platform_info.cache_clear()
     try:
@@ -608,3 +608,11 @@ def test_kills_and_interrupts_never_leave_a_mix(tmp_path, capsys):
     assert table_bytes(out) == new
     assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name or ".old-" in p.name] == []
     assert outcomes == {"replaced", "kept"}  # the random moments fell on both sides of the swap
+
+
+def test_package_versions_are_read_once_per_process():
+    folders._version.cache_clear()
+    first = folders.versions("SALib")
+    looked_up = folders._version.cache_info().misses
+    assert folders.versions("SALib") == first
+    assert folders._version.cache_info().misses == looked_up

@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 
 from sim.analysis import outcomes
 from sim.analysis import statistics as analysis
-from sim.files import results as results_module
 from sim.files.results import Results
 from sim.views import plotting
+from sim.views import report as report_module
 from sim.views.report import draw
 
 HORIZON = 30
@@ -339,9 +339,9 @@ def test_comparison_shows_every_difference_with_its_ci_and_the_largest_over_days
 def test_draw_writes_png_and_svg_with_readable_labels(
     tmp_path, monkeypatch, runs, curves, comparison
 ):
-    real = results_module.write_figure
+    real = report_module.write_figure
     monkeypatch.setattr(
-        results_module, "write_figure", lambda figure, path, dpi=200: real(figure, path, dpi=30)
+        report_module, "write_figure", lambda figure, path, dpi=200: real(figure, path, dpi=30)
     )
     metadata = {
         "kind": "comparison",

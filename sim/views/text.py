@@ -1,0 +1,178 @@
+"""Numbers in words: every summary, comparison and description the program prints.
+
+One place to put a number into words (a probability, a difference, a number of days), so the
+command line, the dashboard and the notebook say the same thing the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.experiments.ensemble import Ensemble
+    from sim.model.scenario import Scenario
+
+
+def describe(scenario: Scenario) -> str:
+    """A one-screen summary of a scenario."""
+    ladder = scenario.ladder
+    start = f", from {scenario.start_date:%d %B %Y}" if scenario.start_date else ""
+    mechanisms = scenario.mechanisms.model_dump()
+    rounds = mechanisms.pop("rounds_per_day")
+    off = [name for name, on in mechanisms.items() if not on]
+    decision = ", ".join(f"{k} {v:g}" for k, v in scenario.decision.model_dump().items())
+    lines = [
+        f"{scenario.name}: {scenario.description.strip()}"
+        if scenario.description
+        else scenario.name,
+        f"horizon {scenario.horizon} days{start}; {scenario.runs} runs, seed {scenario.seed}",
+        f"ladder: {ladder.size} rungs, strikes from rung {ladder.strike_rung}, war at {ladder.war}",
+        f"mechanisms: {'all on' if not off else 'off: ' + ', '.join(off)}; {rounds} rounds a day",
+        f"decision: {decision}",
+        "states:",
+    ]
+    for actor_id, state in scenario.actors.items():
+        nuclear = ", nuclear-armed" if state.nuclear else ""
+        lines.append(
+            f"  {actor_id} ({state.name}{nuclear}): {_policy(state.retaliation)}; resolve "
+            f"{_distribution(state.resolve.model_dump())}; cost {state.cost:g}; audience cost "
+            f"{state.audience_cost:g}; pledge {state.pledge:g}; mediation {_policy(state.mediation)}"
+        )
+    lines.append("relations:")
+    for relation in scenario.relations:
+        a, b = relation.between
+        lines.append(
+            f"  {a}-{b}: baseline {relation.baseline} ({ladder.name(relation.baseline)}), "
+            f"economic ties {relation.economic_ties:g}"
+        )
+    lines += ["armed groups:"] if scenario.armed_groups else []
+    for group_id, group in scenario.armed_groups.items():
+        sponsor = f", backed by {group.sponsor}" if group.sponsor else ""
+        lines.append(
+            f"  {group_id} ({group.name}): based in {group.host}, attacks "
+            f"{group.target}{sponsor}, {group.daily_rate:g}/day"
+        )
+    lines += ["third parties:"] if scenario.third_parties else []
+    for party_id, party in scenario.third_parties.items():
+        leverage = ", ".join(f"{k} {v:g}" for k, v in party.leverage.items())
+        talks = ""
+        if party.mediation is not None:
+            trigger = party.mediation.trigger_rung
+            when = f"after acts at rung {trigger}" if trigger else "on set days"
+            talks = f"; offers talks {when} to {', '.join(party.mediation.parties)}"
+        lines.append(f"  {party_id} ({party.name}): leverage {leverage}{talks}")
+    lines += ["events:"] if scenario.events else []
+    for event in scenario.events:
+        lines.append(f"  day {event.day}: {_event(event)}")
+    uncertain = scenario.uncertainty
+    if uncertain.active:
+        lines.append(
+            f"uncertain numbers ({uncertain.sets} parameter sets; each run takes one by its "
+            "seed; the numbers above are medians):"
+        )
+        for key, distribution in uncertain.distributions.items():
+            lines.append(f"  {key}: {_distribution(distribution.model_dump())}")
+        for key, name in uncertain.from_profile.items():
+            profile = uncertain.profiles[name]
+            lines.append(
+                f"  {key}: profile {name} ({len(profile.weights)} particles, {profile.source})"
+            )
+    return "\n".join(lines)
+
+
+def _distribution(value: Any) -> str:
+    if isinstance(value, dict):
+        ((kind, params),) = value.items()
+        return f"{kind}({', '.join(f'{p:g}' for p in params)})"
+    return f"{value:g}"
+
+
+def _event(event: Any) -> str:
+    fields = event.model_dump(exclude={"day", "description", "type"}, exclude_defaults=True)
+    detail = ", ".join(f"{k} {v}" for k, v in fields.items())
+    return f"{event.type} ({detail})" + (f": {event.description}" if event.description else "")
+
+
+def _policy(policy: Any) -> str:
+    """'escalate (delay 2, step 1)': a policy's name and its parameters."""
+    values = policy.model_dump(exclude={"policy"})
+    params = ", ".join(f"{key} {value}" for key, value in values.items())
+    return f"{policy.policy} ({params})" if params else policy.policy
+
+
+def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
+    meta = ensemble.metadata
+    lines = [
+        f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
+        f"{meta['workers']} workers, {meta['wall_seconds']} s)"
+    ]
+    if verbose:
+        versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+        lines.append(f"  versions: {versions}")
+        from sim.analysis.outcomes import for_scenario
+
+        for found in for_scenario(ensemble.scenario):
+            lines.append(f"  {found.name}: {found.definition}")
+    for row in ensemble.summary.to_dict("records"):
+        label = row["label"]
+        if row["kind"] == "probability":
+            lines.append(
+                f"  {label:<66} {row['estimate']:6.1%}  (95% CI {row['ci_low']:.1%} to "
+                f"{row['ci_high']:.1%})"
+            )
+        else:
+            lines.append(
+                f"  {label:<66} {days_text(row['estimate']):>6}  (95% CI {days_text(row['ci_low'])} "
+                f"to {days_text(row['ci_high'])})"
+            )
+    lines.append(
+        f"  Widest 95% CI half-width of these probabilities: +-{meta['halfwidth_reached']:.1%}"
+    )
+    return "\n".join(lines)
+
+
+def days_text(value: float) -> str:
+    if value != value:  # NaN: too few runs for an interval
+        return "n/a"
+    return "never" if value == float("inf") else f"{value:g} d"
+
+
+def p_text(p: float) -> str:
+    """'p < 0.001' for very small p-values, else 'p = 0.021'."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+
+
+def comparison_text(table: Any) -> str:
+    """Each outcome of each scenario against the first: values, difference, CI, verdict."""
+    lines = []
+    for name, rows in table.groupby("scenario", sort=False):
+        reference = rows["reference"].iloc[0]
+        how = (
+            "same seeds: compared run for run (paired)"
+            if rows["paired"].all()
+            else "different seeds: compared as independent samples"
+        )
+        lines.append(f"{name} against {reference} ({how}):")
+        for row in rows.to_dict("records"):
+            if row["kind"] == "probability":
+                values = f"{row['value']:6.1%} vs {row['reference_value']:6.1%}"
+                diff = (
+                    f"{row['difference'] * 100:+.1f} points ({row['ci_low'] * 100:+.1f} to "
+                    f"{row['ci_high'] * 100:+.1f})"
+                )
+            else:
+                values = f"{days_text(row['value']):>6} vs {days_text(row['reference_value']):>6}"
+                diff = f"{row['difference']:+g} d ({row['ci_low']:+g} to {row['ci_high']:+g})"
+            verdict = row["verdict"]
+            if verdict != "no detectable difference":
+                verdict = f"{verdict} in {name}"
+            else:
+                verdict = "no detectable difference at this number of runs"
+            lines.append(
+                f"  {row['label']:<66} {values}  {diff}, {p_text(row['p_value'])}: {verdict}"
+            )
+    return "\n".join(lines)
+
+
+def skill_text(value: float) -> str:
+    return "n/a" if value != value else f"{value:+.2f}"
