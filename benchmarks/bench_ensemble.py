@@ -38,7 +38,8 @@ from bench_model import (  # noqa: E402  (it also turns tqdm's monitor thread of
     same_runs,
 )
 
-from sim.experiments.ensemble import chunk_size, default_workers, run_ensemble  # noqa: E402
+from sim.experiments.ensemble import chunk_size, run_ensemble  # noqa: E402
+from sim.experiments.execution import default_workers  # noqa: E402
 from sim.inputs.loader import load_scenario  # noqa: E402
 from sim.model.scenario import Scenario  # noqa: E402
 

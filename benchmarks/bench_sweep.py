@@ -29,7 +29,8 @@ from distributed import Client, LocalCluster  # noqa: E402
 from sim.experiments.designs import ParamSpec  # noqa: E402
 from sim.experiments.ensemble import PointEvaluator  # noqa: E402
 from sim.experiments.execution import default_workers  # noqa: E402
-from sim.experiments.sweep import SweepDefinition, run_sweep  # noqa: E402
+from sim.experiments.sweep_definition import SweepDefinition  # noqa: E402
+from sim.experiments.sweep_execution import run_sweep  # noqa: E402
 from sim.inputs.loader import load_scenario  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "jan2024_baseline.yaml"

@@ -29,20 +29,20 @@ _EXPORTS = {
     "Scenario": "sim.model.scenario",
     "ScenarioError": "sim.inputs.errors",
     "StoryTables": "sim.analysis.story",
-    "SweepDefinition": "sim.experiments.sweep",
+    "SweepDefinition": "sim.experiments.sweep_definition",
     "analyze_sweep": "sim.experiments.sweep",
     "compare_runs": "sim.analysis.statistics",
     "load_results": "sim.files.results:load",
     "load_scenario": "sim.inputs.loader",
-    "load_sweep": "sim.experiments.sweep:load_results",
+    "load_sweep": "sim.experiments.sweep_store:load_results",
     "newcombe_interval": "sim.analysis.statistics",
     "outcome": "sim.analysis.outcomes",
     "outcome_estimates": "sim.analysis.statistics",
     "parameter_space": "sim.inputs.parameters",
-    "parse_params": "sim.experiments.sweep",
+    "parse_params": "sim.experiments.sweep_definition",
     "run_ensemble": "sim.experiments.ensemble",
     "run_story": "sim.analysis.story",
-    "run_sweep": "sim.experiments.sweep",
+    "run_sweep": "sim.experiments.sweep_execution",
     "standard_outcomes": "sim.analysis.outcomes:for_scenario",
     "story_figure": "sim.views.plotting",
     "story_tables": "sim.analysis.story",
@@ -120,8 +120,10 @@ if TYPE_CHECKING:
     )
     from sim.analysis.story import StoryTables, run_story, story_tables, tell
     from sim.experiments.ensemble import Ensemble, PointEvaluator, run_ensemble
-    from sim.experiments.sweep import SweepDefinition, analyze_sweep, parse_params, run_sweep
-    from sim.experiments.sweep import load_results as load_sweep
+    from sim.experiments.sweep import analyze_sweep
+    from sim.experiments.sweep_definition import SweepDefinition, parse_params
+    from sim.experiments.sweep_execution import run_sweep
+    from sim.experiments.sweep_store import load_results as load_sweep
     from sim.files.results import Results
     from sim.files.results import load as load_results
     from sim.inputs.errors import Problem, ScenarioError

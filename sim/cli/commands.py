@@ -383,41 +383,23 @@ def _provenance(
     return {"rerun": shlex.join(words), "working_directory": os.getcwd()}
 
 
-MAX_COMPARISON_RUNS = 1_000_000
-"""The most runs per scenario that --target-halfwidth adds in a comparison."""
-
-
 def _runs_for_halfwidth(ensembles: list[Ensemble], target: float) -> int | None:
     """Runs per scenario for the widest difference CI to reach ``target``; None when reached
     (or when the cap is reached, which is then said)."""
-    import math
+    from sim.experiments.ensemble import MAX_TARGET_RUNS, runs_to_reach, widest_difference
 
-    import pandas as pd
-
-    from sim.analysis import outcomes
-    from sim.analysis import statistics as analysis
-
-    scenario = ensembles[0].scenario
-    table = analysis.compare_runs(
-        pd.concat([e.runs for e in ensembles]), outcomes.for_scenario(scenario), scenario.horizon
-    )
-    probabilities = table[table["kind"] == "probability"]
-    widest = float(((probabilities["ci_high"] - probabilities["ci_low"]) / 2).max())
+    widest = widest_difference(ensembles)
     runs = ensembles[0].batch.runs
     for ensemble in ensembles:
         ensemble.metadata["difference_halfwidth_reached"] = widest
-    if widest <= target:
-        return None
-    if runs >= MAX_COMPARISON_RUNS:
+    if widest > target and runs >= MAX_TARGET_RUNS:
         print(
             f"note: --target-halfwidth {target}: the differences' widest 95% CI half-width is "
-            f"{widest:.2%} at the cap of {MAX_COMPARISON_RUNS:,} runs per scenario; the "
+            f"{widest:.2%} at the cap of {MAX_TARGET_RUNS:,} runs per scenario; the "
             "target was not reached",
             file=sys.stderr,
         )
-        return None
-    needed = math.ceil(runs * (widest / target) ** 2 * 1.05)
-    return min(max(needed, runs + 1), MAX_COMPARISON_RUNS)
+    return runs_to_reach(runs, widest, target, MAX_TARGET_RUNS)
 
 
 def _check_rungs(rungs: list[int] | None, war: int) -> None:
@@ -488,8 +470,9 @@ def cmd_default(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.analysis.outcomes import outcome
-    from sim.experiments import designs, sweep
+    from sim.experiments import designs, sweep_definition, sweep_execution, sweep_store
     from sim.experiments.ensemble import PointEvaluator
+    from sim.experiments.sweep import analyze_sweep
     from sim.inputs.loader import load_scenario, read_sweep_block
     from sim.views import sweep_plots
 
@@ -500,9 +483,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     chosen = {k: getattr(args, k) for k in ("design", "samples") if getattr(args, k) is not None}
     try:
         if args.params:
-            definition = sweep.SweepDefinition(parameters=sweep.parse_params(args.params), **chosen)
+            definition = sweep_definition.SweepDefinition(
+                parameters=sweep_definition.parse_params(args.params), **chosen
+            )
         elif block is not None:
-            definition = sweep.parse_sweep_block(block, chosen=chosen)
+            definition = sweep_definition.parse_sweep_block(block, chosen=chosen)
         else:
             raise UsageError(
                 f"{args.scenario} has no sweep: block; say what to vary with --param KEY.PATH=SPEC"
@@ -543,7 +528,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     out = args.out or Path("results") / f"sweep_{scenario.name}"
     try:
-        summary = sweep.run_sweep(
+        summary = sweep_execution.run_sweep(
             definition,
             evaluator,
             out,
@@ -557,7 +542,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except designs.SweepError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
-        stored = sweep.stored_points(out)
+        stored = sweep_store.stored_points(out)
         saved = (
             f"{stored} of {len(points)} points are stored in {out}/ (sweep.csv lists them); "
             "rerun the same command to resume"
@@ -575,12 +560,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         }
         return code
     print(summary.message())
-    results_table = sweep.load_results(out)
+    results_table = sweep_store.load_results(out)
     indices = {}
     if summary.complete and definition.design in ("sobol", "morris") and not summary.failed:
         for name in definition.outcomes:
             try:
-                indices[name] = sweep.analyze_sweep(definition, results_table, name)
+                indices[name] = analyze_sweep(definition, results_table, name)
             except designs.SweepError as error:
                 print(f"note: no {definition.design} indices of {name}: {error}", file=sys.stderr)
                 continue

@@ -28,9 +28,6 @@ import pandas as pd
 from sim.analysis import outcomes as catalogue
 from sim.analysis import statistics as analysis
 from sim.experiments import execution
-from sim.experiments.execution import (
-    default_workers as default_workers,  # where callers look for it
-)
 from sim.files.folders import versions
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
@@ -161,6 +158,31 @@ def _chosen(scenario: Scenario, names: Sequence[str] | None) -> list[catalogue.O
     ]
 
 
+def runs_to_reach(done: int, widest: float, target: float, cap: int) -> int | None:
+    """Runs after which the widest 95% CI half-width should be within ``target``, or None when
+    it is already, or ``done`` has reached ``cap``.
+
+    A half-width shrinks as one over the square root of the runs; 5% more than that estimate
+    makes one more round rarely needed. Used for one ensemble's probabilities and for the
+    differences of a comparison alike.
+    """
+    if widest <= target or done >= cap:
+        return None
+    needed = math.ceil(done * (widest / target) ** 2 * 1.05)
+    return min(max(needed, done + 1), cap)
+
+
+def widest_difference(ensembles: Sequence[Ensemble]) -> float:
+    """The widest 95% CI half-width of the probability differences of a comparison (the first
+    ensemble is the reference)."""
+    scenario = ensembles[0].scenario
+    table = analysis.compare_runs(
+        pd.concat([e.runs for e in ensembles]), catalogue.for_scenario(scenario), scenario.horizon
+    )
+    probabilities = table[table["kind"] == "probability"]
+    return float(((probabilities["ci_high"] - probabilities["ci_low"]) / 2).max())
+
+
 def run_ensemble(
     scenario: Scenario,
     runs: int | None = None,
@@ -228,10 +250,10 @@ def run_ensemble(
                 table = analysis.runs_table(Batch.concatenate(batches), scenario)
                 widest = analysis.max_halfwidth(analysis.summarize(table, chosen))
                 target_met = widest <= target_halfwidth
-                if target_met or done_runs >= max_runs:
+                more = runs_to_reach(done_runs, widest, target_halfwidth, max_runs)
+                if more is None:
                     break
-                needed = math.ceil(done_runs * (widest / target_halfwidth) ** 2 * 1.05)
-                goal = min(max(needed, done_runs + 1), max_runs)
+                goal = more
                 bar.total = goal
                 bar.refresh()
     except KeyboardInterrupt:

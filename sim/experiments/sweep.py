@@ -1,6 +1,7 @@
 """Parameter sweeps: how outcomes change as scenario parameters change.
 
-This module is the front door; the work is done in three rooms:
+A sweep lives in three rooms, and this module holds what is computed from a finished one
+(:func:`analyze_sweep`):
 
 * :mod:`sim.experiments.sweep_definition` — *what* a sweep is: parameters, design, runs, seed and outcomes
   from ``--param`` or a ``sweep:`` block, with its size limit checked before anything is built
@@ -24,44 +25,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.experiments.designs import SweepError, morris_indices, sobol_indices
-from sim.experiments.sweep_definition import SweepDefinition, parse_params, parse_sweep_block
-from sim.experiments.sweep_execution import EvaluateFn, SweepSummary, evaluate_point, run_sweep
-from sim.experiments.sweep_store import (
-    CSV_NAME,
-    METADATA_NAME,
-    STORE_NAME,
-    Outcomes,
-    PointResult,
-    StoreInfo,
-    SweepStore,
-    export_csv,
-    load_definition,
-    load_results,
-    stored_points,
-)
-
-__all__ = [
-    "CSV_NAME",
-    "METADATA_NAME",
-    "STORE_NAME",
-    "EvaluateFn",
-    "Outcomes",
-    "PointResult",
-    "StoreInfo",
-    "SweepDefinition",
-    "SweepError",
-    "SweepStore",
-    "SweepSummary",
-    "analyze_sweep",
-    "evaluate_point",
-    "export_csv",
-    "load_definition",
-    "load_results",
-    "parse_params",
-    "parse_sweep_block",
-    "run_sweep",
-    "stored_points",
-]
+from sim.experiments.sweep_definition import SweepDefinition
 
 
 def analyze_sweep(

@@ -88,7 +88,7 @@ def test_categorical_parameter_sweeps_policy_names(capsys, tmp_path):
 
 
 def test_the_shipped_sensitivity_sweep_is_valid(capsys):
-    from sim.experiments.sweep import parse_sweep_block
+    from sim.experiments.sweep_definition import parse_sweep_block
     from sim.inputs.loader import read_sweep_block
 
     path = ROOT / "scenarios" / "sweeps" / "sensitivity.yaml"
@@ -328,7 +328,9 @@ def test_a_point_interrupted_between_its_chunks_is_not_stored(tmp_path, monkeypa
     """Ctrl-C while a point's ensemble has finished some chunks: the point is not stored as if
     those first runs were all its runs, so the resume gives the uninterrupted numbers."""
     from sim.experiments import ensemble as runner
-    from sim.experiments.sweep import SweepDefinition, load_results, parse_params, run_sweep
+    from sim.experiments.sweep_definition import SweepDefinition, parse_params
+    from sim.experiments.sweep_execution import run_sweep
+    from sim.experiments.sweep_store import load_results
 
     base = load_scenario(BASELINE, {"horizon": 20}).model_dump(mode="json")
     definition = SweepDefinition(

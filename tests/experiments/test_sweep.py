@@ -23,22 +23,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.experiments.designs import SweepError, Value, parse_param
-from sim.experiments.sweep import (
+from sim.experiments.designs import SweepError, Value
+from sim.experiments.sweep import analyze_sweep
+from sim.experiments.sweep_definition import SweepDefinition, parse_params, parse_sweep_block
+from sim.experiments.sweep_execution import evaluate_point, run_sweep
+from sim.experiments.sweep_store import (
     CSV_NAME,
+    LOCK_NAME,
     STORE_NAME,
-    SweepDefinition,
     SweepStore,
-    analyze_sweep,
-    evaluate_point,
     export_csv,
     load_definition,
     load_results,
-    parse_params,
-    parse_sweep_block,
-    run_sweep,
 )
-from sim.experiments.sweep_store import LOCK_NAME
 from sim.files.folders import shown
 
 # --------------------------------------------------------------------------- #
@@ -59,11 +56,11 @@ def toy_evaluate(
     """Analytic escalation probabilities plus binomial Monte Carlo noise."""
     rng = np.random.default_rng(seed_seq)
     x = float(overrides.get("actors.pakistan.audience_cost", 0.5))
-    m = float(overrides.get("mediators.china.effectiveness", 0.5))
-    bump = 0.1 if overrides.get("actors.india.policy") == "escalate" else 0.0
+    m = float(overrides.get("third_parties.china.leverage.pakistan", 0.5))
+    bump = 0.1 if overrides.get("actors.pakistan.retaliation.policy") == "escalate" else 0.0
     return {
-        "p_strike_7d": _binomial(0.1 + 0.5 * x * (1 - 0.5 * m) + bump, runs, rng),
-        "p_rung5_30d": _binomial(0.05 + 0.3 * x * x + bump, runs, rng),
+        "answer_7d": _binomial(0.1 + 0.5 * x * (1 - 0.5 * m) + bump, runs, rng),
+        "forces_30d": _binomial(0.05 + 0.3 * x * x + bump, runs, rng),
     }
 
 
@@ -98,13 +95,13 @@ def grid_definition(runs: int = 200, seed: int = 1) -> SweepDefinition:
         parameters=parse_params(
             [
                 "actors.pakistan.audience_cost=0:1:6",
-                "mediators.china.effectiveness=0.2,0.8",
-                "actors.india.policy=escalate,tit_for_tat",
+                "third_parties.china.leverage.pakistan=0.2,0.8",
+                "actors.pakistan.retaliation.policy=escalate,tit_for_tat",
             ]
         ),
         runs=runs,
         seed=seed,
-        outcomes=("p_strike_7d", "p_rung5_30d"),
+        outcomes=("answer_7d", "forces_30d"),
         context={"scenario": "scenarios/jan2024_baseline.yaml"},
     )
 
@@ -138,11 +135,11 @@ def test_yaml_block_and_cli_give_the_same_definition_hash() -> None:
             "design": "grid",
             "runs": 200,
             "seed": 1,
-            "outcomes": ["p_strike_7d", "p_rung5_30d"],
+            "outcomes": ["answer_7d", "forces_30d"],
             "parameters": {
                 "actors.pakistan.audience_cost": {"range": [0, 1], "count": 6},
-                "mediators.china.effectiveness": {"values": [0.2, 0.8]},
-                "actors.india.policy": ["escalate", "tit_for_tat"],
+                "third_parties.china.leverage.pakistan": {"values": [0.2, 0.8]},
+                "actors.pakistan.retaliation.policy": ["escalate", "tit_for_tat"],
             },
         }
     }
@@ -258,15 +255,15 @@ def test_run_writes_sorted_csv_and_rerun_skips_everything(tmp_path: Path, capsys
     assert "4800/4800" in bar and "24/24 points" in bar
     lines = (tmp_path / CSV_NAME).read_text().splitlines()
     assert lines[0] == (
-        "point,actors.pakistan.audience_cost,mediators.china.effectiveness,actors.india.policy,"
-        "p_strike_7d,p_strike_7d_low,p_strike_7d_high,p_rung5_30d,p_rung5_30d_low,p_rung5_30d_high,runs,error"
+        "point,actors.pakistan.audience_cost,third_parties.china.leverage.pakistan,actors.pakistan.retaliation.policy,"
+        "answer_7d,answer_7d_low,answer_7d_high,forces_30d,forces_30d_low,forces_30d_high,runs,error"
     )
     assert len(lines) == 25
     assert [int(line.split(",")[0]) for line in lines[1:]] == list(range(24))
     assert lines[1].startswith("0,0.0,0.2,escalate,")
     df = load_results(tmp_path)
     assert len(df) == 24 and df["runs"].eq(200).all() and df["error"].isna().all()
-    assert ((df.p_strike_7d_low <= df.p_strike_7d) & (df.p_strike_7d <= df.p_strike_7d_high)).all()
+    assert ((df.answer_7d_low <= df.answer_7d) & (df.answer_7d <= df.answer_7d_high)).all()
     meta = json.loads((tmp_path / "metadata.json").read_text())
     assert meta["definition_hash"] == grid_definition().hash()
     assert load_definition(tmp_path) == grid_definition()
@@ -301,9 +298,9 @@ def test_failing_point_is_recorded_and_the_rest_complete(tmp_path: Path) -> None
     bad = df[df["actors.pakistan.audience_cost"] == 0.4]
     assert len(bad) == 4
     assert bad["error"].eq("ValueError: audience_cost 0.4 makes the model unhappy").all()
-    assert bad["p_strike_7d"].isna().all()
+    assert bad["answer_7d"].isna().all()
     good = df[df["actors.pakistan.audience_cost"] != 0.4]
-    assert good["error"].isna().all() and good["p_strike_7d"].notna().all()
+    assert good["error"].isna().all() and good["answer_7d"].notna().all()
     row = next(r for r in (tmp_path / CSV_NAME).read_text().splitlines() if "ValueError" in r)
     assert row.endswith(",,,,,,,200,ValueError: audience_cost 0.4 makes the model unhappy")
 
@@ -368,7 +365,7 @@ _HOLD_AND_DIE = """
 import os, signal, sys
 sys.path[:0] = {paths!r}
 import {module} as t
-from sim.experiments.sweep import SweepStore
+from sim.experiments.sweep_store import SweepStore
 store = SweepStore.open(sys.argv[1], t.grid_definition())  # held until the kill
 os.kill(os.getpid(), signal.SIGKILL)
 """
@@ -488,12 +485,12 @@ def test_outcomes_default_to_everything_returned(tmp_path: Path) -> None:
     run_sweep(d, toy_evaluate, tmp_path)
     header = (tmp_path / CSV_NAME).read_text().splitlines()[0].split(",")
     assert header[4:10] == [
-        "p_rung5_30d",
-        "p_rung5_30d_low",
-        "p_rung5_30d_high",
-        "p_strike_7d",
-        "p_strike_7d_low",
-        "p_strike_7d_high",
+        "answer_7d",
+        "answer_7d_low",
+        "answer_7d_high",
+        "forces_30d",
+        "forces_30d_low",
+        "forces_30d_high",
     ]
 
 
@@ -505,7 +502,7 @@ _CHILD = """
 import sys
 sys.path[:0] = {paths!r}
 import {module} as t
-from sim.experiments.sweep import run_sweep
+from sim.experiments.sweep_execution import run_sweep
 try:
     run_sweep(t.grid_definition(), getattr(t, sys.argv[3]), sys.argv[1], workers=int(sys.argv[2]))
 except KeyboardInterrupt:
@@ -756,12 +753,8 @@ def test_sobol_analysis_refuses_failed_points(tmp_path: Path) -> None:
     d = SweepDefinition(
         parameters=parse_params(["p.x0=0:1", "p.x1=0:1"]), design="sobol", samples=8, runs=1
     )
-    run_sweep(d, toy_evaluate, tmp_path)  # KeyError: 'p.x0' is not used, toy ignores it
+    run_sweep(d, toy_evaluate, tmp_path)  # the toy ignores p.x0 and p.x1: only the NaN matters
     df = load_results(tmp_path)
-    df.loc[3, "p_strike_7d"] = float("nan")
+    df.loc[3, "answer_7d"] = float("nan")
     with pytest.raises(SweepError, match="1 of 32 have no finite outcome"):
-        analyze_sweep(d, df, "p_strike_7d")
-
-
-def test_parse_param_reexported() -> None:
-    assert parse_param("a.b=1,2").values == (1, 2)
+        analyze_sweep(d, df, "answer_7d")

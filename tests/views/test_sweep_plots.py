@@ -12,13 +12,10 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.experiments.sweep import (
-    SweepDefinition,
-    analyze_sweep,
-    load_results,
-    parse_params,
-    run_sweep,
-)
+from sim.experiments.sweep import analyze_sweep
+from sim.experiments.sweep_definition import SweepDefinition, parse_params
+from sim.experiments.sweep_execution import run_sweep
+from sim.experiments.sweep_store import load_results
 from sim.views.sweep_plots import (
     draw_sweep,
     heatmap,
@@ -57,77 +54,77 @@ def test_split_columns(grid_df: pd.DataFrame) -> None:
     params, outcomes = split_columns(grid_df)
     assert params == [
         "actors.pakistan.audience_cost",
-        "mediators.china.effectiveness",
-        "actors.india.policy",
+        "third_parties.china.leverage.pakistan",
+        "actors.pakistan.retaliation.policy",
     ]
-    assert outcomes == ["p_strike_7d", "p_rung5_30d"]
+    assert outcomes == ["answer_7d", "forces_30d"]
 
 
 def test_response_curve_numeric_and_categorical(grid_df: pd.DataFrame, tmp_path: Path) -> None:
     one = grid_df[
-        (grid_df["mediators.china.effectiveness"] == 0.2)
-        & (grid_df["actors.india.policy"] == "escalate")
+        (grid_df["third_parties.china.leverage.pakistan"] == 0.2)
+        & (grid_df["actors.pakistan.retaliation.policy"] == "escalate")
     ]
     fig = response_curve(
         one,
         "actors.pakistan.audience_cost",
-        labels={"p_strike_7d": "P(strike within 7 days)"},
+        labels={"answer_7d": "P(strike within 7 days)"},
         units={"actors.pakistan.audience_cost": "0–1 scale"},
     )
     assert fig.axes[0].get_xlabel() == "Pakistan: audience cost [0–1 scale]"
     assert _is_png(save_figure(fig, tmp_path / "curve.png"))
     cat = grid_df[
-        (grid_df["mediators.china.effectiveness"] == 0.8)
+        (grid_df["third_parties.china.leverage.pakistan"] == 0.8)
         & (grid_df["actors.pakistan.audience_cost"] == 1.0)
     ]
-    assert _is_png(save_figure(response_curve(cat, "actors.india.policy"), tmp_path / "cat.png"))
+    assert _is_png(save_figure(response_curve(cat, "actors.pakistan.retaliation.policy"), tmp_path / "cat.png"))
     with pytest.raises(ValueError, match="also vary"):
         response_curve(grid_df, "actors.pakistan.audience_cost")
 
 
 def test_heatmap_and_hue_curves(grid_df: pd.DataFrame, tmp_path: Path) -> None:
-    two = grid_df[grid_df["actors.india.policy"] == "tit_for_tat"]
+    two = grid_df[grid_df["actors.pakistan.retaliation.policy"] == "tit_for_tat"]
     fig = heatmap(
-        two, "actors.pakistan.audience_cost", "mediators.china.effectiveness", "p_strike_7d"
+        two, "actors.pakistan.audience_cost", "third_parties.china.leverage.pakistan", "answer_7d"
     )
     assert _is_png(save_figure(fig, tmp_path / "heat.png"))
     fig = response_curve(
-        two, "actors.pakistan.audience_cost", ["p_strike_7d"], hue="mediators.china.effectiveness"
+        two, "actors.pakistan.audience_cost", ["answer_7d"], hue="third_parties.china.leverage.pakistan"
     )
     assert _is_png(save_figure(fig, tmp_path / "hue.png"))
     with pytest.raises(ValueError, match="also vary"):
         heatmap(
-            grid_df, "actors.pakistan.audience_cost", "mediators.china.effectiveness", "p_strike_7d"
+            grid_df, "actors.pakistan.audience_cost", "third_parties.china.leverage.pakistan", "answer_7d"
         )
 
 
 def test_tornado_and_draw_sweep(grid_df: pd.DataFrame, tmp_path: Path) -> None:
-    assert _is_png(save_figure(tornado_chart(grid_df, "p_rung5_30d"), tmp_path / "t.png"))
+    assert _is_png(save_figure(tornado_chart(grid_df, "forces_30d"), tmp_path / "t.png"))
     written = draw_sweep(grid_df, tmp_path / "all", dpi=50)
     assert sorted(p.name for p in written) == [
-        f"tornado_{o}.{suffix}" for o in ("p_rung5_30d", "p_strike_7d") for suffix in ("png", "svg")
+        f"tornado_{o}.{suffix}" for o in ("answer_7d", "forces_30d") for suffix in ("png", "svg")
     ]
     assert all(_is_png(p, 2_000) for p in written if p.suffix == ".png")
     assert all(_is_svg(p) for p in written if p.suffix == ".svg")
-    two = grid_df[grid_df["actors.india.policy"] == "escalate"]
+    two = grid_df[grid_df["actors.pakistan.retaliation.policy"] == "escalate"]
     names = sorted(p.name for p in draw_sweep(two, tmp_path / "two", dpi=50))
     assert names == [
         f"{name}.{suffix}"
         for name in (
-            "heatmap_p_rung5_30d",
-            "heatmap_p_strike_7d",
-            "response_p_rung5_30d_actors.pakistan.audience_cost",
-            "response_p_strike_7d_actors.pakistan.audience_cost",
+            "heatmap_forces_30d",
+            "heatmap_answer_7d",
+            "response_forces_30d_actors.pakistan.audience_cost",
+            "response_answer_7d_actors.pakistan.audience_cost",
         )
         for suffix in ("png", "svg")
     ]
 
 
 def test_failed_points_do_not_break_figures(grid_df: pd.DataFrame, tmp_path: Path) -> None:
-    two = grid_df[grid_df["actors.india.policy"] == "escalate"].copy()
-    two.loc[two.index[3], ["p_strike_7d", "p_strike_7d_low", "p_strike_7d_high"]] = np.nan
+    two = grid_df[grid_df["actors.pakistan.retaliation.policy"] == "escalate"].copy()
+    two.loc[two.index[3], ["answer_7d", "answer_7d_low", "answer_7d_high"]] = np.nan
     fig = heatmap(
-        two, "actors.pakistan.audience_cost", "mediators.china.effectiveness", "p_strike_7d"
+        two, "actors.pakistan.audience_cost", "third_parties.china.leverage.pakistan", "answer_7d"
     )
     assert _is_png(save_figure(fig, tmp_path / "heat.png"))
 
