@@ -111,10 +111,10 @@ def test_tornado_and_draw_sweep(grid_df: pd.DataFrame, tmp_path: Path) -> None:
     assert names == [
         f"{name}.{suffix}"
         for name in (
-            "heatmap_forces_30d",
             "heatmap_answer_7d",
-            "response_forces_30d_actors.pakistan.audience_cost",
+            "heatmap_forces_30d",
             "response_answer_7d_actors.pakistan.audience_cost",
+            "response_forces_30d_actors.pakistan.audience_cost",
         )
         for suffix in ("png", "svg")
     ]
