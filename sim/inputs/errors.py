@@ -6,6 +6,8 @@ loading the model first.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -40,3 +42,9 @@ class ScenarioError(Exception):
 
 class ResultsError(Exception):
     """A results folder that cannot be written or read."""
+
+
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` to a mistyped ``word``, or ``""``."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

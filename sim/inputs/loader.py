@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import difflib
 import os
 import types
 import typing
@@ -20,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from sim.inputs.errors import Problem, ScenarioError
+from sim.inputs.errors import Problem, ScenarioError, did_you_mean
 from sim.inputs.overrides import OverrideError, set_value
 from sim.model import uncertainty
 from sim.model.distributions import KINDS
@@ -249,7 +248,7 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
         problems.append(
             (
                 loc,
-                f"'{_excerpt(name)}' is not {what}{_suggest(name, choices)} "
+                f"'{_excerpt(name)}' is not {what}{did_you_mean(name, choices)} "
                 f"({listed}: {_listing(choices)})",
             )
         )
@@ -945,11 +944,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _is_block(loc: Path_) -> bool:
     """Whether ``loc`` is a block of keys the schema knows (such as ``mechanisms``)."""
     _, field = _field_at(loc)
@@ -1033,7 +1027,7 @@ def _explain(detail: Any, loc: Path_) -> str:
     if kind == "extra_forbidden":
         allowed = list(holder.model_fields) if holder else []
         return (
-            f"unknown key '{loc[-1]}'{_suggest(str(loc[-1]), allowed)}"
+            f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), allowed)}"
             f" (allowed here: {', '.join(allowed)})"
         )
     if kind == "missing":
@@ -1047,14 +1041,16 @@ def _explain(detail: Any, loc: Path_) -> str:
         if kind == "union_tag_not_found":
             return f"missing key 'type' (one of: {', '.join(names)})"
         tag = str(ctx.get("tag", ""))
-        return f"unknown event type '{tag}'{_suggest(tag, names)} (valid: {', '.join(names)})"
+        return f"unknown event type '{tag}'{did_you_mean(tag, names)} (valid: {', '.join(names)})"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         block = str(loc[-1]) if loc else ""
         names = list(POLICY_BLOCKS.get(block, {}))
         if kind == "union_tag_not_found":
             return f"missing key 'policy' (one of: {', '.join(names)})"
         tag = str(ctx.get("tag", ""))
-        return f"unknown {block} policy '{tag}'{_suggest(tag, names)} (valid: {', '.join(names)})"
+        return (
+            f"unknown {block} policy '{tag}'{did_you_mean(tag, names)} (valid: {', '.join(names)})"
+        )
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         whole = field is not None and _unwrap(field.annotation) is int
         noun = "a whole number" if whole else "a number"

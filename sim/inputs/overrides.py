@@ -10,9 +10,10 @@ their defaults, and what to do before a value lands), and turns its errors into 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, MutableMapping
 from typing import Any
+
+from sim.inputs.errors import did_you_mean
 
 Location = tuple[str | int, ...]
 """Where a value sits: keys of mappings and numbers of list items, from the top."""
@@ -40,11 +41,6 @@ def split(key_path: str) -> list[str]:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def set_value(
@@ -83,7 +79,9 @@ def set_value(
             if key not in node and not last:
                 if not is_block((*location, key)):
                     keys_here = [str(k) for k in node]
-                    raise OverrideError(here, f"no such key in {where}{_suggest(key, keys_here)}")
+                    raise OverrideError(
+                        here, f"no such key in {where}{did_you_mean(key, keys_here)}"
+                    )
                 node[key] = {}  # a block the data leaves to its defaults
             index = key
         else:

@@ -39,7 +39,6 @@ A value that is not finite (``rationality: .inf``) gives no range: pass one in `
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.inputs.errors import did_you_mean
 from sim.model.distributions import Distribution
 from sim.model.policies import (
     MEDIATION_POLICIES,
@@ -148,7 +148,7 @@ class ParameterSpace:
         for parameter in self.parameters:
             if path in (parameter.path, parameter.name):
                 return parameter
-        raise KeyError(f"{path!r} is not in this parameter space{_suggest(path, self.paths)}")
+        raise KeyError(f"{path!r} is not in this parameter space{did_you_mean(path, self.paths)}")
 
     @property
     def paths(self) -> list[str]:
@@ -245,7 +245,7 @@ def parameter_space(
     if unknown:
         raise ValueError(
             f"bounds for {unknown[0]!r}, which is not in the chosen keys"
-            f"{_suggest(unknown[0], chosen)}"
+            f"{did_you_mean(unknown[0], chosen)}"
         )
     for path, distribution in scenario.uncertainty.distributions.items():
         if path in chosen and path not in given and distribution.low < distribution.high:
@@ -432,13 +432,8 @@ def _select(keys: list[str], paths: list[str]) -> list[str]:
             why = (
                 f": {left_out[0]} is left out of the parameter space (see sim.inputs.parameters)"
                 if left_out
-                else _suggest(key, paths)
+                else did_you_mean(key, paths)
             )
             raise ValueError(f"{key!r} is not a key of the parameter space{why}")
         chosen.update(dict.fromkeys(matches))
     return list(chosen)
-
-
-def _suggest(word: str, choices: Sequence[str]) -> str:
-    near = difflib.get_close_matches(word, choices, n=1)
-    return f"; did you mean {near[0]!r}?" if near else ""
