@@ -176,3 +176,29 @@ def comparison_text(table: Any) -> str:
 
 def skill_text(value: float) -> str:
     return "n/a" if value != value else f"{value:+.2f}"
+
+
+def outcome_words(label: str) -> str:
+    """'P(a sustained exchange of strikes)' as 'A sustained exchange of strikes'."""
+    if label.startswith("P(") and label.endswith(")"):
+        label = label[2:-1]
+    return label[:1].upper() + label[1:]
+
+
+def percent(p: float) -> str:
+    """Whole percentages, with a decimal near 0% and 100%, where a point is a lot."""
+    return f"{p:.1%}" if 0 < p < 0.1 or 0.9 < p < 1 else f"{p:.0%}"
+
+
+def days_within(value: float, horizon: int) -> str:
+    """Days as a number, or 'not within' the horizon."""
+    return f"not within {horizon}" if value > horizon else f"{value:g}"
+
+
+def value_text(kind: str, value: float, horizon: int) -> str:
+    """A probability as a percentage, days as a number (or 'not within' the horizon)."""
+    return percent(value) if kind == "probability" else days_within(value, horizon)
+
+
+def outcome_name(kind: str, label: str) -> str:
+    return outcome_words(label) if kind == "probability" else f"{label} (median)"

@@ -39,6 +39,7 @@ from sim.inputs.loader import ScenarioError
 from sim.model.agents import Choice
 from sim.model.model import Event
 from sim.model.scenario import Mechanisms, StateConfig, ThirdPartyConfig
+from sim.views.controls import SettingsError, controls_for, overrides_for
 from sim.views.dashboard import (
     AFTER,
     BEFORE,
@@ -50,12 +51,10 @@ from sim.views.dashboard import (
     Guard,
     Page,
     Settings,
-    SettingsError,
     Weighing,
     command_html,
     comparable,
     compare,
-    controls_for,
     crisis_title,
     day_events,
     default_scenario,
@@ -68,7 +67,6 @@ from sim.views.dashboard import (
     ladder_figure,
     offered_scenarios,
     open_rung,
-    overrides_for,
     posture_rows,
     replay_command,
     story_html,

@@ -77,7 +77,9 @@ def test_response_curve_numeric_and_categorical(grid_df: pd.DataFrame, tmp_path:
         (grid_df["third_parties.china.leverage.pakistan"] == 0.8)
         & (grid_df["actors.pakistan.audience_cost"] == 1.0)
     ]
-    assert _is_png(save_figure(response_curve(cat, "actors.pakistan.retaliation.policy"), tmp_path / "cat.png"))
+    assert _is_png(
+        save_figure(response_curve(cat, "actors.pakistan.retaliation.policy"), tmp_path / "cat.png")
+    )
     with pytest.raises(ValueError, match="also vary"):
         response_curve(grid_df, "actors.pakistan.audience_cost")
 
@@ -89,12 +91,18 @@ def test_heatmap_and_hue_curves(grid_df: pd.DataFrame, tmp_path: Path) -> None:
     )
     assert _is_png(save_figure(fig, tmp_path / "heat.png"))
     fig = response_curve(
-        two, "actors.pakistan.audience_cost", ["answer_7d"], hue="third_parties.china.leverage.pakistan"
+        two,
+        "actors.pakistan.audience_cost",
+        ["answer_7d"],
+        hue="third_parties.china.leverage.pakistan",
     )
     assert _is_png(save_figure(fig, tmp_path / "hue.png"))
     with pytest.raises(ValueError, match="also vary"):
         heatmap(
-            grid_df, "actors.pakistan.audience_cost", "third_parties.china.leverage.pakistan", "answer_7d"
+            grid_df,
+            "actors.pakistan.audience_cost",
+            "third_parties.china.leverage.pakistan",
+            "answer_7d",
         )
 
 
