@@ -1,0 +1,52 @@
+"""The case library as files: every case and observed record is valid, every fact file is listed,
+and the blind third is exactly the recorded draw (checked without running any blind case)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from sim.experiments.backtest import ITEMS, load_library
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT / "scenarios" / "cases"
+BLIND = ROOT / "scenarios" / "blind"
+README = (ROOT / "docs" / "cases" / "README.md").read_text()
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.glob("*.yaml")
+        if not p.name.endswith(".observed.yaml") and p.name[0] != "_"
+    )
+
+
+def test_the_library_loads_whole_with_its_records() -> None:
+    cases = load_library(CASES)
+    assert len(cases) == len(scenario_files(CASES)) == 28
+    assert all(set(case.observed) == set(ITEMS) for case in cases)
+
+
+def test_the_blind_cases_are_valid_with_their_records_and_are_read_not_run() -> None:
+    blind = load_library(BLIND)  # reads and checks the files; running is backtest.forecasts
+    assert len(blind) == len(scenario_files(BLIND)) == 10
+    assert all(set(case.observed) == set(ITEMS) for case in blind)
+
+
+def test_every_case_has_its_fact_file_and_a_line_in_the_library_readme() -> None:
+    for path in [*scenario_files(CASES), *scenario_files(BLIND)]:
+        assert (ROOT / "docs" / "cases" / f"{path.stem}.md").is_file(), path.stem
+        assert f"[{path.stem}]({path.stem}.md)" in README, path.stem
+
+
+def test_the_blind_third_is_the_seeded_draw_from_the_reviews_list() -> None:
+    listed = README.split("The review's order, as drawn: ", 1)[1].split(".\n", 1)[0]
+    candidates = [name.strip() for name in re.split(r",\s*", listed.replace("\n", " "))]
+    assert len(candidates) == len(set(candidates)) == 28
+    drawn = np.random.default_rng(20261207).choice(len(candidates), size=10, replace=False)
+    assert sorted(p.stem for p in scenario_files(BLIND)) == sorted(candidates[i] for i in drawn)
+    others = {p.stem for p in scenario_files(CASES)}
+    assert set(candidates) - {candidates[i] for i in drawn} <= others
