@@ -19,7 +19,7 @@ import pytest
 import sim
 from sim.cli.commands import main
 from sim.inputs.loader import merged_mapping, scenario_from_mapping
-from sim.inputs.parameters import Parameter, parameter_space
+from sim.inputs.parameters import NOT_PARAMETERS, Parameter, parameter_space
 from tests.conftest import BASELINE, ROOT
 
 GUIDE = ROOT / "docs" / "python.md"
@@ -132,43 +132,38 @@ def space(baseline):
     return parameter_space(baseline)
 
 
-def test_the_baseline_space_holds_every_numeric_key_and_each_policy(space):
-    assert len(space) == 82
-    groups: dict[str, int] = {}
-    for path in space.paths:
-        head = ".".join(path.split(".")[:2])
-        groups[head] = groups.get(head, 0) + 1
-    assert groups == {
-        "mechanisms.rounds_per_day": 1,
-        "decision.rationality": 1,
-        **{
-            f"decision.{key}": 1
-            for key in (
-                "deterrence",
-                "coercion",
-                "cost_convexity",
-                "risk",
-                "nuclear_risk",
-                "nuclear_from_rung",
-                "standing_cost",
-                "reciprocity",
-                "review_rate",
-                "belief_types",
-                "ripeness",
-                "talks",
-                "ceasefire_break",
-                "protection",
-                "reprisal_value",
-                "denied_value",
-            )
-        },
-        "actors.iran": 17,
-        "actors.pakistan": 17,
-        "relations.0": 2,
-        "armed_groups.jaish_al_adl": 9,
-        "armed_groups.bla_blf": 9,
-        "third_parties.china": 10,
+def _leaves(value: object, path: tuple[str, ...] = ()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, str(index)))
+    else:
+        yield path, value
+
+
+def _at(data: object, path: str) -> object:
+    for part in path.split("."):
+        data = data[int(part)] if isinstance(data, list) else data[part]  # type: ignore[index]
+    return data
+
+
+def test_the_baseline_space_holds_every_numeric_key_and_each_policy(baseline, space):
+    # derived from the scenario as written out, not from the schema walk under test: every
+    # number (a distribution's parameters too) and every policy, outside the blocks left out
+    expected = {
+        ".".join(path)
+        for path, value in _leaves(baseline.model_dump(mode="json"))
+        if path[0] not in NOT_PARAMETERS
+        and (
+            (isinstance(value, int | float) and not isinstance(value, bool)) or path[-1] == "policy"
+        )
     }
+    assert set(space.paths) == expected
+    assert len(space) == len(expected)
+    for parameter in space:
+        assert parameter.value == _at(baseline.model_dump(mode="json"), parameter.path)
     assert [p.kind for p in space].count("categorical") == 4
     assert [p.kind for p in space].count("integer") == 12
 
