@@ -9,11 +9,9 @@ from __future__ import annotations
 import copy
 import datetime
 import os
-import types
-import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -25,6 +23,7 @@ from sim.model import uncertainty
 from sim.model.distributions import KINDS
 from sim.model.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
 from sim.model.scenario import EVENT_TYPES, LIMITS, Scenario, StateConfig
+from sim.model.schema import limits, unwrap
 
 POLICY_BLOCKS: dict[str, Mapping[str, type[BaseModel]]] = {
     "retaliation": RETALIATION_POLICIES,
@@ -949,7 +948,7 @@ def _is_block(loc: Path_) -> bool:
     _, field = _field_at(loc)
     if field is None:
         return False
-    annotation = _unwrap(field.annotation)
+    annotation = unwrap(field.annotation)[0]
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
@@ -963,7 +962,7 @@ def _field_at(loc: Path_) -> tuple[type[BaseModel] | None, FieldInfo | None]:
     holder: type[BaseModel] | None = None
     field: FieldInfo | None = None
     for part in loc:
-        annotation = _unwrap(annotation)
+        annotation = unwrap(annotation)[0]
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             holder = annotation
             field = annotation.model_fields.get(str(part))
@@ -991,33 +990,8 @@ def _field_at(loc: Path_) -> tuple[type[BaseModel] | None, FieldInfo | None]:
     return holder, field
 
 
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
-
-
 def _bounds(field: FieldInfo | None) -> str:
-    if field is None:
-        return ""
-    limits = {
-        name: getattr(m, name)
-        for m in field.metadata
-        for name in ("ge", "gt", "le", "lt")
-        if getattr(m, name, None) is not None
-    }
-    if "ge" in limits and "le" in limits:
-        return f"from {limits['ge']} to {limits['le']}"
-    words = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
-    return " and ".join(f"{words[k]} {v}" for k, v in limits.items())
+    return "" if field is None else limits(field.metadata).words()
 
 
 def _explain(detail: Any, loc: Path_) -> str:
@@ -1052,7 +1026,7 @@ def _explain(detail: Any, loc: Path_) -> str:
             f"unknown {block} policy '{tag}'{did_you_mean(tag, names)} (valid: {', '.join(names)})"
         )
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        whole = field is not None and _unwrap(field.annotation) is int
+        whole = field is not None and unwrap(field.annotation)[0] is int
         noun = "a whole number" if whole else "a number"
         return f"expected {noun} {_bounds(field)}, got {_short(value)}"
     if kind in ("int_type", "int_parsing"):

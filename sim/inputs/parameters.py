@@ -42,12 +42,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import UnionType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import annotated_types
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from sim.inputs.errors import did_you_mean
 from sim.model.distributions import Distribution
@@ -66,6 +63,7 @@ from sim.model.scenario import (
     Scenario,
     StateConfig,
 )
+from sim.model.schema import limits, unwrap
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -339,31 +337,11 @@ def _limits(
     metadata: Iterable[object],
 ) -> tuple[tuple[Number, bool] | None, tuple[Number, bool] | None]:
     """The lowest and highest values the schema's constraints allow, each with exclusiveness."""
-    floor: tuple[Number, bool] | None = None
-    ceiling: tuple[Number, bool] | None = None
-    for item in metadata:
-        if isinstance(item, FieldInfo):
-            floor, ceiling = _limits(item.metadata)
-        elif isinstance(item, annotated_types.Ge):
-            floor = (cast(Number, item.ge), False)
-        elif isinstance(item, annotated_types.Gt):
-            floor = (cast(Number, item.gt), True)
-        elif isinstance(item, annotated_types.Le):
-            ceiling = (cast(Number, item.le), False)
-        elif isinstance(item, annotated_types.Lt):
-            ceiling = (cast(Number, item.lt), True)
-    return floor, ceiling
-
-
-def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, list[Any]]:
-    """The plain type of an annotation (``int | None`` is ``int``) and its constraints."""
-    if get_origin(annotation) is Annotated:
-        base, *extra = get_args(annotation)
-        return _unwrap(base, [*metadata, *extra])
-    if get_origin(annotation) in (Union, UnionType):
-        (base,) = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return _unwrap(base, metadata)
-    return annotation, metadata
+    found = limits(metadata)
+    return (
+        None if found.low is None else (found.low, found.low_open),
+        None if found.high is None else (found.high, found.high_open),
+    )
 
 
 def _walk(node: BaseModel, path: tuple[str, ...], scenario: Scenario) -> Iterator[_Key]:
@@ -399,7 +377,7 @@ def _values(
     if isinstance(value, BaseModel):
         yield from _walk(value, path, scenario)
     elif isinstance(value, dict):
-        base, _ = _unwrap(annotation, [])
+        base, _ = unwrap(annotation)
         item = get_args(base)[1]
         for key, entry in value.items():
             yield from _values(entry, item, [], (*path, str(key)), scenario)
@@ -408,7 +386,7 @@ def _values(
             if isinstance(entry, BaseModel):
                 yield from _walk(entry, (*path, str(index)), scenario)
     elif _is_number(value):
-        base, constraints = _unwrap(annotation, metadata)
+        base, constraints = unwrap(annotation, list(metadata))
         floor, ceiling = _limits(constraints)
         kind: Kind = "integer" if base is int else "real"
         yield _Key(".".join(path), kind, value, floor, ceiling)

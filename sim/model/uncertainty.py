@@ -26,16 +26,15 @@ from __future__ import annotations
 
 import copy
 import types
-import typing
 from collections.abc import Iterator, Mapping
 from typing import Any, Union, get_args, get_origin
 
-import annotated_types
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from sim.model.distributions import KINDS, Distribution
+from sim.model.schema import limits, unwrap
 from sim.model.streams import mix64
 
 PROFILE = "profile"
@@ -48,26 +47,6 @@ PARAMETERS_TAG = 0x9A7A_5E75
 def is_uncertain(value: Any) -> bool:
     """A one-key mapping naming a distribution or a profile, where a number could stand."""
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in (*KINDS, PROFILE)
-
-
-def _strip(annotation: Any) -> tuple[Any, list[Any]]:
-    """The type under ``Annotated`` and its constraints."""
-    constraints: list[Any] = []
-    while get_origin(annotation) is typing.Annotated:
-        annotation, *meta = get_args(annotation)
-        for item in meta:
-            constraints += list(getattr(item, "metadata", [])) or [item]
-    return annotation, constraints
-
-
-def _bounds(constraints: list[Any]) -> tuple[float, float]:
-    low, high = -np.inf, np.inf
-    for item in constraints:
-        if isinstance(item, annotated_types.Ge | annotated_types.Gt):
-            low = float(getattr(item, "ge", getattr(item, "gt", low)))
-        if isinstance(item, annotated_types.Le | annotated_types.Lt):
-            high = float(getattr(item, "le", getattr(item, "lt", high)))
-    return low, high
 
 
 def real_keys(
@@ -89,11 +68,10 @@ def real_keys(
 def _visit(
     annotation: Any, constraints: list[Any], value: Any, path: tuple[str | int, ...]
 ) -> Iterator[tuple[tuple[str | int, ...], tuple[float, float], Any]]:
-    annotation, more = _strip(annotation)
-    constraints = constraints + more
+    annotation, constraints = unwrap(annotation, constraints, optional=False)
     origin = get_origin(annotation)
     if annotation is float:
-        yield path, _bounds(constraints), value
+        yield path, limits(constraints).bounds, value
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield from real_keys(annotation, value, path)
     elif origin is dict and isinstance(value, dict):
@@ -106,7 +84,7 @@ def _visit(
             yield from _visit(item, [], part, (*path, index))
     elif origin in (Union, types.UnionType) and isinstance(value, dict):
         for member in get_args(annotation):
-            member, _ = _strip(member)
+            member, _ = unwrap(member, optional=False)
             if (
                 isinstance(member, type)
                 and issubclass(member, BaseModel)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -37,3 +40,30 @@ def test_every_baseline_number_names_its_source():
     for number, line in enumerate(BASELINE.read_text().splitlines(), 1):
         if re.match(r"^\s+[a-z_]+: -?[0-9.]+\s*(#|$)", line):
             assert any(source in line for source in sources), f"line {number}: {line.strip()}"
+
+
+def excerpts(text: str) -> list[tuple[str, list[str]]]:
+    """Each ``<!-- excerpt: COMMAND -->`` of a document and the lines of the block after it."""
+    found = []
+    for part in text.split("<!-- excerpt: ")[1:]:
+        command, rest = part.split(" -->", 1)
+        block = rest.split("```", 2)[1]
+        lines = [line.strip() for line in block.splitlines()[1:] if line.strip()]
+        found.append((command, lines))
+    return found
+
+
+@pytest.mark.parametrize("command, lines", excerpts(README), ids=lambda x: str(x)[:50])
+def test_every_readme_excerpt_is_what_its_command_prints_today(command, lines):
+    words = shlex.split(command)
+    assert words[:2] == ["python", "run.py"]
+    printed = subprocess.run(
+        [sys.executable, "run.py", *words[2:]], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    said = [line.strip() for line in printed.splitlines()]
+    for line in lines:
+        # an excerpt line may end in "..." where the printed line goes on
+        shown = line.removesuffix("...").rstrip()
+        assert any(
+            out.startswith(shown) if line.endswith("...") else out == shown for out in said
+        ), line
