@@ -769,6 +769,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "into the virtual environment with .venv/bin/pip install pyabc"
         ) from None
     from sim.experiments.execution import ExecutorError, executor
+    from sim.files import folders
     from sim.views import calibrate_plots
 
     if args.scheduler is not None and args.executor != "dask":
@@ -785,7 +786,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     workers = args.workers or default_workers()
     report = calibrate.echo(args.quiet)
     try:
-        with executor(workers, args.scheduler, kind=args.executor) as pool:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(
+            f"--out {out}: cannot make its folder ({folders.disk_reason(error)})"
+        ) from None
+    try:
+        # one calibration at a time in a folder: the same lock as every other command's
+        with (
+            folders.folder_lock(folders.real_path(out), out),
+            executor(workers, args.scheduler, kind=args.executor) as pool,
+        ):
             if args.cross_validate:
                 data = calibrate.run_cross_validation(
                     library,

@@ -399,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--force",
         action="store_true",
-        help="start afresh in a folder holding a different sweep (old files kept as .bak)",
+        help="start afresh in a folder holding a different sweep (the old sweep kept in <folder>.previous)",
     )
     add_set(sub)
 
@@ -603,5 +603,5 @@ def add_calibrate_parser(commands: Any) -> None:
     sub.add_argument(
         "--force",
         action="store_true",
-        help="start afresh in a folder holding another calibration (old files kept as .bak)",
+        help="start afresh in a folder holding another calibration (the old files kept in <folder>.previous)",
     )

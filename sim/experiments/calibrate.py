@@ -530,7 +530,8 @@ def check_folder(out: Path, expected: dict[str, Any], force: bool, kind: str = K
     """Check that ``out`` can hold this calibration: empty, or the same calibration to resume.
 
     With ``force``, a folder holding another calibration is started afresh; its old files are
-    kept with the suffix ``.bak``. Every problem is reported at once; nothing is changed then.
+    kept in the folder's one ``<name>.previous`` beside it (``sim.files.folders.keep_previous``).
+    Every problem is reported at once; nothing is changed then.
     """
     if out.exists() and not out.is_dir():
         raise CalibrationError([Problem("--out", str(out), "is a file, expected a folder")])
@@ -555,7 +556,7 @@ def check_folder(out: Path, expected: dict[str, Any], force: bool, kind: str = K
                 str(out),
                 "",
                 f"holds files that are not {what}; choose another --out, or add --force "
-                "to start afresh there (old files kept as .bak)",
+                "to start afresh there (the old files kept in <folder>.previous beside it)",
             )
         )
     else:
@@ -564,14 +565,14 @@ def check_folder(out: Path, expected: dict[str, Any], force: bool, kind: str = K
         return
     if not force:
         raise CalibrationError(problems)
-    for path in sorted(out.iterdir()):
-        if path.suffix != ".bak":
-            path.rename(path.with_name(path.name + ".bak"))
+    from sim.files.folders import keep_previous
+
+    keep_previous(out)
 
 
 def _differences(source: Path, old: dict[str, Any], new: dict[str, Any]) -> list[Problem]:
     where = str(source)
-    advice = "choose another --out, or add --force to start afresh (old files kept as .bak)"
+    advice = "choose another --out, or add --force to start afresh (the old files kept in <folder>.previous beside it)"
     problems = []
     if old.get("library_hash") != new["library_hash"] or old.get("cases") != new["cases"]:
         problems.append(
@@ -759,7 +760,7 @@ def _generations_in(db: Path) -> int:
                     str(db),
                     "",
                     "is not a pyabc database that can be resumed; choose another --out, or add "
-                    "--force to start afresh (old files kept as .bak)",
+                    "--force to start afresh (the old files kept in <folder>.previous beside it)",
                 )
             ]
         ) from None

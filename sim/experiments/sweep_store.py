@@ -4,10 +4,11 @@
   finished point, committed as each point finishes (WAL mode while running; one self-contained
   file after a clean close). It is append-only: triggers forbid UPDATE and DELETE. Only the
   coordinating process writes.
-* **One sweep per folder.** A lock file (``.sweep.lock``, a ``filelock.SoftFileLock`` that
-  records its holder's process) keeps a second sweep out while the first runs and is removed
-  when it ends. A lock left by a sweep that was killed (its process is gone) is taken over, with
-  a note. A folder holding a different definition is refused and left untouched.
+* **One sweep per folder.** The folder's lock (the one of :mod:`sim.files.folders`: an ``flock``
+  on ``.<name>.lock`` beside the folder) keeps a second command out while the sweep runs; the
+  kernel drops it when its holder dies, so a killed sweep never blocks its resume. A folder
+  holding a different definition is refused and left untouched; ``--force`` moves the old sweep
+  into the folder's one ``<name>.previous`` beside it.
 * **No half-made file blocks the next attempt.** The store is created under a temporary name and
   renamed into place once complete, so a failed creation (a full disk, say) leaves no store; an
   empty store, or a temporary file left by a killed sweep, is cleared by the next one.
@@ -35,14 +36,22 @@ import pandas as pd
 
 from sim.experiments.designs import SweepError, Value
 from sim.experiments.sweep_definition import FORMAT, SweepDefinition
-from sim.files.folders import atomic_write, disk_reason, shown, write_text
+from sim.files.folders import (
+    atomic_write,
+    disk_reason,
+    folder_lock,
+    keep_previous,
+    real_path,
+    shown,
+    write_text,
+)
+from sim.inputs.errors import ResultsError
 
 log = logging.getLogger(__name__)
 
 STORE_NAME = "sweep.sqlite"
 CSV_NAME = "sweep.csv"
 METADATA_NAME = "metadata.json"
-LOCK_NAME = ".sweep.lock"
 
 Outcomes = dict[str, tuple[float, float, float]]
 """Outcome name -> (estimate, 95% low, 95% high)."""
@@ -139,48 +148,22 @@ def stored_points(out_dir: str | os.PathLike[str]) -> int:
 
 
 class FolderLock:
-    """The lock that keeps a second sweep out of a folder while one runs.
-
-    A ``filelock.SoftFileLock``: the lock file records its holder (process, host, start time)
-    and is removed on release. A lock whose holder is no longer running — a sweep killed
-    outright — is taken over, with a note; the sweep's workers hold nothing, so a killed sweep
-    never blocks its resume.
-    """
+    """The folder's lock, held while a sweep runs: the one lock of :mod:`sim.files.folders`
+    (an ``flock`` beside the folder, dropped by the kernel when its holder dies, so a killed
+    sweep never blocks its resume)."""
 
     def __init__(self, out_dir: Path) -> None:
-        from filelock import SoftFileLock
-
-        self.path = out_dir / LOCK_NAME
-        self.lock = SoftFileLock(str(self.path), timeout=0)
+        self.out = out_dir
+        self._held = contextlib.ExitStack()
 
     def acquire(self) -> None:
-        from filelock import Timeout
-
-        before = self.lock.pid if self.path.exists() else None
         try:
-            self.lock.acquire()
-        except Timeout:
-            holder = self.lock.pid
-            who = f" (process {holder})" if holder is not None else ""
-            raise SweepError(
-                f"{self.path.parent} is in use by another running sweep{who}; wait for it to "
-                "finish, or use another --out"
-            ) from None
-        except OSError as error:
-            raise SweepError(
-                f"cannot use {self.path.parent} as a sweep folder: {disk_reason(error)}"
-            ) from None
-        if before is not None and before != os.getpid():
-            log.warning(
-                "%s was locked by sweep process %d, which is no longer running (it was killed or "
-                "crashed); its lock was taken over and its finished points are kept",
-                self.path.parent,
-                before,
-            )
+            self._held.enter_context(folder_lock(real_path(self.out), self.out))
+        except ResultsError as error:
+            raise SweepError(str(error)) from None
 
     def release(self) -> None:
-        if self.lock.is_locked:
-            self.lock.release()
+        self._held.close()
 
 
 class SweepStore:
@@ -246,7 +229,8 @@ class SweepStore:
         """Open (or create) the store for ``definition`` in ``out_dir``, holding its lock.
 
         A store holding a different definition and any finished point is refused unless
-        ``force``, which renames it (and its CSV/metadata) aside rather than deleting anything.
+        ``force``, which moves it (and its CSV and metadata) into the folder's one ``.previous``
+        beside it rather than deleting anything.
         One with no finished point holds no results, so it is simply replaced (e.g. after an
         unreachable scheduler, or a creation that failed).
         """
@@ -274,7 +258,7 @@ class SweepStore:
                         "use another --out folder, or --force to set the old results aside"
                     )
                 else:
-                    cls._set_aside(out, found.definition_hash[:12])
+                    cls._set_aside(out)
                 found = None
             if found is None:
                 _create(path, definition)
@@ -294,14 +278,11 @@ class SweepStore:
                 (out / name).unlink()
 
     @staticmethod
-    def _set_aside(out: Path, old_hash: str) -> None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        for name in (STORE_NAME, f"{STORE_NAME}-wal", f"{STORE_NAME}-shm", CSV_NAME, METADATA_NAME):
-            src = out / name
-            if src.exists():
-                dst = out / f"{name}.{old_hash}.{stamp}.bak"
-                os.replace(src, dst)
-                log.warning("set aside %s as %s", src, dst.name)
+    def _set_aside(out: Path) -> None:
+        names = (STORE_NAME, f"{STORE_NAME}-wal", f"{STORE_NAME}-shm", CSV_NAME, METADATA_NAME)
+        kept = keep_previous(out, names)
+        if kept is not None:
+            log.warning("the sweep %s held was set aside in %s", out, kept)
 
     # -- reading / writing ------------------------------------------------------
 

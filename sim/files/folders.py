@@ -218,6 +218,28 @@ def folder_lock(target: Path, name: Path | None = None) -> Iterator[None]:
         lock.release()
 
 
+def previous_path(target: Path) -> Path:
+    """Where a folder's replaced result is kept: one ``<name>.previous`` beside it."""
+    return target.parent / f"{_side_name(target)}.previous"
+
+
+def keep_previous(folder: Path, names: Iterable[str] | None = None) -> Path | None:
+    """Move a folder's files (``names`` of them, or all) into its one ``.previous`` folder,
+    which replaces any earlier one; the previous result is kept, never deleted. Call it with
+    the folder's lock held. Returns where they went (None if there was nothing to move)."""
+    chosen = sorted(folder.iterdir()) if names is None else [folder / n for n in names]
+    moving = [p for p in chosen if os.path.lexists(p)]
+    if not moving:
+        return None
+    keep = previous_path(real_path(folder))
+    if os.path.lexists(keep):
+        shutil.rmtree(keep) if keep.is_dir() and not keep.is_symlink() else keep.unlink()
+    keep.mkdir()
+    for path in moving:
+        os.replace(path, keep / path.name)
+    return keep
+
+
 # --------------------------------------------------------------------------- #
 # Writing a whole folder
 # --------------------------------------------------------------------------- #

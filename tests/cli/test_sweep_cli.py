@@ -362,35 +362,29 @@ def test_a_point_interrupted_between_its_chunks_is_not_stored(tmp_path, monkeypa
     ).read_bytes()
 
 
-def test_a_folder_in_use_is_exit_2_and_a_dead_sweeps_lock_is_taken_over(capsys, tmp_path):
-    from filelock import SoftFileLock
-
-    from sim.experiments.sweep_store import LOCK_NAME
+def test_a_folder_in_use_is_exit_2_and_a_dead_holder_never_blocks(capsys, tmp_path):
+    from sim.files.folders import folder_lock, real_path
 
     tmp_path.mkdir(exist_ok=True)
-    held = SoftFileLock(str(tmp_path / LOCK_NAME))
-    with held:  # another sweep, alive (this process)
+    with folder_lock(real_path(tmp_path)):  # another command, alive (this process)
         assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
-        f"error: {tmp_path} is in use by another running sweep (process {os.getpid()}); wait "
-        "for it to finish, or use another --out\n"
+        f"error: {tmp_path} is in use by another run (pid {os.getpid()}); wait for it to finish, "
+        "or choose another --out\n"
     )
-    dead = subprocess.run(  # a sweep killed while it held the lock
+    subprocess.run(  # a command killed while it held the lock
         [
             sys.executable,
             "-c",
-            "import os, signal, sys\nfrom filelock import SoftFileLock\n"
-            "lock = SoftFileLock(sys.argv[1])\nlock.acquire()\nprint(os.getpid(), flush=True)\n"
-            "os.kill(os.getpid(), signal.SIGKILL)",
-            str(tmp_path / LOCK_NAME),
+            "import os, signal, sys\nfrom pathlib import Path\n"
+            "from sim.files.folders import folder_lock, real_path\n"
+            "with folder_lock(real_path(Path(sys.argv[1]))):\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)",
+            str(tmp_path),
         ],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
-    assert capsys.readouterr().err == (
-        f"note: {tmp_path} was locked by sweep process {int(dead.stdout)}, which is no longer "
-        "running (it was killed or crashed); its lock was taken over and its finished points are "
-        "kept\n"
-    )
-    assert not (tmp_path / LOCK_NAME).exists()
+    assert "note:" not in capsys.readouterr().err

@@ -4,6 +4,7 @@ posterior on any executor and after a resume; the profile; bad input."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -292,19 +293,19 @@ CLI_SETTINGS = Settings(populations=1, particles=7, runs=5, seed=1)
             {"library_hash": "ab" * 32, "cases": ["elsewhere"]},
             "settings.library_hash: this calibration was made from another case library (hash "
             "abababababab, cases elsewhere); the library given now has hash {hash}; choose "
-            "another --out, or add --force to start afresh (old files kept as .bak)",
+            "another --out, or add --force to start afresh (the old files kept in <folder>.previous beside it)",
         ),
         (
             {"model": {"version": "0.0.1", "fingerprint": "0123456789abcdef"}},
             "settings.model: this calibration was made with another version of the model "
             "(version 0.0.1, fingerprint 0123456789abcdef; now {version}, {fingerprint}); choose "
-            "another --out, or add --force to start afresh (old files kept as .bak)",
+            "another --out, or add --force to start afresh (the old files kept in <folder>.previous beside it)",
         ),
         (
             {"particles": 9},
             "settings.particles: this calibration was started with --particles 9, not 7: rerun "
             "with --particles 9 to resume it, or choose another --out, or add --force to start "
-            "afresh (old files kept as .bak)",
+            "afresh (the old files kept in <folder>.previous beside it)",
         ),
     ],
 )
@@ -339,10 +340,10 @@ def test_every_setting_that_differs_is_reported(library, tmp_path, capsys):
         "error: 2 problems with the calibration:\n"
         f"  - {meta}: settings.runs: this calibration was started with --runs 8, not 5: rerun "
         "with --runs 8 to resume it, or choose another --out, or add --force to start afresh "
-        "(old files kept as .bak)\n"
+        "(the old files kept in <folder>.previous beside it)\n"
         f"  - {meta}: settings.seed: this calibration was started with --seed 2, not 1: rerun "
         "with --seed 2 to resume it, or choose another --out, or add --force to start afresh "
-        "(old files kept as .bak)\n"
+        "(the old files kept in <folder>.previous beside it)\n"
     )
 
 
@@ -351,9 +352,36 @@ def test_a_folder_of_other_files_is_refused(library, tmp_path, capsys):
     assert main(["calibrate", str(library.folder), *CLI_SIZE, "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
         f"error: {tmp_path}: holds files that are not a calibration; choose another --out, or "
-        "add --force to start afresh there (old files kept as .bak)\n"
+        "add --force to start afresh there (the old files kept in <folder>.previous beside it)\n"
     )
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_force_keeps_the_old_files_in_one_previous_folder(tmp_path):
+    out = tmp_path / "calibration"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (tmp_path / "calibration.previous").mkdir()
+    (tmp_path / "calibration.previous" / "older.txt").write_text("older")
+    calibrate.check_folder(out, {"library_hash": "x"}, force=True)
+    assert list(out.iterdir()) == []
+    kept = tmp_path / "calibration.previous"
+    assert [p.name for p in kept.iterdir()] == ["notes.txt"]  # one previous: the older is gone
+    assert (kept / "notes.txt").read_text() == "mine"
+
+
+def test_a_second_calibration_into_a_folder_in_use_is_refused(library, tmp_path, capsys):
+    from sim.files.folders import folder_lock, real_path
+
+    out = tmp_path / "out"
+    with folder_lock(real_path(out)):  # a calibration already running there
+        code = main(["calibrate", str(library.folder), *CLI_SIZE, "--out", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: {out} is in use by another run (pid {os.getpid()}); wait for it "
+        "to finish, or choose another --out\n"
+    )
+    assert not out.exists()
 
 
 def test_a_library_that_does_not_validate_is_refused(tmp_path, capsys):
@@ -445,7 +473,7 @@ def test_a_database_that_is_not_pyabcs_is_refused(library, tmp_path, capsys):
     assert main(["calibrate", str(library.folder), *CLI_SIZE, "--out", str(out)]) == 2
     assert capsys.readouterr().err == (
         f"error: {out / 'pyabc.db'}: is not a pyabc database that can be resumed; choose another "
-        "--out, or add --force to start afresh (old files kept as .bak)\n"
+        "--out, or add --force to start afresh (the old files kept in <folder>.previous beside it)\n"
     )
     assert (out / "pyabc.db").read_bytes() == b"not a database at all"
 
