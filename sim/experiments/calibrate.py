@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 from sim.analysis import outcomes as catalogue
 from sim.experiments import backtest
 from sim.inputs.errors import Problem, ScenarioError
+from sim.inputs.parameters import Parameter
 
 DEFAULT_OUT = Path("results/calibration")
 DEFAULT_CV_OUT = Path("results/calibration_cv")
@@ -79,66 +80,58 @@ KIND = "escalation-sim calibration"
 CV_KIND = "escalation-sim cross-validation"
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """A calibrated parameter: its scenario key, its uniform prior and where the prior comes from.
-
-    ``key`` is a dotted scenario key; ``*`` stands for every id of the mapping at that place
-    (``actors.*.cost`` is the cost of every state of a case).
-    """
-
-    name: str
-    key: str
-    low: float
-    high: float
-    default: float
-    source: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "low": self.low, "high": self.high}
-
-
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
-        "rationality",
         "decision.rationality",
+        "real",
+        8.0,
         1.0,
         24.0,
-        8.0,
-        "teaching default range: from nearly random choice (1: an option worth 0.5 more is "
-        "chosen 1.6 times as often) to nearly sure (24)",
+        source=(
+            "teaching default range: from nearly random choice (1: an option worth 0.5 more is "
+            "chosen 1.6 times as often) to nearly sure (24)"
+        ),
+        label="rationality",
     ),
     Parameter(
-        "deterrence",
         "decision.deterrence",
+        "real",
+        4.0,
         0.0,
         12.0,
-        4.0,
-        "teaching default range: no value in answering, up to three times the default",
+        source=("teaching default range: no value in answering, up to three times the default"),
+        label="deterrence",
     ),
     Parameter(
-        "cost",
         "actors.*.cost",
+        "real",
+        3.0,
         0.5,
         8.0,
-        3.0,
-        "teaching default range around the library standard 3 (docs/cases/README.md, rule 3)",
+        source=(
+            "teaching default range around the library standard 3 (docs/cases/README.md, rule 3)"
+        ),
+        label="cost",
     ),
     Parameter(
-        "review_rate",
         "decision.review_rate",
+        "real",
+        0.5,
         0.05,
         1.0,
-        0.5,
-        "teaching default range: a quiet hostile posture revisited every 20 days to every day",
+        source=(
+            "teaching default range: a quiet hostile posture revisited every 20 days to every day"
+        ),
+        label="review_rate",
     ),
     Parameter(
-        "audience_cost",
         "actors.*.audience_cost",
+        "real",
+        0.5,
         0.0,
         2.0,
-        0.5,
-        "teaching default range around the library standard 0.5 (rule 3)",
+        source=("teaching default range around the library standard 0.5 (rule 3)"),
+        label="audience_cost",
     ),
 )
 """The calibrated parameters, all with uniform priors (teaching defaults: the literature gives
@@ -161,7 +154,9 @@ class Settings:
             "particles": self.particles,
             "runs": self.runs,
             "seed": self.seed,
-            "parameters": {p.name: p.as_dict() for p in self.parameters},
+            "parameters": {
+                p.short: {"key": p.path, "low": p.low, "high": p.high} for p in self.parameters
+            },
         }
 
 
@@ -308,7 +303,7 @@ def overrides_for(
     """Loader overrides setting each calibrated parameter to its value in one case."""
     found: dict[str, Any] = {}
     for parameter, value in zip(parameters, values, strict=True):
-        found.update(expand(mapping, parameter.key, float(value)))
+        found.update(expand(mapping, parameter.path, float(value)))
     return found
 
 
@@ -349,7 +344,7 @@ class LibraryModel:
     def __call__(self, particle: Mapping[str, float]) -> dict[str, np.ndarray]:
         from sim.model.streams import run_seeds
 
-        values = [particle[p.name] for p in self.parameters]
+        values = [particle[p.short] for p in self.parameters]
         probabilities: list[float] = []
         for case in self.cases:
             seeds = run_seeds(case_seed(self.seed, case.name), 0, self.runs)
@@ -501,7 +496,7 @@ class Posterior:
 
     @property
     def values(self) -> np.ndarray:
-        return self.particles[[p.key for p in self.parameters]].to_numpy()
+        return self.particles[[p.path for p in self.parameters]].to_numpy()
 
 
 def folder_settings(
@@ -693,7 +688,10 @@ def calibrate(
     clock = time.perf_counter()
     model = LibraryModel(case_data(library), settings.parameters, settings.runs, settings.seed)
     prior = pyabc.Distribution(
-        **{p.name: pyabc.RV("uniform", p.low, p.high - p.low) for p in settings.parameters}
+        **{
+            p.short: pyabc.RV("uniform", p.bounds[0], p.bounds[1] - p.bounds[0])
+            for p in settings.parameters
+        }
     )
     db = out / DB_NAME
     done = _generations_in(db)
@@ -790,7 +788,7 @@ def read_posterior(out: Path, parameters: Sequence[Parameter], meta: dict[str, A
             {
                 "particle": index,
                 "weight": float(particle.weight),
-                **{p.key: float(particle.parameter[p.name]) for p in parameters},
+                **{p.path: float(particle.parameter[p.short]) for p in parameters},
                 "brier": float(particle.distance),
             }
         )
@@ -817,14 +815,14 @@ def summary(posterior: Posterior) -> pd.DataFrame:
     weights = posterior.weights
     rows = []
     for parameter in posterior.parameters:
-        values = posterior.particles[parameter.key].to_numpy()
+        values = posterior.particles[parameter.path].to_numpy()
         mean = float(np.sum(weights * values))
         rows.append(
             {
-                "parameter": parameter.key,
+                "parameter": parameter.path,
                 "prior": f"uniform({parameter.low:g}, {parameter.high:g})",
                 "prior_source": parameter.source,
-                "teaching_default": parameter.default,
+                "teaching_default": parameter.value,
                 "mean": mean,
                 "sd": float(np.sqrt(np.sum(weights * (values - mean) ** 2))),
                 "q05": float(weighted_quantile(values, weights, alpha=0.05)),
@@ -956,8 +954,8 @@ def profile(posterior: Posterior) -> dict[str, Any]:
         "library by ABC-SMC (docs/calibration.md). Each run draws one particle by weight; "
         "all keys take that particle's values.",
         "parameters": {
-            p.key: {
-                "samples": [float(v) for v in posterior.particles[p.key]],
+            p.path: {
+                "samples": [float(v) for v in posterior.particles[p.path]],
                 "weights": list(weights),  # a list of its own: no YAML aliases in the file
             }
             for p in posterior.parameters
@@ -971,7 +969,7 @@ def profile(posterior: Posterior) -> dict[str, Any]:
             "populations": settings.get("populations"),
             "particles": settings.get("particles"),
             "runs": settings.get("runs"),
-            "priors": {p.key: f"uniform({p.low:g}, {p.high:g})" for p in posterior.parameters},
+            "priors": {p.path: f"uniform({p.low:g}, {p.high:g})" for p in posterior.parameters},
             "final_epsilon": float(posterior.generations["epsilon"].iloc[-1]),
             "created": posterior.metadata.get("finished"),
             "command": " ".join(posterior.metadata.get("command") or []),

@@ -39,6 +39,9 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
+from sim.inputs.parameters import Parameter
+from sim.inputs.parameters import salib_problem as salib_problem_of
+
 __all__ = [
     "DESIGNS",
     "MAX_POINTS",
@@ -89,7 +92,10 @@ class SweepError(ValueError):
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One swept scenario parameter, addressed by its dotted key path.
+    """A sweep's axis over one scenario parameter, addressed by its dotted key path: the levels
+    or bounds the sweep gives it (the parameter itself, with its kind and schema range, is
+    :class:`sim.inputs.parameters.Parameter`, and SALib problems are made by its one
+    ``salib_problem``).
 
     ``kind`` is ``"range"`` (start:stop:count — grid levels *and* bounds),
     ``"values"`` (an explicit list; strings/bools make it categorical) or
@@ -375,7 +381,12 @@ def salib_problem(params: Sequence[ParamSpec], design: str = "sobol") -> dict[st
                 f"parameter {p.path!r}: the {design} design needs low < high, got [{lo}, {hi}]"
             )
         bounds.append([lo, hi])
-    return {"num_vars": len(params), "names": [p.path for p in params], "bounds": bounds}
+    return salib_problem_of(
+        [
+            Parameter(p.path, "real", lo, lo, hi, source="caller")
+            for p, (lo, hi) in zip(params, bounds, strict=True)
+        ]
+    )
 
 
 def _check_design_args(

@@ -69,7 +69,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Kind = Literal["real", "integer", "categorical"]
-Source = Literal["schema", "ladder", "default", "caller"]
+Source = str
+"""Where a range comes from: "schema", "ladder", "default" (from the value), "caller", or a
+sentence (a prior's reasoning, as calibration gives it)."""
 Number = int | float
 
 NOT_PARAMETERS = ("horizon", "runs", "seed", "uncertainty", "ladder", "events")
@@ -101,11 +103,25 @@ class Parameter:
     high: Number | None = None
     categories: tuple[str, ...] = ()
     source: Source = "schema"
+    label: str = ""
+    """A short name for reports (``rationality``); the path's last key when not given."""
 
     @property
     def name(self) -> str:
         """The path as a Python identifier (``actors__pakistan__cost``), as EMA Workbench needs."""
         return self.path.replace(".", "__")
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of a numeric parameter, as floats."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.path} has no numeric range")
+        return float(self.low), float(self.high)
+
+    @property
+    def short(self) -> str:
+        """The label, or the path's last key."""
+        return self.label or self.path.rsplit(".", 1)[-1]
 
     def convert(self, value: Any) -> Number | str:
         """``value`` as the loader takes it: a plain int, float or policy name.
@@ -128,6 +144,15 @@ class Parameter:
         levels = int(self.high) - int(self.low) + 1
         share = (number - self.low) / (self.high - self.low)
         return int(self.low) + min(max(math.floor(share * levels), 0), levels - 1)
+
+
+def salib_problem(parameters: Sequence[Parameter]) -> dict[str, Any]:
+    """A SALib problem over numeric parameters with both bounds: names are the dotted paths."""
+    return {
+        "num_vars": len(parameters),
+        "names": [p.path for p in parameters],
+        "bounds": [[p.low, p.high] for p in parameters],
+    }
 
 
 @dataclass(frozen=True)
@@ -167,12 +192,7 @@ class ParameterSpace:
         Sample it with SALib, then turn each row into overrides with
         ``overrides(dict(zip(problem["names"], row, strict=True)))``.
         """
-        numeric = self.numeric
-        return {
-            "num_vars": len(numeric),
-            "names": [p.path for p in numeric],
-            "bounds": [[p.low, p.high] for p in numeric],
-        }
+        return salib_problem(self.numeric)
 
     def ema_parameters(self) -> list[Any]:
         """EMA Workbench uncertainties (or levers): Real-, Integer- and CategoricalParameters.

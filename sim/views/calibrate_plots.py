@@ -14,22 +14,18 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.experiments.calibrate import Parameter, Posterior
+from sim.experiments.calibrate import Posterior
+from sim.inputs.parameters import Parameter
 from sim.views.plotting import GREY, OKABE_ITO, SLIDE, STYLE
 
 
 def _weighted_hist(ax: Axes, values: np.ndarray, weights: np.ndarray, parameter: Parameter) -> None:
-    bins = np.linspace(parameter.low, parameter.high, 21).tolist()
+    low, high = parameter.bounds
+    bins = np.linspace(low, high, 21).tolist()
     ax.hist(values, bins=bins, weights=weights, density=True, color=OKABE_ITO[0], alpha=0.75)
-    ax.hlines(
-        1 / (parameter.high - parameter.low),
-        parameter.low,
-        parameter.high,
-        colors=GREY,
-        linewidth=2,
-    )
-    ax.axvline(parameter.default, color=OKABE_ITO[1], linestyle="--", linewidth=2)
-    ax.set_xlim(parameter.low, parameter.high)
+    ax.hlines(1 / (high - low), low, high, colors=GREY, linewidth=2)
+    ax.axvline(float(parameter.value), color=OKABE_ITO[1], linestyle="--", linewidth=2)
+    ax.set_xlim(low, high)
 
 
 def marginals_figure(
@@ -42,10 +38,10 @@ def marginals_figure(
         fig = Figure(figsize=SLIDE)
         axes = fig.subplots(1, len(parameters), squeeze=False)[0]
         for ax, parameter in zip(axes, parameters, strict=True):
-            row = summary.set_index("parameter").loc[parameter.key]
+            row = summary.set_index("parameter").loc[parameter.path]
             ax.axvspan(row["q05"], row["q95"], color=OKABE_ITO[0], alpha=0.12)
-            _weighted_hist(ax, particles[parameter.key].to_numpy(), weights, parameter)
-            ax.set_title(parameter.key, fontsize=13)
+            _weighted_hist(ax, particles[parameter.path].to_numpy(), weights, parameter)
+            ax.set_title(parameter.path, fontsize=13)
             ax.set_xlabel(
                 f"mean {row['mean']:.3g}, 90% {row['q05']:.3g}–{row['q95']:.3g}", fontsize=12
             )
@@ -90,18 +86,18 @@ def pairwise_figure(particles: pd.DataFrame, parameters: Sequence[Parameter]) ->
                     ax.set_visible(False)
                     continue
                 if i == j:
-                    _weighted_hist(ax, particles[px.key].to_numpy(), weights, px)
+                    _weighted_hist(ax, particles[px.path].to_numpy(), weights, px)
                     ax.set_yticks([])
                 else:
                     ax.scatter(
-                        particles[px.key],
-                        particles[py.key],
+                        particles[px.path],
+                        particles[py.path],
                         s=size,
                         color=OKABE_ITO[0],
                         alpha=0.5,
                         linewidths=0,
                     )
-                    ax.plot(px.default, py.default, marker="X", color=OKABE_ITO[1], markersize=10)
+                    ax.plot(px.value, py.value, marker="X", color=OKABE_ITO[1], markersize=10)
                     ax.set_xlim(px.low, px.high)
                     ax.set_ylim(py.low, py.high)
                 if i == count - 1:

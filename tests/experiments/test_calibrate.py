@@ -15,8 +15,9 @@ import yaml
 
 from sim.cli.commands import main
 from sim.experiments import backtest, calibrate
-from sim.experiments.calibrate import Parameter, Settings
+from sim.experiments.calibrate import Settings
 from sim.experiments.execution import InlineExecutor, executor
+from sim.inputs.parameters import Parameter
 from sim.model.streams import run_seeds
 from tests.conftest import ROOT, crisis, state
 
@@ -29,7 +30,9 @@ STRATEGIC: dict[str, Any] = {
 }
 """Both states of every synthetic case decide strategically, with the library's standard."""
 
-DETERRENCE = Parameter("deterrence", "decision.deterrence", 0.0, 12.0, 4.0, "test prior")
+DETERRENCE = Parameter(
+    "decision.deterrence", "real", 4.0, 0.0, 12.0, source="test prior", label="deterrence"
+)
 TRUE_DETERRENCE = 8.0
 """The value the synthetic observations are simulated with (answers within a week in about
 two runs of three, against one in seven at the default 4)."""
@@ -60,7 +63,7 @@ def write_library(folder: Path, names: tuple[str, ...] = tuple(OPENINGS), seed: 
             name, mapping, tuple(backtest.ITEMS), (0.0,) * len(backtest.ITEMS)
         )
         found = calibrate.item_outcomes(
-            data, {DETERRENCE.key: TRUE_DETERRENCE}, run_seeds(seed, k, k + 1)
+            data, {DETERRENCE.path: TRUE_DETERRENCE}, run_seeds(seed, k, k + 1)
         )
         items = {
             item: {
@@ -193,7 +196,7 @@ def test_one_particle_at_the_written_values_forecasts_as_backtest(library):
     cases = list(library.cases)
     reference = backtest.forecasts(cases, runs=30, workers=1)
     particles = pd.DataFrame(
-        {"particle": [0], "weight": [1.0], DETERRENCE.key: [4.0], "brier": [0.0]}
+        {"particle": [0], "weight": [1.0], DETERRENCE.path: [4.0], "brier": [0.0]}
     )
     posterior = calibrate.Posterior((DETERRENCE,), particles, pd.DataFrame(), {})
     mine = calibrate.forecasts(library, 30, InlineExecutor(), posterior)
@@ -209,7 +212,7 @@ def test_each_run_draws_one_particle_by_weight(library):
         {
             "particle": [0, 1],
             "weight": [0.75, 0.25],
-            DETERRENCE.key: [0.0, 12.0],
+            DETERRENCE.path: [0.0, 12.0],
             "brier": [0.0, 0.0],
         }
     )
@@ -220,8 +223,8 @@ def test_each_run_draws_one_particle_by_weight(library):
         np.random.PCG64(np.random.SeedSequence([3, calibrate._name_key(case.name)]))
     ).choice(2, size=400, p=[0.75, 0.25])
     seeds = run_seeds(library.cases[0].scenario.seed, 0, 400)
-    high = calibrate.item_outcomes(case, {DETERRENCE.key: 12.0}, seeds[draws == 1])["answer_7d"]
-    low = calibrate.item_outcomes(case, {DETERRENCE.key: 0.0}, seeds[draws == 0])["answer_7d"]
+    high = calibrate.item_outcomes(case, {DETERRENCE.path: 12.0}, seeds[draws == 1])["answer_7d"]
+    low = calibrate.item_outcomes(case, {DETERRENCE.path: 0.0}, seeds[draws == 0])["answer_7d"]
     assert low.sum() == 0
     first = table[(table["case"] == case.name) & (table["item"] == "answer_7d")]
     assert first["probability"].iloc[0] == high.sum() / 400
@@ -430,12 +433,12 @@ def test_calibrate_command_writes_posterior_profile_scores_and_figures(library, 
     assert list(posterior.columns) == [
         "particle",
         "weight",
-        *[p.key for p in calibrate.PARAMETERS],
+        *[p.path for p in calibrate.PARAMETERS],
         "brier",
     ]
     assert len(posterior) == 7 and posterior["weight"].sum() == pytest.approx(1.0)
     summary = pd.read_csv(out / "summary.csv")
-    assert summary["parameter"].tolist() == [p.key for p in calibrate.PARAMETERS]
+    assert summary["parameter"].tolist() == [p.path for p in calibrate.PARAMETERS]
     scores = pd.read_csv(out / "scores.csv")
     assert {"brier_defaults", "skill_vs_defaults", "skill_vs_base_rate"} <= set(scores.columns)
     meta = json.loads((out / "metadata.json").read_text())
