@@ -845,29 +845,26 @@ def _case_forecast(
     parameters: tuple[Parameter, ...],
     values: np.ndarray | None,
     weights: np.ndarray | None,
-    draw_seed: int,
 ) -> dict[str, float]:
-    """Each item's probability over ``runs`` runs of a case, each run under one particle drawn
-    by weight (or, with no particles, under the case's own values)."""
+    """Each item's probability over ``runs`` runs of a case: as written, or with the calibrated
+    keys drawn from the posterior exactly as a scenario using its profile draws them (the
+    particles as ``uncertainty.profiles``, each key ``{profile: ...}``: parameter sets from the
+    case's seed, each run's set from its own seed; ``sim.model.uncertainty``)."""
     from sim.model.streams import run_seeds
 
     seeds = run_seeds(scenario_seed, 0, runs)
-    if values is None or weights is None:
-        found = item_outcomes(case, {}, seeds)
-        return {item: float(found[item].mean()) for item in case.items}
-    draws = np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence([draw_seed, _name_key(case.name)]))
-    )
-    chosen = draws.choice(len(weights), size=runs, p=weights)
-    happened = {item: np.zeros(runs, dtype=bool) for item in case.items}
-    for particle in np.unique(chosen):
-        where = np.flatnonzero(chosen == particle)
-        found = item_outcomes(
-            case, overrides_for(case.mapping, parameters, values[particle]), seeds[where]
-        )
-        for item in case.items:
-            happened[item][where] = found[item]
-    return {item: float(happened[item].mean()) for item in case.items}
+    overrides: dict[str, Any] = {}
+    if values is not None and weights is not None:
+        profile = {
+            "weights": [float(w) for w in weights],
+            "values": {p.path: [float(v) for v in values[:, i]] for i, p in enumerate(parameters)},
+        }
+        mapping = {**case.mapping, "uncertainty": {"profiles": {PROFILE_NAME: profile}}}
+        case = replace(case, mapping=mapping)
+        for p in parameters:
+            overrides.update(expand(mapping, p.path, {"profile": PROFILE_NAME}))
+    found = item_outcomes(case, overrides, seeds)
+    return {item: float(found[item].mean()) for item in case.items}
 
 
 def forecasts(
@@ -875,13 +872,11 @@ def forecasts(
     runs: int,
     executor: Executor,
     posterior: Posterior | None = None,
-    draw_seed: int = 0,
 ) -> pd.DataFrame:
     """Each case's probability of each item, in the table format of ``backtest.forecasts``.
 
-    With a posterior, each run draws one particle by weight (from a stream of ``draw_seed``
-    and the case's name), as a scenario using the calibrated profile does; without, the cases
-    run as written. Run ``i`` of a case has the seed it has in ``backtest``, so the two forecasts
+    With a posterior, the calibrated keys are drawn from it as a scenario using the calibrated
+    profile draws them (``_case_forecast``); without, the cases run as written. Run ``i`` of a case has the seed it has in ``backtest``, so the two forecasts
     are paired run by run.
     """
     data = {c.name: c for c in case_data(library)}
@@ -897,7 +892,6 @@ def forecasts(
             parameters,
             values,
             weights,
-            draw_seed,
         )
         for case in library.cases
     }
@@ -1033,7 +1027,7 @@ def cross_validate(
         )
         write_fold(fold, posterior)
         single = replace(library, cases=(case,))
-        tables.append(forecasts(single, runs, executor, posterior, draw_seed=settings.seed))
+        tables.append(forecasts(single, runs, executor, posterior))
     return pd.concat(tables, ignore_index=True)
 
 
@@ -1046,10 +1040,10 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _scored(
-    library: Library, runs: int, executor: Executor, posterior: Posterior | None, seed: int
+    library: Library, runs: int, executor: Executor, posterior: Posterior | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Items scored with the posterior (or out-of-sample table) beside the cases as written."""
-    calibrated = backtest.score(forecasts(library, runs, executor, posterior, draw_seed=seed))
+    calibrated = backtest.score(forecasts(library, runs, executor, posterior))
     defaults = backtest.score(forecasts(library, runs, executor))
     return calibrated, defaults
 
@@ -1068,8 +1062,7 @@ def write_calibration(
     from sim.files import folders
 
     table = summary(posterior)
-    seed = int(posterior.metadata["settings"]["seed"])
-    calibrated, defaults = _scored(library, check_runs, executor, posterior, seed)
+    calibrated, defaults = _scored(library, check_runs, executor, posterior)
     scores = compare_scores(calibrated, defaults)
     calibrated["probability_defaults"] = defaults["probability"].to_numpy()
     folders.write_table(posterior.particles, out / "posterior.csv")

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import sim
 from sim.cli.commands import main
 from sim.experiments import backtest, calibrate
 from sim.experiments.calibrate import Settings
@@ -205,9 +206,10 @@ def test_one_particle_at_the_written_values_forecasts_as_backtest(library):
     pd.testing.assert_frame_equal(written, reference)
 
 
-def test_each_run_draws_one_particle_by_weight(library):
-    """Two particles, deterrence 0 (no answer ever) and 12, weighted 3:1: a quarter of the
-    runs, as drawn from the case's stream, are those of the second."""
+def test_a_posterior_forecasts_as_a_scenario_drawing_from_its_profile(library, tmp_path):
+    """Two particles, deterrence 0 (no answer ever) and 12, weighted 3:1: calibration's forecast
+    of a case is what the case's scenario gives with {profile: calibrated} for that key, run by
+    the ordinary runner: one way of drawing a posterior, not two."""
     particles = pd.DataFrame(
         {
             "particle": [0, 1],
@@ -217,17 +219,24 @@ def test_each_run_draws_one_particle_by_weight(library):
         }
     )
     posterior = calibrate.Posterior((DETERRENCE,), particles, pd.DataFrame(), {})
-    table = calibrate.forecasts(library, 400, InlineExecutor(), posterior, draw_seed=3)
-    case = calibrate.case_data(library)[0]
-    draws = np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence([3, calibrate._name_key(case.name)]))
-    ).choice(2, size=400, p=[0.75, 0.25])
-    seeds = run_seeds(library.cases[0].scenario.seed, 0, 400)
-    high = calibrate.item_outcomes(case, {DETERRENCE.path: 12.0}, seeds[draws == 1])["answer_7d"]
-    low = calibrate.item_outcomes(case, {DETERRENCE.path: 0.0}, seeds[draws == 0])["answer_7d"]
-    assert low.sum() == 0
+    table = calibrate.forecasts(library, 400, InlineExecutor(), posterior)
+    case = library.cases[0]
+    (tmp_path / "profiles").mkdir()
+    profile = {
+        "profile": "calibrated",
+        "parameters": {DETERRENCE.path: {"samples": [0.0, 12.0], "weights": [0.75, 0.25]}},
+    }
+    (tmp_path / "profiles" / "calibrated.yaml").write_text(yaml.safe_dump(profile))
+    written = dict(library.mappings[case.name])
+    written["decision"] = {**written.get("decision", {}), "deterrence": {"profile": "calibrated"}}
+    (tmp_path / "case.yaml").write_text(yaml.safe_dump(written))
+    scenario = sim.load_scenario(tmp_path / "case.yaml")
+    runs = sim.run_ensemble(scenario, runs=400, seed=case.scenario.seed).runs
+    states = list(scenario.actors)
+    answered = sim.outcome("answer_7d", scenario.horizon, scenario.ladder.war, states).per_run(runs)
     first = table[(table["case"] == case.name) & (table["item"] == "answer_7d")]
-    assert first["probability"].iloc[0] == high.sum() / 400
+    assert 0 < answered.mean() < 1  # both particles were drawn
+    assert first["probability"].iloc[0] == answered.mean()
 
 
 def test_profile_holds_particles_aligned_by_index(pair, tiny):
