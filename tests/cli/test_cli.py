@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import re
+import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import pandas as pd
@@ -241,8 +247,27 @@ def test_scenario_problems_come_without_traceback(tmp_path):
     assert f"{bad}: actors.iran.pledge: expected a number from 0 to 1, got 1.3" in done.stderr
 
 
+def _read_until(fd: int, pattern: str, seconds: float) -> str:
+    """What a terminal shows until ``pattern`` appears in it (or ``seconds`` pass)."""
+    seen = ""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not re.search(pattern, seen):
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready:
+            try:
+                seen += os.read(fd, 65536).decode(errors="replace")
+            except OSError:  # the program closed the terminal
+                break
+    return seen
+
+
 @pytest.mark.slow
 def test_ctrl_c_saves_what_was_finished(tmp_path):
+    # stderr on a terminal, as a user's, so the progress bar shows; Ctrl-C once it says runs
+    # are done (evidence, not a sleep: a busy machine only makes the wait longer). One worker,
+    # so chunks finish in order and the bar's count is the first runs, which are kept
+    terminal, other_end = pty.openpty()
+    fcntl.ioctl(other_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     process = subprocess.Popen(
         [
             sys.executable,
@@ -252,19 +277,27 @@ def test_ctrl_c_saves_what_was_finished(tmp_path):
             "--runs",
             "10000000",
             "--workers",
-            "2",
+            "1",
             "--out",
             str(tmp_path / "out"),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=other_end,
         text=True,
     )
-    time.sleep(15)  # the first chunks finish within seconds even on a busy two-core machine
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 3, err  # interrupted, part of the results saved
+    os.close(other_end)
+    try:
+        shown = _read_until(terminal, r"\b[1-9]\d*/10000000\b", seconds=600)
+        assert re.search(r"\b[1-9]\d*/10000000\b", shown), shown[-2000:]
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=120)
+        err = shown + _read_until(terminal, r"(?!x)x", seconds=5)  # the rest, to the end
+    finally:
+        os.close(terminal)
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 3, err[-2000:]  # interrupted, part of the results saved
     assert "Interrupted: kept " in err and "of 10,000,000 runs of jan2024_baseline" in err
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     assert 0 < len(runs) < 10_000_000
