@@ -402,9 +402,7 @@ def test_the_rerun_command_makes_the_same_tables(tmp_path, capsys, monkeypatch):
 
 def test_platform_and_versions_are_read_once_per_process(monkeypatch):
     calls = []
-    monkeypatch.setattr(
-        "sim.files.folders.versions", lambda: calls.append(1) or {"numpy": "x"}
-    )
+    monkeypatch.setattr("sim.files.folders.versions", lambda: calls.append(1) or {"numpy": "x"})
     folders.platform_info.cache_clear()
     try:
         assert folders.platform_info() is folders.platform_info()
