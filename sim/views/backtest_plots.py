@@ -33,12 +33,24 @@ def backtest_figure(items: pd.DataFrame, reliability: pd.DataFrame, scores: pd.D
                 left.text(
                     j, i, f"{p:.0%}\n{mark}", ha="center", va="center", fontsize=11, color=colour
                 )
+        dropped = (
+            set(items.loc[~items["headline"].astype(bool), "item"])
+            if "headline" in items
+            else set()
+        )
         left.set_xticks(
-            range(len(names)), [n.replace("_", " ") for n in names], rotation=35, ha="right"
+            range(len(names)),
+            [n.replace("_", " ") + (" *" if n in dropped else "") for n in names],
+            rotation=35,
+            ha="right",
         )
         left.set_yticks(range(len(cases)), cases)
         left.grid(False)
-        left.set_title("Model's probability; ✔ happened, ✘ did not, – not scored", fontsize=14)
+        left.set_title(
+            "Model's probability; ✔ happened, ✘ did not, – not scored"
+            + ("; * not in the headline (a duplicate)" if dropped else ""),
+            fontsize=14,
+        )
         fig.colorbar(image, ax=left, fraction=0.03, pad=0.02, label="probability")
         right.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1.5, label="perfect")
         shown = reliability[reliability["items"] > 0]

@@ -420,3 +420,51 @@ def test_the_one_feature_is_the_highest_day_0_act():
         "jun2025-israel-iran",
     }
     assert all(c.trajectory is not None and c.timing is not None for c in cases.values())
+
+
+@pytest.mark.slow
+def test_scoring_forty_cases_with_every_bootstrap_is_fast(tmp_path):
+    import time
+
+    for k in range(40):
+        seen = observed(f"c{k:02d}", sustained=bool(k % 3 == 0), calm_60d=bool(k % 2))
+        seen["trajectory"] = {"observed": backtest.CLASSES[k % 6], "evidence": "e."}
+        seen["timing"] = {"days_to_answer": k % 9, "days_to_calm": "never" if k % 4 else 12}
+        rung = 6 if k % 5 == 0 else 5
+        scenario = crisis(
+            start_date="2024-01-01",
+            horizon=60,
+            events=[{"day": 0, "type": "act", "actor": "a", "target": "b", "rung": rung}],
+        )
+        write_case(tmp_path, f"c{k:02d}", scenario, seen)
+    cases = load_library(tmp_path)
+    rng = np.random.default_rng(5)
+    items = pd.DataFrame(
+        [
+            {
+                "case": c.name,
+                "item": i,
+                "label": i,
+                "probability": rng.uniform(),
+                "runs": 2000,
+                "observed": float(c.observed[i].value),
+                "status": "x",
+                "date": "",
+            }
+            for c in cases
+            for i in ITEMS
+        ]
+    )
+    forecast = backtest.LibraryForecast(
+        items,
+        {c.name: rng.dirichlet(np.ones(6)) for c in cases},
+        {
+            c.name: {m: rng.integers(0, 62, 2000).astype(float) for m in backtest.TIMING}
+            for c in cases
+        },
+    )
+    clock = time.perf_counter()
+    result = backtest.evaluate(cases, forecast, backtest.external_rates())
+    assert time.perf_counter() - clock < 5
+    rows = result.scores.set_index("item")
+    assert rows.loc["trajectory", "cases"] == 40 and rows.loc["days_to_calm", "cases"] == 40
