@@ -180,6 +180,57 @@ def interval(counts: np.ndarray, model: np.ndarray, reference: np.ndarray) -> tu
     return float(low), float(high)
 
 
+def mean_interval(counts: np.ndarray, sums: np.ndarray, sizes: np.ndarray) -> tuple[float, float]:
+    """The 95% percentile interval of a mean score over case resamples, from each case's sum of
+    scores and number of scores (resamples with no score are left out)."""
+    if counts.shape[1] == 0:
+        return float("nan"), float("nan")
+    total = counts @ np.asarray(sizes, dtype=float)
+    good = total > 0
+    if good.sum() < len(total) / 2:
+        return float("nan"), float("nan")
+    values = (counts[good] @ np.asarray(sums, dtype=float)) / total[good]
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def murphy_intervals(
+    p: np.ndarray, o: np.ndarray, counts: np.ndarray, bins: int = BINS
+) -> dict[str, tuple[float, float]]:
+    """95% percentile intervals of the Murphy terms over resamples; ``counts`` gives, for each
+    resample, how many times each forecast (its case) was drawn."""
+    p = np.asarray(p, dtype=float)
+    o = np.asarray(o, dtype=float)
+    names = ("reliability", "resolution", "uncertainty")
+    if counts.shape[1] == 0:
+        return {k: (float("nan"), float("nan")) for k in names}
+    member = np.zeros((len(p), bins))
+    member[np.arange(len(p)), bin_index(p, bins)] = 1
+    n_k = counts @ member
+    p_k = counts @ (member * p[:, None])
+    o_k = counts @ (member * o[:, None])
+    total = n_k.sum(axis=1)
+    good = total > 0
+    n_k, p_k, o_k, total = n_k[good], p_k[good], o_k[good], total[good]
+    obar = o_k.sum(axis=1) / total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pbar_k = np.where(n_k > 0, p_k / np.where(n_k > 0, n_k, 1), 0)
+        obar_k = np.where(n_k > 0, o_k / np.where(n_k > 0, n_k, 1), 0)
+    values = {
+        "reliability": np.sum(n_k * (pbar_k - obar_k) ** 2, axis=1) / total,
+        "resolution": np.sum(n_k * (obar_k - obar[:, None]) ** 2, axis=1) / total,
+        "uncertainty": obar * (1 - obar),
+    }
+    out = {}
+    for k in names:
+        if len(values[k]) == 0:
+            out[k] = (float("nan"), float("nan"))
+        else:
+            low, high = np.percentile(values[k], [2.5, 97.5])
+            out[k] = (float(low), float(high))
+    return out
+
+
 def auc_interval(p: np.ndarray, o: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
     """The 95% percentile interval of the AUC over case resamples (a case drawn twice counts
     twice in every pair; resamples without both outcomes are left out; NaN when fewer than half

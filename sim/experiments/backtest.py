@@ -391,7 +391,14 @@ def _binary_row(
         "auc": sc.auc(p, o),
     }
     row["auc_low"], row["auc_high"] = sc.auc_interval(p, o, counts[:, case_index])
+    n = counts.shape[1]
+    sizes = np.bincount(case_index, minlength=n)
+    for key, column in (("score", "brier"), ("log_score", "log_score")):
+        sums = np.bincount(case_index, weights=rows[column].to_numpy(dtype=float), minlength=n)
+        row[f"{key}_low"], row[f"{key}_high"] = sc.mean_interval(counts, sums, sizes)
     row.update({k: v for k, v in sc.murphy(p, o).items() if k != "brier"})
+    for key, (low, high) in sc.murphy_intervals(p, o, counts[:, case_index]).items():
+        row[f"{key}_low"], row[f"{key}_high"] = low, high
     _skills(
         row,
         case_index,
@@ -410,11 +417,19 @@ def _blank_row(item: str, kind: str, measure: str, cases: int) -> dict[str, Any]
         "cases": cases,
         "happened": np.nan,
     }
-    for key in ("log_score", "auc", "auc_low", "auc_high"):
-        row[key] = np.nan
-    for key in ("reliability", "resolution", "uncertainty", "within_bin"):
-        row[key] = np.nan
+    for key in ("log_score", "auc", "reliability", "resolution", "uncertainty"):
+        row[key] = row[f"{key}_low"] = row[f"{key}_high"] = np.nan
+    row["within_bin"] = np.nan
     return row
+
+
+def _mean_with_interval(row: dict[str, Any], values: np.ndarray, counts: np.ndarray) -> None:
+    """The mean of per-case scores (NaN: not scored) and its case-bootstrap interval."""
+    scored = ~np.isnan(values)
+    row["score"] = float(np.mean(values[scored])) if scored.any() else np.nan
+    row["score_low"], row["score_high"] = sc.mean_interval(
+        counts, np.where(scored, values, 0.0), scored.astype(float)
+    )
 
 
 def _trajectory(
@@ -466,7 +481,7 @@ def _trajectory(
         }
     )
     row = _blank_row("trajectory", "trajectory", "rps", int(scored.sum()))
-    row["score"] = float(np.nanmean(rps_model)) if scored.any() else np.nan
+    _mean_with_interval(row, rps_model, counts)
     _skills(row, np.arange(n), rps_model, references, counts)
     return frame, row
 
@@ -517,7 +532,7 @@ def _timing(
         }
     )
     row = _blank_row(measure, "timing", "crps", int(scored.sum()))
-    row["score"] = float(np.nanmean(model)) if scored.any() else np.nan
+    _mean_with_interval(row, model, counts)
     _skills(row, np.arange(n), model, references, counts)
     return frame, row
 

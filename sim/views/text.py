@@ -222,13 +222,23 @@ def backtest_text(result: Evaluation) -> str:
         )
 
     lines.append(
-        f"  {'score (Brier; RPS; CRPS in days)':<34} {'cases':>5} {'yes':>3} {'score':>6} "
+        f"  {'score (Brier; RPS; CRPS in days)':<34} {'cases':>5} {'yes':>3} {'score [95%]':<21} "
         f"{'log':>5}  {'AUC [95%]':<19} {'REL':>5} {'RES':>5} {'UNC':>5}"
     )
     for row in scores:
         happened = "" if row["happened"] != row["happened"] else f"{int(row['happened'])}"
         score = row["score"]
-        score_text = "n/a" if score != score else f"{score:.3f}" if score < 10 else f"{score:.2f}"
+        digits = 3 if score != score or score < 10 else 1
+        score_text = (
+            "n/a"
+            if score != score
+            else f"{score:.{digits}f} "
+            + (
+                "[n/a]"
+                if row["score_low"] != row["score_low"]
+                else f"[{row['score_low']:.{digits}f}, {row['score_high']:.{digits}f}]"
+            )
+        )
         log = row["log_score"]
         murphy = [row[k] for k in ("reliability", "resolution", "uncertainty")]
         auc = (
@@ -237,7 +247,7 @@ def backtest_text(result: Evaluation) -> str:
             else ""
         )
         lines.append(
-            f"  {name(row):<34} {row['cases']:>5} {happened:>3} {score_text:>6} "
+            f"  {name(row):<34} {row['cases']:>5} {happened:>3} {score_text:<21} "
             f"{'' if log != log else f'{log:.2f}':>5}  "
             f"{auc:<19} " + " ".join(" " * 5 if v != v else f"{v:5.3f}" for v in murphy)
         )

@@ -204,3 +204,24 @@ def test_trajectory_classes_from_the_runs_table():
     ]
     # no state struck first: any state's strike or hostile act counts
     assert trajectory(runs, ["a", "b"], None).tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_intervals_of_a_mean_and_of_the_murphy_terms_by_hand():
+    sums = np.array([1.0, 3.0])
+    sizes = np.array([1.0, 1.0])
+    # resample 1: case 0 twice (mean 1); resample 2: case 1 twice (mean 3)
+    counts = np.array([[2.0, 0.0], [0.0, 2.0]])
+    assert sc.mean_interval(counts, sums, sizes) == pytest.approx(
+        tuple(np.percentile([1.0, 3.0], [2.5, 97.5]))
+    )
+    p = np.array([0.1, 0.1, 0.9, 0.9])
+    o = np.array([0, 1, 1, 1])
+    point = sc.murphy(p, o)
+    same = sc.murphy_intervals(p, o, np.ones((4, 4)))
+    for key in ("reliability", "resolution", "uncertainty"):
+        assert same[key] == pytest.approx((point[key], point[key]))
+    # a resample of the first two forecasts only (twice each) is their own decomposition
+    twice = sc.murphy_intervals(p, o, np.array([[2.0, 2.0, 0.0, 0.0]]))
+    alone = sc.murphy(p[:2], o[:2])
+    for key in ("reliability", "resolution", "uncertainty"):
+        assert twice[key] == pytest.approx((alone[key], alone[key]))

@@ -227,7 +227,7 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
             assert f"{reference}_{key}" in data["scores"][0]
         for key in ("", "_low", "_high"):
             assert f"skill_vs_{reference}{key}" in data["scores"][0]
-    for key in ("log_score", "auc", "auc_low", "auc_high", "reliability", "resolution"):
+    for key in ("score_low", "log_score_high", "auc", "auc_low", "auc_high", "reliability_low"):
         assert key in data["scores"][0]
     assert {"uncertainty", "within_bin"} <= set(data["scores"][0])
     assert data["headline"]["items"] + [d["item"] for d in data["headline"]["dropped"]]
