@@ -1,30 +1,15 @@
-"""How good is the model? Its probabilities scored against what happened in real crises.
+"""How good is the model? Its forecasts scored against what happened in real crises.
 
-A case library (read and checked by ``sim.experiments.cases``) is a folder of scenarios
-(``<case>.yaml``) with a record of what happened beside
-each (``<case>.observed.yaml``): for each item of a fixed set (``ITEMS``), whether it happened.
-``docs/cases/README.md`` gives the rule by which a crisis becomes a scenario and defines each
-item. Every case is run as an ensemble; each item's probability is the share of runs in which
-its outcome (``sim.analysis.outcomes``) happened, and is scored against what happened:
-
-- the Brier score ``(p - o)**2`` (lower is better; 0.25 for an always-0.5 forecast);
-- the log score ``-ln p`` if it happened, ``-ln(1 - p)`` if not, with ``p`` kept within
-  ``[1/(2n), 1 - 1/(2n)]`` for ``n`` runs (an event never seen in ``n`` runs is not impossible);
-- skill against two reference forecasters: a coin (0.5 always) and the item's base rate in the
-  library computed *without the case itself* (leave one out): ``1 - score / reference score``,
-  positive when the model beats the reference.
-
-Items marked ``not applicable`` or ``disputed`` are not scored.
-
-Beyond the nine items (``evaluate``): the headline "all items" figures are taken over the items
-left after dropping those whose observed codes duplicate another item's
-(``sim.analysis.scores.duplicate_items``); each case's **trajectory class** (six ordered classes,
-``sim.analysis.outcomes.trajectory``) is scored with the ranked probability score, and the
-**timing** (days to the first answer, days to calm, censored at day 61) with the CRPS; each item
-also gets its AUC and Murphy decomposition; skill is reported against four reference
-forecasters (a coin, the leave-one-out base rate, an external base rate, and the one-feature
-forecaster "opening at rung >= 6"), each with a 95% case-bootstrap interval.
-``docs/results.md`` (section "backtest") defines every score.
+Every case of a library (``sim.experiments.cases`` reads it) is run as an ensemble. Each item's
+probability is the share of runs in which its outcome happened (``sim.analysis.outcomes``),
+scored with the Brier and log scores, the AUC and the Murphy decomposition; the trajectory class
+(``outcomes.trajectory``) with the ranked probability score; the timing (days to the answer,
+to calm; censored at day 61) with the CRPS. Skill is reported against a coin, the leave-one-out
+base rate, an external base rate and the one-feature forecaster "opening at rung >= 6", with
+95% case-bootstrap intervals; the headline "all items" leaves out items whose observed codes
+duplicate another's. Items marked ``not applicable`` or ``disputed`` are not scored.
+``docs/results.md`` (section "backtest") defines every score; ``sim.analysis.scores`` computes
+them.
 """
 
 from __future__ import annotations
