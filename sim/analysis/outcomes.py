@@ -243,3 +243,58 @@ def per_state(
         for state in states
         for family in ("strike", "forces")
     ]
+
+
+TRAJECTORY_CLASSES = (
+    "no_answer",
+    "non_kinetic_only",
+    "one_exchange",
+    "repeated_agreement",
+    "repeated_no_agreement",
+    "war",
+)
+"""The ordered trajectory classes of a crisis, mildest first (docs/results.md#backtest)."""
+
+
+MEASURE_RUNG = 2
+"""The lowest rung that is a measure rather than words: a diplomatic downgrade on the library's
+ladder (docs/cases/README.md, rule 2); a protest alone is no answer."""
+
+
+def trajectory(runs: pd.DataFrame, states: Sequence[str], struck: str | None) -> np.ndarray:
+    """Each run's trajectory class, as an index into ``TRAJECTORY_CLASSES``; the first rule that
+    holds decides:
+
+    5 ``war``: ``war_day`` is not empty;
+    3/4 ``repeated_*``: the outcome ``sustained`` (two or more states strike, ``strike_days`` >= 3),
+    ``repeated_agreement`` if a ceasefire was agreed (``ceasefire_day`` not empty), else
+    ``repeated_no_agreement``;
+    2 ``one_exchange``: the state struck first answered with a strike (``answer_day`` not
+    empty; with no state struck first, ``struck`` None: any state struck, a ``strike_day_*``);
+    1 ``non_kinetic_only``: the state struck first made a hostile act below the strike rung
+    but above a protest (``highest_act_<struck>`` >= ``MEASURE_RUNG``: a downgrade or a show
+    of force; with no state struck first, any state), as the coding rule counts a measure;
+    0 ``no_answer``: none of these.
+    """
+    n = len(runs)
+
+    def present(column: str) -> np.ndarray:
+        return ~np.isnan(_days(runs, column))
+
+    if struck is None:
+        kinetic = np.zeros(n, dtype=bool)
+        for s in states:
+            kinetic |= present(f"strike_day_{s}")
+        acted = np.zeros(n, dtype=bool)
+        for s in states:
+            acted |= runs[f"highest_act_{s}"].to_numpy() >= MEASURE_RUNG
+    else:
+        kinetic = present("answer_day")
+        acted = runs[f"highest_act_{struck}"].to_numpy() >= MEASURE_RUNG
+    sustained = _sustained(states).per_run(runs)
+    classes = np.zeros(n, dtype=int)
+    classes[acted] = 1
+    classes[kinetic] = 2
+    classes[sustained] = np.where(present("ceasefire_day")[sustained], 3, 4)
+    classes[present("war_day")] = 5
+    return classes

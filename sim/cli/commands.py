@@ -23,7 +23,7 @@ from sim.cli.parser import (
 )
 from sim.experiments.execution import ExecutorError, default_workers
 from sim.inputs.errors import ResultsError, ScenarioError
-from sim.views.text import comparison_text, describe, skill_text, summary_text
+from sim.views.text import comparison_text, describe, summary_text
 
 if TYPE_CHECKING:
     from sim.experiments.ensemble import Ensemble
@@ -713,16 +713,31 @@ def cmd_backtest(args: argparse.Namespace) -> None:
     from sim.experiments import backtest
     from sim.files import folders
     from sim.views import backtest_plots
+    from sim.views.text import backtest_text
 
     _check_runs(args.runs)
     cases = backtest.load_library(args.cases)
     out = args.out
+    files = [
+        "items.csv",
+        "scores.csv",
+        "trajectory.csv",
+        "timing.csv",
+        "reliability.csv",
+        "backtest.json",
+        "backtest.png",
+        "backtest.svg",
+        "trajectory.png",
+        "trajectory.svg",
+    ]
     with folders.write_folder(out, replace=True) as folder:
         clock = time.perf_counter()
         workers = args.workers or default_workers()
-        table = backtest.score(backtest.forecasts(cases, args.runs, workers))
-        scores = backtest.summary(table)
-        reliability = backtest.reliability(table)
+        result = backtest.evaluate(
+            cases,
+            backtest.run_library(cases, args.runs, workers),
+            backtest.external_rates(),
+        )
         meta = {
             "cases_folder": str(args.cases),
             "cases": [case.name for case in cases],
@@ -730,34 +745,26 @@ def cmd_backtest(args: argparse.Namespace) -> None:
             "wall_seconds": round(time.perf_counter() - clock, 3),
             "command": args.command_line,
         }
-        folder.table(table, "items")
-        folder.table(scores, "scores")
-        folder.table(reliability, "reliability")
-        figure = backtest_plots.backtest_figure(table, reliability, scores)
+        folder.table(result.items, "items")
+        folder.table(result.scores, "scores")
+        folder.table(result.trajectory, "trajectory")
+        folder.table(result.timing, "timing")
+        folder.table(result.reliability, "reliability")
+        figure = backtest_plots.backtest_figure(result.items, result.reliability, result.scores)
+        classes = backtest_plots.trajectory_figure(result.trajectory, result.scores)
         for suffix in (".png", ".svg"):
             folder.figure(figure, f"backtest{suffix}")
-        data = backtest.as_json(table, scores, meta)
+            folder.figure(classes, f"trajectory{suffix}")
+        data = backtest.as_json(result, None, meta)
         folder.json(data, "backtest.json")
     args.report = {"ok": True, "folder": str(out), **data}
     print(
         f"Backtest of {len(cases)} cases in {args.cases}/, {args.runs:,} runs each "
-        f"({meta['wall_seconds']} s). Brier score: lower is better; skill above 0 beats the "
-        "reference."
+        f"({meta['wall_seconds']} s). Lower scores are better; skill above 0 beats the "
+        "reference; [a, b]: 95% interval from resampling whole cases."
     )
-    print(
-        f"  {'item':<20} {'cases':>5} {'happened':>8} {'Brier':>7} {'log':>6} {'vs coin':>8} {'vs base rate':>13}"
-    )
-    for row in scores.to_dict("records"):
-        print(
-            f"  {row['item']:<20} {row['cases']:>5} {row['happened']:>8} {row['brier']:7.3f} "
-            f"{row['log_score']:6.2f} {skill_text(row['skill_vs_coin']):>8} "
-            f"{skill_text(row['skill_vs_base_rate']):>13}"
-        )
-    if scores["skill_vs_base_rate"].isna().any():
-        print("  n/a: the base rate was right every time (a Brier score of 0 cannot be beaten)")
-    print(
-        f"Results in {out}/: items.csv, scores.csv, reliability.csv, backtest.json, backtest.png, backtest.svg"
-    )
+    print(backtest_text(result))
+    print(f"Results in {out}/: {', '.join(files)}")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:

@@ -1,24 +1,19 @@
-"""How good is the model? Its probabilities scored against what happened in real crises.
+"""How good is the model? Its forecasts scored against what happened in real crises.
 
-A case library is a folder of scenarios (``<case>.yaml``) with a record of what happened beside
-each (``<case>.observed.yaml``): for each item of a fixed set (``ITEMS``), whether it happened.
-``docs/cases/README.md`` gives the rule by which a crisis becomes a scenario and defines each
-item. Every case is run as an ensemble; each item's probability is the share of runs in which
-its outcome (``sim.analysis.outcomes``) happened, and is scored against what happened:
-
-- the Brier score ``(p - o)**2`` (lower is better; 0.25 for an always-0.5 forecast);
-- the log score ``-ln p`` if it happened, ``-ln(1 - p)`` if not, with ``p`` kept within
-  ``[1/(2n), 1 - 1/(2n)]`` for ``n`` runs (an event never seen in ``n`` runs is not impossible);
-- skill against two reference forecasters: a coin (0.5 always) and the item's base rate in the
-  library computed *without the case itself* (leave one out): ``1 - score / reference score``,
-  positive when the model beats the reference.
-
-Items marked ``not applicable`` or ``disputed`` are not scored.
+Every case of a library (``sim.experiments.cases`` reads it) is run as an ensemble. Each item's
+probability is the share of runs in which its outcome happened (``sim.analysis.outcomes``),
+scored with the Brier and log scores, the AUC and the Murphy decomposition; the trajectory class
+(``outcomes.trajectory``) with the ranked probability score; the timing (days to the answer,
+to calm; censored at day 61) with the CRPS. Skill is reported against a coin, the leave-one-out
+base rate, an external base rate and the one-feature forecaster "opening at rung >= 6", with
+95% case-bootstrap intervals; the headline "all items" leaves out items whose observed codes
+duplicate another's. Items marked ``not applicable`` or ``disputed`` are not scored.
+``docs/results.md`` (section "backtest") defines every score; ``sim.analysis.scores`` computes
+them.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,221 +23,102 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import outcomes as catalogue
-from sim.inputs.loader import Problem, ScenarioError, load_scenario, read_yaml
-from sim.model.scenario import Scenario
+from sim.analysis import scores as sc
+from sim.experiments.cases import (
+    CLASSES,
+    HORIZON,
+    ITEMS,
+    NEVER,
+    NOT_SCORED,
+    OBSERVED_SUFFIX,
+    TIMING,
+    Case,
+    LibraryError,
+    Observation,
+    load_library,
+)
+from sim.model.scenario import ActEvent, Scenario
 
-ITEMS: dict[str, tuple[str, str]] = {
-    "answer_7d": ("answer_7d", "The state struck first answers with a strike within 7 days"),
-    "forces_7d": ("forces_7d", "Either side strikes the other's state forces within 7 days"),
-    "sustained": ("sustained", "A sustained exchange of strikes"),
-    "war": ("war", "War"),
-    "restrike": ("restrike", "The opener strikes again after the answer"),
-    "mediation_accepted": ("accepted", "Third-party mediation accepted"),
-    "ceasefire_14d": ("ceasefire_14d", "A ceasefire within 14 days"),
-    "calm_14d": ("calm_14d", "Back to the baseline within 14 days"),
-    "calm_60d": ("calm_60d", "Back to the baseline within 60 days"),
-}
-"""Each observed item: the outcome of ``sim.analysis.outcomes`` behind it, and a label."""
+__all__ = [
+    "CLASSES",
+    "HORIZON",
+    "ITEMS",
+    "NEVER",
+    "NOT_SCORED",
+    "OBSERVED_SUFFIX",
+    "TIMING",
+    "Case",
+    "Evaluation",
+    "LibraryError",
+    "LibraryForecast",
+    "Observation",
+    "as_json",
+    "evaluate",
+    "external_rates",
+    "forecasts",
+    "load_library",
+    "opening_rung",
+    "reliability",
+    "run_library",
+    "score",
+    "summary",
+]
 
-NOT_SCORED = ("not applicable", "disputed")
-HORIZON = 60
-"""Days a case must run: the furthest item (calm_60d) looks that far."""
-OBSERVED_SUFFIX = ".observed.yaml"
-
-
-@dataclass(frozen=True)
-class Observation:
-    """What happened for one item: True, False, or None when not scored (with the status)."""
-
-    value: bool | None
-    status: str
-    date: datetime.date | None
-    evidence: str
-
-
-@dataclass(frozen=True)
-class Case:
-    """A crisis of the library: its scenario and what happened."""
-
-    name: str
-    scenario: Scenario
-    observed: dict[str, Observation]
+FEATURE_RUNG = 6
+"""The one-feature forecaster's feature: an opening at this rung or higher."""
+MIN_OVERLAP = 0.5
+"""Items are compared for duplicates only on at least this share of the library's cases."""
+EXTERNAL = Path(__file__).resolve().parents[2] / "data" / "reference" / "external_base_rates.csv"
+"""External base rates (``data/reference/README.md``); rows whose variant is primary are used."""
+REFERENCES = ("coin", "base_rate", "external", "one_feature")
+"""The reference forecasters, in the order they are reported."""
 
 
-class LibraryError(ScenarioError):
-    """A case folder that cannot be backtested, with every problem found in it."""
-
-
-def load_library(folder: Path) -> list[Case]:
-    """Read every case of a folder; raise ``LibraryError`` listing every problem at once."""
-    if not folder.is_dir():
-        raise LibraryError([Problem(str(folder), "", "is not a folder of cases")])
-    problems: list[Problem] = []
-    cases = []
-    scenarios = sorted(
-        p
-        for p in folder.glob("*.yaml")
-        if not p.name.endswith(OBSERVED_SUFFIX) and not p.name.startswith("_")
+def opening_rung(scenario: Scenario) -> int:
+    """The one feature: the highest rung of an ``act`` event on day 0 or before (0: none)."""
+    return max(
+        (e.rung for e in scenario.events if isinstance(e, ActEvent) and e.day <= 0), default=0
     )
-    observed_files = {
-        p.name[: -len(OBSERVED_SUFFIX)]: p for p in folder.glob(f"*{OBSERVED_SUFFIX}")
-    }
-    for name in sorted(set(observed_files) - {p.stem for p in scenarios}):
-        problems.append(
-            Problem(str(observed_files[name]), "", f"no scenario {name}.yaml beside it")
-        )
-    for path in scenarios:
-        observed_path = observed_files.get(path.stem)
-        if observed_path is None:
-            problems.append(
-                Problem(
-                    str(path),
-                    "",
-                    f"no record of what happened: expected {path.stem}{OBSERVED_SUFFIX} beside it",
-                )
-            )
-            continue
-        try:
-            scenario = load_scenario(path)
-        except ScenarioError as error:
-            problems += error.problems
-            problems.append(
-                Problem(
-                    str(observed_path),
-                    "",
-                    f"its scenario {path.name} does not validate (see above)",
-                )
-            )
-            continue
-        if scenario.horizon < HORIZON:
-            problems.append(
-                Problem(
-                    str(path),
-                    "horizon",
-                    f"a case runs at least {HORIZON} days (the items look that far), got {scenario.horizon}",
-                )
-            )
-            continue
-        found, trouble = _read_observed(observed_path, path.stem, scenario)
-        problems += trouble
-        if not trouble:
-            cases.append(Case(path.stem, scenario, found))
-    if not scenarios and not problems:
-        problems.append(Problem(str(folder), "", "holds no case (no <case>.yaml files)"))
-    if problems:
-        raise LibraryError(problems)
-    return cases
 
 
-def _read_observed(
-    path: Path, case: str, scenario: Scenario
-) -> tuple[dict[str, Observation], list[Problem]]:
-    source = str(path)
-    problems: list[Problem] = []
-    try:
-        raw = read_yaml(path, "a record of what happened")
-    except ScenarioError as error:
-        return {}, list(error.problems)
-    unknown = sorted(set(raw) - {"case", "items"})
-    for key in unknown:
-        problems.append(Problem(source, key, "unknown key (allowed here: case, items)"))
-    if raw.get("case") != case:
-        problems.append(
-            Problem(
-                source,
-                "case",
-                f"expected '{case}', the name of the scenario beside it, got {raw.get('case')!r}",
-            )
-        )
-    items = raw.get("items")
-    if not isinstance(items, dict):
-        problems.append(
-            Problem(source, "items", "expected a mapping of item: {observed, date, evidence}")
-        )
-        return {}, problems
-    found = {}
-    for item in items:
-        if item not in ITEMS:
-            problems.append(
-                Problem(source, f"items.{item}", f"unknown item (items: {', '.join(ITEMS)})")
-            )
-    for item in ITEMS:
-        where = f"items.{item}"
-        entry = items.get(item)
-        if entry is None:
-            problems.append(Problem(source, where, "missing: every item needs an entry"))
-            continue
-        if not isinstance(entry, dict):
-            problems.append(
-                Problem(source, where, "expected a mapping with observed, date, evidence")
-            )
-            continue
-        for key in sorted(set(entry) - {"observed", "date", "evidence"}):
-            problems.append(
-                Problem(
-                    source, f"{where}.{key}", "unknown key (allowed here: observed, date, evidence)"
-                )
-            )
-        value = entry.get("observed")
-        if isinstance(value, bool):
-            status = "true" if value else "false"
-        elif value in NOT_SCORED:
-            status = str(value)
-        else:
-            problems.append(
-                Problem(
-                    source,
-                    f"{where}.observed",
-                    f"expected true, false, 'not applicable' or 'disputed', got {value!r}",
-                )
-            )
-            continue
-        date = entry.get("date")
-        if date is not None:
-            try:
-                date = datetime.date.fromisoformat(str(date))
-            except ValueError:
-                problems.append(
-                    Problem(
-                        source,
-                        f"{where}.date",
-                        f"expected a date like 2024-01-18, got {str(date)[:40]!r}",
-                    )
-                )
-                date = None
-            if date is not None and scenario.start_date is not None:
-                day = (date - scenario.start_date).days
-                if not 0 <= day <= scenario.horizon:
-                    problems.append(
-                        Problem(
-                            source,
-                            f"{where}.date",
-                            f"{date} is day {day} of the scenario, outside its days 0 to {scenario.horizon}",
-                        )
-                    )
-        evidence = entry.get("evidence")
-        if not isinstance(evidence, str) or not evidence.strip():
-            problems.append(
-                Problem(source, f"{where}.evidence", "expected a sentence saying what shows it")
-            )
-            evidence = ""
-        found[item] = Observation(
-            value if isinstance(value, bool) else None, status, date, evidence
-        )
-    return found, problems
+@dataclass(frozen=True)
+class LibraryForecast:
+    """What the model said about each case: items, trajectory class shares, timing samples."""
+
+    items: pd.DataFrame
+    """One row per case and item, as ``forecasts`` returns."""
+    trajectory: dict[str, np.ndarray]
+    """Each case's share of runs in each class of ``CLASSES``."""
+    timing: dict[str, dict[str, np.ndarray]]
+    """Each case's days of each timing measure, run by run (``NEVER`` for never)."""
 
 
 def forecasts(cases: Sequence[Case], runs: int, workers: int) -> pd.DataFrame:
     """Each case's probability of each item, from an ensemble of ``runs`` (its own seed)."""
+    return run_library(cases, runs, workers).items
+
+
+def run_library(cases: Sequence[Case], runs: int, workers: int) -> LibraryForecast:
+    """Run every case as an ensemble of ``runs`` (its own seed): items, classes, timing."""
     from sim.experiments.ensemble import run_ensemble
+    from sim.model.model import opening
 
     rows = []
+    trajectory: dict[str, np.ndarray] = {}
+    timing: dict[str, dict[str, np.ndarray]] = {}
     for case in cases:
         scenario = case.scenario
         ensemble = run_ensemble(scenario, runs=runs, workers=workers)
         if ensemble.interrupted:  # a part of an ensemble is no forecast: stop, save nothing
             raise KeyboardInterrupt
         states = list(scenario.actors)
+        table = ensemble.runs
+        classes = catalogue.trajectory(table, states, opening(scenario)[1])
+        trajectory[case.name] = np.bincount(classes, minlength=len(CLASSES)) / len(classes)
+        timing[case.name] = {
+            measure: _censor(table[column].to_numpy(dtype=float))
+            for measure, column in (("days_to_answer", "answer_day"), ("days_to_calm", "calm_day"))
+        }
         for item, (name, label) in ITEMS.items():
             outcome = catalogue.outcome(name, scenario.horizon, scenario.ladder.war, states)
             seen = case.observed[item]
@@ -251,14 +127,19 @@ def forecasts(cases: Sequence[Case], runs: int, workers: int) -> pd.DataFrame:
                     "case": case.name,
                     "item": item,
                     "label": label,
-                    "probability": float(np.mean(outcome.per_run(ensemble.runs))),
+                    "probability": float(np.mean(outcome.per_run(table))),
                     "runs": ensemble.batch.runs,
                     "observed": np.nan if seen.value is None else float(seen.value),
                     "status": seen.status,
                     "date": seen.date.isoformat() if seen.date else "",
                 }
             )
-    return pd.DataFrame(rows)
+    return LibraryForecast(pd.DataFrame(rows), trajectory, timing)
+
+
+def _censor(days: np.ndarray) -> np.ndarray:
+    """Days after day 0, with never (NaN) and anything past the horizon as ``NEVER``."""
+    return np.where(np.isnan(days) | (days > HORIZON), NEVER, days)
 
 
 def score(items: pd.DataFrame) -> pd.DataFrame:
@@ -280,11 +161,13 @@ def score(items: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean scores by item and over every scored item, with skill against the references."""
+def summary(table: pd.DataFrame, dropped: Sequence[str] = ()) -> pd.DataFrame:
+    """Mean scores by item and over every scored item (but the ``dropped`` ones), with skill
+    against the coin and the leave-one-out base rate."""
     scored = table[table["observed"].notna()]
+    headline = scored[~scored["item"].isin(list(dropped))]
     rows = []
-    for item, group in [*scored.groupby("item", sort=False), ("all items", scored)]:
+    for item, group in [*scored.groupby("item", sort=False), ("all items", headline)]:
         brier = group["brier"].mean()
         with_base = group[group["brier_base"].notna()]
         base_brier = with_base["brier_base"].mean()
@@ -307,11 +190,14 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reliability(table: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
-    """Predicted against observed frequency, in equal-width bins of the predicted probability."""
-    scored = table[table["observed"].notna()]
+def reliability(
+    table: pd.DataFrame, bins: int = sc.BINS, dropped: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Predicted against observed frequency, in equal-width bins of the predicted probability
+    (the scored items but the ``dropped`` ones)."""
+    scored = table[table["observed"].notna() & ~table["item"].isin(list(dropped))]
     edges = np.linspace(0, 1, bins + 1)
-    index = np.clip(np.digitize(scored["probability"], edges[1:-1]), 0, bins - 1)
+    index = sc.bin_index(scored["probability"].to_numpy(), bins)
     rows = []
     for b in range(bins):
         group = scored[index == b]
@@ -327,13 +213,381 @@ def reliability(table: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def as_json(table: pd.DataFrame, scores: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
-    """The backtest as plain data: the keys --json prints (docs/results.md lists them)."""
+def external_rates(path: Path = EXTERNAL) -> dict[str, dict[str, Any]]:
+    """Each item's external base rate: the first row of the file whose variant is ``primary``
+    (or ``primary (...)``, a primary row with a qualifier). Items without one have none; no file,
+    no external rates."""
+    if not path.is_file():
+        return {}
+    frame = pd.read_csv(path)
+    primary = frame[frame["variant"].astype(str).str.match(r"^primary\b")]
+    found: dict[str, dict[str, Any]] = {}
+    for row in primary.to_dict("records"):
+        if row["item"] in ITEMS and row["item"] not in found:
+            found[str(row["item"])] = {
+                "rate": float(row["rate"]),
+                "measure": str(row["measure"]),
+                "variant": str(row["variant"]),
+                "source": str(row["source"]),
+                "n": int(row["n"]),
+            }
+    return found
 
-    def clean(frame: pd.DataFrame) -> list[dict[str, Any]]:
-        return [
-            {str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-            for row in frame.to_dict("records")
-        ]
 
-    return {"meta": meta, "items": clean(table), "scores": clean(scores)}
+@dataclass(frozen=True)
+class Evaluation:
+    """Every table of a backtest."""
+
+    items: pd.DataFrame
+    """One row per case and item: ``score``'s columns and the external and one-feature
+    references, and whether the item counts in the headline."""
+    trajectory: pd.DataFrame
+    """One row per case: the observed class, the model's share of runs in each class, RPS."""
+    timing: pd.DataFrame
+    """One row per case and timing measure: the observed day, the model's, CRPS."""
+    scores: pd.DataFrame
+    """One row per item, the headline (``all items``), ``all nine items``, ``trajectory`` and
+    each timing measure: the scores and the skill against each reference, with intervals."""
+    reliability: pd.DataFrame
+    """The reliability diagram of the headline items."""
+    redundant: dict[str, tuple[str, int]]
+    """Items left out of the headline: ``{item: (the item it duplicates, cases compared)}``."""
+    external: dict[str, dict[str, Any]]
+    """The external base rates used, by item."""
+    feature: dict[str, int]
+    """Each case's opening rung (the one feature)."""
+
+
+def evaluate(
+    cases: Sequence[Case],
+    forecast: LibraryForecast,
+    external: dict[str, dict[str, Any]] | None = None,
+    resamples: int = sc.RESAMPLES,
+    seed: int = sc.SEED,
+) -> Evaluation:
+    """Score the model's forecasts of the library's cases in full (docs/results.md#backtest)."""
+    external = external or {}
+    names = [case.name for case in cases]
+    n = len(names)
+    where = {name: i for i, name in enumerate(names)}
+    rungs = {case.name: opening_rung(case.scenario) for case in cases}
+    feature = np.array([rungs[name] >= FEATURE_RUNG for name in names])
+    counts = sc.bootstrap_counts(n, resamples, seed)
+
+    table = score(forecast.items)
+    table["opening_rung"] = table["case"].map(rungs)
+    table["external"] = (
+        table["item"].map({item: row["rate"] for item, row in external.items()}).astype(float)
+    )
+    table["one_feature"] = np.nan
+    codes: dict[str, np.ndarray] = {}
+    for item in ITEMS:
+        rows = table.index[table["item"] == item]
+        o = np.full(n, np.nan)
+        o[[where[c] for c in table.loc[rows, "case"]]] = table.loc[rows, "observed"].to_numpy()
+        codes[item] = o
+        scored = ~np.isnan(o)
+        weights = sc.feature_weights(scored, feature)
+        with np.errstate(invalid="ignore"):
+            one = np.where(weights.sum(axis=1) > 0, weights @ np.nan_to_num(o), np.nan)
+        table.loc[rows, "one_feature"] = one[[where[c] for c in table.loc[rows, "case"]]]
+    observed = table["observed"]
+    scored_rows = observed.notna()
+    table["brier_external"] = np.where(scored_rows, (table["external"] - observed) ** 2, np.nan)
+    table["brier_one_feature"] = np.where(
+        scored_rows, (table["one_feature"] - observed) ** 2, np.nan
+    )
+    redundant = sc.duplicate_items(codes, min_overlap=max(1, int(np.ceil(MIN_OVERLAP * n))))
+    table["headline"] = ~table["item"].isin(list(redundant))
+
+    rows_out: list[dict[str, Any]] = []
+    done = table[scored_rows]
+    for item in ITEMS:
+        rows_out.append(_binary_row(item, done[done["item"] == item], where, counts))
+    rows_out.append(_binary_row("all items", done[done["headline"]], where, counts))
+    rows_out.append(_binary_row("all nine items", done, where, counts))
+
+    trajectory, row = _trajectory(cases, forecast, feature, counts, rungs)
+    rows_out.append(row)
+    timing = []
+    for measure in TIMING:
+        frame, row = _timing(cases, forecast, measure, feature, counts)
+        timing.append(frame)
+        rows_out.append(row)
+    return Evaluation(
+        items=table,
+        trajectory=trajectory,
+        timing=pd.concat(timing, ignore_index=True),
+        scores=pd.DataFrame(rows_out),
+        reliability=reliability(table, dropped=list(redundant)),
+        redundant=redundant,
+        external=external,
+        feature=rungs,
+    )
+
+
+REFERENCE_COLUMNS = {
+    "coin": "brier_coin",
+    "base_rate": "brier_base",
+    "external": "brier_external",
+    "one_feature": "brier_one_feature",
+}
+
+
+def _skills(
+    row: dict[str, Any],
+    case_index: np.ndarray,
+    model: np.ndarray,
+    references: dict[str, np.ndarray],
+    counts: np.ndarray,
+) -> None:
+    """Add each reference's mean score, cases, and the model's skill with its interval."""
+    n = counts.shape[1]
+    for name in REFERENCES:
+        ref = references.get(name, np.full(len(model), np.nan))
+        have = ~np.isnan(ref) & ~np.isnan(model)
+        row[f"{name}_cases"] = int(have.sum())
+        row[f"{name}_score"] = float(ref[have].mean()) if have.any() else np.nan
+        if have.any():
+            m = np.bincount(case_index[have], weights=model[have], minlength=n)
+            r = np.bincount(case_index[have], weights=ref[have], minlength=n)
+            skill, low, high = sc.ratio_skill(m, r, counts)
+        else:
+            skill, low, high = np.nan, np.nan, np.nan
+        row[f"skill_vs_{name}"] = skill
+        row[f"skill_vs_{name}_low"] = low
+        row[f"skill_vs_{name}_high"] = high
+
+
+def _binary_row(
+    item: str, rows: pd.DataFrame, where: dict[str, int], counts: np.ndarray
+) -> dict[str, Any]:
+    case_index = np.array([where[c] for c in rows["case"]], dtype=int)
+    p = rows["probability"].to_numpy(dtype=float)
+    o = rows["observed"].to_numpy(dtype=float)
+    row: dict[str, Any] = {
+        "item": item,
+        "kind": "item" if item in ITEMS else "items",
+        "measure": "brier",
+        "cases": len(rows),
+        "happened": int(o.sum()),
+        "score": float(np.mean(rows["brier"])) if len(rows) else np.nan,
+        "log_score": float(np.mean(rows["log_score"])) if len(rows) else np.nan,
+        "auc": sc.auc(p, o),
+    }
+    row["auc_low"], row["auc_high"] = sc.auc_interval(p, o, counts[:, case_index])
+    n = counts.shape[1]
+    sizes = np.bincount(case_index, minlength=n)
+    for key, column in (("score", "brier"), ("log_score", "log_score")):
+        sums = np.bincount(case_index, weights=rows[column].to_numpy(dtype=float), minlength=n)
+        row[f"{key}_low"], row[f"{key}_high"] = sc.mean_interval(counts, sums, sizes)
+    row.update({k: v for k, v in sc.murphy(p, o).items() if k != "brier"})
+    for key, (low, high) in sc.murphy_intervals(p, o, counts[:, case_index]).items():
+        row[f"{key}_low"], row[f"{key}_high"] = low, high
+    _skills(
+        row,
+        case_index,
+        rows["brier"].to_numpy(dtype=float),
+        {name: rows[column].to_numpy(dtype=float) for name, column in REFERENCE_COLUMNS.items()},
+        counts,
+    )
+    return row
+
+
+def _blank_row(item: str, kind: str, measure: str, cases: int) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "item": item,
+        "kind": kind,
+        "measure": measure,
+        "cases": cases,
+        "happened": np.nan,
+    }
+    for key in ("log_score", "auc", "reliability", "resolution", "uncertainty"):
+        row[key] = row[f"{key}_low"] = row[f"{key}_high"] = np.nan
+    row["within_bin"] = np.nan
+    return row
+
+
+def _mean_with_interval(row: dict[str, Any], values: np.ndarray, counts: np.ndarray) -> None:
+    """The mean of per-case scores (NaN: not scored) and its case-bootstrap interval."""
+    scored = ~np.isnan(values)
+    row["score"] = float(np.mean(values[scored])) if scored.any() else np.nan
+    row["score_low"], row["score_high"] = sc.mean_interval(
+        counts, np.where(scored, values, 0.0), scored.astype(float)
+    )
+
+
+def _trajectory(
+    cases: Sequence[Case],
+    forecast: LibraryForecast,
+    feature: np.ndarray,
+    counts: np.ndarray,
+    rungs: dict[str, int],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    k = len(CLASSES)
+    n = len(cases)
+    observed = np.full(n, -1)
+    for i, case in enumerate(cases):
+        if case.trajectory is not None and case.trajectory.status in CLASSES:
+            observed[i] = CLASSES.index(case.trajectory.status)
+    scored = observed >= 0
+    onehot = np.zeros((n, k))
+    onehot[scored, observed[scored]] = 1
+    model = np.stack([forecast.trajectory[case.name] for case in cases]) if n else np.zeros((0, k))
+    safe = np.where(scored, observed, 0)
+
+    def score_of(probabilities: np.ndarray) -> np.ndarray:
+        values = sc.rps(probabilities, safe) if n else np.zeros(0)
+        bad = ~scored | np.isnan(probabilities).any(axis=1) if n else np.zeros(0, dtype=bool)
+        return np.where(bad, np.nan, values)
+
+    def from_weights(weights: np.ndarray) -> np.ndarray:
+        totals = weights.sum(axis=1, keepdims=True)
+        return np.where(totals > 0, weights @ onehot, np.nan)
+
+    uniform = np.full((n, k), 1 / k)
+    references = {
+        "coin": score_of(uniform),
+        "base_rate": score_of(from_weights(sc.loo_weights(scored))),
+        "one_feature": score_of(from_weights(sc.feature_weights(scored, feature))),
+    }
+    rps_model = score_of(model)
+    frame = pd.DataFrame(
+        {
+            "case": [case.name for case in cases],
+            "observed": [
+                case.trajectory.status if case.trajectory is not None else "" for case in cases
+            ],
+            "opening_rung": [rungs[case.name] for case in cases],
+            **{f"p_{name}": model[:, j] for j, name in enumerate(CLASSES)},
+            "model_class": [CLASSES[int(np.argmax(row))] for row in model],
+            "rps": rps_model,
+            **{f"rps_{name}": values for name, values in references.items()},
+        }
+    )
+    row = _blank_row("trajectory", "trajectory", "rps", int(scored.sum()))
+    _mean_with_interval(row, rps_model, counts)
+    _skills(row, np.arange(n), rps_model, references, counts)
+    return frame, row
+
+
+def _timing(
+    cases: Sequence[Case],
+    forecast: LibraryForecast,
+    measure: str,
+    feature: np.ndarray,
+    counts: np.ndarray,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    n = len(cases)
+    y = np.full(n, np.nan)
+    for i, case in enumerate(cases):
+        if case.timing is not None and case.timing.get(measure) is not None:
+            y[i] = float(case.timing[measure])  # type: ignore[arg-type]
+    scored = ~np.isnan(y)
+    every_day = np.arange(NEVER + 1, dtype=float)
+    model = np.full(n, np.nan)
+    references = {name: np.full(n, np.nan) for name in ("coin", "base_rate", "one_feature")}
+    weights = {
+        "base_rate": sc.loo_weights(scored),
+        "one_feature": sc.feature_weights(scored, feature),
+    }
+    for i, case in enumerate(cases):
+        if not scored[i]:
+            continue
+        model[i] = sc.crps(forecast.timing[case.name][measure], y[i])
+        references["coin"][i] = sc.crps(every_day, y[i])
+        for name, w in weights.items():
+            if w[i, scored].sum() > 0:
+                references[name][i] = sc.crps(y[scored], y[i], weights=w[i, scored])
+    samples = [forecast.timing[case.name][measure] for case in cases]
+    frame = pd.DataFrame(
+        {
+            "case": [case.name for case in cases],
+            "measure": measure,
+            "observed": [
+                ""
+                if case.timing is None
+                else _day_text(case.timing.get(measure, None), "not applicable")
+                for case in cases
+            ],
+            "model_median": [_day_text(float(np.median(s)), "") for s in samples],
+            "model_never": [float(np.mean(s >= NEVER)) for s in samples],
+            "crps": model,
+            **{f"crps_{name}": values for name, values in references.items()},
+        }
+    )
+    row = _blank_row(measure, "timing", "crps", int(scored.sum()))
+    _mean_with_interval(row, model, counts)
+    _skills(row, np.arange(n), model, references, counts)
+    return frame, row
+
+
+def _day_text(day: float | int | None, none: str) -> str:
+    if day is None:
+        return none
+    if day >= NEVER:
+        return "never"
+    return f"{day:g}"
+
+
+def _plain(value: Any) -> Any:
+    """Strict JSON: NaN and infinities as None, numpy numbers as Python's."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def as_json(
+    table: pd.DataFrame | Evaluation, scores: pd.DataFrame | None, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """The backtest as plain, strict JSON data (NaN and infinities as null): the keys --json
+    prints (docs/results.md lists them). Given an ``Evaluation``, everything in it."""
+    if not isinstance(table, Evaluation):
+        assert scores is not None
+        return _plain(
+            {"meta": meta, "items": table.to_dict("records"), "scores": scores.to_dict("records")}
+        )
+    result = table
+    return _plain(
+        {
+            "meta": meta,
+            "items": result.items.to_dict("records"),
+            "scores": result.scores.to_dict("records"),
+            "trajectory": result.trajectory.to_dict("records"),
+            "timing": result.timing.to_dict("records"),
+            "reliability": result.reliability.to_dict("records"),
+            "headline": {
+                "items": [item for item in ITEMS if item not in result.redundant],
+                "dropped": [
+                    {
+                        "item": item,
+                        "duplicates": kept,
+                        "cases_compared": compared,
+                        "why": f"its observed codes equal {kept}'s on all {compared} cases "
+                        "where both are scored",
+                    }
+                    for item, (kept, compared) in result.redundant.items()
+                ],
+            },
+            "references": {
+                "coin": "0.5 for an item; every class (trajectory) or every day 0 to "
+                f"{NEVER} (timing) equally likely",
+                "base_rate": "the other cases' outcomes (leave one out)",
+                "external": result.external,
+                "one_feature": {
+                    "feature": f"opening rung >= {FEATURE_RUNG}",
+                    "shrinkage_cases": sc.SHRINKAGE,
+                    "opening_rung": result.feature,
+                },
+            },
+            "bootstrap": {"resamples": sc.RESAMPLES, "seed": sc.SEED, "interval": 0.95},
+        }
+    )

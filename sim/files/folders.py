@@ -57,13 +57,15 @@ RESULT_NAMES = frozenset(
                 "causes",
                 "items",
                 "scores",
+                "trajectory",
+                "timing",
                 "reliability",
             )
             for fmt in FORMATS
         ),
         *(
             f"{stem}{suffix}"
-            for stem in ("curves", "occupancy", "comparison", "causes", "backtest")
+            for stem in ("curves", "occupancy", "comparison", "causes", "backtest", "trajectory")
             for suffix in FIGURE_SUFFIXES
         ),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sim.experiments.backtest import Evaluation
     from sim.experiments.ensemble import Ensemble
     from sim.model.scenario import Scenario
 
@@ -202,3 +203,97 @@ def value_text(kind: str, value: float, horizon: int) -> str:
 
 def outcome_name(kind: str, label: str) -> str:
     return outcome_words(label) if kind == "probability" else f"{label} (median)"
+
+
+def interval_text(value: float, low: float, high: float, signed: bool = True) -> str:
+    """A skill (signed) or an AUC with its 95% interval, ``+0.12 [-0.30, +0.41]``; ``n/a`` if
+    there is no value, ``[n/a]`` if no interval."""
+    if value != value:
+        return "n/a"
+    form = "+.2f" if signed else ".2f"
+    if low != low or high != high:
+        return f"{value:{form}} [n/a]"
+    return f"{value:{form}} [{low:{form}}, {high:{form}}]"
+
+
+_REFERENCE_HEADS = {
+    "coin": "vs coin",
+    "base_rate": "vs base rate (LOO)",
+    "external": "vs external rate",
+    "one_feature": "vs one feature",
+}
+
+
+def backtest_text(result: Evaluation) -> str:
+    """The backtest on one screen: scores per item and overall, then skill against the four
+    references, each with its 95% case-bootstrap interval."""
+    from sim.experiments.backtest import ITEMS, REFERENCES
+
+    scores: list[dict[str, Any]] = [
+        {str(k): v for k, v in row.items()} for row in result.scores.to_dict("records")
+    ]
+    dropped = result.redundant
+    lines = []
+    if dropped:
+        by_kept: dict[str, list[str]] = {}
+        for item, (kept, compared) in dropped.items():
+            by_kept.setdefault(f"{kept}, {compared} cases", []).append(item)
+        said = "; ".join(f"{' and '.join(items)} (= {kept})" for kept, items in by_kept.items())
+        lines.append(
+            f"'all items' is the headline over {len(ITEMS) - len(dropped)} of the {len(ITEMS)} "
+            f"items (* left out: observed exactly as another item on every case both score): "
+            f"{said}."
+        )
+
+    def name(row: dict[str, Any]) -> str:
+        label = str(row["item"]) + ("*" if row["item"] in dropped else "")
+        return {"trajectory": "trajectory (RPS)", "timing": f"{label} (CRPS)"}.get(
+            row["kind"], label
+        )
+
+    lines.append(
+        f"  {'score (Brier; RPS; CRPS in days)':<34} {'cases':>5} {'yes':>3} {'score [95%]':<21} "
+        f"{'log':>5}  {'AUC [95%]':<19} {'REL':>5} {'RES':>5} {'UNC':>5}"
+    )
+    for row in scores:
+        happened = "" if row["happened"] != row["happened"] else f"{int(row['happened'])}"
+        score = row["score"]
+        digits = 3 if score != score or score < 10 else 1
+        score_text = (
+            "n/a"
+            if score != score
+            else f"{score:.{digits}f} "
+            + (
+                "[n/a]"
+                if row["score_low"] != row["score_low"]
+                else f"[{row['score_low']:.{digits}f}, {row['score_high']:.{digits}f}]"
+            )
+        )
+        log = row["log_score"]
+        murphy = [row[k] for k in ("reliability", "resolution", "uncertainty")]
+        auc = (
+            interval_text(row["auc"], row["auc_low"], row["auc_high"], signed=False)
+            if row["measure"] == "brier"
+            else ""
+        )
+        lines.append(
+            f"  {name(row):<34} {row['cases']:>5} {happened:>3} {score_text:<21} "
+            f"{'' if log != log else f'{log:.2f}':>5}  "
+            f"{auc:<19} " + " ".join(" " * 5 if v != v else f"{v:5.3f}" for v in murphy)
+        )
+    lines.append(
+        f"  {'skill (1 - score / reference)':<34} "
+        + " ".join(f"{_REFERENCE_HEADS[r]:<20}" for r in REFERENCES)
+    )
+    for row in scores:
+        cells = []
+        for r in REFERENCES:
+            cells.append(
+                f"{interval_text(row[f'skill_vs_{r}'], row[f'skill_vs_{r}_low'], row[f'skill_vs_{r}_high']):<20}"
+            )
+        lines.append(f"  {name(row):<34} " + " ".join(cells).rstrip())
+    lines.append(
+        "  n/a: no such reference for the item (no external rate; a base rate needs other "
+        "cases), or the reference scored 0 (it cannot be beaten)"
+    )
+    return "\n".join(line.rstrip() for line in lines)

@@ -169,19 +169,72 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     )
     printed = capsys.readouterr().out
     assert printed.startswith(f"Backtest of 2 cases in {tmp_path / 'cases'}/, 40 runs each")
-    assert "all items" in printed
+    for text in (
+        "all items",
+        "all nine items",
+        "trajectory (RPS)",
+        "days_to_answer (CRPS)",
+        "days_to_calm (CRPS)",
+        "vs coin",
+        "vs base rate (LOO)",
+        "vs external rate",
+        "vs one feature",
+        "AUC [95%]",
+        "REL",
+    ):
+        assert text in printed
+    assert len(printed.splitlines()) <= 40  # one screen
     names = {p.name for p in out.iterdir()}
     assert {
         "items.csv",
         "scores.csv",
+        "trajectory.csv",
+        "timing.csv",
         "reliability.csv",
         "backtest.json",
         "backtest.png",
         "backtest.svg",
+        "trajectory.png",
+        "trajectory.svg",
     } <= names
-    data = json.loads((out / "backtest.json").read_text())
-    assert set(data) == {"meta", "items", "scores"}
+
+    def strict(constant: str) -> None:
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    data = json.loads((out / "backtest.json").read_text(), parse_constant=strict)
+    assert set(data) == {
+        "meta",
+        "items",
+        "scores",
+        "trajectory",
+        "timing",
+        "reliability",
+        "headline",
+        "references",
+        "bootstrap",
+    }
     assert data["meta"]["cases"] == ["echo", "quiet"]
+    assert [row["item"] for row in data["scores"]] == [
+        *ITEMS,
+        "all items",
+        "all nine items",
+        "trajectory",
+        "days_to_answer",
+        "days_to_calm",
+    ]
+    for reference in backtest.REFERENCES:
+        for key in ("score", "cases"):
+            assert f"{reference}_{key}" in data["scores"][0]
+        for key in ("", "_low", "_high"):
+            assert f"skill_vs_{reference}{key}" in data["scores"][0]
+    for key in ("score_low", "log_score_high", "auc", "auc_low", "auc_high", "reliability_low"):
+        assert key in data["scores"][0]
+    assert {"uncertainty", "within_bin"} <= set(data["scores"][0])
+    assert data["headline"]["items"] + [d["item"] for d in data["headline"]["dropped"]]
+    assert data["bootstrap"] == {"resamples": 2000, "seed": 20261207, "interval": 0.95}
+    # the scripted cases have no trajectory and no timing: those scores skip them
+    rows = {row["item"]: row for row in data["scores"]}
+    assert rows["trajectory"]["cases"] == 0 and rows["trajectory"]["score"] is None
     assert (
         main(
             [
@@ -198,9 +251,220 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
         )
         == 0
     )
-    assert json.loads(capsys.readouterr().out)["scores"][-1]["item"] == "all items"
+    printed = json.loads(capsys.readouterr().out, parse_constant=strict)
+    assert printed["ok"] is True and printed["scores"][9]["item"] == "all items"
 
 
 def test_a_folder_without_cases_is_a_clear_message(capsys, tmp_path):
     assert main(["backtest", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"error: {tmp_path}: holds no case (no <case>.yaml files)\n"
+
+
+def test_trajectory_and_timing_in_an_observed_file_are_checked(tmp_path):
+    seen = observed("echo", answer_7d=True)
+    seen["trajectory"] = {"observed": "escalation", "evidence": " "}
+    seen["timing"] = {"days_to_answer": 70, "days_to_calm": "not applicable", "days": 1}
+    write_case(tmp_path, "echo", crisis(start_date="2024-01-01", horizon=60), seen)
+    with pytest.raises(LibraryError) as caught:
+        load_library(tmp_path)
+    source = tmp_path / "echo.observed.yaml"
+    classes = ", ".join(backtest.CLASSES)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{source}: trajectory.observed: expected one of the classes {classes} (mildest "
+        "first), or 'not applicable' or 'disputed', got 'escalation'",
+        f"{source}: trajectory.evidence: expected a sentence saying what shows it (cite the "
+        "fact file's sources)",
+        f"{source}: timing.days: unknown key (allowed here: days_to_answer, days_to_calm, "
+        "evidence)",
+        f"{source}: timing.days_to_answer: expected a whole number of days after day 0 from 0 "
+        "to 60, or 'never' or 'not applicable' (a day after 60 is 'never'), got 70",
+        f"{source}: timing.days_to_calm: expected a whole number of days after day 0 from 0 to "
+        "60, or 'never' (a day after 60 is 'never'), got 'not applicable'",
+    ]
+    seen["trajectory"] = ["war"]
+    seen["timing"] = {"days_to_answer": "never", "days_to_calm": True}
+    (tmp_path / "echo.observed.yaml").write_text(yaml.safe_dump(seen))
+    with pytest.raises(LibraryError) as caught:
+        load_library(tmp_path)
+    messages = [str(p) for p in caught.value.problems]
+    assert messages[0].startswith(f"{source}: trajectory: expected a mapping with observed")
+    assert messages[1].endswith("or 'never' (a day after 60 is 'never'), got True")
+    assert len(messages) == 2
+
+
+def hand_library(folder: Path) -> list[backtest.Case]:
+    """Three cases with trajectory and timing (x and y open at rung 6), one without."""
+    specs = {
+        "x": (
+            6,
+            {"observed": "war", "evidence": "e."},
+            {"days_to_answer": 0, "days_to_calm": "never"},
+        ),
+        "y": (
+            6,
+            {"observed": "one_exchange", "evidence": "e."},
+            {"days_to_answer": 2, "days_to_calm": 10},
+        ),
+        "z": (
+            5,
+            {"observed": "no_answer", "evidence": "e."},
+            {"days_to_answer": "never", "days_to_calm": "never"},
+        ),
+        "w": (5, None, None),
+    }
+    for name, (rung, seen_class, timing) in specs.items():
+        scenario = crisis(
+            start_date="2024-01-01",
+            horizon=60,
+            events=[{"day": 0, "type": "act", "actor": "a", "target": "b", "rung": rung}],
+        )
+        seen = observed(name)
+        if seen_class is not None:
+            seen["trajectory"] = seen_class
+            seen["timing"] = timing
+        write_case(folder, name, scenario, seen)
+    return load_library(folder)
+
+
+def test_rps_and_crps_with_their_references_against_hand_computed_values(tmp_path):
+    cases = hand_library(tmp_path)
+    assert [c.name for c in cases] == ["w", "x", "y", "z"]
+    assert cases[1].timing == {"days_to_answer": 0, "days_to_calm": backtest.NEVER}
+    items = pd.DataFrame(
+        [
+            {
+                "case": c.name,
+                "item": i,
+                "label": i,
+                "probability": 0.5,
+                "runs": 100,
+                "observed": 0.0,
+                "status": "false",
+                "date": "",
+            }
+            for c in cases
+            for i in ITEMS
+        ]
+    )
+    one_hot = np.eye(6)
+    forecast = backtest.LibraryForecast(
+        items,
+        {"w": one_hot[0], "x": one_hot[5], "y": one_hot[2], "z": np.array([0.5, 0.5, 0, 0, 0, 0])},
+        {
+            name: {"days_to_answer": np.array(answer), "days_to_calm": np.array([61.0])}
+            for name, answer in (("w", [0.0]), ("x", [0.0]), ("y", [2.0, 4.0]), ("z", [61.0]))
+        },
+    )
+    result = backtest.evaluate(cases, forecast, external={})
+    t = result.trajectory.set_index("case")
+    assert t.loc["w", "observed"] == "" and np.isnan(t.loc["w", "rps"])  # not scored
+    assert t.loc["x", "rps"] == pytest.approx(0.0)
+    assert t.loc["z", "rps"] == pytest.approx(0.25 / 5)
+    # x, leave one out: y (one_exchange) and z (no_answer) half each, against war
+    assert t.loc["x", "rps_base_rate"] == pytest.approx((0.25 + 0.25 + 1 + 1 + 1) / 5)
+    # x, one feature: y shares the opening rung 6 (1 case, weight 1/3), the LOO rate 2/3
+    assert t.loc["x", "rps_one_feature"] == pytest.approx((1 / 9 + 1 / 9 + 3) / 5)
+    assert t.loc["x", "opening_rung"] == 6
+    # the coin: every class alike, cumulative k/6, against war (cumulative 0 below it)
+    assert t.loc["x", "rps_coin"] == pytest.approx(sum((k / 6) ** 2 for k in range(1, 6)) / 5)
+    rows = result.scores.set_index("item")
+    assert rows.loc["trajectory", "cases"] == 3
+    assert rows.loc["trajectory", "score"] == pytest.approx(0.05 / 3)
+    assert rows.loc["trajectory", "external_cases"] == 0
+    assert np.isnan(rows.loc["trajectory", "skill_vs_external"])
+
+    timing = result.timing.set_index(["measure", "case"])
+    answer = timing.loc["days_to_answer"]
+    assert answer.loc["x", "crps"] == pytest.approx(0.0)
+    # y: members 2 and 4 against 2: E|X - y| = 1, E|X - X'| = 1, CRPS 1 - 0.5
+    assert answer.loc["y", "crps"] == pytest.approx(0.5)
+    # x, leave one out: y's 2 and z's never (61) against 0: 31.5 - (2 * 0.25 * 59) / 2
+    assert answer.loc["x", "crps_base_rate"] == pytest.approx(31.5 - 14.75)
+    # the coin: every day 0 to 61 alike, against 0: the sum over days of (1 - F)^2
+    assert answer.loc["x", "crps_coin"] == pytest.approx(sum((j / 62) ** 2 for j in range(62)))
+    assert answer.loc["z", "observed"] == "never" and answer.loc["w", "observed"] == ""
+    assert rows.loc["days_to_answer", "cases"] == 3
+    assert rows.loc["days_to_calm", "cases"] == 3
+    model = answer["crps"].dropna()
+    reference = answer["crps_coin"].dropna()
+    assert rows.loc["days_to_answer", "skill_vs_coin"] == pytest.approx(
+        1 - model.sum() / reference.sum()
+    )
+    assert (
+        rows.loc["days_to_answer", "skill_vs_coin_low"]
+        <= rows.loc["days_to_answer", "skill_vs_coin"]
+        <= rows.loc["days_to_answer", "skill_vs_coin_high"]
+    )
+
+
+def test_external_base_rates_are_the_primary_rows():
+    rates = backtest.external_rates()
+    assert set(rates) == {
+        "war",
+        "sustained",
+        "mediation_accepted",
+        "calm_14d",
+        "calm_60d",
+        "answer_7d",
+    }
+    assert rates["war"]["rate"] == pytest.approx(0.1691)
+    assert rates["answer_7d"]["variant"] == "primary (upper bound)"
+    assert backtest.external_rates(Path("/nonexistent.csv")) == {}
+
+
+def test_the_one_feature_is_the_highest_day_0_act():
+    cases = {c.name: c for c in load_library(ROOT / "scenarios" / "cases")}
+    rungs = {name: backtest.opening_rung(c.scenario) for name, c in cases.items()}
+    assert {name for name, rung in rungs.items() if rung >= 6} == {
+        "feb2020-turkey-syria",
+        "jun2025-israel-iran",
+    }
+    assert all(c.trajectory is not None and c.timing is not None for c in cases.values())
+
+
+@pytest.mark.slow
+def test_scoring_forty_cases_with_every_bootstrap_is_fast(tmp_path):
+    import time
+
+    for k in range(40):
+        seen = observed(f"c{k:02d}", sustained=bool(k % 3 == 0), calm_60d=bool(k % 2))
+        seen["trajectory"] = {"observed": backtest.CLASSES[k % 6], "evidence": "e."}
+        seen["timing"] = {"days_to_answer": k % 9, "days_to_calm": "never" if k % 4 else 12}
+        rung = 6 if k % 5 == 0 else 5
+        scenario = crisis(
+            start_date="2024-01-01",
+            horizon=60,
+            events=[{"day": 0, "type": "act", "actor": "a", "target": "b", "rung": rung}],
+        )
+        write_case(tmp_path, f"c{k:02d}", scenario, seen)
+    cases = load_library(tmp_path)
+    rng = np.random.default_rng(5)
+    items = pd.DataFrame(
+        [
+            {
+                "case": c.name,
+                "item": i,
+                "label": i,
+                "probability": rng.uniform(),
+                "runs": 2000,
+                "observed": float(c.observed[i].value),
+                "status": "x",
+                "date": "",
+            }
+            for c in cases
+            for i in ITEMS
+        ]
+    )
+    forecast = backtest.LibraryForecast(
+        items,
+        {c.name: rng.dirichlet(np.ones(6)) for c in cases},
+        {
+            c.name: {m: rng.integers(0, 62, 2000).astype(float) for m in backtest.TIMING}
+            for c in cases
+        },
+    )
+    clock = time.perf_counter()
+    result = backtest.evaluate(cases, forecast, backtest.external_rates())
+    assert time.perf_counter() - clock < 5
+    rows = result.scores.set_index("item")
+    assert rows.loc["trajectory", "cases"] == 40 and rows.loc["days_to_calm", "cases"] == 40
