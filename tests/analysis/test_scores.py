@@ -183,7 +183,7 @@ def runs_frame(**columns: list[float]) -> pd.DataFrame:
 def test_trajectory_classes_from_the_runs_table():
     nan = np.nan
     runs = runs_frame(
-        #          none  protest strike  sust+cf sust    war
+        #          none  downgrade strike sust+cf sust   war
         answer_day=[nan, nan, 3.0, 2.0, 2.0, 1.0],
         war_day=[nan, nan, nan, nan, nan, 9.0],
         ceasefire_day=[nan, nan, nan, 8.0, nan, nan],
@@ -191,7 +191,7 @@ def test_trajectory_classes_from_the_runs_table():
         strike_day_a=[nan, nan, nan, 1.0, 1.0, 1.0],
         strike_day_b=[nan, nan, 3.0, 2.0, 2.0, 1.0],
         highest_act_a=[0, 0, 0, 5, 5, 7],
-        highest_act_b=[0, 1, 4, 5, 5, 7],
+        highest_act_b=[0, 2, 4, 5, 5, 7],
     )
     classes = trajectory(runs, ["a", "b"], "b")
     assert [TRAJECTORY_CLASSES[c] for c in classes] == [
@@ -204,6 +204,9 @@ def test_trajectory_classes_from_the_runs_table():
     ]
     # no state struck first: any state's strike or hostile act counts
     assert trajectory(runs, ["a", "b"], None).tolist() == [0, 1, 2, 3, 4, 5]
+    # a protest alone is no answer: a measure starts at a downgrade
+    protest = runs.assign(highest_act_b=[0, 1, 4, 5, 5, 7])
+    assert trajectory(protest, ["a", "b"], "b").tolist() == [0, 0, 2, 3, 4, 5]
 
 
 def test_intervals_of_a_mean_and_of_the_murphy_terms_by_hand():
