@@ -3,8 +3,8 @@ second, for every observed item, the trajectory and timing, and the judgement-be
 the encoding.
 
 The first coding is the library itself: each case's scenario (``scenarios/cases/`` or
-``scenarios/blind/``) and observed record; for the trajectory and timing of a case whose record
-has none yet, the first coder's sheet in ``docs/cases/coding/trajectory/``. The second coding is
+``scenarios/blind/``) and observed record, except where a disagreement has been resolved since:
+there the record's ``coding.resolved`` keeps the first coder's own code, and that is used. The second coding is
 ``docs/cases/coding/second/<case>.yaml``, made by a coder who saw only the fact file (without its
 item-by-item section) and the rule. Alpha is Krippendorff's (``krippendorff`` package): nominal
 for categories and yes/no, interval for rungs, leverage and days ("never" counted as day 61, the
@@ -30,7 +30,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = (ROOT / "scenarios" / "cases", ROOT / "scenarios" / "blind")
 SECOND = ROOT / "docs" / "cases" / "coding" / "second"
-TRAJECTORY = ROOT / "docs" / "cases" / "coding" / "trajectory"
 ITEMS = (
     "answer_7d",
     "forces_7d",
@@ -80,13 +79,10 @@ def first_coding(scenario_path: Path) -> Coding:
     """The library's own coding of a case: its scenario and observed record."""
     case = scenario_path.stem
     scenario = _yaml(scenario_path)
-    observed = _yaml(scenario_path.with_name(f"{case}.observed.yaml"))["items"]
+    record = _yaml(scenario_path.with_name(f"{case}.observed.yaml"))
+    observed = record["items"]
     fields: dict[str, Any] = {f"item {name}": _code(observed[name]["observed"]) for name in ITEMS}
-    trajectory = observed.get("trajectory")
-    timing = observed.get("timing")
-    if trajectory is None and (TRAJECTORY / f"{case}.yaml").is_file():
-        sheet = _yaml(TRAJECTORY / f"{case}.yaml")
-        trajectory, timing = sheet["trajectory"], sheet["timing"]
+    trajectory, timing = record.get("trajectory"), record.get("timing")
     if trajectory is not None:
         fields["trajectory"] = _code(trajectory["observed"])
     if timing is not None:
@@ -117,7 +113,21 @@ def first_coding(scenario_path: Path) -> Coding:
         }
         for name, party in parties.items()
     }
+    # a disagreement resolved since: the first coder's own code, as the record keeps it
+    for entry in (record.get("coding") or {}).get("resolved", []):
+        fields[entry["field"]] = _as_field(entry["field"], entry["first"])
     return Coding(case, fields)
+
+
+def _as_field(field: str, value: Any) -> Any:
+    """A recorded code in the form ``first_coding`` gives that field."""
+    if field.startswith("item ") or field == "trajectory":
+        return _code(value)
+    if field.startswith("days "):
+        return _days(value)
+    if field in INTERVAL:
+        return float(value)
+    return bool(value)
 
 
 def second_coding(path: Path) -> Coding:
@@ -162,7 +172,13 @@ def codings() -> list[tuple[Coding, Coding]]:
     return pairs
 
 
-INTERVAL = {"encoding opening rung", "encoding baseline", "encoding armed groups", "days to answer", "days to calm"}
+INTERVAL = {
+    "encoding opening rung",
+    "encoding baseline",
+    "encoding armed groups",
+    "days to answer",
+    "days to calm",
+}
 
 
 def _alpha(pairs: list[tuple[Any, Any]], level: str) -> float:

@@ -261,7 +261,9 @@ MEASURE_RUNG = 2
 ladder (docs/cases/README.md, rule 2); a protest alone is no answer."""
 
 
-def trajectory(runs: pd.DataFrame, states: Sequence[str], struck: str | None) -> np.ndarray:
+def trajectory(
+    runs: pd.DataFrame, states: Sequence[str], struck: str | None, *, mutual: bool = False
+) -> np.ndarray:
     """Each run's trajectory class, as an index into ``TRAJECTORY_CLASSES``; the first rule that
     holds decides:
 
@@ -275,6 +277,9 @@ def trajectory(runs: pd.DataFrame, states: Sequence[str], struck: str | None) ->
     but above a protest (``highest_act_<struck>`` >= ``MEASURE_RUNG``: a downgrade or a show
     of force; with no state struck first, any state), as the coding rule counts a measure;
     0 ``no_answer``: none of these.
+
+    In a ``mutual`` opening both sides fired on day 0, so the class is at least
+    ``one_exchange`` (the coding rule's reading, docs/cases/README.md).
     """
     n = len(runs)
 
@@ -297,4 +302,6 @@ def trajectory(runs: pd.DataFrame, states: Sequence[str], struck: str | None) ->
     classes[kinetic] = 2
     classes[sustained] = np.where(present("ceasefire_day")[sustained], 3, 4)
     classes[present("war_day")] = 5
+    if mutual:
+        np.maximum(classes, 2, out=classes)
     return classes

@@ -93,6 +93,16 @@ class LibraryForecast:
     """Each case's days of each timing measure, run by run (``NEVER`` for never)."""
 
 
+def mutual_opening(scenario: Scenario) -> bool:
+    """Whether the case opens mutually (rule 5): two acts on day 0, each answering the other."""
+    acts = [e for e in scenario.events if e.day == 0 and isinstance(e, ActEvent)]
+    return (
+        len(acts) == 2
+        and all(e.answered for e in acts)
+        and {acts[0].actor, acts[0].target} == {acts[1].actor, acts[1].target}
+    )
+
+
 def forecasts(cases: Sequence[Case], runs: int, workers: int) -> pd.DataFrame:
     """Each case's probability of each item, from an ensemble of ``runs`` (its own seed)."""
     return run_library(cases, runs, workers).items
@@ -113,7 +123,10 @@ def run_library(cases: Sequence[Case], runs: int, workers: int) -> LibraryForeca
             raise KeyboardInterrupt
         states = list(scenario.actors)
         table = ensemble.runs
-        classes = catalogue.trajectory(table, states, opening(scenario)[1])
+        mutual = mutual_opening(scenario)
+        classes = catalogue.trajectory(
+            table, states, None if mutual else opening(scenario)[1], mutual=mutual
+        )
         trajectory[case.name] = np.bincount(classes, minlength=len(CLASSES)) / len(classes)
         timing[case.name] = {
             measure: _censor(table[column].to_numpy(dtype=float))

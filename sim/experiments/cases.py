@@ -137,6 +137,42 @@ def load_library(folder: Path) -> list[Case]:
     return cases
 
 
+CODING_KEYS = ("field", "first", "second", "resolved", "why")
+"""What each resolved disagreement between the two coders records."""
+
+
+def _coding_problems(source: str, coding: Any) -> list[Problem]:
+    """The ``coding:`` block: where the second coding is, and each disagreement resolved."""
+    if coding is None:
+        return []
+    expected = (
+        "expected {second_coder: a file of docs/cases/coding/second/, resolved: [a list of "
+        "{" + ", ".join(CODING_KEYS) + "}]}"
+    )
+    if not isinstance(coding, dict) or set(coding) - {"second_coder", "resolved"}:
+        return [Problem(source, "coding", expected)]
+    problems = []
+    if not isinstance(coding.get("second_coder"), str):
+        problems.append(Problem(source, "coding.second_coder", "expected the second coder's file"))
+    resolved = coding.get("resolved", [])
+    if not isinstance(resolved, list):
+        return [*problems, Problem(source, "coding.resolved", expected)]
+    for index, entry in enumerate(resolved):
+        if not isinstance(entry, dict) or set(entry) != set(CODING_KEYS):
+            problems.append(
+                Problem(
+                    source,
+                    f"coding.resolved.{index}",
+                    "expected the keys " + ", ".join(CODING_KEYS),
+                )
+            )
+        elif not isinstance(entry["why"], str) or not entry["why"].strip():
+            problems.append(
+                Problem(source, f"coding.resolved.{index}.why", "expected a sentence saying why")
+            )
+    return problems
+
+
 def _read_observed(
     path: Path, case: str, scenario: Scenario
 ) -> tuple[dict[str, Observation], list[Problem]]:
@@ -146,11 +182,14 @@ def _read_observed(
         raw = read_yaml(path, "a record of what happened")
     except ScenarioError as error:
         return {}, list(error.problems)
-    unknown = sorted(set(raw) - {"case", "items", "trajectory", "timing"})
+    unknown = sorted(set(raw) - {"case", "coding", "items", "trajectory", "timing"})
     for key in unknown:
         problems.append(
-            Problem(source, key, "unknown key (allowed here: case, items, trajectory, timing)")
+            Problem(
+                source, key, "unknown key (allowed here: case, coding, items, trajectory, timing)"
+            )
         )
+    problems += _coding_problems(source, raw.get("coding"))
     if raw.get("case") != case:
         problems.append(
             Problem(

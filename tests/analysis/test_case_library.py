@@ -3,7 +3,9 @@ and the blind third is exactly the recorded draw (checked without running any bl
 
 from __future__ import annotations
 
+import math
 import re
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +52,21 @@ def test_the_blind_third_is_the_seeded_draw_from_the_reviews_list() -> None:
     assert sorted(p.stem for p in scenario_files(BLIND)) == sorted(candidates[i] for i in drawn)
     others = {p.stem for p in scenario_files(CASES)}
     assert set(candidates) - {candidates[i] for i in drawn} <= others
+
+
+def test_the_agreement_table_in_the_readme_is_what_the_tool_computes_today() -> None:
+    tool = runpy.run_path(str(ROOT / "tools" / "agreement.py"))
+    pairs = tool["codings"]()
+    assert len(pairs) == 38
+    table = tool["markdown"](tool["table"](pairs), len(pairs))
+    block = README.split("<!-- agreement:start -->\n", 1)[1].split("<!-- agreement:end -->", 1)[0]
+    assert block == table, "run: python tools/agreement.py"
+
+
+def test_alpha_of_two_coders_by_hand() -> None:
+    tool = runpy.run_path(str(ROOT / "tools" / "agreement.py"))
+    # nominal, 4 units, one disagreement: Do = 2/8 pairs... by Krippendorff's formula, 8 values
+    # (five 'a', three 'b'): De = 2*5*3/(8*7) = 30/56; Do = 2/8 (one unit of two unlike values,
+    # counted both ways, over 8 values); alpha = 1 - Do/De = 1 - (2/8)/(30/56) = 0.5333...
+    units = [("a", "a"), ("a", "b"), ("b", "b"), ("a", "a")]
+    assert math.isclose(tool["_alpha"](units, "nominal"), 1 - (2 / 8) / (30 / 56))

@@ -204,6 +204,8 @@ def test_trajectory_classes_from_the_runs_table():
     ]
     # no state struck first: any state's strike or hostile act counts
     assert trajectory(runs, ["a", "b"], None).tolist() == [0, 1, 2, 3, 4, 5]
+    # a mutual opening is at least one exchange: both sides fired on day 0
+    assert trajectory(runs, ["a", "b"], None, mutual=True).tolist() == [2, 2, 2, 3, 4, 5]
     # a protest alone is no answer: a measure starts at a downgrade
     protest = runs.assign(highest_act_b=[0, 1, 4, 5, 5, 7])
     assert trajectory(protest, ["a", "b"], "b").tolist() == [0, 0, 2, 3, 4, 5]

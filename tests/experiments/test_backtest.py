@@ -474,3 +474,15 @@ def test_scoring_forty_cases_with_every_bootstrap_is_fast(tmp_path):
     assert time.perf_counter() - clock < 5
     rows = result.scores.set_index("item")
     assert rows.loc["trajectory", "cases"] == 40 and rows.loc["days_to_calm", "cases"] == 40
+
+
+def test_a_mutual_opening_is_two_day_0_acts_each_answering_the_other():
+    cases = {c.name: c for c in load_library(ROOT / "scenarios" / "cases")}
+    mutual = {name for name, c in cases.items() if backtest.mutual_opening(c.scenario)}
+    written = set()
+    for name in cases:
+        raw = yaml.safe_load((ROOT / "scenarios" / "cases" / f"{name}.observed.yaml").read_text())
+        if raw["items"]["answer_7d"]["observed"] == "not applicable":
+            written.add(name)  # rule 5: a mutual opening's answer_7d is not scored
+    assert "jul2025-thailand-cambodia" in mutual and "jan2024-iran-pakistan" not in mutual
+    assert mutual <= written
