@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import textwrap
@@ -958,9 +959,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def strict_json(value: Any) -> tuple[Any, list[str]]:
+    """``value`` as strict JSON allows it: NaN and infinities become null, and the key paths
+    where that happened are returned, for a note."""
+    nulled: list[str] = []
+
+    def walk(node: Any, path: str) -> Any:
+        if isinstance(node, float) and not math.isfinite(node):
+            nulled.append(path or "(top)")
+            return None
+        if isinstance(node, dict):
+            return {str(k): walk(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
+        if isinstance(node, list | tuple):
+            return [walk(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(node)]
+        return node
+
+    return walk(value, ""), nulled
+
+
+def print_json(report: dict[str, Any]) -> None:
+    """One strict JSON object on stdout (NaN and infinities as null, with a note saying where)."""
+    import json
+
+    data, nulled = strict_json(json.loads(json.dumps(report, default=str)))
+    if nulled:
+        data["notes"] = [
+            *data.get("notes", []),
+            "null stands for a number that is not finite (too few runs for an interval, or "
+            "never within the horizon) at: "
+            + ", ".join(nulled[:20])
+            + (f" and {len(nulled) - 20} more" if len(nulled) > 20 else ""),
+        ]
+    print(json.dumps(data, indent=2, allow_nan=False), flush=True)
+
+
+def _parsed(argv: list[str]) -> argparse.Namespace | int:
+    """The arguments, or the exit code of a usage error; with --json, a usage error is also one
+    JSON object on stdout (argparse's own message still goes to stderr)."""
+    if "--json" not in argv:
+        return build_parser().parse_args(argv)
+    import contextlib
+    import io
+
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            return build_parser().parse_args(argv)
+    except SystemExit as stop:
+        sys.stderr.write(said.getvalue())
+        code = stop.code if isinstance(stop.code, int) else EXIT_USAGE
+        if code != 0:
+            lines = [line for line in said.getvalue().splitlines() if line.strip()]
+            message = lines[-1].split(": error: ", 1)[-1] if lines else "usage error"
+            print_json({"ok": False, "error": message, "exit_code": code})
+        return code
+
+
 def _main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    parsed = _parsed(argv)
+    if isinstance(parsed, int):
+        return parsed
+    args = parsed
     args.command_line = ["run.py", *argv]
     args.report = None
     command = COMMANDS.get(args.command, cmd_default)
@@ -989,10 +1049,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.close()
             sys.stdout = stdout
     if as_json and args.report is not None:
-        import json
-
         try:
-            print(json.dumps(args.report, indent=2, default=str), flush=True)
+            print_json(args.report)
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return code

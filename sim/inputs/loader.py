@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -640,10 +641,43 @@ class _HardenedLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+_INT = re.compile(
+    r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+)$""",
+    re.X,
+)
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_NUMBERS = {"tag:yaml.org,2002:int": _INT, "tag:yaml.org,2002:float": _FLOAT}
+"""YAML 1.1's numbers without its base-60 forms: ``horizon: 1:30`` stays the text '1:30' (the
+schema then says it is not a whole number) instead of silently becoming 90."""
+
 _HardenedLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [
+        (tag, _NUMBERS.get(tag, rx))
+        for tag, rx in resolvers
+        if tag != "tag:yaml.org,2002:timestamp"
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _independent(node: Any) -> Any:
+    """The tree with every mapping and list its own: YAML anchors and aliases (and ``<<:`` merge
+    keys) share one object between places, so changing one place (``--set``, a child scenario,
+    a dashboard control) would silently change the others. Run after the size check."""
+    if isinstance(node, dict):
+        return {key: _independent(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_independent(value) for value in node]
+    return node
 
 
 def read_value(text: str) -> Any:
@@ -663,7 +697,7 @@ def read_value(text: str) -> Any:
     problems = _check_shape(value, "--set")
     if problems:
         raise ValueError(problems[0].message)
-    return value
+    return _independent(value)
 
 
 def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
@@ -732,7 +766,7 @@ def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
     problems = _check_shape(data, source)
     if problems:
         raise ScenarioError(problems)
-    return data
+    return _independent(data)
 
 
 def _check_shape(data: Any, source: str) -> list[Problem]:

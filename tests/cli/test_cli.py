@@ -495,3 +495,30 @@ def test_output_options_before_the_command_are_kept(capsys):
     assert json.loads(capsys.readouterr().out)["ok"] is True
     assert main(["-q", "validate", str(BASELINE)]) == 0
     assert capsys.readouterr().out == ""
+
+
+def _strict(text: str) -> dict:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_usage_errors_are_one_json_object_too(capsys):
+    assert main(["--json", "run", str(BASELINE), "--runs", "x"]) == 2
+    captured = capsys.readouterr()
+    assert _strict(captured.out) == {
+        "ok": False,
+        "error": "argument --runs: expected a whole number, got 'x'",
+        "exit_code": 2,
+    }
+    assert "error: argument --runs: expected a whole number, got 'x'" in captured.err
+
+
+def test_json_of_a_tiny_run_is_strict_with_nulls_and_a_note(tmp_path, capsys):
+    # three runs: some intervals are not finite numbers
+    assert main(["run", str(BASELINE), "--runs", "3", "--json", "--out", str(tmp_path / "o")]) == 0
+    report = _strict(capsys.readouterr().out)
+    nulls = [row for e in report["ensembles"] for row in e["summary"] if None in row.values()]
+    assert nulls
+    assert report["notes"][-1].startswith("null stands for a number that is not finite")

@@ -353,3 +353,43 @@ def test_mutated_scenarios_load_or_raise_scenario_error(mutations, tmp_path):
     model.run()
     postures = np.array(model.posture_history)
     assert postures.min() >= 0 and postures.max() <= scenario.ladder.war
+
+
+# ---------------------------------------------------------------- anchors and base-60 numbers
+
+
+def _shared_actor_file(tmp_path: Path, merge: bool) -> Path:
+    """The baseline with Iran's block written once and used for Pakistan too, by an alias or
+    by a ``<<:`` merge key; PyYAML gives both places one shared object."""
+    text = BASELINE.read_text()
+    data = yaml.safe_load(text)
+    data["actors"]["pakistan"] = data["actors"]["iran"]  # one object: dumped as &id / *id
+    written = yaml.safe_dump(data, sort_keys=False)
+    assert "&id001" in written and "*id001" in written
+    if merge:
+        written = written.replace(
+            "pakistan: *id001", "pakistan:\n    <<: *id001\n    name: Pakistan"
+        )
+    path = tmp_path / "shared.yaml"
+    path.write_text(written)
+    return path
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["alias", "merge key"])
+def test_a_value_shared_by_an_alias_is_changed_in_one_place_only(tmp_path, merge):
+    path = _shared_actor_file(tmp_path, merge)
+    before = load_scenario(path)
+    changed = load_scenario(path, {"actors.iran.perception.error": 0.9})
+    assert changed.actors["iran"].perception.error == 0.9
+    assert changed.actors["pakistan"].perception.error == before.actors["pakistan"].perception.error
+    assert before.actors["pakistan"].perception.error != 0.9
+
+
+@pytest.mark.parametrize("written", ["1:30", "1:30:00", "-0:30"])
+def test_base_60_numbers_are_text_not_minutes(tmp_path, written):
+    path = tmp_path / "sexagesimal.yaml"
+    path.write_text(f"extends: {BASELINE}\nname: sexagesimal\nhorizon: {written}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value).startswith(f"{path}: horizon: ")
+    assert written in str(caught.value)
