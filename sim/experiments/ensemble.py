@@ -15,11 +15,13 @@ import dataclasses
 import datetime
 import itertools
 import math
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ from sim.analysis import outcomes as catalogue
 from sim.analysis import statistics as analysis
 from sim.experiments import execution
 from sim.files.folders import versions
+from sim.inputs.loader import load_scenario
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
 from sim.model.record import Batch
@@ -184,7 +187,7 @@ def widest_difference(ensembles: Sequence[Ensemble]) -> float:
 
 
 def run_ensemble(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
@@ -195,7 +198,8 @@ def run_ensemble(
     outcomes: Sequence[str] | None = None,
     pool: Executor | None = None,
 ) -> Ensemble:
-    """Run an ensemble and return its tables; no files are written (see ``sim.files.results``).
+    """Run an ensemble of a scenario (or of a scenario file's path) and return its tables; no
+    files are written (see ``sim.files.results``).
 
     ``runs`` and ``seed`` default to the scenario's. ``workers`` defaults to 1: the runs are
     simulated in this process, which works anywhere, a process pool's worker included (the
@@ -211,6 +215,13 @@ def run_ensemble(
     Ctrl-C returns the first runs that finished, marked ``interrupted``. ``chunk`` fixes the
     runs per task (default: ``chunk_size``); results are the same for any.
     """
+    if isinstance(scenario, str | os.PathLike):
+        scenario = load_scenario(Path(scenario))
+    elif not isinstance(scenario, Scenario):
+        raise TypeError(
+            "run_ensemble takes a Scenario (sim.load_scenario) or a scenario file's path, not "
+            f"{type(scenario).__name__}"
+        )
     runs = scenario.runs if runs is None else runs
     seed = scenario.seed if seed is None else seed
     workers = 1 if workers is None else workers

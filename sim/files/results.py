@@ -62,13 +62,18 @@ class Results:
         return len(self.rung_names) - 1
 
 
-def load(folder: Path) -> Results:
+def load(folder: str | os.PathLike[str]) -> Results:
     """Read a results folder written by ``run`` or ``compare``, checked to be one whole result.
 
     Each table's bytes must match the SHA-256 that ``metadata.json`` (written last) lists for it;
     a folder mixing files of two runs, changed by hand, or written by a version that did not list
     its files is a ResultsError that says which file and how to remake the folder.
     """
+    if not isinstance(folder, str | os.PathLike):
+        raise TypeError(
+            f"load_results takes a folder's path (str or Path), not {type(folder).__name__}"
+        )
+    folder = Path(folder)
     if not os.path.isdir(folder):
         raise ResultsError(f"{shown(folder)} is not a folder")
     record = folder / MARKER

@@ -49,6 +49,7 @@ STYLE: dict[Any, Any] = {
     "axes.spines.right": False,
     "axes.grid": True,
     "grid.alpha": 0.3,
+    "text.parse_math": False,  # names are the user's text: "$x" is a dollar sign, not TeX
 }
 SLIDE = (16.0, 9.0)
 """Size in inches of every results figure: a 16:9 slide."""

@@ -105,7 +105,7 @@ def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
     meta = ensemble.metadata
     lines = [
         f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
-        f"{meta['workers']} workers, {meta['wall_seconds']} s)"
+        f"{meta['workers']} worker{'' if meta['workers'] == 1 else 's'}, {meta['wall_seconds']} s)"
     ]
     if verbose:
         versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())

@@ -466,3 +466,16 @@ def test_every_block_of_the_python_guide_runs(tmp_path, monkeypatch, capsys):
     ]
     assert len(done["y"]) == len(done["X"]) == 2 * (3 + 2)
     assert all(0 <= value <= 1 for value in done["y"])
+
+
+def test_paths_as_str_or_path_and_clear_errors_otherwise(tmp_path):
+    by_path = sim.run_ensemble(BASELINE, runs=20, outcomes=["answer_7d"])
+    by_text = sim.run_ensemble(str(BASELINE), runs=20, outcomes=["answer_7d"])
+    by_scenario = sim.run_ensemble(sim.load_scenario(BASELINE), runs=20, outcomes=["answer_7d"])
+    assert by_path.estimates == by_text.estimates == by_scenario.estimates
+    with pytest.raises(TypeError, match="run_ensemble takes a Scenario .* not dict"):
+        sim.run_ensemble({"name": "x"}, runs=5)  # type: ignore[arg-type]
+    assert main(["run", str(BASELINE), "--runs", "30", "--out", str(tmp_path / "r"), "-q"]) == 0
+    assert sim.load_results(str(tmp_path / "r")).runs.equals(sim.load_results(tmp_path / "r").runs)
+    with pytest.raises(TypeError, match="load_results takes a folder's path"):
+        sim.load_results(42)  # type: ignore[arg-type]

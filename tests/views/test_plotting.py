@@ -373,3 +373,23 @@ def test_draw_writes_png_and_svg_with_readable_labels(
     svg = (tmp_path / "comparison.svg").read_text()
     assert "mediation refused" in svg and "jan2024_mediation_refused" not in svg
     assert "Back to baseline" in svg
+
+
+def test_names_are_plain_text_in_every_figure_never_tex(tmp_path):
+    """A rung or a state named with dollar signs and backslashes (unbalanced TeX) is drawn as
+    written: mathtext would fail on it, and it would take every figure down with it."""
+    import yaml
+
+    from sim.cli.commands import main
+    from tests.conftest import BASELINE
+
+    data = yaml.safe_load(BASELINE.read_text())
+    data["name"] = "dollars"
+    data["ladder"]["rungs"][5]["name"] = r"$\sqrt{x$ strikes"
+    data["actors"]["iran"]["name"] = "Iran $5"
+    path = tmp_path / "dollars.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--runs", "40", "--workers", "1", "--out", str(out), "-q"]) == 0
+    assert (out / "curves.png").stat().st_size > 10_000
+    assert r"$\sqrt{x$ strikes" in (out / "occupancy.svg").read_text()
