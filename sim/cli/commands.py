@@ -215,7 +215,19 @@ def _run_all(
     ensembles: list[Ensemble] = []
     folder = None
     try:
-        with folders.write_folder(out, replace=force, table_format=table_format) as folder:
+        names = [scenario.name for scenario in scenarios]
+
+        def same_scenarios(record: dict[str, Any]) -> bool:
+            held = [e.get("scenario", {}).get("name") for e in record.get("ensembles", [])]
+            return held == names
+
+        with folders.write_folder(
+            out,
+            replace=force,
+            table_format=table_format,
+            kind="comparison" if len(scenarios) > 1 else "ensemble",
+            same=same_scenarios,
+        ) as folder:
             ensembles = _ensembles(scenarios, files, args, seed, progress)
             saved = report.save(
                 ensembles, folder, args.rungs, _provenance(args, files, ensembles, seed, out)
@@ -673,7 +685,7 @@ def cmd_explain(args: argparse.Namespace) -> None:
         )
     table = explain.summary(found, len(runs))
     out = args.out or Path("results") / f"explain_{which}"
-    with folders.write_folder(out, replace=True) as folder:
+    with folders.write_folder(out, replace=args.force, kind="explain") as folder:
         folder.table(pd_frame([vars(c) for c in found]), "climbs")
         folder.table(table, "causes")
         figure = plotting.explain_figure(table, which, scenario.ladder.name(rung), len(runs))
@@ -731,7 +743,7 @@ def cmd_backtest(args: argparse.Namespace) -> None:
         "trajectory.png",
         "trajectory.svg",
     ]
-    with folders.write_folder(out, replace=True) as folder:
+    with folders.write_folder(out, replace=args.force, kind="backtest") as folder:
         clock = time.perf_counter()
         workers = args.workers or default_workers()
         result = backtest.evaluate(

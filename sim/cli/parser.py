@@ -428,7 +428,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         metavar="DIR",
-        help="output folder (default: results/explain_<scenario name>)",
+        help="output folder (default: results/explain_<scenario name>; a rerun replaces it, "
+        "keeping the last in <folder>.previous)",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a folder holding another kind of result (it is kept in <folder>.previous)",
     )
 
     sub = scenario_command(
@@ -461,7 +467,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         default=Path("results/backtest"),
-        help="output folder (default: results/backtest, replaced each time)",
+        help="output folder (default: results/backtest; a rerun replaces it, keeping the last "
+        "in <folder>.previous)",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a folder holding another kind of result (it is kept in <folder>.previous)",
     )
 
     sub = scenario_command(

@@ -220,6 +220,22 @@ def folder_lock(target: Path, name: Path | None = None) -> Iterator[None]:
         lock.release()
 
 
+def _keep_as_previous(old: Path, target: Path) -> None:
+    """The replaced result, kept whole as the folder's one ``.previous`` (an older one goes);
+    a folder that held no result of this program is simply dropped."""
+    try:
+        held = any(_ours(p.name, ()) and not p.name.endswith(".tmp") for p in old.iterdir())
+        keep = previous_path(target)
+        if held:
+            if os.path.lexists(keep):
+                shutil.rmtree(keep) if keep.is_dir() and not keep.is_symlink() else keep.unlink()
+            os.rename(old, keep)
+            return
+    except OSError:
+        pass  # the new result is in place; what is left over only costs disk
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def previous_path(target: Path) -> Path:
     """Where a folder's replaced result is kept: one ``<name>.previous`` beside it."""
     return target.parent / f"{_side_name(target)}.previous"
@@ -371,8 +387,39 @@ def _ours(name: str, extra: Iterable[str]) -> bool:
     return name in RESULT_NAMES or name in extra or (name.startswith(".") and name.endswith(".tmp"))
 
 
-def _foreign(target: Path, replace: bool, extra: frozenset[str], named: str) -> list[Path]:
-    """The user's files in ``target``, to keep; refuse what may not be replaced."""
+def result_kind(folder: Path) -> tuple[str | None, dict[str, Any]]:
+    """What a folder holds, by what the program wrote there: the kind its ``metadata.json``
+    records (with that record), ``backtest`` or ``explain`` by their tables; None for none."""
+    record = folder / MARKER
+    if record.is_file():
+        try:
+            data = json.loads(record.read_bytes())
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("kind"), str):
+            return data["kind"], data
+        return "unreadable result", {}
+    if (folder / "backtest.json").is_file():
+        return "backtest", {}
+    if any((folder / f"causes.{fmt}").is_file() for fmt in FORMATS):
+        return "explain", {}
+    return None, {}
+
+
+def _foreign(
+    target: Path,
+    replace: bool,
+    extra: frozenset[str],
+    named: str,
+    kind: str | None,
+    same: Callable[[dict[str, Any]], bool] | None,
+) -> list[Path]:
+    """The user's files in ``target``, to keep; refuse what may not be replaced.
+
+    A result of this command's ``kind`` with the same inputs (``same`` of its record, or any
+    when ``same`` is None) is replaced without asking: rerunning a command into its own folder
+    just works. Another command's result, or other inputs', needs ``replace`` (--force).
+    """
     if not target.is_dir():
         return []
     entries = sorted(target.iterdir())
@@ -386,19 +433,32 @@ def _foreign(target: Path, replace: bool, extra: frozenset[str], named: str) -> 
             "written into a folder of their own: choose another --out"
         )
     ours = [p for p in entries if _ours(p.name, extra) and not p.name.endswith(".tmp")]
-    if not replace and (ours or foreign):
+    found, record = result_kind(target)
+    rerun = kind is not None and found == kind and (same is None or same(record))
+    if replace or rerun:
+        return foreign
+    if found is not None and kind is not None and found != kind:
+        raise ResultsError(
+            f"{named} holds another kind of result ({found}), not this command's ({kind}); "
+            f"choose another --out, or add --force to replace it (it is kept in "
+            f"{previous_path(target).name} beside it)"
+        )
+    if ours or foreign:
         names = ", ".join(p.name for p in foreign[:5]) + (
             f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         )
         if not foreign:
-            reason = "already holds results"
-            remedy = "add --force to overwrite them"
+            reason = "already holds results of other inputs"
+            remedy = f"add --force to replace them (kept in {previous_path(target).name})"
         elif not ours:
             reason = f"holds files that no run wrote ({names})"
             remedy = "add --force to write the results beside them (those files are kept)"
         else:
-            reason = f"already holds results, and files that no run wrote ({names})"
-            remedy = "add --force to overwrite the results (those other files are kept)"
+            reason = f"already holds results of other inputs, and files that no run wrote ({names})"
+            remedy = (
+                f"add --force to replace the results (kept in {previous_path(target).name}; "
+                "those other files stay)"
+            )
         raise ResultsError(f"{named} {reason}; choose another --out, or {remedy}")
     return foreign
 
@@ -528,11 +588,15 @@ def write_folder(
     replace: bool,
     table_format: str = "csv",
     names: Iterable[str] = (),
+    kind: str | None = None,
+    same: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Iterator[Folder]:
     """Write a results folder whole: yield a :class:`Folder` to write into, swap it in at the end.
 
     Checks first (before any work): ``out`` can be written, no other process is writing it,
-    and it holds no result unless ``replace`` (``--force``). The lock is held until the end.
+    and it holds no result, or a result of this command's ``kind`` with the same inputs
+    (``same`` of its record: a rerun), unless ``replace`` (``--force``). The lock is held until
+    the end. A result replaced is kept whole as the folder's one ``<name>.previous``.
     The user's own files in ``out`` (any name not in ``RESULT_NAMES`` or ``names``) are kept in
     the new folder; a folder holding subfolders of its own is refused. If the body raises (an
     error, Ctrl-C, a full disk), the temporary folder is removed and ``out`` is left as it was.
@@ -555,7 +619,7 @@ def write_folder(
             raise ResultsError(
                 f"cannot tidy what an interrupted run left beside {named} ({disk_reason(error)})"
             ) from None
-        foreign = _foreign(target, replace, extra, named)
+        foreign = _foreign(target, replace, extra, named, kind, same)
         staging = target.parent / (
             f".{_side_name(target)}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         )
@@ -588,7 +652,7 @@ def write_folder(
             raise
         _fsync(target.parent)
         if left is not None:
-            shutil.rmtree(left, ignore_errors=True)
+            _keep_as_previous(left, target)
 
 
 def unchanged(out: Path) -> str:

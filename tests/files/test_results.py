@@ -55,11 +55,11 @@ def table_bytes(folder: Path) -> dict[str, bytes]:
 
 
 def beside(folder: Path) -> list[str]:
-    """What lies beside a results folder, apart from it and its lock."""
+    """What lies beside a results folder, apart from it, its lock and its one previous result."""
     return sorted(
         p.name
         for p in folder.parent.iterdir()
-        if p.name not in (folder.name, f".{folder.name}.lock")
+        if p.name not in (folder.name, f".{folder.name}.lock", f"{folder.name}.previous")
     )
 
 
@@ -74,9 +74,44 @@ def test_a_run_is_swapped_in_whole_and_leaves_nothing_beside(tmp_path, capsys):
     first = table_bytes(out)
     assert run(out, "--seed", "5", "--force") == 0
     assert table_bytes(out) != first
+    assert table_bytes(tmp_path / "out.previous") == first  # the replaced result, kept whole
     assert beside(out) == []
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
     assert (tmp_path / ".out.lock").read_text() == ""  # no holder once the run is over
+
+
+def test_a_rerun_into_its_own_folder_replaces_it_and_keeps_one_previous(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(out) == 0
+    first = table_bytes(out)
+    assert run(out, "--seed", "5") == 0  # the same scenario again: no --force needed
+    second = table_bytes(out)
+    assert second != first and table_bytes(tmp_path / "out.previous") == first
+    assert run(out, "--seed", "6") == 0
+    assert table_bytes(tmp_path / "out.previous") == second  # one previous, the latest
+    other = tmp_path / "other.yaml"
+    other.write_text(f"extends: {BASELINE}\nname: another_scenario\n")
+    capsys.readouterr()
+    assert main(["run", str(other), *SMALL, "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {out} already holds results of other inputs; choose another --out, or add "
+        "--force to replace them (kept in out.previous)\n"
+    )
+
+
+def test_another_commands_result_is_never_replaced_without_force(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(out) == 0
+    kept = table_bytes(out)
+    capsys.readouterr()
+    assert main(["backtest", "--runs", "20", "--workers", "1", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {out} holds another kind of result (ensemble), not this command's (backtest); "
+        "choose another --out, or add --force to replace it (it is kept in out.previous beside "
+        "it)\n"
+    )
+    assert main(["explain", str(out), "--out", str(out)]) == 2
+    assert table_bytes(out) == kept
 
 
 def test_a_failure_while_saving_leaves_the_earlier_result_untouched(tmp_path, capsys, monkeypatch):
@@ -194,11 +229,8 @@ def test_a_user_folder_beside_the_tables_is_refused_and_user_files_are_kept(tmp_
     )
     assert run(out, "--force") == 0
     assert (out / "notes.txt").read_text() == "mine"
-    assert run(out) == 2
-    assert capsys.readouterr().err == (
-        f"error: {out} already holds results, and files that no run wrote (notes.txt); choose "
-        "another --out, or add --force to overwrite the results (those other files are kept)\n"
-    )
+    assert run(out) == 0  # a rerun of the same scenario; the user's file stays
+    assert (out / "notes.txt").read_text() == "mine"
     (out / "drafts").mkdir()
     assert run(out, "--force") == 2
     assert capsys.readouterr().err == (
