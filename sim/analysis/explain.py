@@ -37,7 +37,8 @@ import pandas as pd
 
 from sim.analysis.statistics import wilson_interval
 from sim.model import uncertainty
-from sim.model.model import EscalationModel, Event
+from sim.model.model import EscalationModel
+from sim.model.record import Event
 from sim.model.scenario import Scenario
 
 CAUSES = (

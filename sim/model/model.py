@@ -20,23 +20,15 @@ decide, so a world runs the same alone (a story) as among thousands (an ensemble
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model.agents import (
-    NEVER,
-    Acts,
-    ArmedGroupAgent,
-    Choice,
-    StateAgent,
-    ThirdPartyAgent,
-)
 from sim.model.decisions import DecisionWeights, last_sum
+from sim.model.groups import ArmedGroupAgent
 from sim.model.ladder import STATE_TARGETS
-from sim.model.record import Batch, Tally
+from sim.model.record import Acts, Batch, Choice, Event, Tally
 from sim.model.scenario import (
     ActEvent,
     AttackEvent,
@@ -46,31 +38,14 @@ from sim.model.scenario import (
     PledgeEvent,
     Scenario,
 )
+from sim.model.states import NEVER, StateAgent
 from sim.model.streams import Streams
+from sim.model.third_parties import ThirdPartyAgent
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 Rows = NDArray[np.intp]
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened in one world, in plain words, with the reasons of a decision.
-
-    ``rung`` is the rung the event is about; ``choice`` holds the terms and probabilities of
-    every option when the event was a state's decision.
-    """
-
-    day: int
-    round: int
-    kind: str
-    actor: str
-    target: str | None
-    rung: int | None
-    text: str
-    choice: Choice | None = None
-    details: dict[str, object] = field(default_factory=dict)
 
 
 class PairState:
@@ -529,25 +504,7 @@ class EscalationModel(mesa.Model):
             level = np.maximum(np.minimum(posture, below), state.baseline[y])
             stepping = level < posture
             if stepping.any():
-                self._acts_now(
-                    Acts(
-                        actor=x,
-                        target=y,
-                        rows=rows[stepping],
-                        hostile=False,
-                        rung=np.zeros(int(stepping.sum()), dtype=np.int64),
-                        effective=np.zeros(int(stepping.sum()), dtype=np.int64),
-                        on_state=np.zeros(int(stepping.sum()), dtype=bool),
-                        group=np.full(int(stepping.sum()), -1, dtype=np.int64),
-                        announced=np.zeros(int(stepping.sum()), dtype=bool),
-                        denied=np.zeros(int(stepping.sum()), dtype=bool),
-                        answering=np.zeros(int(stepping.sum()), dtype=bool),
-                        level=level[stepping],
-                        option=np.ones(int(stepping.sum()), dtype=np.int64),
-                        likelihood=None,
-                        labels=(),
-                    )
-                )
+                self._acts_now(Acts.conciliation(x, y, rows[stepping], level[stepping]))
 
     def _acts_now(self, acts: Acts) -> None:
         if acts.hostile:
@@ -594,23 +551,8 @@ class EscalationModel(mesa.Model):
             ]
             level = np.full(rows.size, max(event.to_rung, state.baseline[event.target]))
             self._acts_now(
-                Acts(
-                    actor=event.actor,
-                    target=event.target,
-                    rows=rows,
-                    hostile=False,
-                    rung=np.zeros(rows.size, dtype=np.int64),
-                    effective=np.zeros(rows.size, dtype=np.int64),
-                    on_state=np.zeros(rows.size, dtype=bool),
-                    group=np.full(rows.size, -1, dtype=np.int64),
-                    announced=np.zeros(rows.size, dtype=bool),
-                    denied=np.zeros(rows.size, dtype=bool),
-                    answering=np.zeros(rows.size, dtype=bool),
-                    level=level.astype(np.int64),
-                    option=np.ones(rows.size, dtype=np.int64),
-                    likelihood=None,
-                    labels=(),
-                    description=event.description,
+                Acts.conciliation(
+                    event.actor, event.target, rows, level, description=event.description
                 )
             )
         elif isinstance(event, CeasefireEvent):

@@ -49,8 +49,9 @@ from sim.analysis.statistics import compare_runs
 from sim.analysis.story import day_label, names_of, reason, weighed_terms
 from sim.inputs.loader import load_scenario
 from sim.model import uncertainty
-from sim.model.model import EscalationModel, Event
+from sim.model.model import EscalationModel
 from sim.model.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
+from sim.model.record import Event
 from sim.model.scenario import (
     ArmedGroupConfig,
     Mechanisms,

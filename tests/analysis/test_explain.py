@@ -9,8 +9,7 @@ import pytest
 
 from sim.analysis.explain import classify, default_rung
 from sim.cli.commands import main
-from sim.model.agents import Choice
-from sim.model.model import Event
+from sim.model.record import Choice, Event
 from tests.conftest import BASELINE, SCENARIOS, scenario
 
 FORCES = 5

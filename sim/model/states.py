@@ -1,18 +1,15 @@
-"""The actors of a crisis as Mesa agents: states, armed groups and third parties.
+"""A state as a Mesa agent: how it perceives hostile acts, answers, reacts, steps down and
+answers an offer of talks.
 
-Each agent holds its state as numpy arrays over many parallel runs ("worlds") and acts on all of
-them in one call: one world for a story or the dashboard, thousands for an ensemble. A world's
-random numbers come from its own stream (``sim.model.streams``), addressed by what they decide, so a
-world behaves the same whichever other worlds share its batch.
-
-How a state answers, reacts, steps down and answers an offer of talks is in ``StateAgent``; the
-terms it weighs are in ``sim.model.decisions``, the scripted personas in ``sim.model.policies``.
+One ``StateAgent`` is one state in many parallel runs ("worlds"): its state is numpy arrays over
+worlds, and it acts on all of them in one call. A world's random numbers come from its own
+stream (``sim.model.streams``), addressed by what they decide, so a world behaves the same
+whichever other worlds share its batch. The terms a state weighs are in ``sim.model.decisions``,
+the scripted personas in ``sim.model.policies``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
@@ -21,7 +18,10 @@ from numpy.typing import NDArray
 
 from sim.model import decisions
 from sim.model.decisions import AnswerSituation, Options, ReviewSituation
-from sim.model.scenario import ArmedGroupConfig, StateConfig, ThirdPartyConfig
+from sim.model.record import Acts, Choice, Weighing
+from sim.model.scenario import StateConfig
+from sim.model.streams import Site
+from sim.model.third_parties import ThirdPartyAgent
 
 if TYPE_CHECKING:
     from sim.model.model import EscalationModel
@@ -33,85 +33,6 @@ Rows = NDArray[np.intp]
 
 NEVER = -1
 """A clock or day that has not come (nothing due, never happened)."""
-
-
-class Site(IntEnum):
-    """What a random draw decides: the first part of every stream address."""
-
-    RESOLVE = 1
-    ATTACK = 2
-    CLAIM = 3
-    BLAME = 4
-    MISREAD = 5
-    MISREAD_UP = 6
-    ANSWER = 7
-    REACTION = 8
-    REVIEW = 9
-    REVIEW_CHOICE = 10
-    PLEDGE = 11
-    MEDIATION = 12
-    AGREEMENT = 13
-
-
-@dataclass
-class Choice:
-    """One decision of one world, with its reasons: every option's terms and probability."""
-
-    kind: str
-    labels: tuple[str, ...]
-    terms: tuple[dict[str, float], ...]
-    utility: tuple[float, ...]
-    probability: tuple[float, ...]
-    chosen: int
-    rungs: tuple[int, ...] = ()
-    """The rung each option acts at (answers, reactions) or steps down to (reviews)."""
-    rule: str = ""
-    """For a scripted persona, the rule it chose by (its terms and chances are then what a
-    strategic state would have weighed); empty for strategic choices."""
-
-
-@dataclass(frozen=True)
-class Weighing:
-    """An answer weighed in some worlds: the options, their terms, which are available, the
-    total utility and each option's logit probability (each (n, O))."""
-
-    options: Options
-    terms: dict[str, FloatArray]
-    available: BoolArray
-    utility: FloatArray
-    probabilities: FloatArray
-
-
-@dataclass
-class Acts:
-    """Acts of one state towards one adversary in some worlds, delivered at the round's end.
-
-    ``level`` is the posture a conciliatory act steps down to (-1 for hostile acts and
-    crackdowns). ``likelihood`` is (n, K, O): the chance of each option under each resolve type
-    of the actor, which the adversary uses to update its belief; ``option`` is the option taken.
-    """
-
-    actor: str
-    target: str
-    rows: Rows
-    hostile: bool
-    rung: IntArray
-    effective: IntArray
-    on_state: BoolArray
-    group: IntArray
-    announced: BoolArray
-    denied: BoolArray
-    answering: BoolArray
-    level: IntArray
-    option: IntArray
-    likelihood: NDArray[np.float32] | None
-    labels: tuple[str, ...]
-    location: tuple[str | None, ...] = ()
-    target_kinds: tuple[str, ...] = ()
-    casualties: tuple[str | None, ...] = ()
-    description: str = ""
-    scripted: bool = False
-    choices: dict[int, Choice] = field(default_factory=dict)
 
 
 class StateAgent(mesa.Agent):
@@ -601,25 +522,16 @@ class StateAgent(mesa.Agent):
         keep = np.flatnonzero(moving)
         crackdown = options.group[chosen[keep]]
         model.enqueue(
-            Acts(
-                actor=self.actor_id,
-                target=other,
-                rows=rows[keep],
-                hostile=False,
-                rung=np.zeros(keep.size, dtype=np.int64),
-                effective=np.zeros(keep.size, dtype=np.int64),
-                on_state=np.zeros(keep.size, dtype=bool),
-                group=crackdown,
-                announced=np.zeros(keep.size, dtype=bool),
-                denied=np.zeros(keep.size, dtype=bool),
-                answering=np.zeros(keep.size, dtype=bool),
-                level=np.where(crackdown >= 0, -1, level[keep]),
+            Acts.conciliation(
+                self.actor_id,
+                other,
+                rows[keep],
+                np.where(crackdown >= 0, -1, level[keep]),
                 option=chosen[keep],
+                group=crackdown,
                 likelihood=likelihood,
                 labels=options.labels,
-                choices={j: choices[int(i)] for j, i in enumerate(keep) if int(i) in choices}
-                if choices
-                else {},
+                choices={j: choices[int(i)] for j, i in enumerate(keep) if int(i) in choices},
             )
         )
 
@@ -769,296 +681,3 @@ class StateAgent(mesa.Agent):
             weights=model.weights,
             war=model.ladder.war,
         )
-
-
-class ArmedGroupAgent(mesa.Agent):
-    """An armed group attacking a state from its host's soil; it can spoil talks and ceasefires."""
-
-    model: EscalationModel
-
-    def __init__(self, model: EscalationModel, group_id: str, config: ArmedGroupConfig) -> None:
-        super().__init__(model)
-        self.group_id = group_id
-        self.config = config
-        self.index = list(model.config.armed_groups).index(group_id)
-        self.capacity = np.full(model.worlds, config.capacity)
-        self.attacks = np.zeros(model.worlds, dtype=np.int64)
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    def attack_rate(self) -> FloatArray:
-        """Expected attacks today, per world: rate x capacity x tension x spoiling."""
-        model, config = self.model, self.config
-        tension = model.crisis_of(config.target) / model.ladder.war
-        rate = config.daily_rate * self.capacity * (1 + config.tension_sensitivity * tension)
-        if config.spoiler_boost:
-            rate = rate * (1 + config.spoiler_boost * model.calming(config.target))
-        return rate
-
-    def step(self) -> None:
-        """Perhaps attack today (a Poisson chance), in the worlds where it can."""
-        model, config = self.model, self.config
-        if not model.config.mechanisms.armed_groups or config.daily_rate == 0:
-            return
-        blocked = model.at_war_between(config.host, config.target)
-        chance = 1 - np.exp(-self.attack_rate())
-        draw = model.streams.uniform((Site.ATTACK, model.day, self.index))
-        attacking = np.flatnonzero((draw < chance) & ~blocked)
-        if attacking.size:
-            self.attack(attacking, claimed=None, answered=False, description="")
-
-    def attack(self, rows: Rows, *, claimed: bool | None, answered: bool, description: str) -> None:
-        """An attack in ``rows``: claimed or not, then its target decides whom to blame."""
-        model, config = self.model, self.config
-        target = model.states[config.target]
-        if claimed is None:
-            claim_draw = model.streams.uniform((Site.CLAIM, model.day, self.index), rows)
-            claims = claim_draw < config.claims
-        else:
-            claims = np.full(rows.size, claimed)
-        model.tally.attacked(self.index, rows)
-        if model.record:
-            for world, claim in zip(rows, claims, strict=True):
-                text = description or f"{self.name} attacks {target.name}" + (
-                    " and claims it" if claim else ""
-                )
-                model.log(
-                    int(world), "attack", self.group_id, config.target, config.attack_rung, text
-                )
-        for suspect in self.suspects():
-            self._blame(suspect, rows, claims, answered)
-        self.attacks[rows] += 1
-
-    def suspects(self) -> list[str]:
-        """States the target could hold responsible: its adversaries among host and sponsor."""
-        config = self.config
-        adversaries = self.model.config.adversaries(config.target)
-        found = [config.host] if config.host in adversaries else []
-        if config.sponsor in adversaries and config.sponsor not in found:
-            found.append(config.sponsor)
-        return found
-
-    def blame_chance(self, suspect: str, rows: Rows, claims: BoolArray) -> FloatArray:
-        """Chance the target blames ``suspect``: base odds times each piece of evidence."""
-        config = self.config
-        attribution = self.model.states[config.target].config.attribution
-        base = attribution.base
-        if base >= 1:
-            return np.ones(rows.size)
-        odds = np.full(rows.size, base / (1 - base))
-        odds = odds * np.where(claims, attribution.claim, 1.0)
-        if suspect == config.host and config.base_known:
-            odds = odds * attribution.known_base
-        if suspect == config.sponsor:
-            odds = odds * attribution.sponsor
-        odds = odds * attribution.per_attack ** np.minimum(self.attacks[rows], 3)
-        return odds / (1 + odds)
-
-    def _blame(self, suspect: str, rows: Rows, claims: BoolArray, answered: bool) -> None:
-        model, config = self.model, self.config
-        target = model.states[config.target]
-        chance = self.blame_chance(suspect, rows, claims)
-        suspect_index = list(model.config.actors).index(suspect)
-        address = (Site.BLAME, model.day, model.round, self.index, suspect_index)
-        blamed = model.streams.uniform(address, rows) < chance
-        hit = rows[blamed]
-        if model.record:
-            host = model.states[suspect].name
-            for world, yes in zip(rows, blamed, strict=True):
-                model.log(
-                    int(world),
-                    "blame" if yes else "not_blamed",
-                    config.target,
-                    suspect,
-                    config.attack_rung if yes else None,
-                    f"{target.name} {'holds' if yes else 'does not hold'} {host} responsible",
-                )
-        model.tally.blamed(target.index, hit)
-        target.receive(
-            suspect,
-            hit,
-            np.full(hit.size, config.attack_rung, dtype=np.int64),
-            denied=np.zeros(hit.size, dtype=bool),
-            answering=np.zeros(hit.size, dtype=bool),
-            fog=model.day >= 1,
-            answered=answered,
-            site=100 + self.index,
-        )
-
-    def struck(self, rows: Rows) -> None:
-        self.capacity[rows] *= 1 - self.config.strike_damage
-
-    def cracked_down(self, rows: Rows) -> None:
-        self.capacity[rows] *= 1 - self.config.crackdown_damage
-
-    def recover(self) -> None:
-        if self.config.recovery:
-            np.minimum(1.0, self.capacity + self.config.recovery, out=self.capacity)
-
-
-class ThirdPartyAgent(mesa.Agent):
-    """A third party: presses the parties as the crisis climbs, protects its allies, and may
-    offer talks that can end in a ceasefire."""
-
-    model: EscalationModel
-
-    def __init__(self, model: EscalationModel, party_id: str, config: ThirdPartyConfig) -> None:
-        super().__init__(model)
-        self.party_id = party_id
-        self.config = config
-        self.index = list(model.config.third_parties).index(party_id)
-        self.mediation = config.mediation
-        self.parties: tuple[str, ...] = config.mediation.parties if config.mediation else ()
-        worlds = model.worlds
-        self.talks = np.zeros(worlds, dtype=bool)
-        self.next_offer = np.zeros(worlds, dtype=np.int64)
-        self.refused_once = np.zeros(worlds, dtype=bool)
-        self.refused = {state: np.zeros(worlds, dtype=bool) for state in model.config.actors}
-        self.offer_days: frozenset[int] = frozenset()
-        self._coalition_leverage: dict[str, float] = {}
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    def intensity(self, rows: Rows) -> FloatArray:
-        """How hard it presses today: more the higher the crisis among its states stands."""
-        pressure = self.config.pressure
-        crisis = np.zeros(rows.size, dtype=np.int64)
-        for state in self.config.leverage:
-            np.maximum(crisis, self.model.crisis_of(state)[rows], out=crisis)
-        return np.asarray(pressure.base + pressure.per_rung * crisis, dtype=np.float64)
-
-    def pressure_on(self, state: str, rows: Rows) -> FloatArray:
-        """Its pressure on ``state``: leverage x (intensity + what a refusal added)."""
-        leverage = self.config.leverage.get(state, 0.0)
-        if not leverage:
-            return np.zeros(rows.size)
-        extra = self.config.pressure.after_refusal * self.refused[state][rows]
-        return leverage * (self.intensity(rows) + extra)
-
-    def coalition(self) -> list[ThirdPartyAgent]:
-        partners = self.mediation.joint_with if self.mediation else ()
-        return [self, *(self.model.third_parties[p] for p in partners)]
-
-    def coalition_leverage(self, state: str) -> float:
-        """The summed leverage over ``state`` of this third party and its joint mediators."""
-        if state not in self._coalition_leverage:
-            self._coalition_leverage[state] = sum(
-                member.config.leverage.get(state, 0.0) for member in self.coalition()
-            )
-        return self._coalition_leverage[state]
-
-    def covers(self, a: str, b: str) -> bool:
-        return a in self.parties and b in self.parties
-
-    def step(self) -> None:
-        """End of day: talks under way may end in a ceasefire; otherwise perhaps offer talks."""
-        model = self.model
-        if not model.config.mechanisms.third_parties or self.mediation is None:
-            return
-        if self.talks.any():
-            rows = np.flatnonzero(self.talks)
-            draw = model.streams.uniform((Site.AGREEMENT, model.day, self.index), rows)
-            agreed = rows[draw < self.mediation.agreement_rate]
-            if agreed.size:
-                model.agree_ceasefire(self, agreed)
-        scripted = model.day in self.offer_days
-        wanted = scripted | self._triggered()
-        allowed = ~self.talks & (self.next_offer <= model.day)
-        if not self.mediation.offer_at_war:
-            for a, b in self.pairs():
-                allowed &= ~model.pair(a, b).at_war
-        rows = np.flatnonzero(wanted & allowed)
-        if rows.size:
-            self.offer_mediation(rows)
-
-    def pairs(self) -> list[tuple[str, str]]:
-        model = self.model
-        return [
-            (a, b)
-            for i, a in enumerate(self.parties)
-            for b in self.parties[i + 1 :]
-            if model.config.relation(a, b) is not None
-        ]
-
-    def _triggered(self) -> BoolArray:
-        model, trigger = self.model, self.mediation.trigger_rung if self.mediation else None
-        triggered = np.zeros(model.worlds, dtype=bool)
-        if trigger is None:
-            return triggered
-        for a, b in self.pairs():
-            pair = model.pair(a, b)
-            crisis = np.maximum(model.states[a].posture[b], model.states[b].posture[a])
-            triggered |= (pair.acted_today >= trigger) | (self.refused_once & (crisis >= trigger))
-        return triggered
-
-    def offer_mediation(self, rows: Rows) -> None:
-        """Offer talks in ``rows``; each party accepts or refuses by its mediation policy."""
-        model = self.model
-        assert self.mediation is not None
-        model.tally.offered(rows)
-        if model.record:
-            for world in rows:
-                model.log(
-                    int(world), "offer", self.party_id, None, None, f"{self.name} offers talks"
-                )
-        accepted_by_all = np.ones(rows.size, dtype=bool)
-        for party in self.parties:
-            state = model.states[party]
-            terms = state.mediation_gain(self, rows)
-            gain = sum(terms.values(), np.zeros(rows.size))
-            address = (Site.MEDIATION, model.day, self.index, state.index)
-            u = model.streams.uniform(address, rows)
-            accepts = state.config.mediation.accepts(gain, model.rationality, u)
-            accepted_by_all &= accepts
-            refusers = rows[~accepts]
-            self.refused[party][refusers] = True
-            if model.record:
-                for i, world in enumerate(rows):
-                    choice = Choice(
-                        kind="mediation",
-                        labels=("refuse", "accept"),
-                        terms=({}, {name: float(value[i]) for name, value in terms.items()}),
-                        utility=(0.0, float(gain[i])),
-                        probability=(),
-                        chosen=int(accepts[i]),
-                    )
-                    verb = "accepts" if accepts[i] else "refuses"
-                    model.log(
-                        int(world),
-                        "accept_party" if accepts[i] else "refuse",
-                        party,
-                        self.party_id,
-                        None,
-                        f"{state.name} {verb} {self.name}'s talks",
-                        choice,
-                    )
-        yes, no = rows[accepted_by_all], rows[~accepted_by_all]
-        self.talks[yes] = True
-        self.refused_once[no] = True
-        self.next_offer[no] = model.day + 1 + self.mediation.cooldown
-        model.tally.accepted(yes)
-        if model.record:
-            for world in yes:
-                model.log(
-                    int(world),
-                    "accept",
-                    self.party_id,
-                    None,
-                    None,
-                    f"Talks led by {self.name} begin",
-                )
-
-    def end_talks(self, rows: Rows, why: str) -> None:
-        rows = rows[self.talks[rows]]
-        if not rows.size:
-            return
-        self.talks[rows] = False
-        assert self.mediation is not None
-        self.next_offer[rows] = self.model.day + 1 + self.mediation.cooldown
-        if self.model.record:
-            for world in rows:
-                self.model.log(int(world), "talks_end", self.party_id, None, None, why)
