@@ -3,30 +3,24 @@ decides whom to hold responsible; its attacks can spoil talks and ceasefires."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import mesa
 import numpy as np
-from numpy.typing import NDArray
 
 from sim.model.scenario import ArmedGroupConfig
 from sim.model.streams import Site
-
-if TYPE_CHECKING:
-    from sim.model.model import EscalationModel
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
-Rows = NDArray[np.intp]
+from sim.model.world import BoolArray, FloatArray, Rows, World
 
 
 class ArmedGroupAgent(mesa.Agent):
     """An armed group attacking a state from its host's soil; it can spoil talks and ceasefires."""
 
-    model: EscalationModel
+    model: World[Any, ArmedGroupAgent, Any]
 
-    def __init__(self, model: EscalationModel, group_id: str, config: ArmedGroupConfig) -> None:
+    def __init__(
+        self, model: World[Any, ArmedGroupAgent, Any], group_id: str, config: ArmedGroupConfig
+    ) -> None:
         super().__init__(model)
         self.group_id = group_id
         self.config = config
@@ -126,7 +120,7 @@ class ArmedGroupAgent(mesa.Agent):
                     f"{target.name} {'holds' if yes else 'does not hold'} {host} responsible",
                 )
         model.tally.blamed(target.index, hit)
-        target.receive(
+        target.perceive(
             suspect,
             hit,
             np.full(hit.size, config.attack_rung, dtype=np.int64),

@@ -10,29 +10,19 @@ the scripted personas in ``sim.model.policies``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.model import decisions
 from sim.model.decisions import AnswerSituation, Options, ReviewSituation
+from sim.model.groups import ArmedGroupAgent
+from sim.model.ladder import STATE_TARGETS
 from sim.model.record import Acts, Choice, Weighing
-from sim.model.scenario import StateConfig
+from sim.model.scenario import ActEvent, ConciliateEvent, StateConfig
 from sim.model.streams import Site
 from sim.model.third_parties import ThirdPartyAgent
-
-if TYPE_CHECKING:
-    from sim.model.model import EscalationModel
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
-Rows = NDArray[np.intp]
-
-NEVER = -1
-"""A clock or day that has not come (nothing due, never happened)."""
+from sim.model.world import NEVER, BoolArray, FloatArray, IntArray, Rows, World
 
 
 class StateAgent(mesa.Agent):
@@ -46,9 +36,14 @@ class StateAgent(mesa.Agent):
     stepped down towards it since it last acted. Its own ``resolve`` is drawn once per world.
     """
 
-    model: EscalationModel
+    model: World[StateAgent, ArmedGroupAgent, ThirdPartyAgent]
 
-    def __init__(self, model: EscalationModel, actor_id: str, config: StateConfig) -> None:
+    def __init__(
+        self,
+        model: World[StateAgent, ArmedGroupAgent, ThirdPartyAgent],
+        actor_id: str,
+        config: StateConfig,
+    ) -> None:
         super().__init__(model)
         self.actor_id = actor_id
         self.config = config
@@ -119,7 +114,7 @@ class StateAgent(mesa.Agent):
 
     # ------------------------------------------------------------------ perceiving
 
-    def receive(
+    def perceive(
         self,
         other: str,
         rows: Rows,
@@ -148,7 +143,7 @@ class StateAgent(mesa.Agent):
             up = model.streams.uniform((Site.MISREAD_UP, *address[1:]), rows) < error.upward_share
             shifted = np.minimum(np.maximum(perceived + np.where(up, 1, -1), 1), top)
             perceived = np.where(misread & (severity < model.ladder.war), shifted, perceived)
-            model.note_misreadings(self, other, rows, severity, perceived)
+            self._note_misreadings(other, rows, severity, perceived)
         if answered or not rows.size:
             return perceived
         clock = model.clock
@@ -210,6 +205,279 @@ class StateAgent(mesa.Agent):
             text = description or f"{self.name} pledges publicly to answer {target}"
             for world in rows:
                 model.log(int(world), "pledge", self.actor_id, other, None, text)
+
+    def _note_misreadings(
+        self, other: str, rows: Rows, severity: IntArray, perceived: IntArray
+    ) -> None:
+        model = self.model
+        model.tally.misread(rows[perceived > severity])
+        if model.record:
+            for i in np.flatnonzero(perceived != severity):
+                model.log(
+                    int(rows[i]),
+                    "misperceive",
+                    self.actor_id,
+                    other,
+                    int(perceived[i]),
+                    f"{self.name} reads it as '{model.ladder.name(int(perceived[i]))}'",
+                )
+
+    # ------------------------------------------------------------------ acted upon
+
+    def receive_hostile(self, acts: Acts, *, fog: bool = True, answered: bool = False) -> None:
+        """Hostile acts of ``acts.actor`` reach this state (at the round's end).
+
+        The actor now stands at the act's rung; a strike ends talks between the two and breaks
+        their ceasefire, an act of war starts a war. This state perceives the act (``perceive``:
+        it may misread it, and owes an answer unless the act was ``answered`` in the history)
+        and learns about the actor's resolve from the option it believes was taken.
+        """
+        model = self.model
+        model.postures_changed()
+        actor = model.states[acts.actor]
+        ladder = model.ladder
+        rows = acts.rows
+        strike = acts.rung >= ladder.strike_rung
+        model.tally.acted(actor.index, rows, acts.rung, acts.on_state, strike)
+        pair = model.pair(actor.actor_id, self.actor_id)
+        pair.acted_today[rows] = np.maximum(pair.acted_today[rows], acts.rung)
+        if model.record:
+            self._log_acts(acts)
+        war = acts.rung == ladder.war
+        if war.any():
+            self._go_to_war(actor, rows[war])
+        keep = ~war
+        rows = rows[keep]
+        if not rows.size:
+            return
+        actor.stand_at(self.actor_id, rows, acts.rung[keep], acts.effective[keep])
+        group = acts.group[keep]
+        for g in np.unique(group[group >= 0]):
+            model.group_list[int(g)].struck(rows[group == g])
+        self.conciliated[actor.actor_id][rows] = False
+        striking = rows[strike[keep]]
+        if striking.size:
+            self._strike_ends_calm(actor, striking)
+        perceived = self.perceive(
+            actor.actor_id,
+            rows,
+            acts.effective[keep],
+            denied=acts.denied[keep],
+            answering=acts.answering[keep],
+            fog=fog,
+            answered=answered,
+            site=actor.index,
+        )
+        if acts.likelihood is not None:
+            option = self._perceived_option(actor, acts, keep, perceived)
+            self.update_belief(actor.actor_id, rows, acts.likelihood[keep], option)
+
+    def stand_at(self, other: str, rows: Rows, rung: IntArray, effective: IntArray) -> None:
+        """This state's own acts towards ``other`` were delivered: its posture climbs to their
+        rung, and the last act it will take an answer to as a reprisal is their severity."""
+        self.posture[other][rows] = np.maximum(self.posture[other][rows], rung)
+        self.conciliated[other][rows] = False
+        self.last_act[other][rows] = effective
+
+    def receive_conciliation(self, acts: Acts) -> None:
+        """``acts.actor`` steps down towards this state (or cracks down on a group it hosts):
+        this state notes the conciliation and learns from it, as from a hostile act."""
+        model = self.model
+        model.postures_changed()
+        actor = model.states[acts.actor]
+        crackdown = acts.group >= 0
+        for g in np.unique(acts.group[crackdown]):
+            model.group_list[int(g)].cracked_down(acts.rows[acts.group == g])
+        stepping = ~crackdown
+        actor.step_down(self.actor_id, acts.rows[stepping], acts.level[stepping])
+        self.conciliated[actor.actor_id][acts.rows] = True
+        if model.record:
+            for i, world in enumerate(acts.rows):
+                if crackdown[i]:
+                    group = model.group_list[int(acts.group[i])]
+                    text = f"{actor.name} cracks down on {group.name}"
+                    rung = None
+                else:
+                    rung = int(acts.level[i])
+                    text = (
+                        f"{actor.name} steps down towards {self.name}: "
+                        f"back to '{model.ladder.name(rung)}'"
+                    )
+                model.log(
+                    int(world),
+                    "crackdown" if crackdown[i] else "conciliate",
+                    actor.actor_id,
+                    self.actor_id,
+                    rung,
+                    acts.description or text,
+                    acts.choices.get(i),
+                )
+        if acts.likelihood is not None:
+            self.update_belief(actor.actor_id, acts.rows, acts.likelihood, acts.option)
+
+    def step_down(self, other: str, rows: Rows, level: IntArray) -> None:
+        """This state's posture towards ``other`` falls to ``level`` (never climbs here)."""
+        self.posture[other][rows] = np.minimum(self.posture[other][rows], level)
+
+    def _perceived_option(
+        self, actor: StateAgent, acts: Acts, keep: BoolArray, perceived: IntArray
+    ) -> IntArray:
+        """The option this state believes ``actor`` took: the actual one unless misread, else
+        the unannounced act at the rung it read (-1 if the actor has no such option)."""
+        options = actor.answers[self.actor_id]
+        plain = ~options.announced
+        lookup = np.full(self.model.ladder.size, -1, dtype=np.int64)
+        for o in range(options.size - 1, -1, -1):
+            if plain[o]:
+                lookup[options.rung[o]] = o
+        return np.where(perceived == acts.effective[keep], acts.option[keep], lookup[perceived])
+
+    def update_belief(
+        self, other: str, rows: Rows, likelihood: NDArray[np.float32], option: IntArray
+    ) -> None:
+        """Bayes' rule: this state's belief about ``other``'s resolve times the likelihood of
+        the option it saw ``other`` take (-1: an option it cannot place; no update)."""
+        if not self.model.config.mechanisms.beliefs:
+            return
+        known = option >= 0
+        rows, option, likelihood = rows[known], option[known], likelihood[known]
+        if not rows.size:
+            return
+        weights = likelihood[np.arange(rows.size), :, option]
+        posterior = self.belief[other][rows] * weights
+        sums = decisions.last_sum(posterior)[:, None]
+        valid = sums[:, 0] > 0
+        self.belief[other][rows[valid]] = posterior[valid] / sums[valid]
+
+    def _strike_ends_calm(self, actor: StateAgent, rows: Rows) -> None:
+        """A strike collapses talks between the two and breaks their ceasefire."""
+        model = self.model
+        for party in model.third_parties.values():
+            if party.mediation is not None and party.covers(actor.actor_id, self.actor_id):
+                party.end_talks(
+                    rows, f"Talks led by {party.name} collapse after {actor.name}'s strike"
+                )
+        pair = model.pair(actor.actor_id, self.actor_id)
+        broken = rows[pair.ceasefire[rows]]
+        pair.ceasefire[broken] = False
+        if model.record:
+            for world in broken:
+                model.log(
+                    int(world),
+                    "ceasefire_broken",
+                    actor.actor_id,
+                    self.actor_id,
+                    None,
+                    f"{actor.name} breaks the ceasefire with {self.name}",
+                )
+
+    def _go_to_war(self, actor: StateAgent, rows: Rows) -> None:
+        """An act of war: the two are at war (at the war rung, nothing left to answer or
+        pledge), and talks between them end."""
+        model = self.model
+        model.postures_changed()
+        pair = model.pair(actor.actor_id, self.actor_id)
+        rows = rows[~pair.at_war[rows]]
+        if not rows.size:
+            return
+        pair.at_war[rows] = True
+        pair.ceasefire[rows] = False
+        actor.settle(self.actor_id, rows, model.ladder.war)
+        self.settle(actor.actor_id, rows, model.ladder.war)
+        for party in model.third_parties.values():
+            if party.mediation is not None and party.covers(actor.actor_id, self.actor_id):
+                party.end_talks(rows, f"Talks led by {party.name} end: war")
+        model.tally.went_to_war(rows)
+        if model.record:
+            for world in rows:
+                model.log(
+                    int(world),
+                    "war",
+                    actor.actor_id,
+                    self.actor_id,
+                    model.ladder.war,
+                    f"War between {actor.name} and {self.name}",
+                )
+
+    def settle(self, other: str, rows: Rows, posture: int | None = None) -> None:
+        """Nothing left to answer, react to or pledge towards ``other`` (war or ceasefire);
+        at ``posture`` if given."""
+        if posture is not None:
+            self.posture[other][rows] = posture
+        self.owed[other][rows] = 0
+        self.owed_due[other][rows] = NEVER
+        self.react_due[other][rows] = NEVER
+        self.pledge[other][rows] = False
+
+    def cease_fire(self, other: str, rows: Rows, description: str = "") -> None:
+        """A ceasefire with ``other`` (agreed in talks, or scripted): what was owed is settled,
+        pledges lapse with face saved, and both sides step down below the strike rung."""
+        model = self.model
+        pair = model.pair(self.actor_id, other)
+        rows = rows[~pair.at_war[rows]]
+        pair.ceasefire[rows] = True
+        model.tally.ceasefire(rows)
+        if model.record and description:
+            for world in rows:
+                model.log(int(world), "ceasefire", self.actor_id, other, None, description)
+        self._stand_down(other, rows)
+        model.states[other]._stand_down(self.actor_id, rows)
+
+    def _stand_down(self, other: str, rows: Rows) -> None:
+        """Under a new ceasefire: settle what is owed and step down below the strike rung."""
+        self.settle(other, rows)
+        posture = self.posture[other][rows]
+        below = self.model.ladder.strike_rung - 1
+        level = np.maximum(np.minimum(posture, below), self.baseline[other])
+        stepping = level < posture
+        if stepping.any():
+            conciliation = Acts.conciliation(self.actor_id, other, rows[stepping], level[stepping])
+            self.model.states[other].receive_conciliation(conciliation)
+
+    def _log_acts(self, acts: Acts) -> None:
+        """In a story: the acts of ``acts.actor`` towards this state, in words."""
+        model = self.model
+        ladder = model.ladder
+        a, b = model.states[acts.actor], self
+        for i, world in enumerate(acts.rows):
+            rung = int(acts.rung[i])
+            group = int(acts.group[i])
+            what = f"'{ladder.name(rung)}'"
+            if group >= 0:
+                what += f" against {model.group_list[group].name}"
+            if acts.location:
+                location = acts.location[i]
+            elif group >= 0:
+                location = model.group_list[group].config.host
+            else:
+                location = b.actor_id if rung >= ladder.strike_rung else None
+            if location and location != b.actor_id and location in model.states:
+                what += f" on {model.states[location].name}'s soil"
+            if acts.announced[i]:
+                what += ", announced in advance"
+            kind = "strike" if rung >= ladder.strike_rung else "act"
+            verb = (
+                "reacts to"
+                if acts.choices.get(i) and acts.choices[i].kind == "reaction"
+                else "answers"
+            )
+            text = acts.description or f"{a.name} {verb} {b.name}: {what}"
+            model.log(
+                int(world),
+                kind,
+                a.actor_id,
+                b.actor_id,
+                rung,
+                text,
+                acts.choices.get(i),
+                target_kind=acts.target_kinds[i] if acts.target_kinds else ladder.target(rung),
+                group=model.group_list[group].group_id if group >= 0 else None,
+                location=location,
+                casualties=(acts.casualties[i] if acts.casualties else None)
+                or _lower(ladder.casualties(rung), bool(acts.announced[i])),
+                announced=bool(acts.announced[i]),
+                denied=bool(acts.denied[i]),
+            )
 
     # ------------------------------------------------------------------ deciding
 
@@ -651,6 +919,75 @@ class StateAgent(mesa.Agent):
             )
         return found
 
+    # ------------------------------------------------------------------ scripted events
+
+    def scripted_act(self, event: ActEvent, rows: Rows) -> Acts:
+        """A scripted act as this state's option (it answers whatever the state owed)."""
+        model = self.model
+        options = self.answers[event.target]
+        group_index = list(model.groups).index(event.group) if event.group else -1
+        matches = [
+            o
+            for o in range(options.size)
+            if options.rung[o] == event.rung
+            and bool(options.announced[o]) == event.announced
+            and (group_index < 0 or options.group[o] == group_index)
+        ]
+        option = matches[0] if matches else 0
+        received = self.owed[event.target][rows].copy()
+        likelihood = None
+        if matches and model.config.mechanisms.beliefs and self.policy.strategic:
+            _, terms, available = self.answer_model(event.target, rows, received)
+            likelihood = self.likelihood(
+                options, terms, available, decisions.ANSWER_TERMS, np.arange(rows.size)
+            )
+        self.owed[event.target][rows] = 0
+        self.owed_due[event.target][rows] = NEVER
+        self.react_due[event.target][rows] = NEVER
+        if event.rung >= model.ladder.strike_rung:
+            self.pledge[event.target][rows] = False
+        n = rows.size
+        kind = event.target_kind or model.ladder.target(event.rung)
+        location = event.location or (
+            model.config.armed_groups[event.group].host if event.group else event.target
+        )
+        return Acts(
+            actor=self.actor_id,
+            target=event.target,
+            rows=rows,
+            hostile=True,
+            rung=np.full(n, event.rung, dtype=np.int64),
+            effective=np.full(n, event.rung - int(event.announced), dtype=np.int64),
+            on_state=np.full(n, kind in STATE_TARGETS and event.rung >= model.ladder.strike_rung),
+            group=np.full(n, group_index, dtype=np.int64),
+            announced=np.full(n, event.announced),
+            denied=np.full(n, event.denied),
+            answering=received > 0,
+            level=np.full(n, -1, dtype=np.int64),
+            option=np.full(n, option, dtype=np.int64),
+            likelihood=likelihood,
+            labels=options.labels,
+            location=(location,) * n,
+            target_kinds=(kind,) * n,
+            casualties=(event.casualties,) * n,
+            description=event.description,
+            scripted=True,
+        )
+
+    def scripted_step_down(self, event: ConciliateEvent, rows: Rows) -> None:
+        """A scripted step down to ``event.to_rung`` (not below the baseline), where this state
+        stands above it and is not at war; it reaches the target at once."""
+        other = event.target
+        posture = self.posture[other]
+        rows = rows[
+            (posture[rows] > event.to_rung) & ~self.model.pair(self.actor_id, other).at_war[rows]
+        ]
+        level = np.full(rows.size, max(event.to_rung, self.baseline[other]))
+        conciliation = Acts.conciliation(
+            self.actor_id, other, rows, level, description=event.description
+        )
+        self.model.states[other].receive_conciliation(conciliation)
+
     def mediation_gain(self, mediator: ThirdPartyAgent, rows: Rows) -> dict[str, FloatArray]:
         """The terms of accepting ``mediator``'s talks rather than refusing, per world."""
         model = self.model
@@ -681,3 +1018,10 @@ class StateAgent(mesa.Agent):
             weights=model.weights,
             war=model.ladder.war,
         )
+
+
+def _lower(band: str, announced: bool) -> str:
+    """An announced strike is one casualty band lower (people took shelter)."""
+    if not announced:
+        return band
+    return {"many": "few", "few": "none"}.get(band, band)

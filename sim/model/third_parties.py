@@ -3,32 +3,26 @@ allies, and may offer talks, which can end in a ceasefire."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import mesa
 import numpy as np
-from numpy.typing import NDArray
 
 from sim.model.record import Choice
 from sim.model.scenario import ThirdPartyConfig
 from sim.model.streams import Site
-
-if TYPE_CHECKING:
-    from sim.model.model import EscalationModel
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
-Rows = NDArray[np.intp]
+from sim.model.world import BoolArray, FloatArray, Rows, World
 
 
 class ThirdPartyAgent(mesa.Agent):
     """A third party: presses the parties as the crisis climbs, protects its allies, and may
     offer talks that can end in a ceasefire."""
 
-    model: EscalationModel
+    model: World[Any, Any, ThirdPartyAgent]
 
-    def __init__(self, model: EscalationModel, party_id: str, config: ThirdPartyConfig) -> None:
+    def __init__(
+        self, model: World[Any, Any, ThirdPartyAgent], party_id: str, config: ThirdPartyConfig
+    ) -> None:
         super().__init__(model)
         self.party_id = party_id
         self.config = config
@@ -88,7 +82,7 @@ class ThirdPartyAgent(mesa.Agent):
             draw = model.streams.uniform((Site.AGREEMENT, model.day, self.index), rows)
             agreed = rows[draw < self.mediation.agreement_rate]
             if agreed.size:
-                model.agree_ceasefire(self, agreed)
+                self.agree(agreed)
         scripted = model.day in self.offer_days
         wanted = scripted | self._triggered()
         allowed = ~self.talks & (self.next_offer <= model.day)
@@ -98,6 +92,24 @@ class ThirdPartyAgent(mesa.Agent):
         rows = np.flatnonzero(wanted & allowed)
         if rows.size:
             self.offer_mediation(rows)
+
+    def agree(self, rows: Rows) -> None:
+        """Talks end in an agreed ceasefire between every pair of its parties (the states then
+        step down: ``StateAgent.cease_fire``)."""
+        model = self.model
+        self.talks[rows] = False
+        if model.record:
+            for world in rows:
+                model.log(
+                    int(world),
+                    "agreement",
+                    self.party_id,
+                    None,
+                    None,
+                    f"Talks led by {self.name} end in a ceasefire",
+                )
+        for a, b in self.pairs():
+            model.states[a].cease_fire(b, rows)
 
     def pairs(self) -> list[tuple[str, str]]:
         model = self.model
