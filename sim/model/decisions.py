@@ -640,6 +640,21 @@ def review_available(
     return allowed
 
 
+def review_option_at(
+    options: Options, levels: IntArray, available: BoolArray, wanted: IntArray
+) -> IntArray:
+    """A scripted review's option, found as ``option_at`` finds a scripted answer's: the
+    available step down (not a crackdown) that comes nearest the ``wanted`` posture without
+    going below it, hold (0) when no step does (the wanted posture is not below the current).
+
+    ``levels`` is what ``review_levels`` gives; the step is then to that option's level, so the
+    act, its record and what the adversary learns from it are one option.
+    """
+    steps = (options.drop != 0)[None, :] & available & (levels >= wanted[:, None])
+    nearest = np.argmin(np.where(steps, levels, np.iinfo(np.int64).max), axis=1)
+    return np.where(steps.any(axis=1), nearest, 0).astype(np.int64)
+
+
 def mediation_gain(
     *,
     resolve: FloatArray,

@@ -754,14 +754,12 @@ class StateAgent(mesa.Agent):
         u = model.streams.uniform(address, rows)
         if self.policy.strategic:
             chosen = decisions.draw(probabilities, u)
-            level = levels[np.arange(rows.size), chosen]
         else:
-            posture = situation.posture
-            level = self.policy.conciliate(
-                posture, model.states[other].posture[self.actor_id][rows], baseline, u
+            wanted = self.policy.conciliate(
+                situation.posture, model.states[other].posture[self.actor_id][rows], baseline, u
             )
-            to_baseline = (level == baseline) & (posture - 1 > baseline)
-            chosen = np.where(level >= posture, 0, np.where(to_baseline, 2, 1))
+            chosen = decisions.review_option_at(options, levels, available, wanted)
+        level = levels[np.arange(rows.size), chosen]
         self.conciliated[other][rows] = False
         moving = chosen != 0
         likelihood = self.likelihood(
