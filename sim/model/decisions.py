@@ -640,6 +640,21 @@ def review_available(
     return allowed
 
 
+def option_at(
+    options: Options, wanted: IntArray, available: BoolArray, strike_rung: int
+) -> IntArray:
+    """A scripted answer's option: the first available unannounced act at the ``wanted`` rung or
+    above (0 when nothing is wanted, or when it would repeat an act without force)."""
+    fits = (options.rung[None, :] >= wanted[:, None]) & ~options.announced[None, :] & available
+    fits[:, 0] = False
+    chosen = np.where(fits.any(axis=1), np.argmax(fits, axis=1), 0)
+    below = wanted[:, None] > 0
+    exact_blocked = (wanted < strike_rung) & ~(
+        (options.rung[None, :] == wanted[:, None]) & available
+    ).any(axis=1)
+    return np.where(below[:, 0] & ~exact_blocked, chosen, 0).astype(np.int64)
+
+
 def review_option_at(
     options: Options, levels: IntArray, available: BoolArray, wanted: IntArray
 ) -> IntArray:

@@ -18,6 +18,7 @@ from sim.model import decisions
 from sim.model.decisions import AnswerSituation, Options, ReviewSituation
 from sim.model.groups import ArmedGroupAgent
 from sim.model.ladder import STATE_TARGETS
+from sim.model.policies import Situation
 from sim.model.record import Acts, Choice, Weighing
 from sim.model.scenario import ActEvent, ConciliateEvent, StateConfig
 from sim.model.streams import Site
@@ -161,7 +162,7 @@ class StateAgent(mesa.Agent):
         due = clock + 1 if delay == 0 else (model.day + delay) * model.rounds
         due = max(due, model.first_clock)
         self.owed_due[other][rows] = np.where(fresh, due, self.owed_due[other][rows])
-        if self.policy.strategic:
+        if self.policy.classifier["signals"]:
             struck = perceived >= model.ladder.strike_rung
             reacting = self._schedule_reaction(other, rows[struck])
             if not reacting:
@@ -690,11 +691,7 @@ class StateAgent(mesa.Agent):
         model = self.model
         received = self.owed[other][rows].copy()
         weighing, u = self._weigh(other, rows, received, Site.ANSWER)
-        if self.policy.strategic:
-            chosen = decisions.draw(weighing.probabilities, u)
-        else:
-            wanted = self.policy.answer(received, self.memory[other][rows], model.ladder.war, u)
-            chosen = self._option_at(other, wanted, weighing.available)
+        chosen = self.policy.answer(self._situation(other, rows, weighing, received), u)
         pledged = self.pledge[other][rows]
         honoured = weighing.options.rung[chosen] >= model.ladder.strike_rung
         if model.record:
@@ -720,7 +717,8 @@ class StateAgent(mesa.Agent):
     def _react(self, other: str, rows: Rows) -> None:
         received = self.owed[other][rows].copy()
         weighing, u = self._weigh(other, rows, received, Site.REACTION, reaction=True)
-        chosen = decisions.draw(weighing.probabilities, u)
+        # only a policy that signals reacts (``perceive``): the answer rule chooses the reaction
+        chosen = self.policy.answer(self._situation(other, rows, weighing, received), u)
         self.react_due[other][rows] = NEVER
         self._maybe_pledge(other, rows, np.where(self.owed_reprisal[other][rows], 0, received))
         self._send("reaction", other, rows, weighing, chosen)
@@ -752,13 +750,9 @@ class StateAgent(mesa.Agent):
         probabilities = decisions.choice_probabilities(utility, available, model.rationality)
         address = (Site.REVIEW_CHOICE, model.day, self.index, self.adversary_index(other))
         u = model.streams.uniform(address, rows)
-        if self.policy.strategic:
-            chosen = decisions.draw(probabilities, u)
-        else:
-            wanted = self.policy.conciliate(
-                situation.posture, model.states[other].posture[self.actor_id][rows], baseline, u
-            )
-            chosen = decisions.review_option_at(options, levels, available, wanted)
+        weighing = Weighing(options, terms, available, utility, probabilities)
+        received = np.zeros(rows.size, dtype=np.int64)
+        chosen = self.policy.review(self._situation(other, rows, weighing, received, levels), u)
         level = levels[np.arange(rows.size), chosen]
         self.conciliated[other][rows] = False
         moving = chosen != 0
@@ -801,6 +795,28 @@ class StateAgent(mesa.Agent):
             )
         )
 
+    def _situation(
+        self,
+        other: str,
+        rows: Rows,
+        weighing: Weighing,
+        received: IntArray,
+        levels: IntArray | None = None,
+    ) -> Situation:
+        """What this state's policy sees when it answers or reviews towards ``other``."""
+        model = self.model
+        return Situation(
+            weighing=weighing,
+            received=received,
+            memory=self.memory[other][rows],
+            posture=self.posture[other][rows],
+            adversary_posture=model.states[other].posture[self.actor_id][rows],
+            baseline=self.baseline[other],
+            war=model.ladder.war,
+            strike_rung=model.ladder.strike_rung,
+            levels=levels,
+        )
+
     def review_situation(self, other: str, rows: Rows) -> ReviewSituation:
         model = self.model
         pressure, parts = model.pressure_on(self.actor_id, other, rows)
@@ -821,19 +837,6 @@ class StateAgent(mesa.Agent):
 
     def adversary_index(self, other: str) -> int:
         return self.model.states[other].index
-
-    def _option_at(self, other: str, wanted: IntArray, available: BoolArray) -> IntArray:
-        """A scripted answer's option: the first available unannounced act at the wanted rung or
-        above (0 when nothing is wanted, or when it would repeat an act without force)."""
-        options = self.answers[other]
-        fits = (options.rung[None, :] >= wanted[:, None]) & ~options.announced[None, :] & available
-        fits[:, 0] = False
-        chosen = np.where(fits.any(axis=1), np.argmax(fits, axis=1), 0)
-        below = wanted[:, None] > 0
-        exact_blocked = (wanted < self.model.ladder.strike_rung) & ~(
-            (options.rung[None, :] == wanted[:, None]) & available
-        ).any(axis=1)
-        return np.where(below[:, 0] & ~exact_blocked, chosen, 0).astype(np.int64)
 
     def _acts(
         self,
@@ -896,7 +899,7 @@ class StateAgent(mesa.Agent):
     ) -> dict[int, Choice]:
         """The reasons of each world's decision, for stories (record mode only)."""
         names = [name for name in terms if name != "resolve_per_unit"]
-        rule = "" if self.policy.strategic else self.policy.rule()
+        rule = self.policy.rule()
         found = {}
         for i in range(chosen.size):
             found[i] = Choice(
@@ -934,7 +937,9 @@ class StateAgent(mesa.Agent):
         option = matches[0] if matches else 0
         received = self.owed[event.target][rows].copy()
         likelihood = None
-        if matches and model.config.mechanisms.beliefs and self.policy.strategic:
+        # an act chosen by weighing resolve tells of it; a persona's scripted act does not
+        reveals = "resolve" in self.policy.classifier["uses"]
+        if matches and model.config.mechanisms.beliefs and reveals:
             _, terms, available = self.answer_model(event.target, rows, received)
             likelihood = self.likelihood(
                 options, terms, available, decisions.ANSWER_TERMS, np.arange(rows.size)
