@@ -207,6 +207,35 @@ def deterrence_value(
     return (np.minimum(e, q) + above) / war
 
 
+def resolve_per_unit(
+    options: Options,
+    received: IntArray,
+    weights: DecisionWeights,
+    war: int,
+    *,
+    coercion: float,
+    success: FloatArray | None = None,
+    denied: BoolArray | None = None,
+    reprisal: BoolArray | None = None,
+) -> FloatArray:
+    """(..., O): the ``resolve`` term of an answer per unit of resolve, for acts read at
+    ``received``: ``deterrence`` times ``deterrence_value``, worth ``denied_value`` as much for a
+    denied act and ``reprisal_value`` as much for a reprisal.
+
+    ``answer_terms`` weighs it for the state's own answer; ``predicted_answer`` for the
+    adversary's, at every severity (``denied`` and ``reprisal`` may then carry a leading axis
+    of worlds, broadcast against ``received``).
+    """
+    per_unit = weights.deterrence * deterrence_value(
+        options.effective, received, war, coercion, success
+    )
+    if denied is not None:
+        per_unit = per_unit * np.where(denied, weights.denied_value, 1.0)[..., None]
+    if reprisal is not None:
+        per_unit = per_unit * np.where(reprisal, weights.reprisal_value, 1.0)[..., None]
+    return per_unit
+
+
 @dataclass(frozen=True)
 class AnswerSituation:
     """What a state weighs when answering, for ``n`` worlds (arrays of length n).
@@ -252,11 +281,16 @@ def answer_terms(
     r = options.rung.astype(np.float64)
     share = r / war
     n = s.received.shape[0]
-    per_unit = weights.deterrence * deterrence_value(
-        options.effective, s.received, war, weights.coercion, s.success
+    per_unit = resolve_per_unit(
+        options,
+        s.received,
+        weights,
+        war,
+        coercion=weights.coercion,
+        success=s.success,
+        denied=s.denied,
+        reprisal=s.reprisal,
     )
-    per_unit = per_unit * np.where(s.denied, weights.denied_value, 1.0)[:, None]
-    per_unit = per_unit * np.where(s.reprisal, weights.reprisal_value, 1.0)[:, None]
     backing_down = (options.rung < ladder.strike_rung)[None, :] & s.pledge[:, None]
     terms = {
         "resolve_per_unit": per_unit,
@@ -440,21 +474,22 @@ def predicted_answer(
     ``harm`` is the harm the state expects from the answer; ``quiet`` the chance of no answer
     at all (the adversary backs down; facing war, it does not fight back). ``options``, ``rest``
     (every term but resolve, (n, O), with the risk of the counter-answer for a two-level
-    prediction) and ``available`` describe the adversary's answer. It restores deterrence up to
-    what it received and does not itself plan to coerce. An act answering the adversary's own,
-    read at or below ``reprisal_up_to`` (n,), is a reprisal to it, worth answering only
-    ``reprisal_value`` as much, as in ``answer_terms``. Harm is the answer's read severity as a
-    share of war to the power ``cost_convexity``, as costs are.
+    prediction) and ``available`` describe the adversary's answer. Its resolve term is the one
+    ``answer_terms`` weighs (``resolve_per_unit``): it restores deterrence up to what it
+    received, does not itself plan to coerce, and takes no act as denied. An act answering the
+    adversary's own, read at or below ``reprisal_up_to`` (n,), is a reprisal to it, worth
+    answering only ``reprisal_value`` as much. Harm is the answer's read severity as a share of
+    war to the power ``cost_convexity``, as costs are.
     """
     war = ladder.war
     severities = np.arange(war + 1)
-    per_unit = weights.deterrence * deterrence_value(options.effective, severities, war, 0.0)
-    # (n, E, O), then (n, E, K, O): the adversary's utility for each option, by the severity it
-    # answers and its type
-    per_unit = np.broadcast_to(per_unit, (rest.shape[0], *per_unit.shape))
+    # the resolve term of answer_terms, for every severity E the adversary could answer:
+    # (n, E, O), then (n, E, K, O): its utility for each option, by severity and type
+    reprisal = None
     if reprisal_up_to is not None:
         reprisal = severities[None, :] <= reprisal_up_to[:, None]
-        per_unit = per_unit * np.where(reprisal, weights.reprisal_value, 1.0)[:, :, None]
+    per_unit = resolve_per_unit(options, severities, weights, war, coercion=0.0, reprisal=reprisal)
+    per_unit = np.broadcast_to(per_unit, (rest.shape[0], *per_unit.shape[-2:]))
     utility = types[None, None, :, None] * per_unit[:, :, None, :] + rest[:, None, None, :]
     probabilities = choice_probabilities(utility, available[:, None, None, :], rationality)
     harm = probabilities @ ((options.effective / war) ** weights.cost_convexity)
