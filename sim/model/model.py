@@ -216,7 +216,22 @@ class EscalationModel(mesa.Model):
         choice: Choice | None = None,
         **details: object,
     ) -> None:
-        """Record an event in one world (``record=True`` only)."""
+        """Record an event in one world (``record=True`` only).
+
+        An event between two states in crisis also records what stood between them as it
+        happened: ``talks`` under way that cover both, and an agreed ``ceasefire`` in force. A
+        reading of the story (``sim.analysis.explain``) takes them from here rather than
+        rebuild them from the events.
+        """
+        pair = self._pairs.get(frozenset((actor, target))) if target is not None else None
+        if pair is not None:
+            assert target is not None
+            details["talks"] = any(
+                bool(party.talks[world])
+                for party in self.third_parties.values()
+                if party.mediation is not None and party.covers(actor, target)
+            )
+            details["ceasefire"] = bool(pair.ceasefire[world])
         self.events[world].append(
             Event(self.day, self.round, kind, actor, target, rung, text, choice, details)
         )
