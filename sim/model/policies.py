@@ -7,7 +7,7 @@ is ``strategic``: it draws from the logit choice of ``sim.model.decisions`` (esc
 decision). The others are scripted personas for teaching: they answer by a fixed rule of
 reciprocity (``answer_rung``) and step down by a fixed rule (``review_level``), whatever the
 costs, beliefs or third parties; the rung or posture a persona wants becomes an option as
-``decisions.option_at`` and ``decisions.review_option_at`` find it.
+``option_at`` and ``review_option_at`` find it.
 
 Every decision takes numpy arrays, one entry per world (parallel run), and the uniform numbers it
 may need come from the worlds' own streams. A policy is found by the name in the YAML key
@@ -71,6 +71,36 @@ class Classifier(TypedDict):
     """It makes first diplomatic reactions and public pledges."""
 
 
+def option_at(
+    options: decisions.Options, wanted: IntArray, available: BoolArray, strike_rung: int
+) -> IntArray:
+    """A scripted answer's option: the first available unannounced act at the ``wanted`` rung or
+    above (0 when nothing is wanted, or when it would repeat an act without force)."""
+    fits = (options.rung[None, :] >= wanted[:, None]) & ~options.announced[None, :] & available
+    fits[:, 0] = False
+    chosen = np.where(fits.any(axis=1), np.argmax(fits, axis=1), 0)
+    below = wanted[:, None] > 0
+    exact_blocked = (wanted < strike_rung) & ~(
+        (options.rung[None, :] == wanted[:, None]) & available
+    ).any(axis=1)
+    return np.where(below[:, 0] & ~exact_blocked, chosen, 0).astype(np.int64)
+
+
+def review_option_at(
+    options: decisions.Options, levels: IntArray, available: BoolArray, wanted: IntArray
+) -> IntArray:
+    """A scripted review's option, found as ``option_at`` finds a scripted answer's: the
+    available step down (not a crackdown) that comes nearest the ``wanted`` posture without
+    going below it, hold (0) when no step does (the wanted posture is not below the current).
+
+    ``levels`` is what ``decisions.review_levels`` gives; the step is then to that option's level, so the
+    act, its record and what the adversary learns from it are one option.
+    """
+    steps = (options.drop != 0)[None, :] & available & (levels >= wanted[:, None])
+    nearest = np.argmin(np.where(steps, levels, np.iinfo(np.int64).max), axis=1)
+    return np.where(steps.any(axis=1), nearest, 0).astype(np.int64)
+
+
 class RetaliationPolicy(Config):
     """Base class: how a state answers hostile acts and when it steps down."""
 
@@ -95,16 +125,16 @@ class RetaliationPolicy(Config):
 
     def answer(self, s: Situation, u: FloatArray) -> IntArray:
         """The answer option taken in each world: a persona's wanted rung becomes the first
-        available unannounced act at that rung or above (``decisions.option_at``)."""
+        available unannounced act at that rung or above (``option_at``)."""
         w = s.weighing
-        return decisions.option_at(w.options, self.answer_rung(s, u), w.available, s.strike_rung)
+        return option_at(w.options, self.answer_rung(s, u), w.available, s.strike_rung)
 
     def review(self, s: Situation, u: FloatArray) -> IntArray:
         """The review option taken in each world: a persona's wanted posture becomes the step
-        down that comes nearest it without going below (``decisions.review_option_at``)."""
+        down that comes nearest it without going below (``review_option_at``)."""
         assert s.levels is not None
         w = s.weighing
-        return decisions.review_option_at(w.options, s.levels, w.available, self.review_level(s, u))
+        return review_option_at(w.options, s.levels, w.available, self.review_level(s, u))
 
     def answer_rung(self, s: Situation, u: FloatArray) -> IntArray:
         """A persona's rule: the rung of the answer to each perceived act (0 = none)."""

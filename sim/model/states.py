@@ -18,6 +18,7 @@ from sim.model import decisions
 from sim.model.decisions import AnswerSituation, Options, ReviewSituation
 from sim.model.groups import ArmedGroupAgent
 from sim.model.ladder import STATE_TARGETS
+from sim.model.memo import RowMemo, unique_rows
 from sim.model.policies import Situation
 from sim.model.record import Acts, Choice, Weighing
 from sim.model.scenario import ActEvent, ConciliateEvent, StateConfig
@@ -57,7 +58,7 @@ class StateAgent(mesa.Agent):
         self.posture: dict[str, IntArray] = {}
         self.baseline: dict[str, int] = {}
         self.ties: dict[str, float] = {}
-        self._memos: dict[tuple[str, bool], decisions.RowMemo] = {}
+        self._memos: dict[tuple[str, bool], RowMemo] = {}
         for other in self.adversaries:
             relation = model.config.relation(actor_id, other)
             assert relation is not None
@@ -604,10 +605,10 @@ class StateAgent(mesa.Agent):
             risk = (-model.weights.risk * counter.mean(axis=-1)[:, options.effective])[which]
             columns.extend(risk.T)
         key = np.stack(columns, axis=1).astype(np.float64)
-        first, inverse = decisions.unique_rows(key)
+        first, inverse = unique_rows(key)
         # everything else a prediction depends on is fixed for the run: situations already
         # predicted (in earlier rounds, or other worlds) are recalled, not worked out again
-        memo = self._memos.setdefault((other, look_ahead), decisions.RowMemo())
+        memo = self._memos.setdefault((other, look_ahead), RowMemo())
         keys = key[first]
         slots = memo.recall(keys)
         shape = (first.size, model.ladder.war + 1, self.types.size)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sim.model import decisions
 from sim.model.decisions import AnswerSituation, DecisionWeights, ReviewSituation
 from sim.model.ladder import Ladder
+from sim.model.memo import RowMemo, unique_rows
 from tests.conftest import LADDER
 
 WEIGHTS = DecisionWeights(
@@ -343,20 +344,20 @@ def test_the_terms_of_accepting_talks():
 
 def test_unique_rows_groups_equal_rows_even_when_hashes_collide(monkeypatch):
     rows = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [5.0, 6.0], [3.0, 4.0]])
-    first, inverse = decisions.unique_rows(rows)
+    first, inverse = unique_rows(rows)
     assert np.array_equal(rows[first][inverse], rows)
     assert len(first) == 3
     import sim.model.streams
 
     monkeypatch.setattr(sim.model.streams, "mix64", lambda values: np.zeros_like(values))
-    first, inverse = decisions.unique_rows(rows)
+    first, inverse = unique_rows(rows)
     assert np.array_equal(rows[first][inverse], rows) and len(first) == 3
 
 
 def test_a_row_memo_recalls_what_it_remembered_until_its_budget_is_spent():
     keys = np.array([[1.0, 2.0], [3.0, 4.0]])
     results = (np.array([[10.0, 11.0], [30.0, 31.0]]), np.array([1.0, 3.0]))
-    memo = decisions.RowMemo(budget=4 * 24)  # four rows of 24 bytes
+    memo = RowMemo(budget=4 * 24)  # four rows of 24 bytes
     assert memo.recall(keys).tolist() == [-1, -1]
     memo.remember(keys, results)
     slots = memo.recall(np.array([[3.0, 4.0], [5.0, 6.0], [1.0, 2.0]]))

@@ -21,6 +21,7 @@ from sim.model.policies import (
     Strategic,
     Threshold,
     TitForTat,
+    review_option_at,
 )
 
 WAR = 7
@@ -191,6 +192,6 @@ def test_a_persona_review_takes_the_nearest_step_that_does_not_go_below_what_it_
     levels = decisions.review_levels(options, posture, 0)
     available = decisions.review_available(options, posture, 0, levels)
     wanted = rungs(6, 5, 2, 0, 7, 0)
-    chosen = decisions.review_option_at(options, levels, available, wanted)
+    chosen = review_option_at(options, levels, available, wanted)
     # hold; one rung; one rung (no option steps to 2); the baseline; hold; one rung to baseline
     assert chosen.tolist() == [0, 1, 1, 2, 0, 1]
