@@ -1,6 +1,8 @@
 """How a strategic state decides: the terms of each option, and the noisy choice among them.
 
-This file answers "how does Pakistan decide to retaliate?". A state that owes an answer weighs
+This file holds the terms of "how does Pakistan decide to retaliate?"; the state that weighs
+them, and what it does with its choice, is ``sim.model.states.StateAgent``, and the rule that
+chooses is its policy (``sim.model.policies``). A state that owes an answer weighs
 every option it has (no answer, or an act at some rung of the ladder, against the target that
 rung hits, perhaps announced in advance) by the sum of named terms, each from the crisis
 literature, and picks one by a logit choice (a quantal response, McKelvey & Palfrey 1995;

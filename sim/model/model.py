@@ -13,8 +13,15 @@ The order of a day (``docs/model.md`` draws it):
    and answered;
 5. armed groups recover some capacity; the day's postures are recorded.
 
-A world's random numbers are drawn from its own stream (``sim.model.streams``), addressed by what they
-decide, so a world runs the same alone (a story) as among thousands (an ensemble).
+A world's random numbers are drawn from its own stream (``sim.model.streams``), addressed by what
+they decide, so a world runs the same alone (a story) as among thousands (an ensemble).
+
+The model keeps only the order of the day, what two states share (``world.PairState``), the
+queue of the round's acts and the check that nothing is left to happen. The rules belong to
+the agents, as in Mesa's examples: a state receives an act and learns from it
+(``sim.model.states``), a group attacks (``sim.model.groups``), a third party presses, mediates
+and agrees a ceasefire (``sim.model.third_parties``). They see the model through
+``world.World`` and never import this module.
 """
 
 from __future__ import annotations

@@ -1,11 +1,19 @@
-"""A state as a Mesa agent: how it perceives hostile acts, answers, reacts, steps down and
-answers an offer of talks.
+"""A state as a Mesa agent, with all of its rules: "how does Pakistan decide to retaliate?"
+is answered here, from the act it receives to the answer it sends.
+
+In the order of an answer: ``receive_hostile`` (an act reaches the state at the round's end;
+war, broken ceasefires and collapsed talks follow from it), ``perceive`` (misreading, the answer
+scheduled, a pledge), ``decide`` then ``_answer`` (the options weighed by ``answer_model`` with
+the terms of ``sim.model.decisions`` and the two-level ``predicted_answer``, the choice made by
+the state's policy, ``sim.model.policies``), and ``_send``; the adversary then learns from the
+act in its own ``receive_hostile`` (``update_belief``). Reviews, steps down and ceasefires
+(``_review``, ``receive_conciliation``, ``cease_fire``) and scripted acts (``scripted_act``) are
+here too. One class, so kept in one file although it is long.
 
 One ``StateAgent`` is one state in many parallel runs ("worlds"): its state is numpy arrays over
 worlds, and it acts on all of them in one call. A world's random numbers come from its own
 stream (``sim.model.streams``), addressed by what they decide, so a world behaves the same
-whichever other worlds share its batch. The terms a state weighs are in ``sim.model.decisions``,
-the scripted personas in ``sim.model.policies``.
+whichever other worlds share its batch.
 """
 
 from __future__ import annotations
