@@ -46,17 +46,32 @@ class Situation:
     weighing: Weighing
     received: IntArray
     """Answers: the gravest act perceived and not yet answered (reviews: zeros)."""
-    memory: FloatArray
-    """A persona's fading memory of provocations."""
-    posture: IntArray
-    """The state's posture towards the adversary."""
-    adversary_posture: IntArray
-    """The adversary's posture towards the state."""
+    rows: NDArray[np.intp]
+    """The worlds deciding, among all of the state's worlds."""
+    memory_of: FloatArray
+    """The state's fading memory of provocations by the adversary, in all worlds."""
+    posture_of: IntArray
+    """The state's posture towards the adversary, in all worlds."""
+    adversary_posture_of: IntArray
+    """The adversary's posture towards the state, in all worlds."""
     baseline: int
     war: int
     strike_rung: int
     levels: IntArray | None = None
     """Reviews: (n, O) the posture each option leads to."""
+
+    # read in the deciding worlds only when a rule asks (the strategic rule never does)
+    @property
+    def memory(self) -> FloatArray:
+        return self.memory_of[self.rows]
+
+    @property
+    def posture(self) -> IntArray:
+        return self.posture_of[self.rows]
+
+    @property
+    def adversary_posture(self) -> IntArray:
+        return self.adversary_posture_of[self.rows]
 
 
 class Classifier(TypedDict):

@@ -800,7 +800,9 @@ class StateAgent(mesa.Agent):
                 group=crackdown,
                 likelihood=likelihood,
                 labels=options.labels,
-                choices={j: choices[int(i)] for j, i in enumerate(keep) if int(i) in choices},
+                choices={j: choices[int(i)] for j, i in enumerate(keep) if int(i) in choices}
+                if choices
+                else {},
             )
         )
 
@@ -817,9 +819,10 @@ class StateAgent(mesa.Agent):
         return Situation(
             weighing=weighing,
             received=received,
-            memory=self.memory[other][rows],
-            posture=self.posture[other][rows],
-            adversary_posture=model.states[other].posture[self.actor_id][rows],
+            rows=rows,
+            memory_of=self.memory[other],
+            posture_of=self.posture[other],
+            adversary_posture_of=model.states[other].posture[self.actor_id],
             baseline=self.baseline[other],
             war=model.ladder.war,
             strike_rung=model.ladder.strike_rung,

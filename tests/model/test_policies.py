@@ -36,13 +36,26 @@ def answering(received: np.ndarray, memory: np.ndarray | None = None) -> Situati
     """An answer to ``received`` (a persona's rule reads no weighing)."""
     zeros = np.zeros_like(received)
     memory = np.zeros(received.size) if memory is None else memory
-    return Situation(None, received, memory, zeros, zeros, 0, WAR, 4)  # type: ignore[arg-type]
+    return situation(received, memory, zeros, zeros, 0)
 
 
 def reviewing(own: np.ndarray, other: np.ndarray, baseline: int) -> Situation:
     """A review at ``own`` facing ``other``."""
-    zeros = np.zeros_like(own)
-    return Situation(None, zeros, np.zeros(own.size), own, other, baseline, WAR, 4)  # type: ignore[arg-type]
+    return situation(np.zeros_like(own), np.zeros(own.size), own, other, baseline)
+
+
+def situation(received, memory, own, other, baseline, weighing=None) -> Situation:
+    return Situation(
+        weighing=weighing,
+        received=received,
+        rows=slice(None),  # every world, as views: the rule's memory is updated in place
+        memory_of=memory,
+        posture_of=own,
+        adversary_posture_of=other,
+        baseline=baseline,
+        war=WAR,
+        strike_rung=4,
+    )
 
 
 def test_registries_hold_every_named_policy():
@@ -176,7 +189,7 @@ def test_strategic_draws_its_answer_and_review_from_the_weighing():
     probabilities = np.array([[0.2, 0.5, 0.3]] * 3)
     available = np.ones((3, 3), dtype=bool)
     weighing = Weighing(None, {}, available, np.zeros((3, 3)), probabilities)  # type: ignore[arg-type]
-    s = Situation(weighing, rungs(4, 4, 4), np.zeros(3), rungs(0, 0, 0), rungs(0, 0, 0), 0, WAR, 4)
+    s = situation(rungs(4, 4, 4), np.zeros(3), rungs(0, 0, 0), rungs(0, 0, 0), 0, weighing)
     u = np.array([0.1, 0.6, 0.9])
     policy = Strategic(policy="strategic")
     assert policy.answer(s, u).tolist() == [0, 1, 2]
