@@ -105,6 +105,18 @@ class EscalationModel(mesa.Model):
                 if isinstance(e, OfferEvent) and e.third_party == party.party_id
             )
         self._pairs = {frozenset(r.between): PairState(self.worlds) for r in scenario.relations}
+        self._between = {
+            (a, b): (
+                pair,
+                [p for p in self.third_parties.values() if p.mediation and p.covers(a, b)],
+            )
+            for key, pair in self._pairs.items()
+            for a in key
+            for b in key
+            if a != b
+        }
+        """For each ordered pair of states in crisis, their pair state and the mediators whose
+        talks would cover them (what ``log`` records of an event between the two)."""
         for state in self.states.values():
             state.setup()
         self.state_agents = self.agents.select(agent_type=StateAgent)
@@ -230,14 +242,10 @@ class EscalationModel(mesa.Model):
         reading of the story (``sim.analysis.explain``) takes them from here rather than
         rebuild them from the events.
         """
-        pair = self._pairs.get(frozenset((actor, target))) if target is not None else None
-        if pair is not None:
-            assert target is not None
-            details["talks"] = any(
-                bool(party.talks[world])
-                for party in self.third_parties.values()
-                if party.mediation is not None and party.covers(actor, target)
-            )
+        between = self._between.get((actor, target)) if target is not None else None
+        if between is not None:
+            pair, mediators = between
+            details["talks"] = any(bool(party.talks[world]) for party in mediators)
             details["ceasefire"] = bool(pair.ceasefire[world])
         self.events[world].append(
             Event(self.day, self.round, kind, actor, target, rung, text, choice, details)
