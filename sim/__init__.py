@@ -130,7 +130,7 @@ if TYPE_CHECKING:
     from sim.inputs.loader import load_scenario
     from sim.inputs.parameters import Parameter, ParameterSpace, parameter_space
     from sim.model.ladder import Ladder, Rung
-    from sim.model.model import EscalationModel, Event
-    from sim.model.record import Batch
+    from sim.model.model import EscalationModel
+    from sim.model.record import Batch, Event
     from sim.model.scenario import Scenario
     from sim.views.plotting import story_figure

@@ -7,7 +7,7 @@ the cause is read from the decision that made it and the events before it, by th
 first that applies:
 
 1. ``spoiler``: the climbing state answered an armed-group attack it blamed on the adversary
-   while talks or a ceasefire were under way (a spoiler broke the calm);
+   while talks or a ceasefire between the two were under way (a spoiler broke the calm);
 2. ``blamed attack``: it answered an armed-group attack it blamed on the adversary;
 3. ``misread act``: it had read the act it answered as graver than it was;
 4. ``scripted rule``: the state follows a scripted persona (``tit_for_tat``...), whose rule
@@ -16,14 +16,17 @@ first that applies:
    of backing down from a public pledge (a commitment that could not be dropped);
 6. ``chance``: its best option was below the rung, and the noise of its choice took it higher
    (the error term of a quantal-response choice);
-7. ``refused talks``: talks had been offered and refused, none were under way, and the climb
-   came after the refusal;
+7. ``refused talks``: talks had been offered and refused, none between the two were under way,
+   and the climb came after the refusal;
 8. ``deliberate escalation``: its best option was above the level it received (resolve, and the
    belief that the adversary would not answer in force);
 9. ``answer in kind``: its best option matched the level it received (the other side had climbed
    first in a way the rules above do not name, e.g. an act before the run).
 
-``docs/results.md`` states the rules; ``tests/test_explain.py`` checks them on scripted runs.
+Whether talks or a ceasefire were under way is what the model kept at the time, written into
+each recorded event's ``details`` (``EscalationModel.log``), not rebuilt from the event log.
+``docs/results.md`` states the rules; ``tests/analysis/test_explain.py`` checks them on scripted
+runs.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ import pandas as pd
 
 from sim.analysis.statistics import wilson_interval
 from sim.model import uncertainty
-from sim.model.model import EscalationModel, Event
+from sim.model.model import EscalationModel
+from sim.model.record import Event
 from sim.model.scenario import Scenario
 
 CAUSES = (
@@ -111,7 +115,7 @@ def classify(events: Sequence[Event], index: int) -> str:
     ]
     last = provocations[-1] if provocations else None
     if last is not None and last.kind == "blame":
-        calm = _calm_at(events, events.index(last))
+        calm = _calm_at(last)
         return "spoiler" if calm else "blamed attack"
     if any(e.kind == "misperceive" and e.actor == actor and e.target == target for e in since):
         return "misread act"
@@ -133,35 +137,20 @@ def classify(events: Sequence[Event], index: int) -> str:
         if choice.rungs[best] < rung:
             return "chance"
     refused = [i for i, e in enumerate(events[:index]) if e.kind == "refuse"]
-    if refused and not _talks_at(events, index):
+    if refused and not _talks_at(climb):
         return "refused talks"
     received = max((e.rung or 0 for e in provocations), default=0)
     return "deliberate escalation" if (climb.rung or 0) > received else "answer in kind"
 
 
-def _calm_at(events: Sequence[Event], index: int) -> bool:
-    """Whether talks or a ceasefire were under way at ``events[index]``."""
-    return _talks_at(events, index) or _ceasefire_at(events, index)
+def _calm_at(event: Event) -> bool:
+    """Whether talks or a ceasefire were under way between the two states of ``event``, as the
+    model recorded them (``EscalationModel.log``)."""
+    return _talks_at(event) or bool(event.details.get("ceasefire", False))
 
 
-def _talks_at(events: Sequence[Event], index: int) -> bool:
-    open_talks = False
-    for event in events[:index]:
-        if event.kind == "accept":
-            open_talks = True
-        elif event.kind in ("talks_end", "agreement"):
-            open_talks = False
-    return open_talks
-
-
-def _ceasefire_at(events: Sequence[Event], index: int) -> bool:
-    in_force = False
-    for event in events[:index]:
-        if event.kind in ("agreement", "ceasefire"):
-            in_force = True
-        elif event.kind in ("ceasefire_broken", "war"):
-            in_force = False
-    return in_force
+def _talks_at(event: Event) -> bool:
+    return bool(event.details.get("talks", False))
 
 
 def climbs(scenario: Scenario, seeds: Sequence[int], runs: Sequence[int], rung: int) -> list[Climb]:

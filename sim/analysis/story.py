@@ -14,8 +14,8 @@ from itertools import groupby
 import pandas as pd
 
 from sim.model import uncertainty
-from sim.model.agents import Choice
-from sim.model.model import EscalationModel, Event
+from sim.model.model import EscalationModel
+from sim.model.record import Choice, Event
 from sim.model.scenario import Scenario
 
 LANES = {

@@ -1,6 +1,8 @@
 """How a strategic state decides: the terms of each option, and the noisy choice among them.
 
-This file answers "how does Pakistan decide to retaliate?". A state that owes an answer weighs
+This file holds the terms of "how does Pakistan decide to retaliate?"; the state that weighs
+them, and what it does with its choice, is ``sim.model.states.StateAgent``, and the rule that
+chooses is its policy (``sim.model.policies``). A state that owes an answer weighs
 every option it has (no answer, or an act at some rung of the ladder, against the target that
 rung hits, perhaps announced in advance) by the sum of named terms, each from the crisis
 literature, and picks one by a logit choice (a quantal response, McKelvey & Palfrey 1995;
@@ -207,6 +209,35 @@ def deterrence_value(
     return (np.minimum(e, q) + above) / war
 
 
+def resolve_per_unit(
+    options: Options,
+    received: IntArray,
+    weights: DecisionWeights,
+    war: int,
+    *,
+    coercion: float,
+    success: FloatArray | None = None,
+    denied: BoolArray | None = None,
+    reprisal: BoolArray | None = None,
+) -> FloatArray:
+    """(..., O): the ``resolve`` term of an answer per unit of resolve, for acts read at
+    ``received``: ``deterrence`` times ``deterrence_value``, worth ``denied_value`` as much for a
+    denied act and ``reprisal_value`` as much for a reprisal.
+
+    ``answer_terms`` weighs it for the state's own answer; ``predicted_answer`` for the
+    adversary's, at every severity (``denied`` and ``reprisal`` may then carry a leading axis
+    of worlds, broadcast against ``received``).
+    """
+    per_unit = weights.deterrence * deterrence_value(
+        options.effective, received, war, coercion, success
+    )
+    if denied is not None:
+        per_unit = per_unit * np.where(denied, weights.denied_value, 1.0)[..., None]
+    if reprisal is not None:
+        per_unit = per_unit * np.where(reprisal, weights.reprisal_value, 1.0)[..., None]
+    return per_unit
+
+
 @dataclass(frozen=True)
 class AnswerSituation:
     """What a state weighs when answering, for ``n`` worlds (arrays of length n).
@@ -252,11 +283,16 @@ def answer_terms(
     r = options.rung.astype(np.float64)
     share = r / war
     n = s.received.shape[0]
-    per_unit = weights.deterrence * deterrence_value(
-        options.effective, s.received, war, weights.coercion, s.success
+    per_unit = resolve_per_unit(
+        options,
+        s.received,
+        weights,
+        war,
+        coercion=weights.coercion,
+        success=s.success,
+        denied=s.denied,
+        reprisal=s.reprisal,
     )
-    per_unit = per_unit * np.where(s.denied, weights.denied_value, 1.0)[:, None]
-    per_unit = per_unit * np.where(s.reprisal, weights.reprisal_value, 1.0)[:, None]
     backing_down = (options.rung < ladder.strike_rung)[None, :] & s.pledge[:, None]
     terms = {
         "resolve_per_unit": per_unit,
@@ -440,21 +476,22 @@ def predicted_answer(
     ``harm`` is the harm the state expects from the answer; ``quiet`` the chance of no answer
     at all (the adversary backs down; facing war, it does not fight back). ``options``, ``rest``
     (every term but resolve, (n, O), with the risk of the counter-answer for a two-level
-    prediction) and ``available`` describe the adversary's answer. It restores deterrence up to
-    what it received and does not itself plan to coerce. An act answering the adversary's own,
-    read at or below ``reprisal_up_to`` (n,), is a reprisal to it, worth answering only
-    ``reprisal_value`` as much, as in ``answer_terms``. Harm is the answer's read severity as a
-    share of war to the power ``cost_convexity``, as costs are.
+    prediction) and ``available`` describe the adversary's answer. Its resolve term is the one
+    ``answer_terms`` weighs (``resolve_per_unit``): it restores deterrence up to what it
+    received, does not itself plan to coerce, and takes no act as denied. An act answering the
+    adversary's own, read at or below ``reprisal_up_to`` (n,), is a reprisal to it, worth
+    answering only ``reprisal_value`` as much. Harm is the answer's read severity as a share of
+    war to the power ``cost_convexity``, as costs are.
     """
     war = ladder.war
     severities = np.arange(war + 1)
-    per_unit = weights.deterrence * deterrence_value(options.effective, severities, war, 0.0)
-    # (n, E, O), then (n, E, K, O): the adversary's utility for each option, by the severity it
-    # answers and its type
-    per_unit = np.broadcast_to(per_unit, (rest.shape[0], *per_unit.shape))
+    # the resolve term of answer_terms, for every severity E the adversary could answer:
+    # (n, E, O), then (n, E, K, O): its utility for each option, by severity and type
+    reprisal = None
     if reprisal_up_to is not None:
         reprisal = severities[None, :] <= reprisal_up_to[:, None]
-        per_unit = per_unit * np.where(reprisal, weights.reprisal_value, 1.0)[:, :, None]
+    per_unit = resolve_per_unit(options, severities, weights, war, coercion=0.0, reprisal=reprisal)
+    per_unit = np.broadcast_to(per_unit, (rest.shape[0], *per_unit.shape[-2:]))
     utility = types[None, None, :, None] * per_unit[:, :, None, :] + rest[:, None, None, :]
     probabilities = choice_probabilities(utility, available[:, None, None, :], rationality)
     harm = probabilities @ ((options.effective / war) ** weights.cost_convexity)
@@ -482,89 +519,6 @@ def subset(situation: AnswerSituation, rows: NDArray[np.intp]) -> AnswerSituatio
             value = {key: part[rows] for key, part in value.items()}
         values[name] = value
     return AnswerSituation(**values)
-
-
-def unique_rows(rows: FloatArray) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """The first index of each distinct row, and for every row the number of its group.
-
-    Rows are grouped by a 64-bit hash of their bytes (numpy's ``unique(axis=0)`` sorts whole
-    rows and is many times slower): a sum of the columns' bits, each times its own odd
-    multiplier, then mixed. The grouping is then checked row by row, and on the rare hash
-    collision the exact ``unique(axis=0)`` is used instead, so the result is always exact.
-    """
-    from sim.model.streams import mix64
-
-    bits = np.ascontiguousarray(rows).view(np.uint64)
-    multipliers = mix64(np.arange(1, bits.shape[1] + 1, dtype=np.uint64)) | np.uint64(1)
-    h = mix64((bits * multipliers).sum(axis=1, dtype=np.uint64))
-    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
-    if not np.array_equal(rows[first][inverse], rows):
-        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
-
-
-class RowMemo:
-    """Results already computed for distinct key rows, kept from call to call.
-
-    A state's prediction of its answer depends on a few numbers that differ between worlds
-    (the key) and on what is fixed for the run; the same situations recur day after day and
-    world after world (in a chunk of the baseline, about 4,000 distinct ones against 95,000
-    computed call by call), so each is worked out once. Each row's result depends on that row
-    alone (see ``choice_probabilities``), so a remembered result is, bit for bit, what a new
-    computation would give. At most ``budget`` bytes of results are kept: past it, the memo
-    starts again empty.
-    """
-
-    def __init__(self, budget: int = 8 * 1024 * 1024) -> None:
-        self.budget = budget
-        self._slots: dict[bytes, int] = {}
-        self._store: list[FloatArray] = []
-        self._size = 0
-
-    @staticmethod
-    def _rows(keys: FloatArray) -> list[bytes]:
-        width = keys.shape[1] * keys.itemsize
-        raw = np.ascontiguousarray(keys).tobytes()
-        return [raw[i : i + width] for i in range(0, len(raw), width)]
-
-    def recall(self, keys: FloatArray) -> NDArray[np.intp]:
-        """The slot of each key row's result, -1 for a row not yet remembered."""
-        get = self._slots.get
-        return np.array([get(row, -1) for row in self._rows(keys)], dtype=np.intp)
-
-    def results(self, slots: NDArray[np.intp]) -> tuple[FloatArray, ...]:
-        """The remembered results at ``slots`` (all found by ``recall``)."""
-        return tuple(store[slots] for store in self._store)
-
-    def remember(self, keys: FloatArray, results: tuple[FloatArray, ...]) -> None:
-        """Keep ``results`` (arrays whose first axis runs along ``keys``) for later calls."""
-        n = keys.shape[0]
-        row_bytes = sum(r[0].nbytes for r in results) if n else 0
-        if (self._size + n) * row_bytes > self.budget:
-            self._slots.clear()
-            self._store = []
-            self._size = 0
-            if n * row_bytes > self.budget:
-                return
-        if not self._store:
-            self._store = [np.empty((max(n, 64), *r.shape[1:]), dtype=r.dtype) for r in results]
-        capacity = self._store[0].shape[0]
-        if self._size + n > capacity:
-            grown = max(2 * capacity, self._size + n)
-            self._store = [
-                np.concatenate(
-                    [
-                        store[: self._size],
-                        np.empty((grown - self._size, *store.shape[1:]), store.dtype),
-                    ]
-                )
-                for store in self._store
-            ]
-        for store, result in zip(self._store, results, strict=True):
-            store[self._size : self._size + n] = result
-        for slot, row in enumerate(self._rows(keys), start=self._size):
-            self._slots[row] = slot
-        self._size += n
 
 
 @dataclass(frozen=True)

@@ -13,30 +13,27 @@ The order of a day (``docs/model.md`` draws it):
    and answered;
 5. armed groups recover some capacity; the day's postures are recorded.
 
-A world's random numbers are drawn from its own stream (``sim.model.streams``), addressed by what they
-decide, so a world runs the same alone (a story) as among thousands (an ensemble).
+A world's random numbers are drawn from its own stream (``sim.model.streams``), addressed by what
+they decide, so a world runs the same alone (a story) as among thousands (an ensemble).
+
+The model keeps only the order of the day, what two states share (``world.PairState``), the
+queue of the round's acts and the check that nothing is left to happen. The rules belong to
+the agents, as in Mesa's examples: a state receives an act and learns from it
+(``sim.model.states``), a group attacks (``sim.model.groups``), a third party presses, mediates
+and agrees a ceasefire (``sim.model.third_parties``). They see the model through
+``world.World`` and never import this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
-from numpy.typing import NDArray
 
-from sim.model.agents import (
-    NEVER,
-    Acts,
-    ArmedGroupAgent,
-    Choice,
-    StateAgent,
-    ThirdPartyAgent,
-)
-from sim.model.decisions import DecisionWeights, last_sum
-from sim.model.ladder import STATE_TARGETS
-from sim.model.record import Batch, Tally
+from sim.model.decisions import DecisionWeights
+from sim.model.groups import ArmedGroupAgent
+from sim.model.record import Acts, Batch, Choice, Event, Tally
 from sim.model.scenario import (
     ActEvent,
     AttackEvent,
@@ -46,40 +43,10 @@ from sim.model.scenario import (
     PledgeEvent,
     Scenario,
 )
+from sim.model.states import StateAgent
 from sim.model.streams import Streams
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
-Rows = NDArray[np.intp]
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened in one world, in plain words, with the reasons of a decision.
-
-    ``rung`` is the rung the event is about; ``choice`` holds the terms and probabilities of
-    every option when the event was a state's decision.
-    """
-
-    day: int
-    round: int
-    kind: str
-    actor: str
-    target: str | None
-    rung: int | None
-    text: str
-    choice: Choice | None = None
-    details: dict[str, object] = field(default_factory=dict)
-
-
-class PairState:
-    """Per world, what two states in crisis share: war, an agreed ceasefire, today's acts."""
-
-    def __init__(self, worlds: int) -> None:
-        self.at_war = np.zeros(worlds, dtype=bool)
-        self.ceasefire = np.zeros(worlds, dtype=bool)
-        self.acted_today = np.zeros(worlds, dtype=np.int64)
+from sim.model.third_parties import ThirdPartyAgent
+from sim.model.world import NEVER, BoolArray, FloatArray, IntArray, PairState, Rows
 
 
 class EscalationModel(mesa.Model):
@@ -138,6 +105,18 @@ class EscalationModel(mesa.Model):
                 if isinstance(e, OfferEvent) and e.third_party == party.party_id
             )
         self._pairs = {frozenset(r.between): PairState(self.worlds) for r in scenario.relations}
+        self._between = {
+            (a, b): (
+                pair,
+                [p for p in self.third_parties.values() if p.mediation and p.covers(a, b)],
+            )
+            for key, pair in self._pairs.items()
+            for a in key
+            for b in key
+            if a != b
+        }
+        """For each ordered pair of states in crisis, their pair state and the mediators whose
+        talks would cover them (what ``log`` records of an event between the two)."""
         for state in self.states.values():
             state.setup()
         self.state_agents = self.agents.select(agent_type=StateAgent)
@@ -184,6 +163,10 @@ class EscalationModel(mesa.Model):
                 np.maximum(found, self.states[b].posture[state], out=found)
             self._crisis[state] = found
         return found
+
+    def postures_changed(self) -> None:
+        """Forget the crises kept by ``crisis_of``: a posture is about to change."""
+        self._crisis.clear()
 
     def crisis(self) -> IntArray:
         """The highest posture of any state, per world: how far the crisis stands today."""
@@ -252,25 +235,21 @@ class EscalationModel(mesa.Model):
         choice: Choice | None = None,
         **details: object,
     ) -> None:
-        """Record an event in one world (``record=True`` only)."""
+        """Record an event in one world (``record=True`` only).
+
+        An event between two states in crisis also records what stood between them as it
+        happened: ``talks`` under way that cover both, and an agreed ``ceasefire`` in force. A
+        reading of the story (``sim.analysis.explain``) takes them from here rather than
+        rebuild them from the events.
+        """
+        between = self._between.get((actor, target)) if target is not None else None
+        if between is not None:
+            pair, mediators = between
+            details["talks"] = any(bool(party.talks[world]) for party in mediators)
+            details["ceasefire"] = bool(pair.ceasefire[world])
         self.events[world].append(
             Event(self.day, self.round, kind, actor, target, rung, text, choice, details)
         )
-
-    def note_misreadings(
-        self, state: StateAgent, other: str, rows: Rows, severity: IntArray, perceived: IntArray
-    ) -> None:
-        self.tally.misread(rows[perceived > severity])
-        if self.record:
-            for i in np.flatnonzero(perceived != severity):
-                self.log(
-                    int(rows[i]),
-                    "misperceive",
-                    state.actor_id,
-                    other,
-                    int(perceived[i]),
-                    f"{state.name} reads it as '{self.ladder.name(int(perceived[i]))}'",
-                )
 
     # ------------------------------------------------------------------ acts
 
@@ -282,278 +261,15 @@ class EscalationModel(mesa.Model):
                 self.states[acts.actor].acted_day[acts.target][acts.rows] = self.day
 
     def _deliver(self) -> bool:
-        """Deliver the round's acts; True if there were any."""
+        """Deliver the round's acts, each to its target; True if there were any."""
         acts, self._acts = self._acts, []
         for batch in acts:
+            target = self.states[batch.target]
             if batch.hostile:
-                self._deliver_hostile(batch)
+                target.receive_hostile(batch)
             else:
-                self._deliver_conciliation(batch)
+                target.receive_conciliation(batch)
         return bool(acts)
-
-    def _deliver_hostile(self, acts: Acts, *, fog: bool = True, answered: bool = False) -> None:
-        self._crisis.clear()
-        a, b = self.states[acts.actor], self.states[acts.target]
-        ladder = self.ladder
-        rows = acts.rows
-        strike = acts.rung >= ladder.strike_rung
-        self.tally.acted(a.index, rows, acts.rung, acts.on_state, strike)
-        pair = self.pair(a.actor_id, b.actor_id)
-        pair.acted_today[rows] = np.maximum(pair.acted_today[rows], acts.rung)
-        if self.record:
-            self._log_acts(acts)
-        war = acts.rung == ladder.war
-        if war.any():
-            self._go_to_war(a, b, rows[war])
-        keep = ~war
-        rows = rows[keep]
-        if not rows.size:
-            return
-        rung = acts.rung[keep]
-        a.posture[b.actor_id][rows] = np.maximum(a.posture[b.actor_id][rows], rung)
-        group = acts.group[keep]
-        for g in np.unique(group[group >= 0]):
-            self.group_list[int(g)].struck(rows[group == g])
-        a.conciliated[b.actor_id][rows] = False
-        b.conciliated[a.actor_id][rows] = False
-        striking = rows[strike[keep]]
-        if striking.size:
-            self._strike_ends_calm(a, b, striking)
-        a.last_act[b.actor_id][rows] = acts.effective[keep]
-        perceived = b.receive(
-            a.actor_id,
-            rows,
-            acts.effective[keep],
-            denied=acts.denied[keep],
-            answering=acts.answering[keep],
-            fog=fog,
-            answered=answered,
-            site=a.index,
-        )
-        if acts.likelihood is not None:
-            option = self._perceived_option(a, b.actor_id, acts, keep, perceived)
-            self._update_belief(b, a.actor_id, rows, acts.likelihood[keep], option)
-
-    def _perceived_option(
-        self, a: StateAgent, other: str, acts: Acts, keep: BoolArray, perceived: IntArray
-    ) -> IntArray:
-        """The option the target believes was taken: the actual one unless misread, else the
-        unannounced act at the rung it read (-1 if the actor has no such option)."""
-        options = a.answers[other]
-        plain = ~options.announced
-        lookup = np.full(self.ladder.size, -1, dtype=np.int64)
-        for o in range(options.size - 1, -1, -1):
-            if plain[o]:
-                lookup[options.rung[o]] = o
-        return np.where(perceived == acts.effective[keep], acts.option[keep], lookup[perceived])
-
-    def _update_belief(
-        self,
-        observer: StateAgent,
-        other: str,
-        rows: Rows,
-        likelihood: NDArray[np.float32],
-        option: IntArray,
-    ) -> None:
-        """Bayes' rule: the observer's belief about ``other``'s resolve times the likelihood."""
-        if not self.config.mechanisms.beliefs:
-            return
-        known = option >= 0
-        rows, option, likelihood = rows[known], option[known], likelihood[known]
-        if not rows.size:
-            return
-        weights = likelihood[np.arange(rows.size), :, option]
-        posterior = observer.belief[other][rows] * weights
-        sums = last_sum(posterior)[:, None]
-        valid = sums[:, 0] > 0
-        observer.belief[other][rows[valid]] = posterior[valid] / sums[valid]
-
-    def _strike_ends_calm(self, a: StateAgent, b: StateAgent, rows: Rows) -> None:
-        """A strike collapses talks between the two and breaks their ceasefire."""
-        for party in self.third_parties.values():
-            if party.mediation is not None and party.covers(a.actor_id, b.actor_id):
-                party.end_talks(rows, f"Talks led by {party.name} collapse after {a.name}'s strike")
-        pair = self.pair(a.actor_id, b.actor_id)
-        broken = rows[pair.ceasefire[rows]]
-        pair.ceasefire[broken] = False
-        if self.record:
-            for world in broken:
-                self.log(
-                    int(world),
-                    "ceasefire_broken",
-                    a.actor_id,
-                    b.actor_id,
-                    None,
-                    f"{a.name} breaks the ceasefire with {b.name}",
-                )
-
-    def _go_to_war(self, a: StateAgent, b: StateAgent, rows: Rows) -> None:
-        self._crisis.clear()
-        pair = self.pair(a.actor_id, b.actor_id)
-        rows = rows[~pair.at_war[rows]]
-        if not rows.size:
-            return
-        pair.at_war[rows] = True
-        pair.ceasefire[rows] = False
-        war = self.ladder.war
-        for x, y in ((a, b), (b, a)):
-            x.posture[y.actor_id][rows] = war
-            x.owed[y.actor_id][rows] = 0
-            x.owed_due[y.actor_id][rows] = NEVER
-            x.react_due[y.actor_id][rows] = NEVER
-            x.pledge[y.actor_id][rows] = False
-        for party in self.third_parties.values():
-            if party.mediation is not None and party.covers(a.actor_id, b.actor_id):
-                party.end_talks(rows, f"Talks led by {party.name} end: war")
-        self.tally.went_to_war(rows)
-        if self.record:
-            for world in rows:
-                self.log(
-                    int(world),
-                    "war",
-                    a.actor_id,
-                    b.actor_id,
-                    war,
-                    f"War between {a.name} and {b.name}",
-                )
-
-    def _deliver_conciliation(self, acts: Acts) -> None:
-        self._crisis.clear()
-        a, b = self.states[acts.actor], self.states[acts.target]
-        crackdown = acts.group >= 0
-        for g in np.unique(acts.group[crackdown]):
-            self.group_list[int(g)].cracked_down(acts.rows[acts.group == g])
-        stepping = ~crackdown
-        rows = acts.rows[stepping]
-        a.posture[b.actor_id][rows] = np.minimum(a.posture[b.actor_id][rows], acts.level[stepping])
-        b.conciliated[a.actor_id][acts.rows] = True
-        if self.record:
-            for i, world in enumerate(acts.rows):
-                if crackdown[i]:
-                    group = self.group_list[int(acts.group[i])]
-                    text = f"{a.name} cracks down on {group.name}"
-                    rung = None
-                else:
-                    rung = int(acts.level[i])
-                    text = (
-                        f"{a.name} steps down towards {b.name}: back to '{self.ladder.name(rung)}'"
-                    )
-                self.log(
-                    int(world),
-                    "crackdown" if crackdown[i] else "conciliate",
-                    a.actor_id,
-                    b.actor_id,
-                    rung,
-                    acts.description or text,
-                    acts.choices.get(i),
-                )
-        if acts.likelihood is not None:
-            self._update_belief(b, a.actor_id, acts.rows, acts.likelihood, acts.option)
-
-    def _log_acts(self, acts: Acts) -> None:
-        ladder = self.ladder
-        a, b = self.states[acts.actor], self.states[acts.target]
-        for i, world in enumerate(acts.rows):
-            rung = int(acts.rung[i])
-            group = int(acts.group[i])
-            what = f"'{ladder.name(rung)}'"
-            if group >= 0:
-                what += f" against {self.group_list[group].name}"
-            if acts.location:
-                location = acts.location[i]
-            elif group >= 0:
-                location = self.group_list[group].config.host
-            else:
-                location = b.actor_id if rung >= ladder.strike_rung else None
-            if location and location != b.actor_id and location in self.states:
-                what += f" on {self.states[location].name}'s soil"
-            if acts.announced[i]:
-                what += ", announced in advance"
-            kind = "strike" if rung >= ladder.strike_rung else "act"
-            verb = (
-                "reacts to"
-                if acts.choices.get(i) and acts.choices[i].kind == "reaction"
-                else "answers"
-            )
-            text = acts.description or f"{a.name} {verb} {b.name}: {what}"
-            self.log(
-                int(world),
-                kind,
-                a.actor_id,
-                b.actor_id,
-                rung,
-                text,
-                acts.choices.get(i),
-                target_kind=acts.target_kinds[i] if acts.target_kinds else ladder.target(rung),
-                group=self.group_list[group].group_id if group >= 0 else None,
-                location=location,
-                casualties=(acts.casualties[i] if acts.casualties else None)
-                or _lower(ladder.casualties(rung), bool(acts.announced[i])),
-                announced=bool(acts.announced[i]),
-                denied=bool(acts.denied[i]),
-            )
-
-    def agree_ceasefire(self, mediator: ThirdPartyAgent, rows: Rows) -> None:
-        """Talks end in an agreed ceasefire: what was owed is settled, pledges lapse with face
-        saved, and both sides step down below the strike rung."""
-        mediator.talks[rows] = False
-        if self.record:
-            for world in rows:
-                self.log(
-                    int(world),
-                    "agreement",
-                    mediator.party_id,
-                    None,
-                    None,
-                    f"Talks led by {mediator.name} end in a ceasefire",
-                )
-        for a, b in mediator.pairs():
-            self.ceasefire(a, b, rows)
-
-    def ceasefire(self, a: str, b: str, rows: Rows, description: str = "") -> None:
-        pair = self.pair(a, b)
-        rows = rows[~pair.at_war[rows]]
-        pair.ceasefire[rows] = True
-        self.tally.ceasefire(rows)
-        below = self.ladder.strike_rung - 1
-        if self.record and description:
-            for world in rows:
-                self.log(int(world), "ceasefire", a, b, None, description)
-        for x, y in ((a, b), (b, a)):
-            state = self.states[x]
-            state.owed[y][rows] = 0
-            state.owed_due[y][rows] = NEVER
-            state.react_due[y][rows] = NEVER
-            state.pledge[y][rows] = False
-            posture = state.posture[y][rows]
-            level = np.maximum(np.minimum(posture, below), state.baseline[y])
-            stepping = level < posture
-            if stepping.any():
-                self._acts_now(
-                    Acts(
-                        actor=x,
-                        target=y,
-                        rows=rows[stepping],
-                        hostile=False,
-                        rung=np.zeros(int(stepping.sum()), dtype=np.int64),
-                        effective=np.zeros(int(stepping.sum()), dtype=np.int64),
-                        on_state=np.zeros(int(stepping.sum()), dtype=bool),
-                        group=np.full(int(stepping.sum()), -1, dtype=np.int64),
-                        announced=np.zeros(int(stepping.sum()), dtype=bool),
-                        denied=np.zeros(int(stepping.sum()), dtype=bool),
-                        answering=np.zeros(int(stepping.sum()), dtype=bool),
-                        level=level[stepping],
-                        option=np.ones(int(stepping.sum()), dtype=np.int64),
-                        likelihood=None,
-                        labels=(),
-                    )
-                )
-
-    def _acts_now(self, acts: Acts) -> None:
-        if acts.hostile:
-            self._deliver_hostile(acts)
-        else:
-            self._deliver_conciliation(acts)
 
     # ------------------------------------------------------------------ scripted events
 
@@ -569,9 +285,10 @@ class EscalationModel(mesa.Model):
         everyone = np.arange(self.worlds)
         if isinstance(event, ActEvent):
             rows = everyone[~self.pair(event.actor, event.target).at_war]
-            acts = self._scripted_act(event, rows)
+            acts = self.states[event.actor].scripted_act(event, rows)
             if history:
-                self._deliver_hostile(acts, fog=False, answered=event.answered)
+                target = self.states[event.target]
+                target.receive_hostile(acts, fog=False, answered=event.answered)
             else:
                 self.enqueue(acts)
         elif isinstance(event, AttackEvent):
@@ -587,90 +304,11 @@ class EscalationModel(mesa.Model):
             if self.config.mechanisms.commitments:
                 self.states[event.actor].make_pledge(event.target, everyone, event.description)
         elif isinstance(event, ConciliateEvent):
-            state = self.states[event.actor]
-            posture = state.posture[event.target]
-            rows = everyone[
-                (posture > event.to_rung) & ~self.pair(event.actor, event.target).at_war
-            ]
-            level = np.full(rows.size, max(event.to_rung, state.baseline[event.target]))
-            self._acts_now(
-                Acts(
-                    actor=event.actor,
-                    target=event.target,
-                    rows=rows,
-                    hostile=False,
-                    rung=np.zeros(rows.size, dtype=np.int64),
-                    effective=np.zeros(rows.size, dtype=np.int64),
-                    on_state=np.zeros(rows.size, dtype=bool),
-                    group=np.full(rows.size, -1, dtype=np.int64),
-                    announced=np.zeros(rows.size, dtype=bool),
-                    denied=np.zeros(rows.size, dtype=bool),
-                    answering=np.zeros(rows.size, dtype=bool),
-                    level=level.astype(np.int64),
-                    option=np.ones(rows.size, dtype=np.int64),
-                    likelihood=None,
-                    labels=(),
-                    description=event.description,
-                )
-            )
+            self.states[event.actor].scripted_step_down(event, everyone)
         elif isinstance(event, CeasefireEvent):
             a, b = event.between
-            self.ceasefire(a, b, everyone, event.description or f"Ceasefire between {a} and {b}")
-
-    def _scripted_act(self, event: ActEvent, rows: Rows) -> Acts:
-        """A scripted act as the actor's option (it answers whatever the actor owed)."""
-        actor = self.states[event.actor]
-        options = actor.answers[event.target]
-        group_index = list(self.groups).index(event.group) if event.group else -1
-        matches = [
-            o
-            for o in range(options.size)
-            if options.rung[o] == event.rung
-            and bool(options.announced[o]) == event.announced
-            and (group_index < 0 or options.group[o] == group_index)
-        ]
-        option = matches[0] if matches else 0
-        received = actor.owed[event.target][rows].copy()
-        likelihood = None
-        if matches and self.config.mechanisms.beliefs and actor.policy.strategic:
-            _, terms, available = actor.answer_model(event.target, rows, received)
-            from sim.model.decisions import ANSWER_TERMS
-
-            likelihood = actor.likelihood(
-                options, terms, available, ANSWER_TERMS, np.arange(rows.size)
-            )
-        actor.owed[event.target][rows] = 0
-        actor.owed_due[event.target][rows] = NEVER
-        actor.react_due[event.target][rows] = NEVER
-        if event.rung >= self.ladder.strike_rung:
-            actor.pledge[event.target][rows] = False
-        n = rows.size
-        kind = event.target_kind or self.ladder.target(event.rung)
-        location = event.location or (
-            self.config.armed_groups[event.group].host if event.group else event.target
-        )
-        return Acts(
-            actor=event.actor,
-            target=event.target,
-            rows=rows,
-            hostile=True,
-            rung=np.full(n, event.rung, dtype=np.int64),
-            effective=np.full(n, event.rung - int(event.announced), dtype=np.int64),
-            on_state=np.full(n, kind in STATE_TARGETS and event.rung >= self.ladder.strike_rung),
-            group=np.full(n, group_index, dtype=np.int64),
-            announced=np.full(n, event.announced),
-            denied=np.full(n, event.denied),
-            answering=received > 0,
-            level=np.full(n, -1, dtype=np.int64),
-            option=np.full(n, option, dtype=np.int64),
-            likelihood=likelihood,
-            labels=options.labels,
-            location=(location,) * n,
-            target_kinds=(kind,) * n,
-            casualties=(event.casualties,) * n,
-            description=event.description,
-            scripted=True,
-        )
+            description = event.description or f"Ceasefire between {a} and {b}"
+            self.states[a].cease_fire(b, everyone, description)
 
     # ------------------------------------------------------------------ the day
 
@@ -807,10 +445,3 @@ def opening(scenario: Scenario) -> tuple[str | None, str | None]:
         if isinstance(event, AttackEvent):
             return None, scenario.armed_groups[event.group].target
     return None, None
-
-
-def _lower(band: str, announced: bool) -> str:
-    """An announced strike is one casualty band lower (people took shelter)."""
-    if not announced:
-        return band
-    return {"many": "few", "few": "none"}.get(band, band)

@@ -1,9 +1,13 @@
-"""What a batch of runs leaves behind: the record of each run, kept as the run goes.
+"""What a batch of runs leaves behind, and what a story shows of each decision.
 
 The model calls a ``Tally`` as things happen (a strike, a pledge, an offer, the end of a day);
 ``Tally.batch`` turns it into a ``Batch``: one entry per run (first days of this and that,
 counts) and the day-by-day number of runs on each rung. The runs table and every named outcome
 (``sim.analysis.outcomes``) are computed from a ``Batch``, so a run is counted the same way everywhere.
+
+The record types the agents pass around live here too, beside the tallies they feed: ``Acts``
+(a state's acts in some worlds, queued until the round ends), ``Weighing`` (an answer weighed),
+and, in a story, ``Event`` and ``Choice`` (what happened, and the reasons of a decision).
 """
 
 from __future__ import annotations
@@ -14,10 +18,15 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model.decisions import Options
+
 NO_DAY = -1
 """Marks 'never' in day arrays (first strike, back to baseline)."""
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+Rows = NDArray[np.intp]
 
 
 @dataclass(frozen=True)
@@ -238,3 +247,124 @@ class Tally:
             misread_up=self.misread_up,
             occupancy=self.occupancy,
         )
+
+
+@dataclass
+class Choice:
+    """One decision of one world, with its reasons: every option's terms and probability."""
+
+    kind: str
+    labels: tuple[str, ...]
+    terms: tuple[dict[str, float], ...]
+    utility: tuple[float, ...]
+    probability: tuple[float, ...]
+    chosen: int
+    rungs: tuple[int, ...] = ()
+    """The rung each option acts at (answers, reactions) or steps down to (reviews)."""
+    rule: str = ""
+    """For a scripted persona, the rule it chose by (its terms and chances are then what a
+    strategic state would have weighed); empty for strategic choices."""
+
+
+@dataclass(frozen=True)
+class Weighing:
+    """An answer weighed in some worlds: the options, their terms, which are available, the
+    total utility and each option's logit probability (each (n, O))."""
+
+    options: Options
+    terms: dict[str, FloatArray]
+    available: BoolArray
+    utility: FloatArray
+    probabilities: FloatArray
+
+
+@dataclass
+class Acts:
+    """Acts of one state towards one adversary in some worlds, delivered at the round's end.
+
+    ``level`` is the posture a conciliatory act steps down to (-1 for hostile acts and
+    crackdowns). ``likelihood`` is (n, K, O): the chance of each option under each resolve type
+    of the actor, which the adversary uses to update its belief; ``option`` is the option taken.
+    """
+
+    actor: str
+    target: str
+    rows: Rows
+    hostile: bool
+    rung: IntArray
+    effective: IntArray
+    on_state: BoolArray
+    group: IntArray
+    announced: BoolArray
+    denied: BoolArray
+    answering: BoolArray
+    level: IntArray
+    option: IntArray
+    likelihood: NDArray[np.float32] | None
+    labels: tuple[str, ...]
+    location: tuple[str | None, ...] = ()
+    target_kinds: tuple[str, ...] = ()
+    casualties: tuple[str | None, ...] = ()
+    description: str = ""
+    scripted: bool = False
+    choices: dict[int, Choice] = field(default_factory=dict)
+
+    @classmethod
+    def conciliation(
+        cls,
+        actor: str,
+        target: str,
+        rows: Rows,
+        level: IntArray,
+        *,
+        option: IntArray | None = None,
+        group: IntArray | None = None,
+        likelihood: NDArray[np.float32] | None = None,
+        labels: tuple[str, ...] = (),
+        description: str = "",
+        choices: dict[int, Choice] | None = None,
+    ) -> Acts:
+        """Steps down to ``level`` (or, where ``group`` >= 0, crackdowns on that group).
+
+        ``option`` defaults to the review option 'step down one rung': a scripted or agreed
+        step down carries no ``likelihood``, so no belief learns from it.
+        """
+        n = rows.size
+        return cls(
+            actor=actor,
+            target=target,
+            rows=rows,
+            hostile=False,
+            rung=np.zeros(n, dtype=np.int64),
+            effective=np.zeros(n, dtype=np.int64),
+            on_state=np.zeros(n, dtype=bool),
+            group=np.full(n, -1, dtype=np.int64) if group is None else group,
+            announced=np.zeros(n, dtype=bool),
+            denied=np.zeros(n, dtype=bool),
+            answering=np.zeros(n, dtype=bool),
+            level=np.asarray(level, dtype=np.int64),
+            option=np.ones(n, dtype=np.int64) if option is None else option,
+            likelihood=likelihood,
+            labels=labels,
+            description=description,
+            choices=choices or {},
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in one world, in plain words, with the reasons of a decision.
+
+    ``rung`` is the rung the event is about; ``choice`` holds the terms and probabilities of
+    every option when the event was a state's decision.
+    """
+
+    day: int
+    round: int
+    kind: str
+    actor: str
+    target: str | None
+    rung: int | None
+    text: str
+    choice: Choice | None = None
+    details: dict[str, object] = field(default_factory=dict)

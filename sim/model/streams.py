@@ -19,6 +19,7 @@ Run seeds come from the scenario seed through ``numpy.random.SeedSequence``: see
 
 from __future__ import annotations
 
+from enum import IntEnum
 from functools import lru_cache
 
 import numpy as np
@@ -66,12 +67,30 @@ def run_seeds(seed: int, start: int, stop: int) -> NDArray[np.int64]:
     return (mix64(hashed ^ np.uint64(root)) >> np.uint64(1)).astype(np.int64)
 
 
+class Site(IntEnum):
+    """What a random draw decides: the first part of every stream address."""
+
+    RESOLVE = 1
+    ATTACK = 2
+    CLAIM = 3
+    BLAME = 4
+    MISREAD = 5
+    MISREAD_UP = 6
+    ANSWER = 7
+    REACTION = 8
+    REVIEW = 9
+    REVIEW_CHOICE = 10
+    PLEDGE = 11
+    MEDIATION = 12
+    AGREEMENT = 13
+
+
 class Streams:
     """One random stream per world, keyed by the world's run seed.
 
     ``uniform(address, rows)`` gives each selected world its uniform number in [0, 1) for that
     address. Addresses are tuples of small non-negative integers naming what the draw is for
-    (``Site`` values in ``sim.model.model`` and the day, round and actors concerned).
+    (``Site`` values below and the day, round and actors concerned).
     """
 
     def __init__(self, seeds: NDArray[np.int64]) -> None:

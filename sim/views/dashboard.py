@@ -48,7 +48,8 @@ from sim.analysis.statistics import compare_runs
 from sim.analysis.story import day_label, names_of, reason, weighed_terms
 from sim.inputs.loader import load_scenario
 from sim.model import uncertainty
-from sim.model.model import EscalationModel, Event
+from sim.model.model import EscalationModel
+from sim.model.record import Event
 from sim.model.scenario import (
     Scenario,
 )

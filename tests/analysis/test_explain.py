@@ -7,11 +7,12 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from sim.analysis.explain import classify, default_rung
+from sim import EscalationModel, load_scenario
+from sim.analysis.explain import _calm_at, _talks_at, classify, default_rung
 from sim.cli.commands import main
-from sim.model.agents import Choice
-from sim.model.model import Event
-from tests.conftest import BASELINE, SCENARIOS, scenario
+from sim.model import uncertainty
+from sim.model.record import Choice, Event
+from tests.conftest import BASELINE, SCENARIOS, scenario, state
 
 FORCES = 5
 
@@ -38,13 +39,22 @@ BEST_ABOVE = choice([0.0, 0.2, 0.6], [0, 4, 5], chosen=2)
 @pytest.mark.parametrize(
     "events, cause",
     [
-        # b answers an attack it blamed on a, while talks were under way: a spoiler
+        # b answers an attack it blamed on a, while talks between them were under way (as the
+        # model recorded them at the blame): a spoiler
         (
             [
                 OPENING,
                 Event(2, 0, "accept", "m", None, None, ""),
                 Event(3, 0, "attack", "g", "b", 4, ""),
-                Event(3, 0, "blame", "b", "a", 4, ""),
+                Event(3, 0, "blame", "b", "a", 4, "", details={"talks": True, "ceasefire": False}),
+                strike(5, "b", "a", FORCES, BEST_ABOVE),
+            ],
+            "spoiler",
+        ),
+        (
+            [
+                OPENING,
+                Event(3, 0, "blame", "b", "a", 4, "", details={"talks": False, "ceasefire": True}),
                 strike(5, "b", "a", FORCES, BEST_ABOVE),
             ],
             "spoiler",
@@ -114,6 +124,78 @@ BEST_ABOVE = choice([0.0, 0.2, 0.6], [0, 4, 5], chosen=2)
 )
 def test_each_rule_of_what_started_the_climb(events, cause):
     assert classify(events, len(events) - 1) == cause
+
+
+class Watched(EscalationModel):
+    """The model, noting at every recorded event whether talks or a ceasefire stood between the
+    two states, read from the agents' own state (not from the event)."""
+
+    def log(self, world, kind, actor, target, rung, text, choice=None, **details):
+        if (
+            target in self.states
+            and actor in self.states
+            and target in self.states[actor].adversaries
+        ):
+            talks = any(
+                party.talks[world]
+                for party in self.third_parties.values()
+                if actor in party.parties and target in party.parties
+            )
+            self.seen.append(
+                (world, len(self.events[world]), talks, self.pair(actor, target).ceasefire[world])
+            )
+        super().log(world, kind, actor, target, rung, text, choice, **details)
+
+
+@pytest.mark.parametrize("name", ["jan2024_baseline.yaml", "jan2024_spoilers.yaml"])
+def test_the_flags_explain_reads_are_the_models_state_at_each_event(name):
+    sc = load_scenario(SCENARIOS / name)
+    if sc.uncertainty.active:
+        sc = uncertainty.for_seed(sc, 1)
+    Watched.seen = []
+    model = Watched(sc, list(range(40)), record=True)
+    model.run()
+    assert len(Watched.seen) > 100
+    states = {(talks, ceasefire) for _, _, talks, ceasefire in Watched.seen}
+    assert (True, False) in states  # talks happen in these runs: the test sees them
+    for world, index, talks, ceasefire in Watched.seen:
+        event = model.events[world][index]
+        assert _talks_at(event) == talks
+        assert _calm_at(event) == (talks or ceasefire)
+
+
+def test_a_ceasefire_between_two_other_states_does_not_make_a_spoiler():
+    """A and C agree a ceasefire; then a group on A's soil attacks B, B blames A and answers:
+    no talks or ceasefire stood between A and B, so the attack was no spoiler."""
+    sc = scenario(
+        horizon=6,
+        actors={"c": state("C")},
+        relations=[{"between": ["a", "b"]}, {"between": ["a", "c"]}],
+        armed_groups={
+            "raiders": {
+                "name": "Raiders",
+                "host": "a",
+                "target": "b",
+                "daily_rate": 0.0,
+                "attack_rung": 4,
+            }
+        },
+        events=[
+            {"day": 0, "type": "act", "actor": "a", "target": "c", "rung": 5},
+            {"day": 1, "type": "ceasefire", "between": ["a", "c"]},
+            {"day": 2, "type": "attack", "group": "raiders", "claimed": True},
+        ],
+        mechanisms={"armed_groups": True},
+    )
+    model = EscalationModel(sc, 1, record=True)
+    model.run()
+    events = model.events[0]
+    agreed = next(e for e in events if e.kind == "ceasefire")
+    assert (agreed.actor, agreed.target, agreed.details["ceasefire"]) == ("a", "c", True)
+    blame = next(e for e in events if e.kind == "blame")
+    assert blame.details == {"talks": False, "ceasefire": False}
+    answer = next(i for i, e in enumerate(events) if e.actor == "b" and e.kind == "strike")
+    assert classify(events, answer) == "blamed attack"
 
 
 def test_the_default_rung_is_the_first_strike_on_state_forces():

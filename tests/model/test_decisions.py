@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.model import decisions
 from sim.model.decisions import AnswerSituation, DecisionWeights, ReviewSituation
 from sim.model.ladder import Ladder
+from sim.model.memo import RowMemo, unique_rows
 from tests.conftest import LADDER
 
 WEIGHTS = DecisionWeights(
@@ -199,6 +204,62 @@ def test_predicted_answer_of_an_adversary_that_answers_in_kind_or_not_at_all():
     assert (harm[0, 0, 0], quiet[0, 0, 0]) == (0, 1) and (harm[0, 7, 0], quiet[0, 7, 0]) == (1, 0)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    deterrence=st.floats(0.5, 8.0),
+    coercion=st.floats(0.0, 1.0),
+    reprisal_value=st.floats(0.0, 1.0),
+    rationality=st.sampled_from([0.5, 2.0, 10.0, np.inf]),
+    reprisals=st.booleans(),
+)
+def test_predicted_answer_is_answer_terms_and_the_logit_for_each_type(
+    seed, deterrence, coercion, reprisal_value, rationality, reprisals
+):
+    """The adversary's answer as ``predicted_answer`` predicts it, for each severity and type,
+    is the logit of ``answer_terms``' resolve term for that type plus every other term
+    (``rest``), with no coercion of its own and nothing denied: the term is written once."""
+    rng = np.random.default_rng(seed)
+    weights = dataclasses.replace(
+        WEIGHTS, deterrence=deterrence, coercion=coercion, reprisal_value=reprisal_value
+    )
+    n, war = 4, LADDER_.war
+    rest = rng.normal(0.0, 2.0, (n, OPTIONS.size))
+    available = rng.random((n, OPTIONS.size)) < 0.7
+    available[:, 0] = True
+    types = np.sort(rng.random(3) * 2)
+    reprisal_up_to = rng.integers(0, war, n) if reprisals else None
+    harm, quiet = decisions.predicted_answer(
+        OPTIONS, rest, available, types, weights, LADDER_, rationality, reprisal_up_to
+    )
+    share = (OPTIONS.effective / war) ** weights.cost_convexity
+    for e in range(1, war):
+        received = np.full(n, e)
+        reprisal = np.zeros(n, bool) if reprisal_up_to is None else e <= reprisal_up_to
+        for k, resolve in enumerate(types):
+            s = situation(
+                received=received,
+                resolve=np.full(n, resolve),
+                posture=np.zeros(n, np.int64),
+                denied=np.zeros(n, bool),
+                reprisal=reprisal,
+                success=None,
+                pressure=np.zeros(n),
+                pressure_parts={},
+                protection=np.zeros(n),
+                pledge=np.zeros(n, bool),
+                talks=np.zeros(n),
+                face_saving=np.zeros(n),
+                ceasefire=np.zeros(n, bool),
+            )
+            no_coercion = dataclasses.replace(weights, coercion=0.0)
+            terms = decisions.answer_terms(OPTIONS, s, no_coercion, LADDER_)
+            utility = terms["resolve"] + rest
+            chances = decisions.choice_probabilities(utility, available, rationality)
+            np.testing.assert_allclose(harm[:, e, k], chances @ share, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(quiet[:, e, k], chances[:, 0], rtol=1e-12, atol=1e-15)
+
+
 def test_the_adversary_predicted_two_levels_deep_is_deterred_by_the_counter_answer():
     """The same adversary, now weighing the risk of the state's counter-answer (its ``rest``
     holds it): answering at 5 is no longer worth it, so a strike read at 5 goes unanswered."""
@@ -283,20 +344,20 @@ def test_the_terms_of_accepting_talks():
 
 def test_unique_rows_groups_equal_rows_even_when_hashes_collide(monkeypatch):
     rows = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [5.0, 6.0], [3.0, 4.0]])
-    first, inverse = decisions.unique_rows(rows)
+    first, inverse = unique_rows(rows)
     assert np.array_equal(rows[first][inverse], rows)
     assert len(first) == 3
     import sim.model.streams
 
     monkeypatch.setattr(sim.model.streams, "mix64", lambda values: np.zeros_like(values))
-    first, inverse = decisions.unique_rows(rows)
+    first, inverse = unique_rows(rows)
     assert np.array_equal(rows[first][inverse], rows) and len(first) == 3
 
 
 def test_a_row_memo_recalls_what_it_remembered_until_its_budget_is_spent():
     keys = np.array([[1.0, 2.0], [3.0, 4.0]])
     results = (np.array([[10.0, 11.0], [30.0, 31.0]]), np.array([1.0, 3.0]))
-    memo = decisions.RowMemo(budget=4 * 24)  # four rows of 24 bytes
+    memo = RowMemo(budget=4 * 24)  # four rows of 24 bytes
     assert memo.recall(keys).tolist() == [-1, -1]
     memo.remember(keys, results)
     slots = memo.recall(np.array([[3.0, 4.0], [5.0, 6.0], [1.0, 2.0]]))

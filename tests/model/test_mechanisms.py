@@ -160,12 +160,12 @@ def test_beliefs_update_by_bayes_rule_and_the_switch_keeps_the_prior():
     assert off.states["b"].belief["a"][0].tolist() == pytest.approx([0.2] * 5)
 
 
-def test_escalation_raises_a_belief_in_resolve_and_conciliation_lowers_it():
+def test_escalation_raises_a_belief_in_resolve_and_a_scripted_step_down_tells_nothing():
     actors = {
         "a": state("A", "strategic", resolve={"beta": [2, 2]}, cost=1.0),
         "b": state("B", "strategic", resolve={"beta": [2, 2]}),
     }
-    # a answers b's protest with a downgrade (above what it received), then steps down
+    # a answers b's protest with a downgrade (above what it received), then steps down by script
     events = [
         {"day": 0, "type": "act", "actor": "b", "target": "a", "rung": 1},
         {"day": 2, "type": "act", "actor": "a", "target": "b", "rung": 3},
@@ -181,6 +181,44 @@ def test_escalation_raises_a_belief_in_resolve_and_conciliation_lowers_it():
         model.step()
         means.append(float(model.states["b"].belief["a"][0] @ types))
     assert means[1] > types.mean()  # after the climb above what a received
+    # a scripted step down is no decision: it carries no likelihood, and nothing is learnt
+    assert model.states["a"].posture["b"][0] == 0 and means[3] == means[2]
+
+
+def test_a_strategic_step_back_to_the_baseline_lowers_the_belief_in_resolve():
+    """A state that reviews its strike and steps down by its own choice is read by Bayes' rule:
+    going back to the baseline is likelier from a state of little resolve, so the observer's
+    belief falls. (A one-rung step from a high posture can raise it instead: a state of little
+    resolve would more likely have gone all the way, as docs/model.md says.)"""
+    actors = {
+        "a": state("A", "strategic", resolve={"beta": [2, 2]}, cost=3.0),
+        "b": state("B", "strategic", resolve={"beta": [2, 2]}),
+    }
+    events = [{"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 5, "answered": True}]
+    sc = scenario(
+        actors=actors,
+        events=events,
+        mechanisms={"beliefs": True},
+        decision={"review_rate": 1.0},
+        horizon=10,
+    )
+    worlds = 60
+    model = EscalationModel(sc, list(range(worlds)), record=True)
+    types = model.states["a"].types
+    moves: dict[str, list[bool]] = {"step back to the baseline": [], "step down one rung": []}
+    for _ in range(10):
+        before = model.states["b"].belief["a"] @ types
+        seen = [len(events) for events in model.events]
+        model.step()
+        after = model.states["b"].belief["a"] @ types
+        for world in range(worlds):
+            for event in model.events[world][seen[world] :]:
+                if event.kind == "conciliate" and event.choice is not None:
+                    label = event.choice.labels[event.choice.chosen]
+                    moves[label].append(bool(after[world] < before[world]))
+    baseline = moves["step back to the baseline"]
+    assert len(baseline) >= 10 and all(baseline)
+    assert any(moves["step down one rung"]) and not all(moves["step down one rung"])
 
 
 def test_a_pledge_costs_its_audience_cost_when_not_carried_out_and_the_adversary_sees_it():

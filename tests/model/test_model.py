@@ -60,6 +60,32 @@ def test_tit_for_tat_reduces_to_the_echo_of_scripted_reciprocity():
     assert model.tally.strike_days[0] == 10 and model.tally.calm_day[0] == NO_DAY
 
 
+def test_a_persona_steps_down_by_the_option_it_is_recorded_and_read_by():
+    """A persona's wanted posture becomes a review option the way a wanted rung becomes an
+    answer: tit for tat at 6 facing 2 wants 2, but no option steps there, so it takes the
+    nearest step that does not go below (one rung, to 5), and the act is that option's."""
+    model = run(
+        scenario(
+            horizon=3,
+            events=[
+                {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 6, "answered": True},
+                {"day": 0, "type": "act", "actor": "b", "target": "a", "rung": 2, "answered": True},
+            ],
+        )
+    )
+    steps = [
+        (e.day, e.rung, e.choice.labels[e.choice.chosen], e.choice.rungs[e.choice.chosen])
+        for e in model.events[0]
+        if e.kind == "conciliate" and e.choice is not None
+    ]
+    assert steps == [
+        (1, 5, "step down one rung", 5),
+        (2, 4, "step down one rung", 4),
+        (3, 3, "step down one rung", 3),
+    ]
+    assert [day["a"] for day in model.rung_history()] == [6, 5, 4, 3]
+
+
 def test_generous_tit_for_tat_that_always_forgives_lets_the_strike_go():
     model = run(
         scenario(actors={"b": state("B", "generous_tit_for_tat", retaliation={"forgive": 1.0})})

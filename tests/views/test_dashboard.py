@@ -36,8 +36,7 @@ from sim.analysis.statistics import compare_runs
 from sim.analysis.story import names_of, reason, run_story
 from sim.cli.commands import main, parse_overrides
 from sim.inputs.loader import ScenarioError
-from sim.model.agents import Choice
-from sim.model.model import Event
+from sim.model.record import Choice, Event
 from sim.model.scenario import Mechanisms, StateConfig, ThirdPartyConfig
 from sim.views.controls import SettingsError, controls_for, overrides_for
 from sim.views.dashboard import (

@@ -1,19 +1,22 @@
-"""The actors of a crisis as Mesa agents: states, armed groups and third parties.
+"""A state as a Mesa agent, with all of its rules: "how does Pakistan decide to retaliate?"
+is answered here, from the act it receives to the answer it sends.
 
-Each agent holds its state as numpy arrays over many parallel runs ("worlds") and acts on all of
-them in one call: one world for a story or the dashboard, thousands for an ensemble. A world's
-random numbers come from its own stream (``sim.model.streams``), addressed by what they decide, so a
-world behaves the same whichever other worlds share its batch.
+In the order of an answer: ``receive_hostile`` (an act reaches the state at the round's end;
+war, broken ceasefires and collapsed talks follow from it), ``perceive`` (misreading, the answer
+scheduled, a pledge), ``decide`` then ``_answer`` (the options weighed by ``answer_model`` with
+the terms of ``sim.model.decisions`` and the two-level ``predicted_answer``, the choice made by
+the state's policy, ``sim.model.policies``), and ``_send``; the adversary then learns from the
+act in its own ``receive_hostile`` (``update_belief``). Reviews, steps down and ceasefires
+(``_review``, ``receive_conciliation``, ``cease_fire``) and scripted acts (``scripted_act``) are
+here too. One class, so kept in one file although it is long.
 
-How a state answers, reacts, steps down and answers an offer of talks is in ``StateAgent``; the
-terms it weighs are in ``sim.model.decisions``, the scripted personas in ``sim.model.policies``.
+One ``StateAgent`` is one state in many parallel runs ("worlds"): its state is numpy arrays over
+worlds, and it acts on all of them in one call. A world's random numbers come from its own
+stream (``sim.model.streams``), addressed by what they decide, so a world behaves the same
+whichever other worlds share its batch.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from enum import IntEnum
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -21,97 +24,15 @@ from numpy.typing import NDArray
 
 from sim.model import decisions
 from sim.model.decisions import AnswerSituation, Options, ReviewSituation
-from sim.model.scenario import ArmedGroupConfig, StateConfig, ThirdPartyConfig
-
-if TYPE_CHECKING:
-    from sim.model.model import EscalationModel
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
-Rows = NDArray[np.intp]
-
-NEVER = -1
-"""A clock or day that has not come (nothing due, never happened)."""
-
-
-class Site(IntEnum):
-    """What a random draw decides: the first part of every stream address."""
-
-    RESOLVE = 1
-    ATTACK = 2
-    CLAIM = 3
-    BLAME = 4
-    MISREAD = 5
-    MISREAD_UP = 6
-    ANSWER = 7
-    REACTION = 8
-    REVIEW = 9
-    REVIEW_CHOICE = 10
-    PLEDGE = 11
-    MEDIATION = 12
-    AGREEMENT = 13
-
-
-@dataclass
-class Choice:
-    """One decision of one world, with its reasons: every option's terms and probability."""
-
-    kind: str
-    labels: tuple[str, ...]
-    terms: tuple[dict[str, float], ...]
-    utility: tuple[float, ...]
-    probability: tuple[float, ...]
-    chosen: int
-    rungs: tuple[int, ...] = ()
-    """The rung each option acts at (answers, reactions) or steps down to (reviews)."""
-    rule: str = ""
-    """For a scripted persona, the rule it chose by (its terms and chances are then what a
-    strategic state would have weighed); empty for strategic choices."""
-
-
-@dataclass(frozen=True)
-class Weighing:
-    """An answer weighed in some worlds: the options, their terms, which are available, the
-    total utility and each option's logit probability (each (n, O))."""
-
-    options: Options
-    terms: dict[str, FloatArray]
-    available: BoolArray
-    utility: FloatArray
-    probabilities: FloatArray
-
-
-@dataclass
-class Acts:
-    """Acts of one state towards one adversary in some worlds, delivered at the round's end.
-
-    ``level`` is the posture a conciliatory act steps down to (-1 for hostile acts and
-    crackdowns). ``likelihood`` is (n, K, O): the chance of each option under each resolve type
-    of the actor, which the adversary uses to update its belief; ``option`` is the option taken.
-    """
-
-    actor: str
-    target: str
-    rows: Rows
-    hostile: bool
-    rung: IntArray
-    effective: IntArray
-    on_state: BoolArray
-    group: IntArray
-    announced: BoolArray
-    denied: BoolArray
-    answering: BoolArray
-    level: IntArray
-    option: IntArray
-    likelihood: NDArray[np.float32] | None
-    labels: tuple[str, ...]
-    location: tuple[str | None, ...] = ()
-    target_kinds: tuple[str, ...] = ()
-    casualties: tuple[str | None, ...] = ()
-    description: str = ""
-    scripted: bool = False
-    choices: dict[int, Choice] = field(default_factory=dict)
+from sim.model.groups import ArmedGroupAgent
+from sim.model.ladder import STATE_TARGETS
+from sim.model.memo import RowMemo, unique_rows
+from sim.model.policies import Situation
+from sim.model.record import Acts, Choice, Weighing
+from sim.model.scenario import ActEvent, ConciliateEvent, StateConfig
+from sim.model.streams import Site
+from sim.model.third_parties import ThirdPartyAgent
+from sim.model.world import NEVER, BoolArray, FloatArray, IntArray, Rows, World
 
 
 class StateAgent(mesa.Agent):
@@ -125,9 +46,14 @@ class StateAgent(mesa.Agent):
     stepped down towards it since it last acted. Its own ``resolve`` is drawn once per world.
     """
 
-    model: EscalationModel
+    model: World[StateAgent, ArmedGroupAgent, ThirdPartyAgent]
 
-    def __init__(self, model: EscalationModel, actor_id: str, config: StateConfig) -> None:
+    def __init__(
+        self,
+        model: World[StateAgent, ArmedGroupAgent, ThirdPartyAgent],
+        actor_id: str,
+        config: StateConfig,
+    ) -> None:
         super().__init__(model)
         self.actor_id = actor_id
         self.config = config
@@ -140,7 +66,7 @@ class StateAgent(mesa.Agent):
         self.posture: dict[str, IntArray] = {}
         self.baseline: dict[str, int] = {}
         self.ties: dict[str, float] = {}
-        self._memos: dict[tuple[str, bool], decisions.RowMemo] = {}
+        self._memos: dict[tuple[str, bool], RowMemo] = {}
         for other in self.adversaries:
             relation = model.config.relation(actor_id, other)
             assert relation is not None
@@ -198,7 +124,7 @@ class StateAgent(mesa.Agent):
 
     # ------------------------------------------------------------------ perceiving
 
-    def receive(
+    def perceive(
         self,
         other: str,
         rows: Rows,
@@ -227,7 +153,7 @@ class StateAgent(mesa.Agent):
             up = model.streams.uniform((Site.MISREAD_UP, *address[1:]), rows) < error.upward_share
             shifted = np.minimum(np.maximum(perceived + np.where(up, 1, -1), 1), top)
             perceived = np.where(misread & (severity < model.ladder.war), shifted, perceived)
-            model.note_misreadings(self, other, rows, severity, perceived)
+            self._note_misreadings(other, rows, severity, perceived)
         if answered or not rows.size:
             return perceived
         clock = model.clock
@@ -245,7 +171,7 @@ class StateAgent(mesa.Agent):
         due = clock + 1 if delay == 0 else (model.day + delay) * model.rounds
         due = max(due, model.first_clock)
         self.owed_due[other][rows] = np.where(fresh, due, self.owed_due[other][rows])
-        if self.policy.strategic:
+        if self.policy.classifier["signals"]:
             struck = perceived >= model.ladder.strike_rung
             reacting = self._schedule_reaction(other, rows[struck])
             if not reacting:
@@ -289,6 +215,279 @@ class StateAgent(mesa.Agent):
             text = description or f"{self.name} pledges publicly to answer {target}"
             for world in rows:
                 model.log(int(world), "pledge", self.actor_id, other, None, text)
+
+    def _note_misreadings(
+        self, other: str, rows: Rows, severity: IntArray, perceived: IntArray
+    ) -> None:
+        model = self.model
+        model.tally.misread(rows[perceived > severity])
+        if model.record:
+            for i in np.flatnonzero(perceived != severity):
+                model.log(
+                    int(rows[i]),
+                    "misperceive",
+                    self.actor_id,
+                    other,
+                    int(perceived[i]),
+                    f"{self.name} reads it as '{model.ladder.name(int(perceived[i]))}'",
+                )
+
+    # ------------------------------------------------------------------ acted upon
+
+    def receive_hostile(self, acts: Acts, *, fog: bool = True, answered: bool = False) -> None:
+        """Hostile acts of ``acts.actor`` reach this state (at the round's end).
+
+        The actor now stands at the act's rung; a strike ends talks between the two and breaks
+        their ceasefire, an act of war starts a war. This state perceives the act (``perceive``:
+        it may misread it, and owes an answer unless the act was ``answered`` in the history)
+        and learns about the actor's resolve from the option it believes was taken.
+        """
+        model = self.model
+        model.postures_changed()
+        actor = model.states[acts.actor]
+        ladder = model.ladder
+        rows = acts.rows
+        strike = acts.rung >= ladder.strike_rung
+        model.tally.acted(actor.index, rows, acts.rung, acts.on_state, strike)
+        pair = model.pair(actor.actor_id, self.actor_id)
+        pair.acted_today[rows] = np.maximum(pair.acted_today[rows], acts.rung)
+        if model.record:
+            self._log_acts(acts)
+        war = acts.rung == ladder.war
+        if war.any():
+            self._go_to_war(actor, rows[war])
+        keep = ~war
+        rows = rows[keep]
+        if not rows.size:
+            return
+        actor.stand_at(self.actor_id, rows, acts.rung[keep], acts.effective[keep])
+        group = acts.group[keep]
+        for g in np.unique(group[group >= 0]):
+            model.group_list[int(g)].struck(rows[group == g])
+        self.conciliated[actor.actor_id][rows] = False
+        striking = rows[strike[keep]]
+        if striking.size:
+            self._strike_ends_calm(actor, striking)
+        perceived = self.perceive(
+            actor.actor_id,
+            rows,
+            acts.effective[keep],
+            denied=acts.denied[keep],
+            answering=acts.answering[keep],
+            fog=fog,
+            answered=answered,
+            site=actor.index,
+        )
+        if acts.likelihood is not None:
+            option = self._perceived_option(actor, acts, keep, perceived)
+            self.update_belief(actor.actor_id, rows, acts.likelihood[keep], option)
+
+    def stand_at(self, other: str, rows: Rows, rung: IntArray, effective: IntArray) -> None:
+        """This state's own acts towards ``other`` were delivered: its posture climbs to their
+        rung, and the last act it will take an answer to as a reprisal is their severity."""
+        self.posture[other][rows] = np.maximum(self.posture[other][rows], rung)
+        self.conciliated[other][rows] = False
+        self.last_act[other][rows] = effective
+
+    def receive_conciliation(self, acts: Acts) -> None:
+        """``acts.actor`` steps down towards this state (or cracks down on a group it hosts):
+        this state notes the conciliation and learns from it, as from a hostile act."""
+        model = self.model
+        model.postures_changed()
+        actor = model.states[acts.actor]
+        crackdown = acts.group >= 0
+        for g in np.unique(acts.group[crackdown]):
+            model.group_list[int(g)].cracked_down(acts.rows[acts.group == g])
+        stepping = ~crackdown
+        actor.step_down(self.actor_id, acts.rows[stepping], acts.level[stepping])
+        self.conciliated[actor.actor_id][acts.rows] = True
+        if model.record:
+            for i, world in enumerate(acts.rows):
+                if crackdown[i]:
+                    group = model.group_list[int(acts.group[i])]
+                    text = f"{actor.name} cracks down on {group.name}"
+                    rung = None
+                else:
+                    rung = int(acts.level[i])
+                    text = (
+                        f"{actor.name} steps down towards {self.name}: "
+                        f"back to '{model.ladder.name(rung)}'"
+                    )
+                model.log(
+                    int(world),
+                    "crackdown" if crackdown[i] else "conciliate",
+                    actor.actor_id,
+                    self.actor_id,
+                    rung,
+                    acts.description or text,
+                    acts.choices.get(i),
+                )
+        if acts.likelihood is not None:
+            self.update_belief(actor.actor_id, acts.rows, acts.likelihood, acts.option)
+
+    def step_down(self, other: str, rows: Rows, level: IntArray) -> None:
+        """This state's posture towards ``other`` falls to ``level`` (never climbs here)."""
+        self.posture[other][rows] = np.minimum(self.posture[other][rows], level)
+
+    def _perceived_option(
+        self, actor: StateAgent, acts: Acts, keep: BoolArray, perceived: IntArray
+    ) -> IntArray:
+        """The option this state believes ``actor`` took: the actual one unless misread, else
+        the unannounced act at the rung it read (-1 if the actor has no such option)."""
+        options = actor.answers[self.actor_id]
+        plain = ~options.announced
+        lookup = np.full(self.model.ladder.size, -1, dtype=np.int64)
+        for o in range(options.size - 1, -1, -1):
+            if plain[o]:
+                lookup[options.rung[o]] = o
+        return np.where(perceived == acts.effective[keep], acts.option[keep], lookup[perceived])
+
+    def update_belief(
+        self, other: str, rows: Rows, likelihood: NDArray[np.float32], option: IntArray
+    ) -> None:
+        """Bayes' rule: this state's belief about ``other``'s resolve times the likelihood of
+        the option it saw ``other`` take (-1: an option it cannot place; no update)."""
+        if not self.model.config.mechanisms.beliefs:
+            return
+        known = option >= 0
+        rows, option, likelihood = rows[known], option[known], likelihood[known]
+        if not rows.size:
+            return
+        weights = likelihood[np.arange(rows.size), :, option]
+        posterior = self.belief[other][rows] * weights
+        sums = decisions.last_sum(posterior)[:, None]
+        valid = sums[:, 0] > 0
+        self.belief[other][rows[valid]] = posterior[valid] / sums[valid]
+
+    def _strike_ends_calm(self, actor: StateAgent, rows: Rows) -> None:
+        """A strike collapses talks between the two and breaks their ceasefire."""
+        model = self.model
+        for party in model.third_parties.values():
+            if party.mediation is not None and party.covers(actor.actor_id, self.actor_id):
+                party.end_talks(
+                    rows, f"Talks led by {party.name} collapse after {actor.name}'s strike"
+                )
+        pair = model.pair(actor.actor_id, self.actor_id)
+        broken = rows[pair.ceasefire[rows]]
+        pair.ceasefire[broken] = False
+        if model.record:
+            for world in broken:
+                model.log(
+                    int(world),
+                    "ceasefire_broken",
+                    actor.actor_id,
+                    self.actor_id,
+                    None,
+                    f"{actor.name} breaks the ceasefire with {self.name}",
+                )
+
+    def _go_to_war(self, actor: StateAgent, rows: Rows) -> None:
+        """An act of war: the two are at war (at the war rung, nothing left to answer or
+        pledge), and talks between them end."""
+        model = self.model
+        model.postures_changed()
+        pair = model.pair(actor.actor_id, self.actor_id)
+        rows = rows[~pair.at_war[rows]]
+        if not rows.size:
+            return
+        pair.at_war[rows] = True
+        pair.ceasefire[rows] = False
+        actor.settle(self.actor_id, rows, model.ladder.war)
+        self.settle(actor.actor_id, rows, model.ladder.war)
+        for party in model.third_parties.values():
+            if party.mediation is not None and party.covers(actor.actor_id, self.actor_id):
+                party.end_talks(rows, f"Talks led by {party.name} end: war")
+        model.tally.went_to_war(rows)
+        if model.record:
+            for world in rows:
+                model.log(
+                    int(world),
+                    "war",
+                    actor.actor_id,
+                    self.actor_id,
+                    model.ladder.war,
+                    f"War between {actor.name} and {self.name}",
+                )
+
+    def settle(self, other: str, rows: Rows, posture: int | None = None) -> None:
+        """Nothing left to answer, react to or pledge towards ``other`` (war or ceasefire);
+        at ``posture`` if given."""
+        if posture is not None:
+            self.posture[other][rows] = posture
+        self.owed[other][rows] = 0
+        self.owed_due[other][rows] = NEVER
+        self.react_due[other][rows] = NEVER
+        self.pledge[other][rows] = False
+
+    def cease_fire(self, other: str, rows: Rows, description: str = "") -> None:
+        """A ceasefire with ``other`` (agreed in talks, or scripted): what was owed is settled,
+        pledges lapse with face saved, and both sides step down below the strike rung."""
+        model = self.model
+        pair = model.pair(self.actor_id, other)
+        rows = rows[~pair.at_war[rows]]
+        pair.ceasefire[rows] = True
+        model.tally.ceasefire(rows)
+        if model.record and description:
+            for world in rows:
+                model.log(int(world), "ceasefire", self.actor_id, other, None, description)
+        self._stand_down(other, rows)
+        model.states[other]._stand_down(self.actor_id, rows)
+
+    def _stand_down(self, other: str, rows: Rows) -> None:
+        """Under a new ceasefire: settle what is owed and step down below the strike rung."""
+        self.settle(other, rows)
+        posture = self.posture[other][rows]
+        below = self.model.ladder.strike_rung - 1
+        level = np.maximum(np.minimum(posture, below), self.baseline[other])
+        stepping = level < posture
+        if stepping.any():
+            conciliation = Acts.conciliation(self.actor_id, other, rows[stepping], level[stepping])
+            self.model.states[other].receive_conciliation(conciliation)
+
+    def _log_acts(self, acts: Acts) -> None:
+        """In a story: the acts of ``acts.actor`` towards this state, in words."""
+        model = self.model
+        ladder = model.ladder
+        a, b = model.states[acts.actor], self
+        for i, world in enumerate(acts.rows):
+            rung = int(acts.rung[i])
+            group = int(acts.group[i])
+            what = f"'{ladder.name(rung)}'"
+            if group >= 0:
+                what += f" against {model.group_list[group].name}"
+            if acts.location:
+                location = acts.location[i]
+            elif group >= 0:
+                location = model.group_list[group].config.host
+            else:
+                location = b.actor_id if rung >= ladder.strike_rung else None
+            if location and location != b.actor_id and location in model.states:
+                what += f" on {model.states[location].name}'s soil"
+            if acts.announced[i]:
+                what += ", announced in advance"
+            kind = "strike" if rung >= ladder.strike_rung else "act"
+            verb = (
+                "reacts to"
+                if acts.choices.get(i) and acts.choices[i].kind == "reaction"
+                else "answers"
+            )
+            text = acts.description or f"{a.name} {verb} {b.name}: {what}"
+            model.log(
+                int(world),
+                kind,
+                a.actor_id,
+                b.actor_id,
+                rung,
+                text,
+                acts.choices.get(i),
+                target_kind=acts.target_kinds[i] if acts.target_kinds else ladder.target(rung),
+                group=model.group_list[group].group_id if group >= 0 else None,
+                location=location,
+                casualties=(acts.casualties[i] if acts.casualties else None)
+                or _lower(ladder.casualties(rung), bool(acts.announced[i])),
+                announced=bool(acts.announced[i]),
+                denied=bool(acts.denied[i]),
+            )
 
     # ------------------------------------------------------------------ deciding
 
@@ -414,10 +613,10 @@ class StateAgent(mesa.Agent):
             risk = (-model.weights.risk * counter.mean(axis=-1)[:, options.effective])[which]
             columns.extend(risk.T)
         key = np.stack(columns, axis=1).astype(np.float64)
-        first, inverse = decisions.unique_rows(key)
+        first, inverse = unique_rows(key)
         # everything else a prediction depends on is fixed for the run: situations already
         # predicted (in earlier rounds, or other worlds) are recalled, not worked out again
-        memo = self._memos.setdefault((other, look_ahead), decisions.RowMemo())
+        memo = self._memos.setdefault((other, look_ahead), RowMemo())
         keys = key[first]
         slots = memo.recall(keys)
         shape = (first.size, model.ladder.war + 1, self.types.size)
@@ -501,11 +700,7 @@ class StateAgent(mesa.Agent):
         model = self.model
         received = self.owed[other][rows].copy()
         weighing, u = self._weigh(other, rows, received, Site.ANSWER)
-        if self.policy.strategic:
-            chosen = decisions.draw(weighing.probabilities, u)
-        else:
-            wanted = self.policy.answer(received, self.memory[other][rows], model.ladder.war, u)
-            chosen = self._option_at(other, wanted, weighing.available)
+        chosen = self.policy.answer(self._situation(other, rows, weighing, received), u)
         pledged = self.pledge[other][rows]
         honoured = weighing.options.rung[chosen] >= model.ladder.strike_rung
         if model.record:
@@ -531,7 +726,8 @@ class StateAgent(mesa.Agent):
     def _react(self, other: str, rows: Rows) -> None:
         received = self.owed[other][rows].copy()
         weighing, u = self._weigh(other, rows, received, Site.REACTION, reaction=True)
-        chosen = decisions.draw(weighing.probabilities, u)
+        # only a policy that signals reacts (``perceive``): the answer rule chooses the reaction
+        chosen = self.policy.answer(self._situation(other, rows, weighing, received), u)
         self.react_due[other][rows] = NEVER
         self._maybe_pledge(other, rows, np.where(self.owed_reprisal[other][rows], 0, received))
         self._send("reaction", other, rows, weighing, chosen)
@@ -563,16 +759,10 @@ class StateAgent(mesa.Agent):
         probabilities = decisions.choice_probabilities(utility, available, model.rationality)
         address = (Site.REVIEW_CHOICE, model.day, self.index, self.adversary_index(other))
         u = model.streams.uniform(address, rows)
-        if self.policy.strategic:
-            chosen = decisions.draw(probabilities, u)
-            level = levels[np.arange(rows.size), chosen]
-        else:
-            posture = situation.posture
-            level = self.policy.conciliate(
-                posture, model.states[other].posture[self.actor_id][rows], baseline, u
-            )
-            to_baseline = (level == baseline) & (posture - 1 > baseline)
-            chosen = np.where(level >= posture, 0, np.where(to_baseline, 2, 1))
+        weighing = Weighing(options, terms, available, utility, probabilities)
+        received = np.zeros(rows.size, dtype=np.int64)
+        chosen = self.policy.review(self._situation(other, rows, weighing, received, levels), u)
+        level = levels[np.arange(rows.size), chosen]
         self.conciliated[other][rows] = False
         moving = chosen != 0
         likelihood = self.likelihood(
@@ -601,26 +791,42 @@ class StateAgent(mesa.Agent):
         keep = np.flatnonzero(moving)
         crackdown = options.group[chosen[keep]]
         model.enqueue(
-            Acts(
-                actor=self.actor_id,
-                target=other,
-                rows=rows[keep],
-                hostile=False,
-                rung=np.zeros(keep.size, dtype=np.int64),
-                effective=np.zeros(keep.size, dtype=np.int64),
-                on_state=np.zeros(keep.size, dtype=bool),
-                group=crackdown,
-                announced=np.zeros(keep.size, dtype=bool),
-                denied=np.zeros(keep.size, dtype=bool),
-                answering=np.zeros(keep.size, dtype=bool),
-                level=np.where(crackdown >= 0, -1, level[keep]),
+            Acts.conciliation(
+                self.actor_id,
+                other,
+                rows[keep],
+                np.where(crackdown >= 0, -1, level[keep]),
                 option=chosen[keep],
+                group=crackdown,
                 likelihood=likelihood,
                 labels=options.labels,
                 choices={j: choices[int(i)] for j, i in enumerate(keep) if int(i) in choices}
                 if choices
                 else {},
             )
+        )
+
+    def _situation(
+        self,
+        other: str,
+        rows: Rows,
+        weighing: Weighing,
+        received: IntArray,
+        levels: IntArray | None = None,
+    ) -> Situation:
+        """What this state's policy sees when it answers or reviews towards ``other``."""
+        model = self.model
+        return Situation(
+            weighing=weighing,
+            received=received,
+            rows=rows,
+            memory_of=self.memory[other],
+            posture_of=self.posture[other],
+            adversary_posture_of=model.states[other].posture[self.actor_id],
+            baseline=self.baseline[other],
+            war=model.ladder.war,
+            strike_rung=model.ladder.strike_rung,
+            levels=levels,
         )
 
     def review_situation(self, other: str, rows: Rows) -> ReviewSituation:
@@ -643,19 +849,6 @@ class StateAgent(mesa.Agent):
 
     def adversary_index(self, other: str) -> int:
         return self.model.states[other].index
-
-    def _option_at(self, other: str, wanted: IntArray, available: BoolArray) -> IntArray:
-        """A scripted answer's option: the first available unannounced act at the wanted rung or
-        above (0 when nothing is wanted, or when it would repeat an act without force)."""
-        options = self.answers[other]
-        fits = (options.rung[None, :] >= wanted[:, None]) & ~options.announced[None, :] & available
-        fits[:, 0] = False
-        chosen = np.where(fits.any(axis=1), np.argmax(fits, axis=1), 0)
-        below = wanted[:, None] > 0
-        exact_blocked = (wanted < self.model.ladder.strike_rung) & ~(
-            (options.rung[None, :] == wanted[:, None]) & available
-        ).any(axis=1)
-        return np.where(below[:, 0] & ~exact_blocked, chosen, 0).astype(np.int64)
 
     def _acts(
         self,
@@ -718,7 +911,7 @@ class StateAgent(mesa.Agent):
     ) -> dict[int, Choice]:
         """The reasons of each world's decision, for stories (record mode only)."""
         names = [name for name in terms if name != "resolve_per_unit"]
-        rule = "" if self.policy.strategic else self.policy.rule()
+        rule = self.policy.rule()
         found = {}
         for i in range(chosen.size):
             found[i] = Choice(
@@ -738,6 +931,77 @@ class StateAgent(mesa.Agent):
                 rule=rule,
             )
         return found
+
+    # ------------------------------------------------------------------ scripted events
+
+    def scripted_act(self, event: ActEvent, rows: Rows) -> Acts:
+        """A scripted act as this state's option (it answers whatever the state owed)."""
+        model = self.model
+        options = self.answers[event.target]
+        group_index = list(model.groups).index(event.group) if event.group else -1
+        matches = [
+            o
+            for o in range(options.size)
+            if options.rung[o] == event.rung
+            and bool(options.announced[o]) == event.announced
+            and (group_index < 0 or options.group[o] == group_index)
+        ]
+        option = matches[0] if matches else 0
+        received = self.owed[event.target][rows].copy()
+        likelihood = None
+        # an act chosen by weighing resolve tells of it; a persona's scripted act does not
+        reveals = "resolve" in self.policy.classifier["uses"]
+        if matches and model.config.mechanisms.beliefs and reveals:
+            _, terms, available = self.answer_model(event.target, rows, received)
+            likelihood = self.likelihood(
+                options, terms, available, decisions.ANSWER_TERMS, np.arange(rows.size)
+            )
+        self.owed[event.target][rows] = 0
+        self.owed_due[event.target][rows] = NEVER
+        self.react_due[event.target][rows] = NEVER
+        if event.rung >= model.ladder.strike_rung:
+            self.pledge[event.target][rows] = False
+        n = rows.size
+        kind = event.target_kind or model.ladder.target(event.rung)
+        location = event.location or (
+            model.config.armed_groups[event.group].host if event.group else event.target
+        )
+        return Acts(
+            actor=self.actor_id,
+            target=event.target,
+            rows=rows,
+            hostile=True,
+            rung=np.full(n, event.rung, dtype=np.int64),
+            effective=np.full(n, event.rung - int(event.announced), dtype=np.int64),
+            on_state=np.full(n, kind in STATE_TARGETS and event.rung >= model.ladder.strike_rung),
+            group=np.full(n, group_index, dtype=np.int64),
+            announced=np.full(n, event.announced),
+            denied=np.full(n, event.denied),
+            answering=received > 0,
+            level=np.full(n, -1, dtype=np.int64),
+            option=np.full(n, option, dtype=np.int64),
+            likelihood=likelihood,
+            labels=options.labels,
+            location=(location,) * n,
+            target_kinds=(kind,) * n,
+            casualties=(event.casualties,) * n,
+            description=event.description,
+            scripted=True,
+        )
+
+    def scripted_step_down(self, event: ConciliateEvent, rows: Rows) -> None:
+        """A scripted step down to ``event.to_rung`` (not below the baseline), where this state
+        stands above it and is not at war; it reaches the target at once."""
+        other = event.target
+        posture = self.posture[other]
+        rows = rows[
+            (posture[rows] > event.to_rung) & ~self.model.pair(self.actor_id, other).at_war[rows]
+        ]
+        level = np.full(rows.size, max(event.to_rung, self.baseline[other]))
+        conciliation = Acts.conciliation(
+            self.actor_id, other, rows, level, description=event.description
+        )
+        self.model.states[other].receive_conciliation(conciliation)
 
     def mediation_gain(self, mediator: ThirdPartyAgent, rows: Rows) -> dict[str, FloatArray]:
         """The terms of accepting ``mediator``'s talks rather than refusing, per world."""
@@ -771,294 +1035,8 @@ class StateAgent(mesa.Agent):
         )
 
 
-class ArmedGroupAgent(mesa.Agent):
-    """An armed group attacking a state from its host's soil; it can spoil talks and ceasefires."""
-
-    model: EscalationModel
-
-    def __init__(self, model: EscalationModel, group_id: str, config: ArmedGroupConfig) -> None:
-        super().__init__(model)
-        self.group_id = group_id
-        self.config = config
-        self.index = list(model.config.armed_groups).index(group_id)
-        self.capacity = np.full(model.worlds, config.capacity)
-        self.attacks = np.zeros(model.worlds, dtype=np.int64)
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    def attack_rate(self) -> FloatArray:
-        """Expected attacks today, per world: rate x capacity x tension x spoiling."""
-        model, config = self.model, self.config
-        tension = model.crisis_of(config.target) / model.ladder.war
-        rate = config.daily_rate * self.capacity * (1 + config.tension_sensitivity * tension)
-        if config.spoiler_boost:
-            rate = rate * (1 + config.spoiler_boost * model.calming(config.target))
-        return rate
-
-    def step(self) -> None:
-        """Perhaps attack today (a Poisson chance), in the worlds where it can."""
-        model, config = self.model, self.config
-        if not model.config.mechanisms.armed_groups or config.daily_rate == 0:
-            return
-        blocked = model.at_war_between(config.host, config.target)
-        chance = 1 - np.exp(-self.attack_rate())
-        draw = model.streams.uniform((Site.ATTACK, model.day, self.index))
-        attacking = np.flatnonzero((draw < chance) & ~blocked)
-        if attacking.size:
-            self.attack(attacking, claimed=None, answered=False, description="")
-
-    def attack(self, rows: Rows, *, claimed: bool | None, answered: bool, description: str) -> None:
-        """An attack in ``rows``: claimed or not, then its target decides whom to blame."""
-        model, config = self.model, self.config
-        target = model.states[config.target]
-        if claimed is None:
-            claim_draw = model.streams.uniform((Site.CLAIM, model.day, self.index), rows)
-            claims = claim_draw < config.claims
-        else:
-            claims = np.full(rows.size, claimed)
-        model.tally.attacked(self.index, rows)
-        if model.record:
-            for world, claim in zip(rows, claims, strict=True):
-                text = description or f"{self.name} attacks {target.name}" + (
-                    " and claims it" if claim else ""
-                )
-                model.log(
-                    int(world), "attack", self.group_id, config.target, config.attack_rung, text
-                )
-        for suspect in self.suspects():
-            self._blame(suspect, rows, claims, answered)
-        self.attacks[rows] += 1
-
-    def suspects(self) -> list[str]:
-        """States the target could hold responsible: its adversaries among host and sponsor."""
-        config = self.config
-        adversaries = self.model.config.adversaries(config.target)
-        found = [config.host] if config.host in adversaries else []
-        if config.sponsor in adversaries and config.sponsor not in found:
-            found.append(config.sponsor)
-        return found
-
-    def blame_chance(self, suspect: str, rows: Rows, claims: BoolArray) -> FloatArray:
-        """Chance the target blames ``suspect``: base odds times each piece of evidence."""
-        config = self.config
-        attribution = self.model.states[config.target].config.attribution
-        base = attribution.base
-        if base >= 1:
-            return np.ones(rows.size)
-        odds = np.full(rows.size, base / (1 - base))
-        odds = odds * np.where(claims, attribution.claim, 1.0)
-        if suspect == config.host and config.base_known:
-            odds = odds * attribution.known_base
-        if suspect == config.sponsor:
-            odds = odds * attribution.sponsor
-        odds = odds * attribution.per_attack ** np.minimum(self.attacks[rows], 3)
-        return odds / (1 + odds)
-
-    def _blame(self, suspect: str, rows: Rows, claims: BoolArray, answered: bool) -> None:
-        model, config = self.model, self.config
-        target = model.states[config.target]
-        chance = self.blame_chance(suspect, rows, claims)
-        suspect_index = list(model.config.actors).index(suspect)
-        address = (Site.BLAME, model.day, model.round, self.index, suspect_index)
-        blamed = model.streams.uniform(address, rows) < chance
-        hit = rows[blamed]
-        if model.record:
-            host = model.states[suspect].name
-            for world, yes in zip(rows, blamed, strict=True):
-                model.log(
-                    int(world),
-                    "blame" if yes else "not_blamed",
-                    config.target,
-                    suspect,
-                    config.attack_rung if yes else None,
-                    f"{target.name} {'holds' if yes else 'does not hold'} {host} responsible",
-                )
-        model.tally.blamed(target.index, hit)
-        target.receive(
-            suspect,
-            hit,
-            np.full(hit.size, config.attack_rung, dtype=np.int64),
-            denied=np.zeros(hit.size, dtype=bool),
-            answering=np.zeros(hit.size, dtype=bool),
-            fog=model.day >= 1,
-            answered=answered,
-            site=100 + self.index,
-        )
-
-    def struck(self, rows: Rows) -> None:
-        self.capacity[rows] *= 1 - self.config.strike_damage
-
-    def cracked_down(self, rows: Rows) -> None:
-        self.capacity[rows] *= 1 - self.config.crackdown_damage
-
-    def recover(self) -> None:
-        if self.config.recovery:
-            np.minimum(1.0, self.capacity + self.config.recovery, out=self.capacity)
-
-
-class ThirdPartyAgent(mesa.Agent):
-    """A third party: presses the parties as the crisis climbs, protects its allies, and may
-    offer talks that can end in a ceasefire."""
-
-    model: EscalationModel
-
-    def __init__(self, model: EscalationModel, party_id: str, config: ThirdPartyConfig) -> None:
-        super().__init__(model)
-        self.party_id = party_id
-        self.config = config
-        self.index = list(model.config.third_parties).index(party_id)
-        self.mediation = config.mediation
-        self.parties: tuple[str, ...] = config.mediation.parties if config.mediation else ()
-        worlds = model.worlds
-        self.talks = np.zeros(worlds, dtype=bool)
-        self.next_offer = np.zeros(worlds, dtype=np.int64)
-        self.refused_once = np.zeros(worlds, dtype=bool)
-        self.refused = {state: np.zeros(worlds, dtype=bool) for state in model.config.actors}
-        self.offer_days: frozenset[int] = frozenset()
-        self._coalition_leverage: dict[str, float] = {}
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    def intensity(self, rows: Rows) -> FloatArray:
-        """How hard it presses today: more the higher the crisis among its states stands."""
-        pressure = self.config.pressure
-        crisis = np.zeros(rows.size, dtype=np.int64)
-        for state in self.config.leverage:
-            np.maximum(crisis, self.model.crisis_of(state)[rows], out=crisis)
-        return np.asarray(pressure.base + pressure.per_rung * crisis, dtype=np.float64)
-
-    def pressure_on(self, state: str, rows: Rows) -> FloatArray:
-        """Its pressure on ``state``: leverage x (intensity + what a refusal added)."""
-        leverage = self.config.leverage.get(state, 0.0)
-        if not leverage:
-            return np.zeros(rows.size)
-        extra = self.config.pressure.after_refusal * self.refused[state][rows]
-        return leverage * (self.intensity(rows) + extra)
-
-    def coalition(self) -> list[ThirdPartyAgent]:
-        partners = self.mediation.joint_with if self.mediation else ()
-        return [self, *(self.model.third_parties[p] for p in partners)]
-
-    def coalition_leverage(self, state: str) -> float:
-        """The summed leverage over ``state`` of this third party and its joint mediators."""
-        if state not in self._coalition_leverage:
-            self._coalition_leverage[state] = sum(
-                member.config.leverage.get(state, 0.0) for member in self.coalition()
-            )
-        return self._coalition_leverage[state]
-
-    def covers(self, a: str, b: str) -> bool:
-        return a in self.parties and b in self.parties
-
-    def step(self) -> None:
-        """End of day: talks under way may end in a ceasefire; otherwise perhaps offer talks."""
-        model = self.model
-        if not model.config.mechanisms.third_parties or self.mediation is None:
-            return
-        if self.talks.any():
-            rows = np.flatnonzero(self.talks)
-            draw = model.streams.uniform((Site.AGREEMENT, model.day, self.index), rows)
-            agreed = rows[draw < self.mediation.agreement_rate]
-            if agreed.size:
-                model.agree_ceasefire(self, agreed)
-        scripted = model.day in self.offer_days
-        wanted = scripted | self._triggered()
-        allowed = ~self.talks & (self.next_offer <= model.day)
-        if not self.mediation.offer_at_war:
-            for a, b in self.pairs():
-                allowed &= ~model.pair(a, b).at_war
-        rows = np.flatnonzero(wanted & allowed)
-        if rows.size:
-            self.offer_mediation(rows)
-
-    def pairs(self) -> list[tuple[str, str]]:
-        model = self.model
-        return [
-            (a, b)
-            for i, a in enumerate(self.parties)
-            for b in self.parties[i + 1 :]
-            if model.config.relation(a, b) is not None
-        ]
-
-    def _triggered(self) -> BoolArray:
-        model, trigger = self.model, self.mediation.trigger_rung if self.mediation else None
-        triggered = np.zeros(model.worlds, dtype=bool)
-        if trigger is None:
-            return triggered
-        for a, b in self.pairs():
-            pair = model.pair(a, b)
-            crisis = np.maximum(model.states[a].posture[b], model.states[b].posture[a])
-            triggered |= (pair.acted_today >= trigger) | (self.refused_once & (crisis >= trigger))
-        return triggered
-
-    def offer_mediation(self, rows: Rows) -> None:
-        """Offer talks in ``rows``; each party accepts or refuses by its mediation policy."""
-        model = self.model
-        assert self.mediation is not None
-        model.tally.offered(rows)
-        if model.record:
-            for world in rows:
-                model.log(
-                    int(world), "offer", self.party_id, None, None, f"{self.name} offers talks"
-                )
-        accepted_by_all = np.ones(rows.size, dtype=bool)
-        for party in self.parties:
-            state = model.states[party]
-            terms = state.mediation_gain(self, rows)
-            gain = sum(terms.values(), np.zeros(rows.size))
-            address = (Site.MEDIATION, model.day, self.index, state.index)
-            u = model.streams.uniform(address, rows)
-            accepts = state.config.mediation.accepts(gain, model.rationality, u)
-            accepted_by_all &= accepts
-            refusers = rows[~accepts]
-            self.refused[party][refusers] = True
-            if model.record:
-                for i, world in enumerate(rows):
-                    choice = Choice(
-                        kind="mediation",
-                        labels=("refuse", "accept"),
-                        terms=({}, {name: float(value[i]) for name, value in terms.items()}),
-                        utility=(0.0, float(gain[i])),
-                        probability=(),
-                        chosen=int(accepts[i]),
-                    )
-                    verb = "accepts" if accepts[i] else "refuses"
-                    model.log(
-                        int(world),
-                        "accept_party" if accepts[i] else "refuse",
-                        party,
-                        self.party_id,
-                        None,
-                        f"{state.name} {verb} {self.name}'s talks",
-                        choice,
-                    )
-        yes, no = rows[accepted_by_all], rows[~accepted_by_all]
-        self.talks[yes] = True
-        self.refused_once[no] = True
-        self.next_offer[no] = model.day + 1 + self.mediation.cooldown
-        model.tally.accepted(yes)
-        if model.record:
-            for world in yes:
-                model.log(
-                    int(world),
-                    "accept",
-                    self.party_id,
-                    None,
-                    None,
-                    f"Talks led by {self.name} begin",
-                )
-
-    def end_talks(self, rows: Rows, why: str) -> None:
-        rows = rows[self.talks[rows]]
-        if not rows.size:
-            return
-        self.talks[rows] = False
-        assert self.mediation is not None
-        self.next_offer[rows] = self.model.day + 1 + self.mediation.cooldown
-        if self.model.record:
-            for world in rows:
-                self.model.log(int(world), "talks_end", self.party_id, None, None, why)
+def _lower(band: str, announced: bool) -> str:
+    """An announced strike is one casualty band lower (people took shelter)."""
+    if not announced:
+        return band
+    return {"many": "few", "few": "none"}.get(band, band)
