@@ -43,7 +43,7 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     As in YAML 1.2, only ``true`` and ``false`` are booleans and only ``null`` and ``~`` are
     null: ``policy=no`` is the text 'no', not false.
     """
-    from sim.inputs.loader import read_value
+    from sim.inputs.yaml_files import read_value
 
     overrides: dict[str, Any] = {}
     for pair in pairs:

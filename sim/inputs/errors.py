@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,54 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices`` to a mistyped ``word``, or ``""``."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# How a value reads in a message: one wording for every input problem.
+
+
+def dotted(loc: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def kind_of(value: Any) -> str:
+    """How a YAML value reads to its author: ``text 'high'``, ``true``, ``a list``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null (nothing)"
+    if isinstance(value, str):
+        return f"text '{value if len(value) <= 60 else value[:57] + '...'}'"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def shape_of(value: Any) -> str:
+    """What a value is, without its content (for files that may not be scenarios at all)."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return kind_of(value)
+
+
+def listing(names: list[str], most: int = 12) -> str:
+    """Names for a message: at most ``most`` of them, then how many more."""
+    if not names:
+        return "none"
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(excerpt(n) for n in names[:most]) + more
+
+
+def excerpt(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def short(value: Any) -> str:
+    """A value as the user wrote it, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -35,7 +35,7 @@ from sim import load_scenario
 from sim.analysis.statistics import compare_runs
 from sim.analysis.story import names_of, reason, run_story
 from sim.cli.commands import main, parse_overrides
-from sim.inputs.loader import ScenarioError
+from sim.inputs.errors import ScenarioError
 from sim.model.record import Choice, Event
 from sim.model.scenario import Mechanisms, StateConfig, ThirdPartyConfig
 from sim.views.controls import SettingsError, controls_for, overrides_for
