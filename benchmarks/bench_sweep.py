@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))  # run from anywhere, package installed or not
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from sim.experiments.designs import ParamSpec  # noqa: E402
+from sim.experiments.axes import ParamSpec  # noqa: E402
 from sim.experiments.ensemble import PointEvaluator  # noqa: E402
 from sim.experiments.execution import default_workers  # noqa: E402
 from sim.experiments.sweep_definition import SweepDefinition  # noqa: E402

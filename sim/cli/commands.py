@@ -483,7 +483,13 @@ def cmd_default(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.analysis.outcomes import outcome
-    from sim.experiments import designs, sweep_definition, sweep_execution, sweep_store
+    from sim.experiments import (
+        axes,
+        sensitivity,
+        sweep_definition,
+        sweep_execution,
+        sweep_store,
+    )
     from sim.experiments.ensemble import PointEvaluator
     from sim.experiments.sweep import analyze_sweep
     from sim.inputs.loader import load_scenario, read_sweep_block
@@ -522,7 +528,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         changes["context"] = {"scenario": scenario.model_dump(mode="json")}
         definition = dataclasses.replace(definition, **changes)
         points = definition.points().points
-    except designs.SweepError as error:
+    except axes.SweepError as error:
         raise UsageError(str(error)) from None
     for name in definition.outcomes:
         try:
@@ -552,7 +558,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             progress=not args.quiet and sys.stderr.isatty(),
             metadata={"command": args.command_line, "scenario_file": str(args.scenario)},
         )
-    except designs.SweepError as error:
+    except axes.SweepError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
         stored = sweep_store.stored_points(out)
@@ -579,7 +585,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         for name in definition.outcomes:
             try:
                 indices[name] = analyze_sweep(definition, results_table, name)
-            except designs.SweepError as error:
+            except axes.SweepError as error:
                 print(f"note: no {definition.design} indices of {name}: {error}", file=sys.stderr)
                 continue
             indices[name].to_csv(out / f"{definition.design}_{name}.csv")
@@ -591,7 +597,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 continue
             print(f"{definition.design} indices of {name}:")
             print(indices[name].round(3).to_string())
-        print(designs.index_warning(definition, results_table, indices), end="")
+        print(sensitivity.index_warning(definition, results_table, indices), end="")
     try:
         figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
     except OSError as error:

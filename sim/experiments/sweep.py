@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.experiments.designs import SweepError, morris_indices, sobol_indices
+from sim.experiments.axes import SweepError
+from sim.experiments.sensitivity import morris_indices, sobol_indices
 from sim.experiments.sweep_definition import SweepDefinition
 
 
@@ -38,8 +39,8 @@ def analyze_sweep(
 ) -> pd.DataFrame:
     """Sensitivity indices of ``outcome`` for a sobol or morris sweep.
 
-    Sobol: S1/ST with CIs (:func:`sim.experiments.designs.sobol_indices`); Morris:
-    mu_star (+CI)/sigma (:func:`sim.experiments.designs.morris_indices`). Needs every
+    Sobol: S1/ST with CIs (:func:`sim.experiments.sensitivity.sobol_indices`); Morris:
+    mu_star (+CI)/sigma (:func:`sim.experiments.sensitivity.morris_indices`). Needs every
     design point finished without error.
     """
     if definition.design not in ("sobol", "morris"):

@@ -17,17 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.experiments.designs import (
-    DESIGNS,
-    MAX_POINTS,
-    DesignPoints,
-    ParamSpec,
-    SweepError,
-    build_design,
-    design_size,
-    parse_param,
-    parse_param_entry,
-)
+from sim.experiments.axes import ParamSpec, SweepError, parse_param, parse_param_entry
+from sim.experiments.designs import DESIGNS, MAX_POINTS, DesignPoints, build_design, design_size
 
 FORMAT = 1
 """Bump when the canonical definition or the store's schema changes."""
@@ -203,7 +194,7 @@ def _range_count(text: str) -> object:
 
 
 def parse_params(texts: Iterable[str]) -> tuple[ParamSpec, ...]:
-    """Parse repeated CLI ``--param`` strings (see :func:`sim.experiments.designs.parse_param`)."""
+    """Parse repeated CLI ``--param`` strings (see :func:`sim.experiments.axes.parse_param`)."""
     specs = []
     for text in texts:
         path, _, spec = text.partition("=")

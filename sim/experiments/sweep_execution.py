@@ -31,7 +31,8 @@ from typing import Any, Literal
 import numpy as np
 
 from sim.experiments import execution
-from sim.experiments.designs import SweepError, Value, point_seed
+from sim.experiments.axes import SweepError, Value
+from sim.experiments.designs import point_seed
 from sim.experiments.sweep_definition import SweepDefinition, positive_int
 from sim.experiments.sweep_store import (
     CSV_NAME,

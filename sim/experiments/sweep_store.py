@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.designs import SweepError, Value
+from sim.experiments.axes import SweepError, Value
 from sim.experiments.sweep_definition import FORMAT, SweepDefinition
 from sim.files.folders import (
     atomic_write,

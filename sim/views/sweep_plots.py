@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from sim.experiments import designs
+from sim.experiments import sensitivity
 from sim.files.folders import write_figure
 from sim.views.plotting import (
     LINE_STYLES,
@@ -668,16 +668,16 @@ def sobol_chart(
 ) -> Figure:
     """First-order (S1) and total (ST) Sobol' indices with CI error bars, most influential on top.
 
-    ``indices``: the table of :func:`sim.experiments.designs.sobol_indices` (index =
+    ``indices``: the table of :func:`sim.experiments.sensitivity.sobol_indices` (index =
     parameter; columns S1, S1_conf, ST, ST_conf). ``warnings`` (default: those of
-    :func:`sim.experiments.designs.sobol_warnings`, without a remedy) are printed under the chart.
+    :func:`sim.experiments.sensitivity.sobol_warnings`, without a remedy) are printed under the chart.
     """
     need = {"S1", "S1_conf", "ST", "ST_conf"}
     if not need <= set(indices.columns):
         raise ValueError(f"not a Sobol indices table: needs columns {sorted(need)}")
     if warnings is None:
         named = indices.rename(index=lambda path: _label(str(path), labels, None))
-        warnings = designs.sobol_warnings(named, outcome=_label(outcome, labels, None))
+        warnings = sensitivity.sobol_warnings(named, outcome=_label(outcome, labels, None))
     t = indices.sort_values("ST", ascending=True)
     n = len(t)
     pos = np.arange(n)
@@ -742,7 +742,7 @@ def morris_chart(
 ) -> Figure:
     """Morris screening: μ* ranking with CIs (left) and the μ*–σ plane (right).
 
-    ``indices``: the table of :func:`sim.experiments.designs.morris_indices`. Effects are
+    ``indices``: the table of :func:`sim.experiments.sensitivity.morris_indices`. Effects are
     in outcome units per full range of each parameter, so they compare
     across parameters. Points far right matter; points high above the σ = μ* line act
     non-linearly or through interactions. ``warnings`` as in :func:`sobol_chart`.
@@ -752,7 +752,7 @@ def morris_chart(
         raise ValueError(f"not a Morris indices table: needs columns {sorted(need)}")
     if warnings is None:
         named = indices.rename(index=lambda path: _label(str(path), labels, None))
-        warnings = designs.morris_warnings(named, outcome=_label(outcome, labels, None))
+        warnings = sensitivity.morris_warnings(named, outcome=_label(outcome, labels, None))
     t = indices.sort_values("mu_star", ascending=True)
     names = [_label(str(p), labels, None) for p in t.index]
     with mpl.rc_context(_STYLE):
@@ -1006,7 +1006,7 @@ def _index_warnings(
     runs = definition.get("runs")
     if runs is None and "runs" in df and len(df):
         runs = int(pd.to_numeric(df["runs"], errors="coerce").max())
-    noise = designs.noise_share(
+    noise = sensitivity.noise_share(
         df[outcome].to_numpy(dtype=float),
         df[f"{outcome}_low"].to_numpy(dtype=float),
         df[f"{outcome}_high"].to_numpy(dtype=float),
@@ -1015,12 +1015,12 @@ def _index_warnings(
         per = 2 * d + 2 if definition.get("second_order") else d + 2
         if samples is None and len(df) % per == 0:
             samples = len(df) // per
-        return designs.sobol_warnings(
+        return sensitivity.sobol_warnings(
             table, outcome=label, samples=samples, points_per_sample=per, runs=runs, noise=noise
         )
     if samples is None and len(df) % (d + 1) == 0:
         samples = len(df) // (d + 1)
-    return designs.morris_warnings(
+    return sensitivity.morris_warnings(
         table,
         outcome=label,
         trajectories=samples,
@@ -1047,7 +1047,7 @@ def draw_sweep(
     of the second). More, on a grid: a tornado chart per outcome. Sampled
     designs (rows not forming a grid): scatter panels per outcome. Plus a
     Sobol or Morris chart for each ``indices[outcome]`` table given, with the warnings of
-    :func:`sim.experiments.designs.sobol_warnings` / :func:`sim.experiments.designs.morris_warnings` under it.
+    :func:`sim.experiments.sensitivity.sobol_warnings` / :func:`sim.experiments.sensitivity.morris_warnings` under it.
 
     Labels default to the scenario's words (:func:`parameter_label`, the outcome catalogue);
     ``scenario`` defaults to the one stored in ``out_dir/metadata.json`` by the sweep.

@@ -11,19 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.experiments.designs import (
-    ParamSpec,
-    SweepError,
-    analysis_seed,
-    build_design,
-    design_size,
+from sim.experiments.axes import ParamSpec, SweepError, parse_param, parse_param_entry
+from sim.experiments.designs import analysis_seed, build_design, design_size, point_seed
+from sim.experiments.sensitivity import (
     index_warning,
     morris_indices,
     morris_warnings,
     noise_share,
-    parse_param,
-    parse_param_entry,
-    point_seed,
     sobol_indices,
     sobol_warnings,
 )

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.experiments.designs import SweepError, Value
+from sim.experiments.axes import SweepError, Value
 from sim.experiments.sweep import analyze_sweep
 from sim.experiments.sweep_definition import SweepDefinition, parse_params, parse_sweep_block
 from sim.experiments.sweep_execution import evaluate_point, run_sweep
