@@ -788,7 +788,7 @@ def cmd_backtest(args: argparse.Namespace) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
-        from sim.experiments import calibrate
+        from sim.experiments import calibrate, calibration_cases, cross_validation
     except ImportError as error:
         raise UsageError(
             f"calibrate needs the package pyabc, which is not installed ({error}); install it "
@@ -808,7 +808,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     out = args.out or (calibrate.DEFAULT_CV_OUT if args.cross_validate else calibrate.DEFAULT_OUT)
-    library = calibrate.load(args.cases)
+    library = calibration_cases.load(args.cases)
     workers = args.workers or default_workers()
     report = calibrate.echo(args.quiet)
     try:
@@ -824,7 +824,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             executor(workers, args.scheduler, kind=args.executor) as pool,
         ):
             if args.cross_validate:
-                data = calibrate.run_cross_validation(
+                data = cross_validation.run_cross_validation(
                     library,
                     out,
                     settings,

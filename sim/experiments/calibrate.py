@@ -42,32 +42,36 @@ the results independent of the executor.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
-import math
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cloudpickle
 import numpy as np
 import pandas as pd
 import pyabc
 import yaml
-from pyabc.sampler import Sampler
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-from sim.analysis import outcomes as catalogue
 from sim.experiments import backtest
+from sim.experiments.abc import ExecutorSampler, ResumableQuantileEpsilon
+from sim.experiments.calibration_cases import (
+    CaseData,
+    Library,
+    LibraryModel,
+    brier_distance,
+    case_data,
+    expand,
+    item_outcomes,
+    model_version,
+)
 from sim.inputs.errors import Problem, ScenarioError
 from sim.inputs.parameters import Parameter
 
@@ -178,298 +182,6 @@ class CalibrationError(ScenarioError):
                 f"  - {problem}" for problem in problems
             )
             self.args = (text,)
-
-
-# --------------------------------------------------------------------------- #
-# The library and the simulator
-# --------------------------------------------------------------------------- #
-
-
-@dataclass(frozen=True)
-class Library:
-    """A validated case library: its cases, their merged scenario files, and its fingerprint."""
-
-    folder: Path
-    cases: tuple[backtest.Case, ...]
-    mappings: Mapping[str, dict[str, Any]]
-    digest: str
-
-    def without(self, name: str) -> Library:
-        """The library less one case (its fingerprint stays the whole library's)."""
-        return replace(self, cases=tuple(c for c in self.cases if c.name != name))
-
-
-def load(folder: Path) -> Library:
-    """Read and check a case library (``LibraryError`` lists every problem)."""
-    from sim.inputs.loader import merged_mapping
-
-    cases = tuple(backtest.load_library(folder))
-    mappings = {case.name: merged_mapping(folder / f"{case.name}.yaml") for case in cases}
-    return Library(folder, cases, mappings, library_digest(folder))
-
-
-def library_digest(folder: Path) -> str:
-    """sha256 of the names and contents of every YAML file of a library folder."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.yaml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-FINGERPRINT_RUNS = 50
-"""Runs of each case behind the model's fingerprint."""
-
-
-def model_version(library: Library) -> dict[str, str]:
-    """The package version and a fingerprint of the model's behaviour on this library: sha256
-    of the runs tables of ``FINGERPRINT_RUNS`` runs of each case as written. A calibration is
-    resumed only with a model that computes the same numbers; an edit that changes none (the
-    wording of a story, say) leaves the fingerprint as it was."""
-    from sim.analysis.statistics import runs_table
-    from sim.experiments.ensemble import simulate
-    from sim.model.streams import run_seeds
-
-    digest = hashlib.sha256()
-    for case in library.cases:
-        seeds = run_seeds(case.scenario.seed, 0, FINGERPRINT_RUNS)
-        table = runs_table(simulate(case.scenario, seeds), case.scenario)
-        digest.update(table.to_csv(index=False, lineterminator="\n").encode())
-    try:
-        version = metadata.version("escalation-sim")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    return {"version": version, "fingerprint": digest.hexdigest()[:16]}
-
-
-def expand(mapping: Mapping[str, Any], key: str, value: Any) -> dict[str, Any]:
-    """Loader overrides for one calibrated key: ``*`` becomes every id found there."""
-    parts = key.split(".")
-    if "*" not in parts:
-        return {key: value}
-    star = parts.index("*")
-    node: Any = mapping
-    for part in parts[:star]:
-        node = node.get(part) if isinstance(node, Mapping) else None
-    if not isinstance(node, Mapping):
-        return {}
-    overrides: dict[str, Any] = {}
-    for name in node:
-        overrides.update(
-            expand(mapping, ".".join([*parts[:star], str(name), *parts[star + 1 :]]), value)
-        )
-    return overrides
-
-
-def _name_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
-
-
-def case_seed(seed: int, case: str) -> int:
-    """The seed of a case's runs in a calibration: the same for every particle."""
-    state = np.random.SeedSequence([seed, _name_key(case)]).generate_state(1, np.uint64)[0]
-    return int(state >> np.uint64(1))
-
-
-@dataclass(frozen=True)
-class CaseData:
-    """What a worker needs to forecast one case: its merged scenario and its scored items."""
-
-    name: str
-    mapping: dict[str, Any]
-    items: tuple[str, ...]
-    observed: tuple[float, ...]
-
-
-def case_data(library: Library) -> tuple[CaseData, ...]:
-    """Each case as workers need it (scored items only, in ``backtest.ITEMS`` order)."""
-    return tuple(
-        CaseData(
-            case.name,
-            dict(library.mappings[case.name]),
-            tuple(i for i in backtest.ITEMS if case.observed[i].value is not None),
-            tuple(
-                float(bool(case.observed[i].value))
-                for i in backtest.ITEMS
-                if case.observed[i].value is not None
-            ),
-        )
-        for case in library.cases
-    )
-
-
-def overrides_for(
-    mapping: Mapping[str, Any], parameters: Sequence[Parameter], values: Sequence[float]
-) -> dict[str, Any]:
-    """Loader overrides setting each calibrated parameter to its value in one case."""
-    found: dict[str, Any] = {}
-    for parameter, value in zip(parameters, values, strict=True):
-        found.update(expand(mapping, parameter.path, float(value)))
-    return found
-
-
-def item_outcomes(
-    case: CaseData, overrides: Mapping[str, Any], seeds: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Each item's outcome (True/False) in each of the runs with ``seeds``, under ``overrides``."""
-    from sim.analysis.statistics import runs_table
-    from sim.experiments.ensemble import simulate
-    from sim.inputs.loader import scenario_from_mapping
-
-    scenario = scenario_from_mapping(case.mapping, overrides, source=case.name)
-    table = runs_table(simulate(scenario, seeds), scenario)
-    states = list(scenario.actors)
-    return {
-        item: np.asarray(
-            catalogue.outcome(
-                backtest.ITEMS[item][0], scenario.horizon, scenario.ladder.war, states
-            ).per_run(table),
-            dtype=bool,
-        )
-        for item in case.items
-    }
-
-
-@dataclass(frozen=True)
-class LibraryModel:
-    """The simulator pyabc calls: a particle's predicted probability of every scored item.
-
-    It carries the merged scenarios, so workers on another machine need no files.
-    """
-
-    cases: tuple[CaseData, ...]
-    parameters: tuple[Parameter, ...]
-    runs: int
-    seed: int
-
-    def __call__(self, particle: Mapping[str, float]) -> dict[str, np.ndarray]:
-        from sim.model.streams import run_seeds
-
-        values = [particle[p.short] for p in self.parameters]
-        probabilities: list[float] = []
-        for case in self.cases:
-            seeds = run_seeds(case_seed(self.seed, case.name), 0, self.runs)
-            found = item_outcomes(case, overrides_for(case.mapping, self.parameters, values), seeds)
-            probabilities += [float(found[item].mean()) for item in case.items]
-        return {"p": np.asarray(probabilities)}
-
-    def observed(self) -> dict[str, np.ndarray]:
-        return {"p": np.asarray([o for case in self.cases for o in case.observed])}
-
-
-def brier_distance(x: Mapping[str, np.ndarray], x_0: Mapping[str, np.ndarray]) -> float:
-    """Mean Brier score of a particle's probabilities against what happened (0 or 1)."""
-    return float(np.mean((x["p"] - x_0["p"]) ** 2))
-
-
-# --------------------------------------------------------------------------- #
-# Sampling: the same particles on any executor
-# --------------------------------------------------------------------------- #
-
-_GLOBAL_RNG = threading.Lock()
-"""pyabc draws from numpy's global generator: one proposal at a time per process."""
-
-
-def _propose(payload: bytes, seed: int, t: int, index: int) -> Any:
-    """Proposal ``index`` of pyabc's generation ``t`` (from 0): its draws come from its own
-    seed alone."""
-    simulate_one = cloudpickle.loads(payload)
-    with _GLOBAL_RNG:
-        saved = np.random.get_state()
-        np.random.seed(np.random.SeedSequence([seed, t + 1, index]).generate_state(4))
-        try:
-            return simulate_one()
-        finally:
-            np.random.set_state(saved)
-
-
-class ExecutorSampler(Sampler):
-    """A pyabc sampler that gives the same sample on any ``concurrent.futures.Executor``.
-
-    pyabc's own samplers take particles in the order they finish and reseed each worker from
-    the operating system, so their results depend on timing. This one submits proposals by
-    index, each with its own seed (``_propose``), and accepts them in index order up to the
-    ``n``-th acceptance; proposals computed beyond it are dropped. How many are submitted at a
-    time changes only the work wasted, never the sample.
-    """
-
-    def __init__(
-        self,
-        executor: Executor,
-        seed: int,
-        slots: int,
-        report: Callable[[str], None] | None = None,
-        generations: int = 0,
-    ) -> None:
-        super().__init__()
-        self.executor = executor
-        self.seed = seed
-        self.slots = max(1, slots)
-        self.report = report
-        self.generations = generations
-
-    def sample_until_n_accepted(
-        self,
-        n: int,
-        simulate_one: Callable[[], Any],
-        t: int,
-        *,
-        max_eval: float = np.inf,
-        all_accepted: bool = False,
-        ana_vars: Any = None,
-    ) -> Any:
-        clock = time.perf_counter()
-        payload = cloudpickle.dumps(simulate_one)
-        sample = self._create_empty_sample()
-        accepted = proposed = 0
-        rate = 1.0
-        while accepted < n and proposed < max_eval:
-            size = max(self.slots, min(4 * n, math.ceil((n - accepted) / max(rate, 0.05))))
-            futures = [
-                self.executor.submit(_propose, payload, self.seed, t, index)
-                for index in range(proposed, proposed + size)
-            ]
-            try:
-                particles = [future.result() for future in futures]
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            gained = 0
-            for particle in particles:
-                proposed += 1
-                sample.append(particle)
-                if particle.accepted:
-                    accepted += 1
-                    gained += 1
-                    if accepted == n:
-                        break
-            rate = max(gained, 1) / len(particles)
-        self.nr_evaluations_ = proposed
-        if accepted < n:
-            sample.ok = False
-        if self.report is not None:
-            self.report(
-                f"generation {t + 1} of {self.generations}: {accepted} particles accepted of "
-                f"{proposed} proposed ({time.perf_counter() - clock:.0f} s)"
-            )
-        return sample
-
-
-class ResumableQuantileEpsilon(pyabc.epsilon.QuantileEpsilon):
-    """pyabc's weighted-quantile threshold, resumable: a run resumed at generation ``t > 0``
-    takes its threshold from the last stored generation, as an uninterrupted run does (pyabc
-    0.13 restarts a numeric initial threshold instead)."""
-
-    def initialize(
-        self,
-        t: int,
-        get_weighted_distances: Callable[[], pd.DataFrame],
-        get_all_records: Callable[[], list[dict[str, Any]]],
-        max_nr_populations: int,
-        acceptor_config: dict[str, Any],
-    ) -> None:
-        if t > 0:
-            self._update(t, get_weighted_distances())
 
 
 # --------------------------------------------------------------------------- #
@@ -621,7 +333,7 @@ def _differences(source: Path, old: dict[str, Any], new: dict[str, Any]) -> list
     return problems
 
 
-def _write_metadata(out: Path, data: dict[str, Any]) -> None:
+def write_metadata(out: Path, data: dict[str, Any]) -> None:
     from sim.files import folders
 
     folders.write_json(data, out / METADATA)
@@ -699,7 +411,7 @@ def calibrate(
     if fresh:
         db.unlink(missing_ok=True)  # interrupted before its first generation: nothing to keep
     meta["generations_done"] = done
-    _write_metadata(out, meta)
+    write_metadata(out, meta)
     _quiet_pyabc()
     sampler = ExecutorSampler(executor, settings.seed, slots, report, settings.populations)
     abc = pyabc.ABCSMC(
@@ -730,15 +442,15 @@ def calibrate(
             meta.get("wall_seconds_before", 0.0) + time.perf_counter() - clock, 1
         )
         meta.pop("wall_seconds_before", None)
-        _write_metadata(out, meta)
+        write_metadata(out, meta)
     posterior = read_posterior(out, settings.parameters, meta)
     meta.update(
         complete=True,
         # when the posterior was finished: rerunning a finished calibration keeps it
         finished=finished or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        versions=_versions(),
+        versions=versions(),
     )
-    _write_metadata(out, meta)
+    write_metadata(out, meta)
     posterior.metadata = meta
     return posterior
 
@@ -772,7 +484,7 @@ def _quiet_pyabc() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     from sim.files.folders import versions
 
     return versions("pyabc")
@@ -981,57 +693,7 @@ def profile_yaml(posterior: Posterior) -> str:
     )
 
 
-# --------------------------------------------------------------------------- #
-# Leave-one-case-out cross-validation
-# --------------------------------------------------------------------------- #
-
-
-def cross_validate(
-    library: Library,
-    out: Path,
-    settings: Settings,
-    executor: Executor,
-    slots: int,
-    runs: int,
-    report: Callable[[str], None] | None = None,
-    command: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Calibrate without each case in turn (``out/folds/<case>/``) and forecast the left-out
-    case with that posterior: the out-of-sample forecasts of every case, in the table format
-    of ``backtest.forecasts``. Each fold resumes like a calibration."""
-    if len(library.cases) < 3:
-        raise CalibrationError(
-            [
-                Problem(
-                    str(library.folder),
-                    "",
-                    f"cross-validation needs at least 3 cases (one left out, and a base rate "
-                    f"from the others), found {len(library.cases)}",
-                )
-            ]
-        )
-    tables = []
-    for number, case in enumerate(library.cases, start=1):
-        if report is not None:
-            report(f"fold {number} of {len(library.cases)}: calibrating without {case.name}")
-        fold = out / "folds" / case.name
-        posterior = calibrate(
-            library.without(case.name),
-            fold,
-            settings,
-            executor,
-            slots,
-            left_out=case.name,
-            report=report,
-            command=command,
-        )
-        write_fold(fold, posterior)
-        single = replace(library, cases=(case,))
-        tables.append(forecasts(single, runs, executor, posterior))
-    return pd.concat(tables, ignore_index=True)
-
-
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain data, NaN as null."""
     return [
         {str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
@@ -1039,7 +701,7 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _scored(
+def scored(
     library: Library, runs: int, executor: Executor, posterior: Posterior | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Items scored with the posterior (or out-of-sample table) beside the cases as written."""
@@ -1062,7 +724,7 @@ def write_calibration(
     from sim.files import folders
 
     table = summary(posterior)
-    calibrated, defaults = _scored(library, check_runs, executor, posterior)
+    calibrated, defaults = scored(library, check_runs, executor, posterior)
     scores = compare_scores(calibrated, defaults)
     calibrated["probability_defaults"] = defaults["probability"].to_numpy()
     folders.write_table(posterior.particles, out / "posterior.csv")
@@ -1076,75 +738,12 @@ def write_calibration(
             folders.write_figure(figure, out / f"{name}{suffix}")
     data = {
         "meta": {**posterior.metadata, "check_runs": check_runs},
-        "summary": _rows(table),
-        "generations": _rows(posterior.generations),
-        "scores": _rows(scores),
-        "items": _rows(calibrated),
+        "summary": rows_of(table),
+        "generations": rows_of(posterior.generations),
+        "scores": rows_of(scores),
+        "items": rows_of(calibrated),
     }
     folders.write_json(data, out / "calibration.json")
-    return data
-
-
-def write_fold(out: Path, posterior: Posterior) -> None:
-    """A cross-validation fold keeps its posterior tables (no profile, scores or figures)."""
-    from sim.files import folders
-
-    folders.write_table(posterior.particles, out / "posterior.csv")
-    folders.write_table(posterior.generations, out / "generations.csv")
-    folders.write_table(summary(posterior), out / "summary.csv")
-
-
-def run_cross_validation(
-    library: Library,
-    out: Path,
-    settings: Settings,
-    executor: Executor,
-    slots: int,
-    check_runs: int,
-    force: bool = False,
-    report: Callable[[str], None] | None = None,
-    command: Sequence[str] = (),
-    figure: Callable[[pd.DataFrame], Figure] | None = None,
-) -> dict[str, Any]:
-    """Leave-one-case-out: fold by fold (``cross_validate``), then every case's out-of-sample
-    forecast scored item by item against the coin, the leave-one-out base rate and the cases
-    as written; tables, JSON and the caller's ``figure`` of the scores in ``out``."""
-    from sim.files import folders
-
-    expected = {**folder_settings(library, settings), "check_runs": check_runs}
-    check_folder(out, expected, force, kind=CV_KIND)
-    out.mkdir(parents=True, exist_ok=True)
-    clock = time.perf_counter()
-    meta: dict[str, Any] = {
-        "kind": CV_KIND,
-        "settings": expected,
-        "library": str(library.folder),
-        "complete": False,
-        "command": list(command),
-    }
-    _write_metadata(out, meta)
-    table = cross_validate(
-        library, out, settings, executor, slots, check_runs, report=report, command=command
-    )
-    calibrated = backtest.score(table)
-    defaults = backtest.score(forecasts(library, check_runs, executor))
-    scores = compare_scores(calibrated, defaults)
-    calibrated["probability_defaults"] = defaults["probability"].to_numpy()
-    meta.update(
-        complete=True,
-        wall_seconds=round(time.perf_counter() - clock, 1),
-        finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        versions=_versions(),
-    )
-    folders.write_table(calibrated, out / "cv_items.csv")
-    folders.write_table(scores, out / "cv_scores.csv")
-    if figure is not None:
-        drawn = figure(scores)
-        for suffix in (".png", ".svg"):
-            folders.write_figure(drawn, out / f"cv{suffix}")
-    data = {"meta": meta, "scores": _rows(scores), "items": _rows(calibrated)}
-    folders.write_json(data, out / "cv.json")
-    _write_metadata(out, meta)
     return data
 
 

@@ -15,7 +15,7 @@ import yaml
 
 import sim
 from sim.cli.commands import main
-from sim.experiments import backtest, calibrate
+from sim.experiments import backtest, calibrate, calibration_cases
 from sim.experiments.calibrate import Settings
 from sim.experiments.execution import InlineExecutor, executor
 from sim.inputs.parameters import Parameter
@@ -60,10 +60,10 @@ def write_library(folder: Path, names: tuple[str, ...] = tuple(OPENINGS), seed: 
     for k, name in enumerate(names):
         mapping = case_mapping(name)
         (folder / f"{name}.yaml").write_text(yaml.safe_dump(mapping))
-        data = calibrate.CaseData(
+        data = calibration_cases.CaseData(
             name, mapping, tuple(backtest.ITEMS), (0.0,) * len(backtest.ITEMS)
         )
-        found = calibrate.item_outcomes(
+        found = calibration_cases.item_outcomes(
             data, {DETERRENCE.path: TRUE_DETERRENCE}, run_seeds(seed, k, k + 1)
         )
         items = {
@@ -79,10 +79,10 @@ def write_library(folder: Path, names: tuple[str, ...] = tuple(OPENINGS), seed: 
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> calibrate.Library:
+def library(tmp_path_factory: pytest.TempPathFactory) -> calibration_cases.Library:
     folder = tmp_path_factory.mktemp("library")
     write_library(folder)
-    return calibrate.load(folder)
+    return calibration_cases.load(folder)
 
 
 TINY = Settings(populations=2, particles=3, runs=5, seed=5, parameters=(DETERRENCE,))
@@ -90,12 +90,14 @@ TINY = Settings(populations=2, particles=3, runs=5, seed=5, parameters=(DETERREN
 
 
 @pytest.fixture(scope="module")
-def pair(library: calibrate.Library) -> calibrate.Library:
+def pair(library: calibration_cases.Library) -> calibration_cases.Library:
     return library.without("third")
 
 
 @pytest.fixture(scope="module")
-def tiny(pair: calibrate.Library, tmp_path_factory: pytest.TempPathFactory) -> calibrate.Posterior:
+def tiny(
+    pair: calibration_cases.Library, tmp_path_factory: pytest.TempPathFactory
+) -> calibrate.Posterior:
     """One uninterrupted tiny calibration, one proposal at a time."""
     out = tmp_path_factory.mktemp("tiny")
     return calibrate.calibrate(
@@ -118,31 +120,35 @@ class StopAfter(InlineExecutor):
 
 def test_every_item_of_the_synthetic_cases_is_scored(library):
     assert [case.name for case in library.cases] == ["first", "second", "third"]
-    model = calibrate.LibraryModel(calibrate.case_data(library), (DETERRENCE,), 10, 1)
+    model = calibration_cases.LibraryModel(
+        calibration_cases.case_data(library), (DETERRENCE,), 10, 1
+    )
     assert model.observed()["p"].size == 3 * len(backtest.ITEMS)
 
 
 def test_expand_sets_a_starred_key_for_every_state():
     mapping = case_mapping("first")
-    assert calibrate.expand(mapping, "actors.*.cost", 2.5) == {
+    assert calibration_cases.expand(mapping, "actors.*.cost", 2.5) == {
         "actors.a.cost": 2.5,
         "actors.b.cost": 2.5,
     }
-    assert calibrate.expand(mapping, "third_parties.*.pressure.base", 1.0) == {}
-    assert calibrate.expand(mapping, "decision.risk", 0.0) == {"decision.risk": 0.0}
+    assert calibration_cases.expand(mapping, "third_parties.*.pressure.base", 1.0) == {}
+    assert calibration_cases.expand(mapping, "decision.risk", 0.0) == {"decision.risk": 0.0}
 
 
 def test_a_particle_is_every_cases_ensemble_on_common_random_numbers(library):
-    model = calibrate.LibraryModel(calibrate.case_data(library), (DETERRENCE,), 40, 5)
+    model = calibration_cases.LibraryModel(
+        calibration_cases.case_data(library), (DETERRENCE,), 40, 5
+    )
     predicted = model({"deterrence": 6.0})["p"]
     expected = []
-    for case in calibrate.case_data(library):
-        seeds = run_seeds(calibrate.case_seed(5, case.name), 0, 40)
-        found = calibrate.item_outcomes(case, {"decision.deterrence": 6.0}, seeds)
+    for case in calibration_cases.case_data(library):
+        seeds = run_seeds(calibration_cases.case_seed(5, case.name), 0, 40)
+        found = calibration_cases.item_outcomes(case, {"decision.deterrence": 6.0}, seeds)
         expected += [found[item].mean() for item in case.items]
     assert predicted.tolist() == expected
     observed = model.observed()["p"]
-    assert calibrate.brier_distance({"p": predicted}, {"p": observed}) == pytest.approx(
+    assert calibration_cases.brier_distance({"p": predicted}, {"p": observed}) == pytest.approx(
         np.mean((np.asarray(expected) - observed) ** 2)
     )
 
@@ -278,7 +284,9 @@ def test_the_shipped_profile_sets_a_scenarios_decision_keys_jointly(tmp_path):
         assert tuple(values[f"decision.{key}"] for key in keys) in particles
 
 
-def old_metadata(library: calibrate.Library, settings: Settings, **changes: Any) -> dict[str, Any]:
+def old_metadata(
+    library: calibration_cases.Library, settings: Settings, **changes: Any
+) -> dict[str, Any]:
     expected = calibrate.folder_settings(library, settings)
     return {"kind": calibrate.KIND, "settings": {**expected, **changes}, "complete": False}
 
@@ -331,7 +339,7 @@ def test_a_folder_of_another_calibration_is_refused_and_kept(
     (out / "pyabc.db").write_bytes(b"generations")
     code = main(["calibrate", str(library.folder), *CLI_SIZE, "--out", str(out)])
     assert code == 2
-    model = calibrate.model_version(library)
+    model = calibration_cases.model_version(library)
     text = expected.format(
         hash=library.digest[:12], version=model["version"], fingerprint=model["fingerprint"]
     )
