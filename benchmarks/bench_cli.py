@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from anywhere, package installed or not
 
-from sim.cli.commands import COMMANDS  # noqa: E402
+from sim.cli.main import COMMANDS  # noqa: E402
 
 HELP_TARGET = 0.3
 VALIDATE_TARGET = 1.0

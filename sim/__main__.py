@@ -1,5 +1,5 @@
 """``python -m sim``: the command line, as ``python run.py`` and ``escalation-sim``."""
 
-from sim.cli.commands import main
+from sim.cli.main import main
 
 raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""The command line: ``python run.py`` and the ``escalation-sim`` console script are this program.
+"""The everyday commands: validate, story, run, compare, plot, explain and the references
+(outcomes, schema, completion); ``python run.py`` and ``escalation-sim`` are ``sim.cli.main``.
 
 Every problem with the user's input ends with exit code 2 and a message naming what was wrong,
 never a traceback.
@@ -7,8 +8,6 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import math
 import os
 import sys
 import textwrap
@@ -19,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 from sim.cli.parser import (
     DEFAULT_COMPARISON,
     DEFAULT_COMPARISON_OUT,
-    DEFAULT_SWEEP_OUTCOMES,
     build_parser,
 )
-from sim.experiments.execution import ExecutorError, default_workers
-from sim.inputs.errors import ResultsError, ScenarioError
+from sim.experiments.execution import default_workers
+from sim.inputs.errors import ResultsError
 from sim.views.text import comparison_text, describe, summary_text
 
 if TYPE_CHECKING:
@@ -67,7 +65,7 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     return overrides
 
 
-def _load(path: str, pairs: Sequence[str]) -> Scenario:
+def load_with_overrides(path: str, pairs: Sequence[str]) -> Scenario:
     """A scenario with its ``--set`` changes; a changed scenario is a variant with its own name
     (so its results never land in the base scenario's folder) unless ``--set name=`` gives one.
     """
@@ -101,7 +99,7 @@ EXIT_INTERRUPTED = 130
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    scenario = _load(args.scenario, args.overrides)
+    scenario = load_with_overrides(args.scenario, args.overrides)
     print(f"ok: {args.scenario}")
     print(describe(scenario))
     if args.verbose:
@@ -139,7 +137,7 @@ def cmd_story(args: argparse.Namespace) -> None:
             )
         if args.run is not None or args.which is not None:
             raise UsageError("--run and --which go with --from RESULTS")
-        scenario = _load(args.scenario, args.overrides)
+        scenario = load_with_overrides(args.scenario, args.overrides)
         seed = 0 if args.seed is None else args.seed
     model = run_story(scenario, seed)
     print(tell(model, seed))
@@ -207,8 +205,8 @@ def _run_all(
     from sim.files import folders
     from sim.views import report
 
-    _show_notes(args)
-    _check_runs(args.runs)
+    show_notes(args)
+    check_runs(args.runs)
     progress = not args.quiet and sys.stderr.isatty()
     seed = scenarios[0].seed if args.seed is None else args.seed
     table_format = getattr(args, "format", "csv")
@@ -350,7 +348,7 @@ def _ensembles(
         runs = more
 
 
-def _check_runs(runs: int | None) -> None:
+def check_runs(runs: int | None) -> None:
     """Refuse, before anything is allocated, more runs than one ensemble may have."""
     from sim.model.scenario import LIMITS
 
@@ -424,7 +422,7 @@ def _check_rungs(rungs: list[int] | None, war: int) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    scenario = _load(args.scenario, args.overrides)
+    scenario = load_with_overrides(args.scenario, args.overrides)
     _check_rungs(args.rungs, scenario.ladder.war)
     out = args.out or Path("results") / scenario.name
     return _run_all([scenario], [args.scenario], args, out, args.force)
@@ -433,7 +431,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenario files")
-    scenarios = [_load(path, args.overrides) for path in args.scenarios]
+    scenarios = [load_with_overrides(path, args.overrides) for path in args.scenarios]
     _check_rungs(args.rungs, min(s.ladder.war for s in scenarios))
     names = [s.name for s in scenarios]
     if len(set(names)) < len(names):
@@ -479,174 +477,6 @@ def cmd_default(args: argparse.Namespace) -> int:
     )
     args.report = options.report
     return code
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.analysis.outcomes import outcome
-    from sim.experiments import (
-        axes,
-        sensitivity,
-        sweep_definition,
-        sweep_execution,
-        sweep_store,
-    )
-    from sim.experiments.ensemble import PointEvaluator
-    from sim.experiments.sweep import analyze_sweep
-    from sim.inputs.loader import load_scenario, read_sweep_block
-    from sim.views import sweep_plots
-
-    _show_notes(args)
-    scenario = _load(args.scenario, args.overrides)
-    block = read_sweep_block(args.scenario)
-    # the design is known before the definition checks its parameters against it
-    chosen = {k: getattr(args, k) for k in ("design", "samples") if getattr(args, k) is not None}
-    try:
-        if args.params:
-            definition = sweep_definition.SweepDefinition(
-                parameters=sweep_definition.parse_params(args.params), **chosen
-            )
-        elif block is not None:
-            definition = sweep_definition.parse_sweep_block(block, chosen=chosen)
-        else:
-            raise UsageError(
-                f"{args.scenario} has no sweep: block; say what to vary with --param KEY.PATH=SPEC"
-            )
-        changes = {
-            key: getattr(args, key) for key in ("runs", "seed") if getattr(args, key) is not None
-        }
-        if args.outcomes:
-            changes["outcomes"] = tuple(args.outcomes)
-        if args.params or block is None:
-            changes.setdefault("runs", scenario.runs)
-            changes.setdefault("seed", scenario.seed)
-        if not (args.outcomes or definition.outcomes):
-            changes["outcomes"] = tuple(
-                name
-                for name in DEFAULT_SWEEP_OUTCOMES
-                if name != "forces_30d" or scenario.horizon >= 30
-            )
-        changes["context"] = {"scenario": scenario.model_dump(mode="json")}
-        definition = dataclasses.replace(definition, **changes)
-        points = definition.points().points
-    except axes.SweepError as error:
-        raise UsageError(str(error)) from None
-    for name in definition.outcomes:
-        try:
-            outcome(name, scenario.horizon, scenario.ladder.war, list(scenario.actors))
-        except ValueError as error:
-            raise UsageError(f"--outcome: {error}") from None
-    for point in points[:: max(1, len(points) // 64)]:
-        try:
-            load_scenario(args.scenario, {**parse_overrides(args.overrides), **point})
-        except ScenarioError as error:
-            raise UsageError(str(error).replace("--set ", "--param ")) from None
-    evaluator = PointEvaluator(
-        scenario=scenario.model_dump(mode="json"),
-        outcomes=tuple(definition.outcomes),
-        source=str(args.scenario),
-    )
-    out = args.out or Path("results") / f"sweep_{scenario.name}"
-    try:
-        summary = sweep_execution.run_sweep(
-            definition,
-            evaluator,
-            out,
-            executor=args.executor,
-            workers=args.workers or default_workers(),
-            scheduler=args.scheduler,
-            force=args.force,
-            progress=not args.quiet and sys.stderr.isatty(),
-            metadata={"command": args.command_line, "scenario_file": str(args.scenario)},
-        )
-    except axes.SweepError as error:
-        raise UsageError(str(error)) from None
-    except KeyboardInterrupt:
-        stored = sweep_store.stored_points(out)
-        saved = (
-            f"{stored} of {len(points)} points are stored in {out}/ (sweep.csv lists them); "
-            "rerun the same command to resume"
-            if stored
-            else f"no point had finished, so nothing was stored in {out}/"
-        )
-        print(f"Interrupted: {saved}.", file=sys.stderr)
-        code = EXIT_PARTIAL if stored else EXIT_INTERRUPTED
-        args.report = {
-            "ok": False,
-            "interrupted": True,
-            "folder": str(out),
-            "stored_points": stored,
-            "exit_code": code,
-        }
-        return code
-    print(summary.message())
-    results_table = sweep_store.load_results(out)
-    indices = {}
-    if summary.complete and definition.design in ("sobol", "morris") and not summary.failed:
-        for name in definition.outcomes:
-            try:
-                indices[name] = analyze_sweep(definition, results_table, name)
-            except axes.SweepError as error:
-                print(f"note: no {definition.design} indices of {name}: {error}", file=sys.stderr)
-                continue
-            indices[name].to_csv(out / f"{definition.design}_{name}.csv")
-            if results_table[name].nunique() == 1:
-                print(
-                    f"{name} is {results_table[name].iloc[0]:.3f} at every design point: "
-                    "there is no sensitivity to measure."
-                )
-                continue
-            print(f"{definition.design} indices of {name}:")
-            print(indices[name].round(3).to_string())
-        print(sensitivity.index_warning(definition, results_table, indices), end="")
-    try:
-        figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
-    except OSError as error:
-        from sim.files.folders import disk_reason
-
-        print(
-            f"note: the figures were not drawn ({disk_reason(error)}); sweep.csv holds every "
-            "result",
-            file=sys.stderr,
-        )
-        figures = []
-    print(
-        f"Results in {out}/: sweep.csv, metadata.json, " + ", ".join(path.name for path in figures)
-    )
-    args.report = {
-        "ok": True,
-        "folder": str(out),
-        "points": summary.total,
-        "evaluated": summary.evaluated,
-        "skipped": summary.skipped,
-        "failed": summary.failed,
-        "complete": summary.complete,
-        "indices": {
-            name: table.reset_index().to_dict("records") for name, table in indices.items()
-        },
-        "files": ["sweep.csv", "metadata.json", *(path.name for path in figures)],
-    }
-    return 0
-
-
-def _show_notes(args: argparse.Namespace) -> None:
-    """The library's notes (``logging`` under ``sim``) on stderr as ``note: ...``: warnings
-    (a stale lock taken over, say) always, details (such as fewer workers than asked for)
-    with -v, nothing with -q."""
-    import logging
-
-    class Notes(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            print(f"note: {record.getMessage()}", file=sys.stderr)  # the stderr of the moment
-
-    logger = logging.getLogger("sim")
-    for old in [h for h in logger.handlers if h.get_name() == "sim.cli.commands"]:
-        logger.removeHandler(old)
-    handler = Notes()
-    handler.set_name("sim.cli.commands")
-    logger.addHandler(handler)
-    logger.setLevel(
-        logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
-    )
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
@@ -720,159 +550,6 @@ def cmd_explain(args: argparse.Namespace) -> None:
     print(f"Results in {out}/: climbs.csv, causes.csv, causes.png, causes.svg")
 
 
-def pd_frame(rows: list[dict[str, Any]]) -> Any:
-    import pandas as pd
-
-    return pd.DataFrame(rows)
-
-
-def cmd_backtest(args: argparse.Namespace) -> None:
-    import time
-
-    from sim.experiments import backtest
-    from sim.files import folders
-    from sim.views import backtest_plots
-    from sim.views.text import backtest_text
-
-    _check_runs(args.runs)
-    cases = backtest.load_library(args.cases)
-    out = args.out
-    files = [
-        "items.csv",
-        "scores.csv",
-        "trajectory.csv",
-        "timing.csv",
-        "reliability.csv",
-        "backtest.json",
-        "backtest.png",
-        "backtest.svg",
-        "trajectory.png",
-        "trajectory.svg",
-    ]
-    with folders.write_folder(out, replace=args.force, kind="backtest") as folder:
-        clock = time.perf_counter()
-        workers = args.workers or default_workers()
-        result = backtest.evaluate(
-            cases,
-            backtest.run_library(cases, args.runs, workers),
-            backtest.external_rates(),
-        )
-        meta = {
-            "cases_folder": str(args.cases),
-            "cases": [case.name for case in cases],
-            "runs_per_case": args.runs,
-            "wall_seconds": round(time.perf_counter() - clock, 3),
-            "command": args.command_line,
-        }
-        folder.table(result.items, "items")
-        folder.table(result.scores, "scores")
-        folder.table(result.trajectory, "trajectory")
-        folder.table(result.timing, "timing")
-        folder.table(result.reliability, "reliability")
-        figure = backtest_plots.backtest_figure(result.items, result.reliability, result.scores)
-        classes = backtest_plots.trajectory_figure(result.trajectory, result.scores)
-        for suffix in (".png", ".svg"):
-            folder.figure(figure, f"backtest{suffix}")
-            folder.figure(classes, f"trajectory{suffix}")
-        data = backtest.as_json(result, None, meta)
-        folder.json(data, "backtest.json")
-    args.report = {"ok": True, "folder": str(out), **data}
-    print(
-        f"Backtest of {len(cases)} cases in {args.cases}/, {args.runs:,} runs each "
-        f"({meta['wall_seconds']} s). Lower scores are better; skill above 0 beats the "
-        "reference; [a, b]: 95% interval from resampling whole cases."
-    )
-    print(backtest_text(result))
-    print(f"Results in {out}/: {', '.join(files)}")
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    try:
-        from sim.experiments import calibrate, calibration_cases, cross_validation
-    except ImportError as error:
-        raise UsageError(
-            f"calibrate needs the package pyabc, which is not installed ({error}); install it "
-            "into the virtual environment with .venv/bin/pip install pyabc"
-        ) from None
-    from sim.experiments.execution import ExecutorError, executor
-    from sim.files import folders
-    from sim.views import calibrate_plots
-
-    if args.scheduler is not None and args.executor != "dask":
-        raise UsageError("--scheduler is only used with --executor dask")
-    base = calibrate.DEFAULT_CV_SETTINGS if args.cross_validate else calibrate.DEFAULT_SETTINGS
-    settings = calibrate.Settings(
-        populations=args.populations or base.populations,
-        particles=args.particles or base.particles,
-        runs=args.runs or base.runs,
-        seed=args.seed,
-    )
-    out = args.out or (calibrate.DEFAULT_CV_OUT if args.cross_validate else calibrate.DEFAULT_OUT)
-    library = calibration_cases.load(args.cases)
-    workers = args.workers or default_workers()
-    report = calibrate.echo(args.quiet)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(
-            f"--out {out}: cannot make its folder ({folders.disk_reason(error)})"
-        ) from None
-    try:
-        # one calibration at a time in a folder: the same lock as every other command's
-        with (
-            folders.folder_lock(folders.real_path(out), out),
-            executor(workers, args.scheduler, kind=args.executor) as pool,
-        ):
-            if args.cross_validate:
-                data = cross_validation.run_cross_validation(
-                    library,
-                    out,
-                    settings,
-                    pool,
-                    workers,
-                    args.check_runs,
-                    force=args.force,
-                    report=report,
-                    command=args.command_line,
-                    figure=calibrate_plots.cross_validation_figure,
-                )
-            else:
-                posterior = calibrate.calibrate(
-                    library,
-                    out,
-                    settings,
-                    pool,
-                    workers,
-                    force=args.force,
-                    report=report,
-                    command=args.command_line,
-                )
-                if report is not None:
-                    report(f"scoring the posterior: {args.check_runs:,} runs of each case")
-                data = calibrate.write_calibration(
-                    out, library, posterior, pool, args.check_runs, calibrate_plots.figures
-                )
-    except ExecutorError as error:
-        raise UsageError(str(error)) from None
-    except KeyboardInterrupt:
-        stored = calibrate.stored_generations(out)
-        print(
-            f"Interrupted: {stored} finished generation(s) are stored in {out}/; rerun the same "
-            "command to resume.",
-            file=sys.stderr,
-        )
-        args.report = {
-            "ok": False,
-            "interrupted": True,
-            "folder": str(out),
-            "stored_generations": stored,
-        }
-        return EXIT_PARTIAL if stored else EXIT_INTERRUPTED
-    args.report = {"ok": True, "folder": str(out), **data}
-    print(calibrate.describe(data, out))
-    return 0
-
-
 def cmd_outcomes(args: argparse.Namespace) -> None:
     from sim.analysis import outcomes
 
@@ -892,183 +569,28 @@ def cmd_schema(args: argparse.Namespace) -> None:
     print(scenario_reference(), end="")
 
 
-DASHBOARD_MODULES = ("solara", "solara_assets", "altair")
-"""Modules of the dashboard extra; without solara_assets the page would need the internet."""
+def show_notes(args: argparse.Namespace) -> None:
+    """The library's notes (``logging`` under ``sim``) on stderr as ``note: ...``: warnings
+    (a stale lock taken over, say) always, details (such as fewer workers than asked for)
+    with -v, nothing with -q."""
+    import logging
+
+    class Notes(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"note: {record.getMessage()}", file=sys.stderr)  # the stderr of the moment
+
+    logger = logging.getLogger("sim")
+    for old in [h for h in logger.handlers if h.get_name() == "sim.cli.commands"]:
+        logger.removeHandler(old)
+    handler = Notes()
+    handler.set_name("sim.cli.commands")
+    logger.addHandler(handler)
+    logger.setLevel(
+        logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    )
 
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+def pd_frame(rows: list[dict[str, Any]]) -> Any:
+    import pandas as pd
 
-
-def cmd_dashboard(args: argparse.Namespace) -> None:
-    """Serve ``sim.views.dashboard`` with ``solara run``, in production mode, until Ctrl-C."""
-    import importlib.util
-    import subprocess
-
-    missing = [name for name in DASHBOARD_MODULES if importlib.util.find_spec(name) is None]
-    if missing:
-        raise UsageError(
-            "the dashboard needs the packages of the optional 'dashboard' extra (missing: "
-            f"{', '.join(missing)}). Install them from the project folder with "
-            'pip install ".[dashboard]" (into the virtual environment: .venv/bin/pip install '
-            '".[dashboard]"), then run python run.py dashboard again.'
-        )
-    missing_files = [str(path) for path in args.scenarios if not path.is_file()]
-    if missing_files:
-        raise UsageError(f"no such scenario file: {', '.join(missing_files)}")
-    if not args.scenarios and not Path("scenarios").is_dir():
-        raise UsageError(
-            "the dashboard lists the scenario files in scenarios/, and there is no such folder "
-            f"here ({Path.cwd()}); run it from the project folder, or name scenario files"
-        )
-    if args.host not in LOCAL_HOSTS:
-        print(
-            f"warning: --host {args.host} serves the dashboard beyond this machine: anyone who "
-            f"can reach this computer on port {args.port} can open it and run simulations on "
-            "it, with no password. Use the default --host 127.0.0.1 to keep it to this computer.",
-            file=sys.stderr,
-        )
-    command = [sys.executable, "-m", "solara", "run", "sim.views.dashboard", "--host", args.host]
-    command += ["--port", str(args.port), "--production", "--no-check-version"]
-    env = {
-        **os.environ,
-        # Solara's start-up telemetry fires before the dashboard module can turn it off
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-        "SOLARA_THEME_SHOW_BANNER": "False",
-    }
-    if args.scenarios:
-        env["ESCALATION_SIM_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in args.scenarios)
-    try:
-        code = subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return
-    if code != 0:
-        raise UsageError(
-            f"the dashboard server stopped with exit code {code} (see its message above); if "
-            f"port {args.port} is already in use, choose another with --port"
-        )
-
-
-COMMANDS = {
-    "validate": cmd_validate,
-    "story": cmd_story,
-    "run": cmd_run,
-    "compare": cmd_compare,
-    "plot": cmd_plot,
-    "sweep": cmd_sweep,
-    "explain": cmd_explain,
-    "backtest": cmd_backtest,
-    "calibrate": cmd_calibrate,
-    "outcomes": cmd_outcomes,
-    "completion": cmd_completion,
-    "schema": cmd_schema,
-    "dashboard": cmd_dashboard,
-}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line; a stopped pool's stuck thread never keeps it from exiting."""
-    code = _main(argv)
-    from sim.experiments import execution
-
-    if argv is None and execution.abandoned_threads():  # as a program, not called in-process
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
-
-
-def strict_json(value: Any) -> tuple[Any, list[str]]:
-    """``value`` as strict JSON allows it: NaN and infinities become null, and the key paths
-    where that happened are returned, for a note."""
-    nulled: list[str] = []
-
-    def walk(node: Any, path: str) -> Any:
-        if isinstance(node, float) and not math.isfinite(node):
-            nulled.append(path or "(top)")
-            return None
-        if isinstance(node, dict):
-            return {str(k): walk(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
-        if isinstance(node, list | tuple):
-            return [walk(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(node)]
-        return node
-
-    return walk(value, ""), nulled
-
-
-def print_json(report: dict[str, Any]) -> None:
-    """One strict JSON object on stdout (NaN and infinities as null, with a note saying where)."""
-    import json
-
-    data, nulled = strict_json(json.loads(json.dumps(report, default=str)))
-    if nulled:
-        data["notes"] = [
-            *data.get("notes", []),
-            "null stands for a number that is not finite (too few runs for an interval, or "
-            "never within the horizon) at: "
-            + ", ".join(nulled[:20])
-            + (f" and {len(nulled) - 20} more" if len(nulled) > 20 else ""),
-        ]
-    print(json.dumps(data, indent=2, allow_nan=False), flush=True)
-
-
-def _parsed(argv: list[str]) -> argparse.Namespace | int:
-    """The arguments, or the exit code of a usage error; with --json, a usage error is also one
-    JSON object on stdout (argparse's own message still goes to stderr)."""
-    if "--json" not in argv:
-        return build_parser().parse_args(argv)
-    import contextlib
-    import io
-
-    said = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(said):
-            return build_parser().parse_args(argv)
-    except SystemExit as stop:
-        sys.stderr.write(said.getvalue())
-        code = stop.code if isinstance(stop.code, int) else EXIT_USAGE
-        if code != 0:
-            lines = [line for line in said.getvalue().splitlines() if line.strip()]
-            message = lines[-1].split(": error: ", 1)[-1] if lines else "usage error"
-            print_json({"ok": False, "error": message, "exit_code": code})
-        return code
-
-
-def _main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parsed = _parsed(argv)
-    if isinstance(parsed, int):
-        return parsed
-    args = parsed
-    args.command_line = ["run.py", *argv]
-    args.report = None
-    command = COMMANDS.get(args.command, cmd_default)
-    as_json = getattr(args, "json", False)
-    stdout = sys.stdout
-    if args.quiet or as_json:
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - closed below
-    code = 0
-    try:
-        code = command(args) or 0
-    except (ScenarioError, UsageError, ResultsError, ExecutorError) as error:
-        code = EXIT_USAGE
-        args.report = {"ok": False, "error": str(error), "exit_code": code}
-        if isinstance(error, ScenarioError):
-            args.report["problems"] = [vars(p) for p in error.problems]
-        print(f"error: {error}", file=sys.stderr)
-    except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
-        args.report = {"ok": False, "error": "interrupted; nothing was saved", "exit_code": code}
-        print("Interrupted before any result was saved; nothing was written.", file=sys.stderr)
-    except BrokenPipeError:
-        # the reader (e.g. `| head`) left; everything was already saved, so leave quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
-    finally:
-        if sys.stdout is not stdout:
-            sys.stdout.close()
-            sys.stdout = stdout
-    if as_json and args.report is not None:
-        try:
-            print_json(args.report)
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return code
+    return pd.DataFrame(rows)

@@ -9,7 +9,7 @@ import pytest
 
 from sim import EscalationModel, load_scenario
 from sim.analysis.explain import _calm_at, _talks_at, classify, default_rung
-from sim.cli.commands import main
+from sim.cli.main import main
 from sim.model import uncertainty
 from sim.model.record import Choice, Event
 from tests.conftest import BASELINE, SCENARIOS, scenario, state

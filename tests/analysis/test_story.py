@@ -8,7 +8,7 @@ from PIL import Image
 
 from sim import Event, load_scenario, run_story, story_figure, story_tables
 from sim.analysis.story import FIGURE_HISTORY_DAYS, LANES, names_of, reason, tell
-from sim.cli.commands import main
+from sim.cli.main import main
 from tests.conftest import BASELINE
 
 

@@ -19,7 +19,7 @@ import time
 import pandas as pd
 import pytest
 
-from sim.cli.commands import main
+from sim.cli.main import main
 from tests.conftest import BASELINE, ROOT, SCENARIOS
 
 ACCEPTED = SCENARIOS / "jan2024_mediation_accepted.yaml"

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from sim.cli.commands import COMMANDS
+from sim.cli.main import COMMANDS
 from sim.inputs.schema_doc import scenario_reference
 from tests.conftest import BASELINE, ROOT
 

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sim.cli.commands import main
+from sim.cli.main import main
 from sim.views import report
 from tests.conftest import SCENARIOS
 

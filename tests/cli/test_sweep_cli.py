@@ -18,7 +18,7 @@ import pytest
 from sim import load_scenario
 from sim.analysis import statistics as analysis
 from sim.analysis.outcomes import outcome
-from sim.cli.commands import main
+from sim.cli.main import main
 from sim.experiments.ensemble import PointEvaluator, run_ensemble
 from tests.conftest import BASELINE, ROOT
 

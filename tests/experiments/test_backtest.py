@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.cli.commands import main
+from sim.cli.main import main
 from sim.experiments import backtest
 from sim.experiments.backtest import ITEMS, LibraryError, load_library, score, summary
 from tests.conftest import crisis, state

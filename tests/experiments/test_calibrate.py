@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import sim
-from sim.cli.commands import main
+from sim.cli.main import main
 from sim.experiments import backtest, calibrate, calibration_cases
 from sim.experiments.calibrate import Settings
 from sim.experiments.execution import InlineExecutor, executor

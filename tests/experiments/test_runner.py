@@ -162,7 +162,7 @@ def test_an_executor_made_by_the_caller_gives_the_same_runs():
 
 
 def test_run_says_when_its_target_halfwidth_was_not_met(capsys, tmp_path, monkeypatch):
-    from sim.cli.commands import main
+    from sim.cli.main import main
 
     monkeypatch.setattr(runner, "MAX_TARGET_RUNS", 150)
     args = ["--runs", "100", "--target-halfwidth", "0.001", "--workers", "1", "--seed", "2"]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.cli.commands import main
+from sim.cli.main import main
 from tests.conftest import BASELINE, crisis
 
 BASE = yaml.safe_load(BASELINE.read_text())

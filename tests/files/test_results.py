@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli.commands import main
+from sim.cli.main import main
 from sim.experiments.ensemble import run_ensemble
 from sim.files import folders, results
 from sim.inputs.errors import ResultsError

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.cli.commands import main
+from sim.cli.main import main
 from sim.inputs.loader import merged_mapping, scenario_from_mapping
 from sim.inputs.parameters import NOT_PARAMETERS, Parameter, parameter_space
 from tests.conftest import BASELINE, ROOT

@@ -229,7 +229,7 @@ def test_the_shipped_calibrated_scenario_draws_the_decision_parameters_from_the_
 
 
 def test_a_run_of_an_uncertain_scenario_draws_chance_and_parameters_apart(tmp_path):
-    from sim.cli.commands import main
+    from sim.cli.main import main
 
     assert (
         main(

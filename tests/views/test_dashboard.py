@@ -34,7 +34,8 @@ from matplotlib.text import Text
 from sim import load_scenario
 from sim.analysis.statistics import compare_runs
 from sim.analysis.story import names_of, reason, run_story
-from sim.cli.commands import main, parse_overrides
+from sim.cli.commands import parse_overrides
+from sim.cli.main import main
 from sim.inputs.errors import ScenarioError
 from sim.model.record import Choice, Event
 from sim.model.scenario import Mechanisms, StateConfig, ThirdPartyConfig

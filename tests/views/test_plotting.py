@@ -380,7 +380,7 @@ def test_names_are_plain_text_in_every_figure_never_tex(tmp_path):
     written: mathtext would fail on it, and it would take every figure down with it."""
     import yaml
 
-    from sim.cli.commands import main
+    from sim.cli.main import main
     from tests.conftest import BASELINE
 
     data = yaml.safe_load(BASELINE.read_text())
