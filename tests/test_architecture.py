@@ -100,7 +100,7 @@ def long_files_allowed() -> set[str]:
     """Files over 600 lines that ``docs/architecture.md`` names, each as one concept."""
     text = (ROOT / "docs" / "architecture.md").read_text()
     section = text.split("## Files over 600 lines", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"`(sim/[\w/]+\.py)`", section))
+    return set(re.findall(r"^- `(sim/[\w/]+\.py)`", section, re.M))
 
 
 def test_no_file_over_600_lines_unless_it_is_one_concept_named_in_the_docs() -> None:
