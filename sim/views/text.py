@@ -297,3 +297,61 @@ def backtest_text(result: Evaluation) -> str:
         "cases), or the reference scored 0 (it cannot be beaten)"
     )
     return "\n".join(line.rstrip() for line in lines)
+
+
+README_ROWS = {
+    "answer_7d": "the struck state answers with a strike within 7 days",
+    "forces_7d": "either side strikes the other's forces within 7 days",
+    "sustained": "a sustained exchange of strikes",
+    "war": "war",
+    "restrike": "the opener strikes again after the answer",
+    "mediation_accepted": "mediation accepted",
+    "ceasefire_14d": "a ceasefire within 14 days",
+    "calm_14d": "back to the baseline within 14 days",
+    "calm_60d": "back to the baseline within 60 days",
+    "all items": "**all items (headline)**",
+    "trajectory": "trajectory class (RPS)",
+    "days_to_answer": "days to the answer (CRPS, days)",
+    "days_to_calm": "days to calm (CRPS, days)",
+}
+"""The backtest's rows as the README names them, in its order."""
+
+
+def backtest_markdown(scores: list[dict[str, Any]]) -> str:
+    """The README's table of a backtest (``backtest.json``'s ``scores``): each item's score with
+    its 95% case-bootstrap interval, and its skill against the four references."""
+    by_item = {str(row["item"]): row for row in scores}
+
+    def cell(row: dict[str, Any], key: str, form: str) -> str:
+        value, low, high = row.get(key), row.get(f"{key}_low"), row.get(f"{key}_high")
+        if value is None or value != value:
+            return "n/a"
+        if low is None or high is None or low != low or high != high:
+            return f"{value:{form}}"
+        return f"{value:{form}} [{low:{form}}, {high:{form}}]"
+
+    lines = [
+        "| item (cases scored, happened) | score [95%] | vs coin | vs base rate (LOO) "
+        "| vs external | vs one feature |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for item, words in README_ROWS.items():
+        row = by_item.get(item)
+        if row is None:
+            continue
+        happened = row.get("happened")
+        counted = (
+            f"{row['cases']}"
+            if happened is None or happened != happened
+            else f"{row['cases']}, {int(happened)}"
+        )
+        form = ".1f" if row.get("measure") == "crps" else ".3f"
+        lines.append(
+            f"| {words} ({counted}) | {cell(row, 'score', form)} | "
+            + " | ".join(
+                cell(row, f"skill_vs_{r}", "+.2f")
+                for r in ("coin", "base_rate", "external", "one_feature")
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"

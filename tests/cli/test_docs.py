@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -67,3 +68,19 @@ def test_every_readme_excerpt_is_what_its_command_prints_today(command, lines):
         assert any(
             out.startswith(shown) if line.endswith("...") else out == shown for out in said
         ), line
+
+
+@pytest.mark.slow
+def test_the_readme_backtest_table_is_what_backtest_prints_today(tmp_path):
+    from sim.views.text import backtest_markdown
+
+    done = subprocess.run(
+        [sys.executable, "run.py", "backtest", "--json", "--out", str(tmp_path / "bt")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    table = backtest_markdown(json.loads(done.stdout)["scores"])
+    block = README.split("<!-- backtest-table:start -->\n", 1)[1].split("<!-- backtest-table", 1)[0]
+    assert block == table, "rerun python run.py backtest and update the README's table"
