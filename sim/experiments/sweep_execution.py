@@ -311,6 +311,7 @@ class _Run:
                 csv_path=self.out / CSV_NAME,
             )
             meta = {
+                "kind": "sweep",
                 "definition": self.definition.to_json(),
                 "definition_hash": summary.definition_hash,
                 "points": {

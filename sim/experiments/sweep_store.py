@@ -41,7 +41,9 @@ from sim.files.folders import (
     disk_reason,
     folder_lock,
     keep_previous,
+    previous_path,
     real_path,
+    result_kind,
     shown,
     write_text,
 )
@@ -241,6 +243,15 @@ class SweepStore:
         try:
             _clear_leftovers(out)
             path = out / STORE_NAME
+            held, _ = result_kind(out)
+            if not path.exists() and held not in (None, "sweep"):
+                if not force:
+                    raise SweepError(
+                        f"{out} holds another kind of result ({held}), not a sweep; choose another "
+                        f"--out, or add --force to replace it (it is kept in "
+                        f"{previous_path(real_path(out)).name} beside it)"
+                    )
+                keep_previous(out)
             want = definition.hash()
             try:
                 found = cls.inspect(out)

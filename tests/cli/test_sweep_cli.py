@@ -388,3 +388,25 @@ def test_a_folder_in_use_is_exit_2_and_a_dead_holder_never_blocks(capsys, tmp_pa
     )
     assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+def test_a_sweep_never_replaces_a_run_without_force_and_keeps_it_even_then(capsys, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        main(["run", str(BASELINE), "--runs", "20", "--workers", "1", "--out", str(out), "-q"]) == 0
+    )
+    runs = (out / "runs.csv").read_bytes()
+    capsys.readouterr()
+    assert main(["sweep", str(BASELINE), *GRID, "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {out} holds another kind of result (ensemble), not a sweep; choose another "
+        "--out, or add --force to replace it (it is kept in out.previous beside it)\n"
+    )
+    assert (out / "runs.csv").read_bytes() == runs
+    assert main(["sweep", str(BASELINE), *GRID, "--out", str(out), "--force"]) == 0
+    assert (tmp_path / "out.previous" / "runs.csv").read_bytes() == runs
+    assert (out / "sweep.csv").is_file()
+    capsys.readouterr()
+    # and the other way round: a run refuses the sweep's folder
+    assert main(["run", str(BASELINE), "--runs", "20", "--workers", "1", "--out", str(out)]) == 2
+    assert "holds another kind of result (sweep)" in capsys.readouterr().err
