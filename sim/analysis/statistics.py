@@ -35,9 +35,14 @@ BOOTSTRAP_RESAMPLES = 1000
 def wilson_interval(
     successes: np.ndarray | int, n: np.ndarray | int, z: float = Z95
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for ``successes`` out of ``n`` (vectorised)."""
+    """Wilson score interval for ``successes`` out of ``n`` (vectorised); ``n`` at least 1 and
+    ``successes`` from 0 to ``n``, else a ValueError (an interval of no runs is not a number)."""
     k = np.asarray(successes, dtype=float)
     total = np.asarray(n, dtype=float)
+    if np.any(~(total >= 1)) or np.any(~((k >= 0) & (k <= total))):
+        raise ValueError(
+            f"wilson_interval needs 1 <= n and 0 <= successes <= n, got {successes!r} of {n!r}"
+        )
     p = k / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
     half = z / (1 + z * z / total) * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total))

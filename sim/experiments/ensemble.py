@@ -35,7 +35,7 @@ from sim.inputs.loader import load_scenario
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
 from sim.model.record import Batch
-from sim.model.scenario import Scenario
+from sim.model.scenario import LIMITS, Scenario
 from sim.model.streams import run_seeds
 
 CHUNK_RUNS = 65536
@@ -161,6 +161,22 @@ def _chosen(scenario: Scenario, names: Sequence[str] | None) -> list[catalogue.O
     ]
 
 
+SEED_MAX = 2**63 - 1
+"""The largest seed: the seed column of runs.csv holds 63-bit seeds."""
+
+
+def whole(name: str, value: object, low: int, high: int | None = None) -> int:
+    """``value`` if it is a whole number from ``low`` to ``high``; else a TypeError or ValueError
+    naming the argument (a float, a bool, infinity or a string is not a number of runs)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        bound = f"from {low:,} to {high:,}" if high is not None else f"at least {low:,}"
+        raise ValueError(f"{name} must be {bound}, got {number:,}")
+    return number
+
+
 def runs_to_reach(done: int, widest: float, target: float, cap: int) -> int | None:
     """Runs after which the widest 95% CI half-width should be within ``target``, or None when
     it is already, or ``done`` has reached ``cap``.
@@ -222,16 +238,25 @@ def run_ensemble(
             "run_ensemble takes a Scenario (sim.load_scenario) or a scenario file's path, not "
             f"{type(scenario).__name__}"
         )
-    runs = scenario.runs if runs is None else runs
-    seed = scenario.seed if seed is None else seed
-    workers = 1 if workers is None else workers
-    max_runs = MAX_TARGET_RUNS if max_runs is None else max_runs
-    if runs < 1:
-        raise ValueError(f"runs must be at least 1, got {runs}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    if chunk is not None and chunk < 1:
-        raise ValueError(f"chunk must be at least 1, got {chunk}")
+    runs = whole("runs", scenario.runs if runs is None else runs, 1, LIMITS["runs"])
+    seed = whole("seed", scenario.seed if seed is None else seed, 0, SEED_MAX)
+    workers = whole("workers", 1 if workers is None else workers, 1, 4096)
+    max_runs = whole("max_runs", MAX_TARGET_RUNS if max_runs is None else max_runs, 1)
+    if chunk is not None:
+        chunk = whole("chunk", chunk, 1)
+    if target_halfwidth is not None:
+        if isinstance(target_halfwidth, bool) or not isinstance(target_halfwidth, int | float):
+            raise TypeError(f"target_halfwidth must be a number, got {target_halfwidth!r}")
+        if not 0 < target_halfwidth <= 0.5:
+            raise ValueError(
+                f"target_halfwidth must be above 0 and at most 0.5, got {target_halfwidth!r}"
+            )
+    if pool is not None and not callable(getattr(pool, "submit", None)):
+        raise TypeError(f"pool must be an executor (with submit), got {type(pool).__name__}")
+    if outcomes is not None and (
+        isinstance(outcomes, str) or not all(isinstance(name, str) for name in outcomes)
+    ):
+        raise TypeError(f"outcomes must be a list of outcome names, got {outcomes!r}")
     chosen = _chosen(scenario, outcomes)
     started = datetime.datetime.now(datetime.UTC)
     clock = time.perf_counter()

@@ -105,8 +105,8 @@ def test_metadata_records_how_the_results_were_made():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"runs": 0}, "runs must be at least 1, got 0"),
-        ({"workers": 0}, "workers must be at least 1, got 0"),
+        ({"runs": 0}, "runs must be from 1 to 10,000,000, got 0"),
+        ({"workers": 0}, "workers must be from 1 to 4,096, got 0"),
         ({"chunk": 0}, "chunk must be at least 1, got 0"),
     ],
 )

@@ -479,3 +479,35 @@ def test_paths_as_str_or_path_and_clear_errors_otherwise(tmp_path):
     assert sim.load_results(str(tmp_path / "r")).runs.equals(sim.load_results(tmp_path / "r").runs)
     with pytest.raises(TypeError, match="load_results takes a folder's path"):
         sim.load_results(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({"runs": float("inf")}, TypeError, "runs must be a whole number, got inf"),
+        ({"runs": 2.5}, TypeError, "runs must be a whole number, got 2.5"),
+        ({"runs": True}, TypeError, "runs must be a whole number, got True"),
+        ({"runs": 0}, ValueError, "runs must be from 1 to 10,000,000, got 0"),
+        ({"seed": "1"}, TypeError, "seed must be a whole number, got '1'"),
+        ({"seed": 2**63}, ValueError, "seed must be from 0 to 9,223,372,036,854,775,807"),
+        ({"target_halfwidth": 0}, ValueError, "target_halfwidth must be above 0 and at most 0.5"),
+        ({"target_halfwidth": -0.1}, ValueError, "target_halfwidth must be above 0"),
+        ({"target_halfwidth": 0.01, "max_runs": -1}, ValueError, "max_runs must be at least 1"),
+        ({"pool": "x"}, TypeError, "pool must be an executor (with submit), got str"),
+        ({"outcomes": "answer_7d"}, TypeError, "outcomes must be a list of outcome names"),
+    ],
+)
+def test_run_ensemble_refuses_bad_arguments_with_a_clear_exception(arguments, error, message):
+    with pytest.raises(error) as caught:
+        sim.run_ensemble(BASELINE, **arguments)
+    assert str(caught.value).startswith(message)
+
+
+def test_run_story_and_wilson_refuse_what_is_not_a_number():
+    scenario = sim.load_scenario(BASELINE)
+    with pytest.raises(ValueError, match="seed must be from 0 to 2\\*\\*63 - 1"):
+        sim.run_story(scenario, seed=2**63)
+    with pytest.raises(TypeError, match="seed must be a whole number, got '1'"):
+        sim.run_story(scenario, seed="1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="wilson_interval needs 1 <= n"):
+        sim.wilson_interval(5, 0)
