@@ -121,6 +121,31 @@ def read_value(text: str) -> Any:
     return _independent(value)
 
 
+def syntax_message(error: yaml.MarkedYAMLError, text: str) -> str:
+    """A YAML syntax error in words a scenario's author can act on: where, what, and for the
+    usual slips (a tab, a key out of line) what to do, with the line as written."""
+    mark = error.problem_mark
+    if mark is None:
+        return f"YAML syntax error: {error.problem}"
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    where = f"line {mark.line + 1}, column {mark.column + 1}"
+    shown = f" (the line reads: {excerpt(line.strip(), 60)!r})" if line.strip() else ""
+    problem = str(error.problem or "")
+    if "\t" in line[: len(line) - len(line.lstrip())] or "'\\t'" in problem:
+        return (
+            f"line {mark.line + 1} is indented with a tab; YAML indents with spaces only: "
+            f"replace the tab with spaces, lining the key up with the others of its block{shown}"
+        )
+    if "expected <block end>" in problem or "mapping values are not allowed" in problem:
+        return (
+            f"YAML syntax error at {where}: the indentation does not fit; the keys of one block "
+            "must start in the same column, a key inside a block further right than the block's "
+            f"name, and a value on the same line as its key needs a space after the colon{shown}"
+        )
+    return f"YAML syntax error at {where}: {problem}{shown}"
+
+
 def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
     """Read one YAML mapping, within the limits above; every problem is a ``ScenarioError``.
 
@@ -159,11 +184,7 @@ def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=_HardenedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise ScenarioError(
-            [Problem(source, "", f"YAML syntax error at {where}: {error.problem}")]
-        ) from None
+        raise ScenarioError([Problem(source, "", syntax_message(error, text))]) from None
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(source, "", f"YAML syntax error: {error}")]) from None
     except RecursionError:

@@ -232,7 +232,8 @@ def test_extends_a_missing_parent(write_yaml):
 def test_yaml_syntax_error_with_line_and_column(write_yaml):
     path = write_yaml("name: test\nhorizon: [60\nruns: 5\n")
     assert problems(path) == [
-        f"{path}: YAML syntax error at line 3, column 5: expected ',' or ']', but got ':'"
+        f"{path}: YAML syntax error at line 3, column 5: expected ',' or ']', but got ':' "
+        "(the line reads: 'runs: 5')"
     ]
 
 
@@ -393,3 +394,29 @@ def test_base_60_numbers_are_text_not_minutes(tmp_path, written):
         load_scenario(path)
     assert str(caught.value).startswith(f"{path}: horizon: ")
     assert written in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "name: x\nactors:\n\tiran: {}\n",
+            "line 3 is indented with a tab; YAML indents with spaces only: replace the tab with "
+            "spaces, lining the key up with the others of its block (the line reads: 'iran: {}')",
+        ),
+        (
+            "name: x\nactors:\n  iran:\n    cost: 3\n   pledge: 1\n",
+            "YAML syntax error at line 5, column 4: the indentation does not fit; the keys of one "
+            "block must start in the same column, a key inside a block further right than the "
+            "block's name, and a value on the same line as its key needs a space after the colon "
+            "(the line reads: 'pledge: 1')",
+        ),
+    ],
+    ids=["tab", "indentation"],
+)
+def test_tabs_and_indentation_get_a_message_to_act_on(tmp_path, text, expected):
+    path = tmp_path / "slip.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == f"{path}: {expected}"
