@@ -130,6 +130,10 @@ def build_scenario(
     return scenario
 
 
+MAX_PROFILE_NAME = 100
+"""The longest profile name: a file name, with room for ``.yaml`` on any file system."""
+
+
 def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str]) -> None:
     """Read each profile a number names (``{profile: calibrated}``) into ``uncertainty.profiles``.
 
@@ -137,25 +141,32 @@ def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str])
     nearest folder above it that has one (so scenarios/ and scenarios/cases/ share
     scenarios/profiles/); a name ending in .yaml is a file path relative to the scenario.
     """
-    wanted = {
-        value[uncertainty.PROFILE]: loc
+    named = [
+        (value[uncertainty.PROFILE], loc)
         for loc, _, value in uncertainty.real_keys(Scenario, raw)
         if uncertainty.is_uncertain(value) and uncertainty.PROFILE in value
-    }
-    if not wanted:
+    ]
+    if not named:
         return
+    problems = [
+        Problem(
+            origins.get(loc, str(path)),
+            dotted(loc),
+            f"a profile is named by text of at most {MAX_PROFILE_NAME} characters, got "
+            f"{kind_of(name) if not isinstance(name, str) else f'{len(name)} characters'}",
+        )
+        for name, loc in named
+        if not isinstance(name, str) or not name or len(name) > MAX_PROFILE_NAME
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    wanted = dict(named)
     block = raw.setdefault("uncertainty", {})
     if not isinstance(block, dict):
         return  # the type checks report it
     profiles = block.setdefault("profiles", {})
-    problems = []
     for name, loc in wanted.items():
         source = origins.get(loc, str(path))
-        if not isinstance(name, str) or not name:
-            problems.append(
-                Problem(source, dotted(loc), f"a profile is named by text, got {kind_of(name)}")
-            )
-            continue
         if name in profiles:
             continue
         candidates = (
@@ -163,7 +174,7 @@ def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str])
             if name.endswith((".yaml", ".yml"))
             else [folder / "profiles" / f"{name}.yaml" for folder in path.resolve().parents]
         )
-        found = next((c for c in candidates if c.is_file()), None)
+        found = next((c for c in candidates if os.path.isfile(c)), None)
         if found is None:
             looked = (
                 candidates[0]

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -241,6 +242,20 @@ class StateConfig(Config):
         description="How much it values standing firm, 0 to 1: drawn for each run and known "
         "only to itself; its adversaries start from this distribution as their belief."
     )
+
+    @field_validator("resolve")
+    @classmethod
+    def _a_share(cls, value: Distribution) -> Distribution:
+        if not 0 <= value.low <= value.high <= 1:
+            if value.kind == "fixed":
+                raise ValueError(f"resolve is a share from 0 to 1, got {value.low:g}")
+            written = ", ".join(f"{number:g}" for number in value.params)
+            raise ValueError(
+                f"{{{value.kind}: [{written}]}} reaches {value.low:g} to {value.high:g}, outside "
+                "resolve's range 0 to 1"
+            )
+        return value
+
     cost: Weight = Field(
         description="What war would cost this state, in units of what it stakes in the crisis; "
         "smaller acts cost far less, steeply less the lower the rung (Fearon 1995)."

@@ -205,7 +205,7 @@ def test_a_state_listed_twice_is_refused_where_it_is_written(tmp_path, capsys):
     )
     assert refused(capsys, "validate", child) == (
         f"{child}: YAML syntax error at line 5, column 3: the key 'iran' is written twice in one "
-        "mapping (first on line 3); write each key once"
+        "mapping (first on line 3); write each key once (the line reads: 'iran:')"
     )
 
 

@@ -420,3 +420,38 @@ def test_tabs_and_indentation_get_a_message_to_act_on(tmp_path, text, expected):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     assert str(caught.value) == f"{path}: {expected}"
+
+
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        (
+            "decision.rationality",
+            {"profile": ["x"]},
+            "a profile is named by text of at most 100 characters, got a list",
+        ),
+        (
+            "decision.rationality",
+            {"profile": "a" * 300},
+            "a profile is named by text of at most 100 characters, got 300 characters",
+        ),
+        ("actors.iran.resolve", 5, "resolve is a share from 0 to 1, got 5"),
+        ("actors.iran.resolve", -0.5, "resolve is a share from 0 to 1, got -0.5"),
+        (
+            "actors.iran.resolve",
+            {"uniform": [-1, 0.5]},
+            "{uniform: [-1, 0.5]} reaches -1 to 0.5, outside resolve's range 0 to 1",
+        ),
+    ],
+    ids=[
+        "profile list",
+        "profile name too long",
+        "resolve 5",
+        "resolve below 0",
+        "resolve uniform",
+    ],
+)
+def test_uncertain_values_are_checked_when_read_never_a_traceback(key, value, expected):
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(BASELINE, {key: value})
+    assert str(caught.value) == f"--set {key}: {expected}"
