@@ -40,7 +40,8 @@ def test_sweep_writes_csv_plots_and_resumes(capsys, tmp_path):
     assert out.startswith(f"3/3 points stored in {tmp_path}; 3 evaluated")
     table = pd.read_csv(tmp_path / "sweep.csv")
     assert table["actors.pakistan.audience_cost"].tolist() == [0.0, 0.5, 1.0]
-    assert {"answer_7d", "answer_7d_low", "answer_7d_high", "war"} <= set(table.columns)
+    assert {"answer_7d", "answer_7d_low", "answer_7d_high", "sustained"} <= set(table.columns)
+    assert "war" not in table.columns  # rare in the teaching scenarios: asked for by name
     assert (tmp_path / "response_actors.pakistan.audience_cost.png").exists()
     first = (tmp_path / "sweep.csv").read_bytes()
     assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
