@@ -517,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to serve on (default 127.0.0.1: this computer only)",
     )
     sub.add_argument(
-        "--port", type=_whole(1), default=8765, metavar="N", help="port (default 8765)"
+        "--port", type=_whole(1, 65535), default=8765, metavar="N", help="port (default 8765)"
     )
     add_calibrate_parser(commands)
     return parser

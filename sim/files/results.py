@@ -13,14 +13,28 @@ import hashlib
 import io
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from sim.files.folders import FORMATS, MARKER, TABLES, disk_reason, require_format, shown
+from sim.files.folders import (
+    FORMATS,
+    MARKER,
+    TABLES,
+    disk_reason,
+    require_format,
+    scenario_hash,
+    shown,
+)
 from sim.inputs.errors import ResultsError
+
+MAX_TABLE_BYTES = 20 * 10**9
+"""The largest table a reader takes: above what 10 million runs write, so a device or a file
+that never ends is refused before it is read."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,38 @@ def load(folder: str | os.PathLike[str]) -> Results:
             )
         tables[stem] = _read_checked(folder, name, str(files[name]), rerun)
     comparison = tables.pop("comparison", None)
+    _check_against_metadata(folder, tables["runs"], ensembles, rerun)
     return Results(folder=folder, metadata=metadata, comparison=comparison, **tables)
+
+
+def _check_against_metadata(
+    folder: Path, runs: pd.DataFrame, ensembles: list[dict[str, Any]], rerun: str
+) -> None:
+    """The tables are the ones the metadata describes: each scenario as recorded (its hash),
+    its number of runs, and the seeds those runs have (``run_seeds`` of the recorded seed)."""
+    from sim.model.streams import run_seeds
+
+    def refuse(what: str) -> ResultsError:
+        return ResultsError(f"{shown(folder)} does not match its {MARKER}: {what}; {rerun}")
+
+    for ensemble in ensembles:
+        scenario = ensemble["scenario"]
+        name = scenario.get("name")
+        recorded = ensemble.get("scenario_hash")
+        if recorded is not None and recorded != scenario_hash(scenario):
+            raise refuse(f"the scenario {name!r} recorded there was changed after the run")
+        count, seed = ensemble.get("runs"), ensemble.get("seed")
+        if not isinstance(count, int) or not isinstance(seed, int):
+            raise refuse(f"it gives no whole number of runs and seed for {name!r}")
+        mine = runs[runs["scenario"] == name] if "scenario" in runs.columns else runs
+        if len(mine) != count:
+            raise refuse(f"it says {count:,} runs of {name!r}, and runs holds {len(mine):,}")
+        if (
+            "seed" in mine.columns
+            and count
+            and not np.array_equal(mine["seed"].to_numpy(dtype=np.int64), run_seeds(seed, 0, count))
+        ):
+            raise refuse(f"the runs of {name!r} do not have the seeds of seed {seed}")
 
 
 def _rerun_hint(metadata: Any) -> str:
@@ -132,8 +177,20 @@ def _rerun_hint(metadata: Any) -> str:
 def _read_checked(folder: Path, name: str, expected: str, rerun: str) -> pd.DataFrame:
     """A table whose bytes are exactly those the run wrote (hashed as read, so a swap in the
     middle of reading is caught too)."""
+    path = folder / name
     try:
-        data = (folder / name).read_bytes()
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ResultsError(
+                f"{shown(folder)}/{name} is not a regular file (a pipe, a device or a folder "
+                f"cannot be a table); {rerun}"
+            )
+        if info.st_size > MAX_TABLE_BYTES:
+            raise ResultsError(
+                f"{shown(folder)}/{name} is larger than {MAX_TABLE_BYTES // 10**9} GB, more than "
+                f"any result of this program; {rerun}"
+            )
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ResultsError(
             f"{shown(folder)} is not one complete result: {name} is missing; {rerun}"

@@ -21,6 +21,7 @@ import pytest
 from sim.cli.main import main
 from sim.experiments.ensemble import run_ensemble
 from sim.files import folders, results
+from sim.files.results import load as load_results
 from sim.inputs.errors import ResultsError
 from sim.inputs.loader import load_scenario
 from sim.views import report
@@ -646,3 +647,50 @@ def test_package_versions_are_read_once_per_process():
     looked_up = folders._version.cache_info().misses
     assert folders.versions("SALib") == first
     assert folders._version.cache_info().misses == looked_up
+
+
+def _edit_metadata(out: Path, change) -> None:
+    path = out / "metadata.json"
+    data = json.loads(path.read_text())
+    change(data["ensembles"][0])
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        (lambda e: e.update(seed=e["seed"] + 1), "do not have the seeds of seed"),
+        (lambda e: e.update(runs=e["runs"] + 5), "it says 25 runs of"),
+        (
+            lambda e: e["scenario"]["ladder"]["rungs"][1].update(name="a new name"),
+            "recorded there was changed after the run",
+        ),
+    ],
+    ids=["seed", "runs", "ladder"],
+)
+def test_a_folder_whose_metadata_was_edited_is_refused(tmp_path, capsys, change, said):
+    out = tmp_path / "out"
+    assert run(out) == 0
+    _edit_metadata(out, change)
+    with pytest.raises(ResultsError) as caught:
+        load_results(out)
+    message = str(caught.value)
+    assert message.startswith(f"{out} does not match its metadata.json: ") and said in message
+    assert message.endswith("--force")  # and how to remake it
+
+
+def test_a_table_that_is_a_pipe_is_refused_at_once_not_read(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(out) == 0
+    (out / "runs.csv").unlink()
+    os.mkfifo(out / "runs.csv")
+    # in a child process with a deadline: reading a pipe with no writer would wait forever
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sim; sim.load_results({str(out)!r})"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode != 0
+    assert f"{out}/runs.csv is not a regular file" in done.stderr
