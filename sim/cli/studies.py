@@ -154,6 +154,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         figures = []
+    except (ValueError, OverflowError) as error:
+        # values a chart cannot scale (1e308 on an axis): the results are stored all the same
+        print(
+            f"note: the figures were not drawn (matplotlib could not place values this large "
+            f"or small on an axis: {error}); sweep.csv holds every result",
+            file=sys.stderr,
+        )
+        figures = []
     print(
         f"Results in {out}/: sweep.csv, metadata.json, " + ", ".join(path.name for path in figures)
     )

@@ -84,7 +84,12 @@ os.umask(_UMASK)
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Make ``path`` by ``write`` on a temporary file beside it, renamed into place once whole:
     readers see the old file or the new one, never part of one; on any failure the temporary
-    file is removed."""
+    file is removed. A path that exists and is not a regular file (a pipe, a device, a folder)
+    is refused, never replaced."""
+    if os.path.lexists(path) and not os.path.islink(path) and not os.path.isfile(path):
+        raise ResultsError(
+            f"{shown(path)} exists and is not a regular file; choose another file name"
+        )
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:

@@ -68,7 +68,7 @@ def set_value(
         last = depth == len(keys) - 1
         index: str | int
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
+            if not (key.isascii() and key.isdigit()) or int(key) >= len(node):
                 raise OverrideError(
                     here,
                     f"{where} is a list of {len(node)} items; expected an item number from 0 "

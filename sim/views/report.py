@@ -182,7 +182,7 @@ UNCERTAINTY_OUTCOMES = ("answer_7d", "forces_30d", "sustained", "calm_14d")
 
 
 def _fits(name: str, horizon: int) -> bool:
-    digits = "".join(c for c in name if c.isdigit())
+    digits = "".join(c for c in name if c.isascii() and c.isdigit())
     return not digits or int(digits) <= horizon
 
 

@@ -10,6 +10,7 @@ import re
 import select
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -522,3 +523,42 @@ def test_json_of_a_tiny_run_is_strict_with_nulls_and_a_note(tmp_path, capsys):
     nulls = [row for e in report["ensembles"] for row in e["summary"] if None in row.values()]
     assert nulls
     assert report["notes"][-1].startswith("null stands for a number that is not finite")
+
+
+def test_a_superscript_digit_in_a_key_path_is_a_message_not_a_traceback(capsys):
+    assert main(["validate", str(BASELINE), "--set", "relations.².baseline=1"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --set relations.²: relations is a list of 1 items; expected an item number "
+        "from 0 to 0\n"
+    )
+
+
+def test_a_story_never_replaces_a_pipe_with_its_figure(tmp_path, capsys):
+    pipe = tmp_path / "story.png"
+    os.mkfifo(pipe)
+    assert main(["story", str(BASELINE), "--seed", "1", "--plot", str(pipe)]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"{pipe} exists and is not a regular file; choose another file name\n"
+    )
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
+def test_a_sweep_of_values_no_chart_can_scale_keeps_its_results(tmp_path, capsys):
+    out = tmp_path / "huge"
+    code = main(
+        [
+            "sweep",
+            str(BASELINE),
+            "--param",
+            "actors.iran.cost=1e308,1.7e308",
+            "--runs",
+            "5",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert "note: the figures were not drawn" in capsys.readouterr().err
+    assert len((out / "sweep.csv").read_text().splitlines()) == 1 + 2
