@@ -274,7 +274,9 @@ def restore(data: dict[str, Any], uncertainty: Any) -> dict[str, Any]:
 
 
 def _parse(key: str) -> tuple[str | int, ...]:
-    return tuple(int(part) if part.isascii() and part.isdigit() else part for part in key.split("."))
+    return tuple(
+        int(part) if part.isascii() and part.isdigit() else part for part in key.split(".")
+    )
 
 
 def parameter_sets(scenario: Any) -> list[dict[str, float]]:

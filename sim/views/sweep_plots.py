@@ -129,7 +129,9 @@ def parameter_label(path: str, scenario: Mapping[str, Any] | None = None) -> str
     ):
         owner = str(block[tokens[1]].get("name") or name_of(tokens[1]))
         rest = tokens[2:]
-    elif len(tokens) >= 2 and isinstance(block, list) and tokens[1].isascii() and tokens[1].isdigit():
+    elif (
+        len(tokens) >= 2 and isinstance(block, list) and tokens[1].isascii() and tokens[1].isdigit()
+    ):
         item = block[int(tokens[1])] if int(tokens[1]) < len(block) else {}
         between = item.get("between") if isinstance(item, Mapping) else None
         owner = (
