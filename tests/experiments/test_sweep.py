@@ -516,19 +516,25 @@ def stalling_toy_evaluate(
     overrides: dict[str, Value], runs: int, seed_seq: np.random.SeedSequence
 ) -> dict[str, tuple[float, float, float]]:
     """toy_evaluate, at once for the first four points (audience cost 0) and after a minute for
-    the others: a sweep that is busy, with points stored, when a test stops it."""
+    the others: a sweep that is busy, with points stored, when a test stops it. A stalling point
+    first touches the file ``SWEEP_STALLING`` names, the evidence that points are in flight."""
     if overrides["actors.pakistan.audience_cost"] != 0.0:
+        marker = os.environ.get("SWEEP_STALLING")
+        if marker:
+            Path(marker).touch()
         time.sleep(60)
     return toy_evaluate(overrides, runs, seed_seq)
 
 
 def _start_sweep(out: Path, workers: int, evaluate: str, points: int) -> subprocess.Popen[bytes]:
-    """A sweep in a subprocess of its own session, once it has stored ``points`` points."""
+    """A sweep in a subprocess of its own session, once it has stored ``points`` points; a
+    stalling point touches ``<out>.stalling`` (see ``stalling_toy_evaluate``)."""
     proc = subprocess.Popen(
         [sys.executable, "-c", _child_code(_CHILD), str(out), str(workers), evaluate],
         start_new_session=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env={**os.environ, "SWEEP_STALLING": str(out.with_name(f"{out.name}.stalling"))},
     )
     deadline = time.monotonic() + 60
     while _stored_points(out) < points:
@@ -586,7 +592,11 @@ def test_ctrl_c_stops_a_sweep_at_once_and_keeps_every_finished_point(
     proc = _start_sweep(out, workers, "stalling_toy_evaluate", 4)
     pool = _workers_of(proc.pid)
     assert len(pool) == (0 if workers == 1 else 2)
-    time.sleep(0.3)  # the next points are well under way
+    stalling = out.with_name(f"{out.name}.stalling")
+    deadline = time.monotonic() + 120
+    while not stalling.exists():  # evidence that the next points are under way, not a sleep
+        assert proc.poll() is None and time.monotonic() < deadline, "no point began to stall"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=15)  # not the 60 s a point in flight would take
