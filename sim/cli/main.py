@@ -5,7 +5,6 @@ one-paragraph message and an exit code (``--json``: one strict JSON object, erro
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -62,29 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def strict_json(value: Any) -> tuple[Any, list[str]]:
-    """``value`` as strict JSON allows it: NaN and infinities become null, and the key paths
-    where that happened are returned, for a note."""
-    nulled: list[str] = []
-
-    def walk(node: Any, path: str) -> Any:
-        if isinstance(node, float) and not math.isfinite(node):
-            nulled.append(path or "(top)")
-            return None
-        if isinstance(node, dict):
-            return {str(k): walk(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
-        if isinstance(node, list | tuple):
-            return [walk(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(node)]
-        return node
-
-    return walk(value, ""), nulled
-
-
 def print_json(report: dict[str, Any]) -> None:
     """One strict JSON object on stdout (NaN and infinities as null, with a note saying where)."""
     import json
 
-    data, nulled = strict_json(json.loads(json.dumps(report, default=str)))
+    from sim.files.folders import strict_json
+
+    data, nulled = strict_json(report)
     if nulled:
         data["notes"] = [
             *data.get("notes", []),
@@ -93,7 +76,7 @@ def print_json(report: dict[str, Any]) -> None:
             + ", ".join(nulled[:20])
             + (f" and {len(nulled) - 20} more" if len(nulled) > 20 else ""),
         ]
-    print(json.dumps(data, indent=2, allow_nan=False), flush=True)
+    print(json.dumps(data, indent=2, allow_nan=False, default=str), flush=True)
 
 
 def _parsed(argv: list[str]) -> argparse.Namespace | int:

@@ -37,6 +37,7 @@ from sim.experiments.cases import (
     Observation,
     load_library,
 )
+from sim.files.folders import strict_json
 from sim.model.scenario import ActEvent, Scenario
 
 __all__ = [
@@ -543,21 +544,6 @@ def _day_text(day: float | int | None, none: str) -> str:
     return f"{day:g}"
 
 
-def _plain(value: Any) -> Any:
-    """Strict JSON: NaN and infinities as None, numpy numbers as Python's."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    return value
-
-
 def as_json(
     table: pd.DataFrame | Evaluation, scores: pd.DataFrame | None, meta: dict[str, Any]
 ) -> dict[str, Any]:
@@ -565,11 +551,12 @@ def as_json(
     prints (docs/results.md lists them). Given an ``Evaluation``, everything in it."""
     if not isinstance(table, Evaluation):
         assert scores is not None
-        return _plain(
+        data, _ = strict_json(
             {"meta": meta, "items": table.to_dict("records"), "scores": scores.to_dict("records")}
         )
+        return dict(data)
     result = table
-    return _plain(
+    data, _ = strict_json(
         {
             "meta": meta,
             "items": result.items.to_dict("records"),
@@ -604,3 +591,4 @@ def as_json(
             "bootstrap": {"resamples": sc.RESAMPLES, "seed": sc.SEED, "interval": 0.95},
         }
     )
+    return dict(data)

@@ -17,6 +17,7 @@ import errno
 import functools
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -33,6 +34,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from sim.inputs.errors import ResultsError
@@ -117,6 +119,31 @@ def write_text(text: str, path: Path) -> None:
             os.fsync(handle.fileno())
 
     atomic_write(path, dump)
+
+
+def strict_json(value: Any) -> tuple[Any, list[str]]:
+    """``value`` as strict JSON allows it: numpy numbers as Python's, NaN and infinities as
+    null; also the key paths where a number became null, for a note. Other objects are left
+    for ``json.dumps(default=str)``."""
+    nulled: list[str] = []
+
+    def walk(node: Any, path: str) -> Any:
+        if isinstance(node, dict):
+            return {str(k): walk(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
+        if isinstance(node, list | tuple):
+            return [walk(v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(node)]
+        if isinstance(node, bool | np.bool_):
+            return bool(node)
+        if isinstance(node, np.integer):
+            return int(node)
+        if isinstance(node, float | np.floating):
+            if math.isfinite(node):
+                return float(node)
+            nulled.append(path or "(top)")
+            return None
+        return node
+
+    return walk(value, ""), nulled
 
 
 def write_json(data: object, path: Path) -> None:
