@@ -11,9 +11,9 @@ import datetime
 from dataclasses import dataclass
 from itertools import groupby
 
-import numpy as np
 import pandas as pd
 
+from sim.inputs.errors import SEED_MAX, whole
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
 from sim.model.record import Choice, Event
@@ -39,11 +39,8 @@ FIGURE_HISTORY_DAYS = 3
 def run_story(scenario: Scenario, seed: int) -> EscalationModel:
     """Run one world with this seed, keeping every event and reason, and return the model
     (with the numbers of the run's parameter set, when some are uncertain)."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be a whole number, got {seed!r}")
-    if not 0 <= seed <= 2**63 - 1:
-        raise ValueError(f"seed must be from 0 to 2**63 - 1, got {seed}")
-    concrete, _ = uncertainty.for_seed(scenario, int(seed))
+    seed = whole("seed", seed, 0, SEED_MAX)
+    concrete, _ = uncertainty.for_seed(scenario, seed)
     model = EscalationModel(concrete, seed, record=True)
     model.run()
     return model

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.experiments.execution import default_workers
+from sim.inputs.errors import SEED_MAX
 
 if TYPE_CHECKING:
     pass
@@ -21,8 +22,6 @@ DEFAULT_COMPARISON = (
     "scenarios/jan2024_no_mediator.yaml",
 )
 DEFAULT_COMPARISON_OUT = Path("results/default_comparison")
-RUN_SEED_MAX = 2**63 - 1
-"""The largest seed of one run (the seed column of runs.csv holds 63-bit seeds)."""
 
 
 def _whole(minimum: int, maximum: int | None = None) -> Any:
@@ -237,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument(
         "--seed",
-        type=_whole(0, RUN_SEED_MAX),
+        type=_whole(0, SEED_MAX),
         metavar="N",
         help="seed of the run, as in the seed column of runs.csv (default 0)",
     )

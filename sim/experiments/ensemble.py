@@ -31,6 +31,7 @@ from sim.analysis import outcomes as catalogue
 from sim.analysis import statistics as analysis
 from sim.experiments import execution
 from sim.files.folders import versions
+from sim.inputs.errors import SEED_MAX, whole
 from sim.inputs.loader import load_scenario
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
@@ -159,22 +160,6 @@ def _chosen(scenario: Scenario, names: Sequence[str] | None) -> list[catalogue.O
         catalogue.outcome(name, scenario.horizon, scenario.ladder.war, states, labels)
         for name in names
     ]
-
-
-SEED_MAX = 2**63 - 1
-"""The largest seed: the seed column of runs.csv holds 63-bit seeds."""
-
-
-def whole(name: str, value: object, low: int, high: int | None = None) -> int:
-    """``value`` if it is a whole number from ``low`` to ``high``; else a TypeError or ValueError
-    naming the argument (a float, a bool, infinity or a string is not a number of runs)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
-    number = int(value)
-    if number < low or (high is not None and number > high):
-        bound = f"from {low:,} to {high:,}" if high is not None else f"at least {low:,}"
-        raise ValueError(f"{name} must be {bound}, got {number:,}")
-    return number
 
 
 def runs_to_reach(done: int, widest: float, target: float, cap: int) -> int | None:

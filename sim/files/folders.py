@@ -257,11 +257,8 @@ def _keep_as_previous(old: Path, target: Path) -> None:
     a folder that held no result of this program is simply dropped."""
     try:
         held = any(_ours(p.name, ()) and not p.name.endswith(".tmp") for p in old.iterdir())
-        keep = previous_path(target)
         if held:
-            if os.path.lexists(keep):
-                shutil.rmtree(keep) if keep.is_dir() and not keep.is_symlink() else keep.unlink()
-            os.rename(old, keep)
+            os.rename(old, _cleared_previous(target))
             return
     except OSError:
         pass  # the new result is in place; what is left over only costs disk
@@ -273,6 +270,14 @@ def previous_path(target: Path) -> Path:
     return target.parent / f"{_side_name(target)}.previous"
 
 
+def _cleared_previous(target: Path) -> Path:
+    """``previous_path(target)``, an older previous result removed: there is only one."""
+    keep = previous_path(target)
+    if os.path.lexists(keep):
+        shutil.rmtree(keep) if keep.is_dir() and not keep.is_symlink() else keep.unlink()
+    return keep
+
+
 def keep_previous(folder: Path, names: Iterable[str] | None = None) -> Path | None:
     """Move a folder's files (``names`` of them, or all) into its one ``.previous`` folder,
     which replaces any earlier one; the previous result is kept, never deleted. Call it with
@@ -281,9 +286,7 @@ def keep_previous(folder: Path, names: Iterable[str] | None = None) -> Path | No
     moving = [p for p in chosen if os.path.lexists(p)]
     if not moving:
         return None
-    keep = previous_path(real_path(folder))
-    if os.path.lexists(keep):
-        shutil.rmtree(keep) if keep.is_dir() and not keep.is_symlink() else keep.unlink()
+    keep = _cleared_previous(real_path(folder))
     keep.mkdir()
     for path in moving:
         os.replace(path, keep / path.name)

@@ -46,6 +46,7 @@ from solara.alias import rv
 from sim.analysis.outcomes import Outcome, for_scenario
 from sim.analysis.statistics import compare_runs
 from sim.analysis.story import day_label, names_of, reason, weighed_terms
+from sim.inputs.errors import SEED_MAX
 from sim.inputs.loader import load_scenario
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
@@ -216,7 +217,7 @@ def build(settings: Settings) -> tuple[Scenario, Scenario, dict[str, Any]]:
     overrides between them; ``SettingsError`` says why they cannot be made."""
     path = scenario_path(settings.scenario)
     seed = settings.seed
-    if not isinstance(seed, int) or not 0 <= seed < 2**63:
+    if not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
         raise SettingsError(f"A seed is a whole number from 0 up, not {seed}.")
     try:
         base = load_scenario(path)

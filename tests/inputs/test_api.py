@@ -505,7 +505,7 @@ def test_run_ensemble_refuses_bad_arguments_with_a_clear_exception(arguments, er
 
 def test_run_story_and_wilson_refuse_what_is_not_a_number():
     scenario = sim.load_scenario(BASELINE)
-    with pytest.raises(ValueError, match="seed must be from 0 to 2\\*\\*63 - 1"):
+    with pytest.raises(ValueError, match="seed must be from 0 to 9,223,372,036,854,775,807, got "):
         sim.run_story(scenario, seed=2**63)
     with pytest.raises(TypeError, match="seed must be a whole number, got '1'"):
         sim.run_story(scenario, seed="1")  # type: ignore[arg-type]
