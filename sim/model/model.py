@@ -224,6 +224,14 @@ class EscalationModel(mesa.Model):
 
     # ------------------------------------------------------------------ records
 
+    def log_each(
+        self, rows: Rows, kind: str, actor: str, target: str | None, rung: int | None, text: str
+    ) -> None:
+        """The same event in each world of ``rows`` (``record=True`` only; else nothing)."""
+        if self.record:
+            for world in rows:
+                self.log(int(world), kind, actor, target, rung, text)
+
     def log(
         self,
         world: int,

@@ -213,8 +213,7 @@ class StateAgent(mesa.Agent):
         if model.record:
             target = model.states[other].name
             text = description or f"{self.name} pledges publicly to answer {target}"
-            for world in rows:
-                model.log(int(world), "pledge", self.actor_id, other, None, text)
+            model.log_each(rows, "pledge", self.actor_id, other, None, text)
 
     def _note_misreadings(
         self, other: str, rows: Rows, severity: IntArray, perceived: IntArray
@@ -370,16 +369,14 @@ class StateAgent(mesa.Agent):
         pair = model.pair(actor.actor_id, self.actor_id)
         broken = rows[pair.ceasefire[rows]]
         pair.ceasefire[broken] = False
-        if model.record:
-            for world in broken:
-                model.log(
-                    int(world),
-                    "ceasefire_broken",
-                    actor.actor_id,
-                    self.actor_id,
-                    None,
-                    f"{actor.name} breaks the ceasefire with {self.name}",
-                )
+        model.log_each(
+            broken,
+            "ceasefire_broken",
+            actor.actor_id,
+            self.actor_id,
+            None,
+            f"{actor.name} breaks the ceasefire with {self.name}",
+        )
 
     def _go_to_war(self, actor: StateAgent, rows: Rows) -> None:
         """An act of war: the two are at war (at the war rung, nothing left to answer or
@@ -398,16 +395,14 @@ class StateAgent(mesa.Agent):
             if party.mediation is not None and party.covers(actor.actor_id, self.actor_id):
                 party.end_talks(rows, f"Talks led by {party.name} end: war")
         model.tally.went_to_war(rows)
-        if model.record:
-            for world in rows:
-                model.log(
-                    int(world),
-                    "war",
-                    actor.actor_id,
-                    self.actor_id,
-                    model.ladder.war,
-                    f"War between {actor.name} and {self.name}",
-                )
+        model.log_each(
+            rows,
+            "war",
+            actor.actor_id,
+            self.actor_id,
+            model.ladder.war,
+            f"War between {actor.name} and {self.name}",
+        )
 
     def settle(self, other: str, rows: Rows, posture: int | None = None) -> None:
         """Nothing left to answer, react to or pledge towards ``other`` (war or ceasefire);
@@ -427,9 +422,8 @@ class StateAgent(mesa.Agent):
         rows = rows[~pair.at_war[rows]]
         pair.ceasefire[rows] = True
         model.tally.ceasefire(rows)
-        if model.record and description:
-            for world in rows:
-                model.log(int(world), "ceasefire", self.actor_id, other, None, description)
+        if description:
+            model.log_each(rows, "ceasefire", self.actor_id, other, None, description)
         self._stand_down(other, rows)
         model.states[other]._stand_down(self.actor_id, rows)
 

@@ -98,16 +98,14 @@ class ThirdPartyAgent(mesa.Agent):
         step down: ``StateAgent.cease_fire``)."""
         model = self.model
         self.talks[rows] = False
-        if model.record:
-            for world in rows:
-                model.log(
-                    int(world),
-                    "agreement",
-                    self.party_id,
-                    None,
-                    None,
-                    f"Talks led by {self.name} end in a ceasefire",
-                )
+        model.log_each(
+            rows,
+            "agreement",
+            self.party_id,
+            None,
+            None,
+            f"Talks led by {self.name} end in a ceasefire",
+        )
         for a, b in self.pairs():
             model.states[a].cease_fire(b, rows)
 
@@ -136,11 +134,7 @@ class ThirdPartyAgent(mesa.Agent):
         model = self.model
         assert self.mediation is not None
         model.tally.offered(rows)
-        if model.record:
-            for world in rows:
-                model.log(
-                    int(world), "offer", self.party_id, None, None, f"{self.name} offers talks"
-                )
+        model.log_each(rows, "offer", self.party_id, None, None, f"{self.name} offers talks")
         accepted_by_all = np.ones(rows.size, dtype=bool)
         for party in self.parties:
             state = model.states[party]
@@ -177,16 +171,7 @@ class ThirdPartyAgent(mesa.Agent):
         self.refused_once[no] = True
         self.next_offer[no] = model.day + 1 + self.mediation.cooldown
         model.tally.accepted(yes)
-        if model.record:
-            for world in yes:
-                model.log(
-                    int(world),
-                    "accept",
-                    self.party_id,
-                    None,
-                    None,
-                    f"Talks led by {self.name} begin",
-                )
+        model.log_each(yes, "accept", self.party_id, None, None, f"Talks led by {self.name} begin")
 
     def end_talks(self, rows: Rows, why: str) -> None:
         rows = rows[self.talks[rows]]
@@ -195,6 +180,4 @@ class ThirdPartyAgent(mesa.Agent):
         self.talks[rows] = False
         assert self.mediation is not None
         self.next_offer[rows] = self.model.day + 1 + self.mediation.cooldown
-        if self.model.record:
-            for world in rows:
-                self.model.log(int(world), "talks_end", self.party_id, None, None, why)
+        self.model.log_each(rows, "talks_end", self.party_id, None, None, why)

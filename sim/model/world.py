@@ -80,6 +80,10 @@ class World[S, G, P](Protocol):
 
     def talks_between(self, a: str, b: str, rows: Rows) -> tuple[FloatArray, FloatArray]: ...
 
+    def log_each(
+        self, rows: Rows, kind: str, actor: str, target: str | None, rung: int | None, text: str
+    ) -> None: ...
+
     def log(
         self,
         world: int,
