@@ -578,12 +578,21 @@ def started(out: Path, process: subprocess.Popen[str]) -> None:
         time.sleep(0.01)
 
 
+def run_id(folder: Path) -> str | None:
+    """The run id of the result in ``folder``, or None while the swap has it away."""
+    try:
+        return str(json.loads((folder / "metadata.json").read_text())["run_id"])
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
 @pytest.mark.slow
 def test_kills_and_interrupts_never_leave_a_mix(tmp_path, capsys):
     """SIGKILL and SIGINT, alternately, at random moments of the runs and of the save over an
     earlier result (16 trials): the folder holds the earlier result, the new one whole, or
     (after Ctrl-C during the runs) the runs finished, saved whole; each time ``plot`` works, and
-    the rerun gives the same bytes as a run never interrupted."""
+    the rerun gives the same bytes as a run never interrupted. Two more kills, timed by evidence,
+    land on each side of the swap for certain."""
     out, reference = tmp_path / "out", tmp_path / "reference"
     assert main(["run", str(BASELINE), *FAULT_ARGS, "--seed", "7", "--out", str(reference)]) == 0
     assert main(["run", str(BASELINE), *FAULT_ARGS, "--seed", "8", "--out", str(out)]) == 0
@@ -594,7 +603,6 @@ def test_kills_and_interrupts_never_leave_a_mix(tmp_path, capsys):
     span = time.perf_counter() - after_checks  # the runs and the save
     new = table_bytes(reference)
     rng = random.Random(20240116)
-    outcomes: set[str] = set()
     for trial in range(16):
         earlier = json.loads((out / "metadata.json").read_text())["run_id"]
         earlier_tables = table_bytes(out)
@@ -627,18 +635,34 @@ def test_kills_and_interrupts_never_leave_a_mix(tmp_path, capsys):
                 assert err.startswith("Interrupted: kept ")
             else:  # done, or interrupted as the interpreter exits, with everything saved
                 assert process.returncode in (0, -signal.SIGINT) and replaced
-        outcomes.add("replaced" if replaced else "kept")
         assert main(["plot", str(out)]) == 0
         leftovers = [
             p.name for p in tmp_path.iterdir() if ".partial-" in p.name or ".old-" in p.name
         ]
         assert all(f".out.partial-{process.pid}-" in name for name in leftovers)  # until the next
+    # Both sides of the swap, timed by evidence rather than by the clock: killed as it starts,
+    # the earlier result stays; killed once the new result is in place, the new one stays whole.
+    earlier = json.loads((out / "metadata.json").read_text())["run_id"]
+    earlier_tables = table_bytes(out)
+    process = start(out, 7)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=120)
+    assert results.load(out).metadata["run_id"] == earlier
+    assert table_bytes(out) == earlier_tables
+    process = start(out, 7)
+    while run_id(out) in (earlier, None):
+        assert process.poll() is None or process.returncode == 0, process.communicate()
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=120)
+    assert results.load(out).metadata["run_id"] != earlier
+    assert table_bytes(out) == new
+    assert main(["plot", str(out)]) == 0
     assert (
         main(["run", str(BASELINE), *FAULT_ARGS, "--seed", "7", "--out", str(out), "--force"]) == 0
     )
     assert table_bytes(out) == new
     assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name or ".old-" in p.name] == []
-    assert outcomes == {"replaced", "kept"}  # the random moments fell on both sides of the swap
 
 
 def test_package_versions_are_read_once_per_process():
