@@ -23,8 +23,12 @@ MECHANISMS_OFF = {
     "armed_groups": False,
     "misperception": False,
     "reactions": False,
+    "operations": False,
+    "talks_under_fire": False,
+    "sticky_measures": False,
 }
-"""Every mechanism that is not the policies' own reciprocity, switched off."""
+"""Every mechanism that is not the policies' own reciprocity, switched off (each test of a
+mechanism switches its own on)."""
 
 
 def state(name: str, policy: str = "tit_for_tat", **changes: Any) -> dict[str, Any]:

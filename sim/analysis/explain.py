@@ -6,6 +6,9 @@ the first act at or above the chosen rung (by default the first strike on state 
 the cause is read from the decision that made it and the events before it, by these rules, the
 first that applies:
 
+0. ``operation`` or ``engagement``: the act was a day of fighting that goes on (model 3): an
+   operation its author opened earlier and carried on, or the fire of forces in contact in an
+   engagement; no decision of that day made it;
 1. ``spoiler``: the climbing state answered an armed-group attack it blamed on the adversary
    while talks or a ceasefire between the two were under way (a spoiler broke the calm);
 2. ``blamed attack``: it answered an armed-group attack it blamed on the adversary;
@@ -45,6 +48,8 @@ from sim.model.record import Event
 from sim.model.scenario import Scenario
 
 CAUSES = (
+    "operation",
+    "engagement",
     "spoiler",
     "blamed attack",
     "misread act",
@@ -79,11 +84,7 @@ class Climb:
 
 def default_rung(scenario: Scenario) -> int:
     """The first rung whose act strikes a state's forces or leaders."""
-    ladder = scenario.ladder
-    for rung in range(ladder.strike_rung, ladder.size):
-        if ladder.target(rung) in ("state_forces", "leadership"):
-            return rung
-    return ladder.war
+    return scenario.ladder.first_on_state
 
 
 def _previous_answer(events: Sequence[Event], index: int, actor: str, target: str) -> int:
@@ -105,6 +106,9 @@ def _previous_answer(events: Sequence[Event], index: int, actor: str, target: st
 def classify(events: Sequence[Event], index: int) -> str:
     """The cause of the climbing act ``events[index]``, by the rules of the module docstring."""
     climb = events[index]
+    fighting = climb.details.get("fighting")
+    if fighting in ("operation", "engagement"):
+        return str(fighting)
     actor, target = climb.actor, climb.target
     since = events[_previous_answer(events, index, actor, target or "") + 1 : index]
     provocations = [

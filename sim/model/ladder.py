@@ -85,6 +85,20 @@ class Ladder(Config):
     def size(self) -> int:
         return len(self.rungs)
 
+    @property
+    def sustained(self) -> int:
+        """The rung just below war: a sustained exchange of fire, which an act at this rung
+        opens as an operation (mechanism ``operations``)."""
+        return self.war - 1
+
+    @property
+    def first_on_state(self) -> int:
+        """The first rung whose act strikes a state's forces or leaders (war if none below)."""
+        for rung in range(self.strike_rung, self.war):
+            if self.target(rung) in STATE_TARGETS:
+                return rung
+        return self.war
+
     def name(self, rung: int) -> str:
         return self.rungs[rung].name
 

@@ -2,7 +2,8 @@
 
 The order of a day (``docs/model.md`` draws it):
 
-1. scripted events of the day happen (acts, attacks, pledges, ceasefires);
+1. scripted events of the day happen (acts, attacks, pledges, ceasefires); fighting that goes
+   on goes on (operations carry on or stop; engagements of forces in contact go on or die out);
 2. armed groups attack (or not); the target decides whom, if anyone, to hold responsible;
 3. rounds: in each, every state makes the decisions that are due (answers, first diplomatic
    reactions, and in the first round reviews of standing postures) on what stood at the start
@@ -11,7 +12,8 @@ The order of a day (``docs/model.md`` draws it):
    rounds end when a round brings no act, or at ``mechanisms.rounds_per_day``;
 4. third parties end of day: talks under way may end in a ceasefire; offers of talks are made
    and answered;
-5. armed groups recover some capacity; the day's postures are recorded.
+5. armed groups recover some capacity; forces in contact that exchanged fire today fall into an
+   engagement; the day's postures are recorded.
 
 A world's random numbers are drawn from its own stream (``sim.model.streams``), addressed by what
 they decide, so a world runs the same alone (a story) as among thousands (an ensemble).
@@ -48,6 +50,16 @@ from sim.model.streams import Streams
 from sim.model.third_parties import ThirdPartyAgent
 from sim.model.world import NEVER, BoolArray, FloatArray, IntArray, PairState, Rows
 
+NOT_WEIGHTS = {
+    "review_rate",
+    "belief_types",
+    "operation_continuation",
+    "engagement_continuation",
+    "hurting_stalemate",
+    "measure_review_rate",
+}
+"""Decision parameters that are daily rates or counts the agents read, not utility weights."""
+
 
 class EscalationModel(mesa.Model):
     """Parallel runs of a scenario, one per seed; ``record=True`` keeps every event and reason.
@@ -79,9 +91,7 @@ class EscalationModel(mesa.Model):
         self.round = 0
         decision = scenario.decision
         self.rationality = decision.rationality
-        self.weights = DecisionWeights(
-            **decision.model_dump(exclude={"review_rate", "belief_types"})
-        )
+        self.weights = DecisionWeights(**decision.model_dump(exclude=NOT_WEIGHTS))
         self.events: list[list[Event]] = [[] for _ in range(self.worlds)] if record else []
         self._acts: list[Acts] = []
         self._crisis: dict[str, IntArray] = {}
@@ -133,6 +143,7 @@ class EscalationModel(mesa.Model):
         self.posture_history: list[IntArray] = []
         self._last_event_day = max((e.day for e in scenario.events), default=0)
         self._apply_history()
+        self.state_agents.do("engage")
         self._end_of_day()
 
     # ------------------------------------------------------------------ shared views
@@ -274,7 +285,8 @@ class EscalationModel(mesa.Model):
         for batch in acts:
             target = self.states[batch.target]
             if batch.hostile:
-                target.receive_hostile(batch)
+                engagement = batch.fighting == "engagement"
+                target.receive_hostile(batch, fog=not engagement, answered=engagement)
             else:
                 target.receive_conciliation(batch)
         return bool(acts)
@@ -330,6 +342,7 @@ class EscalationModel(mesa.Model):
         for event in self.config.events:
             if event.day == self.day:
                 self._apply_event(event, history=False)
+        self.state_agents.do("keep_fighting")
         self.group_agents.do("step")
         for round_ in range(self.rounds):
             self.round = round_
@@ -341,6 +354,7 @@ class EscalationModel(mesa.Model):
         self.round = self.rounds - 1
         self.third_party_agents.do("step")
         self.group_agents.do("recover")
+        self.state_agents.do("engage")
         self._end_of_day()
 
     def _due_later_today(self) -> bool:
@@ -387,6 +401,10 @@ class EscalationModel(mesa.Model):
         for state in self.states.values():
             for other in state.adversaries:
                 if (state.owed[other] > 0).any() or (state.react_due[other] != NEVER).any():
+                    return False
+                if (state.operation[other] > 0).any() or self.pair(
+                    state.actor_id, other
+                ).engaged.any():
                     return False
         war = np.ones(self.worlds, dtype=bool)
         for pair in self._pairs.values():

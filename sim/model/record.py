@@ -308,6 +308,9 @@ class Acts:
     description: str = ""
     scripted: bool = False
     choices: dict[int, Choice] = field(default_factory=dict)
+    fighting: str = ""
+    """``operation`` or ``engagement`` for a day of fighting that goes on (not a decision);
+    an engagement's fire is owed no answer: it goes on by its own dynamics."""
 
     @classmethod
     def conciliation(

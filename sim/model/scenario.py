@@ -95,6 +95,28 @@ class Mechanisms(Config):
         description="A strategic state reacts diplomatically (protest, recalled envoy, pledge) "
         "before its answer is ready.",
     )
+    operations: bool = Field(
+        True,
+        description="Fighting that goes on (model 3): a strike at the rung just below war (a "
+        "sustained exchange of fire) opens an operation its author carries on day after day "
+        "until it stops, a ceasefire or war; forces in contact that exchange fire fall into an "
+        "engagement that goes on by its own dynamics (off: every act is a one-off, as in "
+        "model 2).",
+    )
+    talks_under_fire: bool = Field(
+        True,
+        description="Talks survive strikes (only war ends them), and the daily chance that they "
+        "end in a ceasefire grows with the hurt both sides have suffered (Zartman's mutually "
+        "hurting stalemate; off: a strike ends talks and the chance is constant, as in model 2).",
+    )
+    sticky_measures: bool = Field(
+        True,
+        description="Non-kinetic measures stick (model 3): a state that stepped down from a "
+        "strike keeps the measures it took (an envoy recalled, a border closed) until it lifts "
+        "them by a visible act, which it considers only after the adversary conciliates, inside "
+        "talks or a ceasefire, or at the slow daily rate `decision.measure_review_rate` (off: "
+        "measures fade at the review rate, as in model 2).",
+    )
     rounds_per_day: int = Field(
         3,
         ge=1,
@@ -198,6 +220,32 @@ class Decision(Config):
         0.5,
         description="Share of the value of answering left when the act was denied: a covert "
         "act lets its target look away (Carson 2016).",
+    )
+    operation_continuation: Probability = Field(
+        0.85,
+        description="Daily chance that a state carries on an operation it has opened (a "
+        "campaign, Pape 1996; Byman & Waxman 2002): its mean length is 1 / (1 - p) days, 6.7 at "
+        "0.85 (teaching default, the value of the model review's prototype; calibrated on the "
+        "case library).",
+    )
+    engagement_continuation: Probability = Field(
+        0.6,
+        description="Daily chance that an engagement of forces in contact goes on (local "
+        "dynamics of fire, not a capital's decision): a mean of 2.5 days at 0.6 (teaching "
+        "default of the model review; calibrated on the case library).",
+    )
+    measure_review_rate: Probability = Field(
+        0.02,
+        description="Daily chance that a state revisits non-kinetic measures it holds when the "
+        "adversary has not conciliated and no talks or ceasefire are under way: about 50 days "
+        "on average (teaching default of the model review, §3.4; sanctions between adversaries "
+        "outlast the crisis that brought them, Drezner 1999).",
+    )
+    hurting_stalemate: Weight = Field(
+        1.0,
+        description="How much the hurt both sides have suffered raises the daily chance that "
+        "talks end in a ceasefire: the rate is multiplied by 1 + this x the lesser of the two "
+        "sides' summed hurt (Zartman 1989, 2000; teaching default of the model review).",
     )
 
 

@@ -84,6 +84,18 @@ class StateAgent(mesa.Agent):
         """The day of this state's latest hostile act towards each adversary: no step down that
         day, so an act is never undone before its target has seen it."""
         self.pledge = {b: np.zeros(worlds, dtype=bool) for b in self.adversaries}
+        self.operation = {b: np.zeros(worlds, dtype=np.int64) for b in self.adversaries}
+        """The rung of the operation this state carries on against each adversary (0: none)."""
+        self.struck_day = {b: np.full(worlds, NEVER, dtype=np.int64) for b in self.adversaries}
+        self.measure = {
+            b: np.full(worlds, self.baseline[b], dtype=np.int64) for b in self.adversaries
+        }
+        """The gravest non-kinetic measure this state holds against each adversary (its
+        baseline: none), kept when it steps down from a strike (mechanism ``sticky_measures``)."""
+        """The day this state last struck each adversary's forces or leaders."""
+        self.hurt = {b: np.zeros(worlds) for b in self.adversaries}
+        """The hurt this state has suffered from each adversary's strikes: the sum over strikes
+        of (rung / war) ** cost_convexity, the share of the cost of war each inflicts."""
         self.conciliated = {b: np.zeros(worlds, dtype=bool) for b in self.adversaries}
         self.memory = {b: np.zeros(worlds) for b in self.adversaries}
         self.belief: dict[str, FloatArray] = {}
@@ -260,11 +272,20 @@ class StateAgent(mesa.Agent):
         if not rows.size:
             return
         actor.stand_at(self.actor_id, rows, acts.rung[keep], acts.effective[keep])
+        striking = rows[strike[keep]]
+        if striking.size:
+            kept = acts.effective[keep][strike[keep]]
+            self.hurt[actor.actor_id][striking] += (
+                kept / ladder.war
+            ) ** model.weights.cost_convexity
+            on_state = acts.on_state[keep][strike[keep]]
+            actor.struck_day[self.actor_id][striking[on_state]] = model.day
+            if model.config.mechanisms.operations and not acts.fighting:
+                actor.open_operation(self.actor_id, striking, acts.rung[keep][strike[keep]])
         group = acts.group[keep]
         for g in np.unique(group[group >= 0]):
             model.group_list[int(g)].struck(rows[group == g])
         self.conciliated[actor.actor_id][rows] = False
-        striking = rows[strike[keep]]
         if striking.size:
             self._strike_ends_calm(actor, striking)
         perceived = self.perceive(
@@ -287,6 +308,8 @@ class StateAgent(mesa.Agent):
         self.posture[other][rows] = np.maximum(self.posture[other][rows], rung)
         self.conciliated[other][rows] = False
         self.last_act[other][rows] = effective
+        measure = np.where(rung < self.model.ladder.strike_rung, rung, 0)
+        self.measure[other][rows] = np.maximum(self.measure[other][rows], measure)
 
     def receive_conciliation(self, acts: Acts) -> None:
         """``acts.actor`` steps down towards this state (or cracks down on a group it hosts):
@@ -325,8 +348,10 @@ class StateAgent(mesa.Agent):
             self.update_belief(actor.actor_id, acts.rows, acts.likelihood, acts.option)
 
     def step_down(self, other: str, rows: Rows, level: IntArray) -> None:
-        """This state's posture towards ``other`` falls to ``level`` (never climbs here)."""
+        """This state's posture towards ``other`` falls to ``level`` (never climbs here); the
+        measures above that level are lifted."""
         self.posture[other][rows] = np.minimum(self.posture[other][rows], level)
+        self.measure[other][rows] = np.minimum(self.measure[other][rows], level)
 
     def _perceived_option(
         self, actor: StateAgent, acts: Acts, keep: BoolArray, perceived: IntArray
@@ -359,9 +384,12 @@ class StateAgent(mesa.Agent):
         self.belief[other][rows[valid]] = posterior[valid] / sums[valid]
 
     def _strike_ends_calm(self, actor: StateAgent, rows: Rows) -> None:
-        """A strike collapses talks between the two and breaks their ceasefire."""
+        """A strike breaks the two states' ceasefire and, unless talks go on under fire
+        (mechanism ``talks_under_fire``), collapses talks between them."""
         model = self.model
         for party in model.third_parties.values():
+            if model.config.mechanisms.talks_under_fire:
+                break
             if party.mediation is not None and party.covers(actor.actor_id, self.actor_id):
                 party.end_talks(
                     rows, f"Talks led by {party.name} collapse after {actor.name}'s strike"
@@ -389,6 +417,7 @@ class StateAgent(mesa.Agent):
             return
         pair.at_war[rows] = True
         pair.ceasefire[rows] = False
+        pair.engaged[rows] = False
         actor.settle(self.actor_id, rows, model.ladder.war)
         self.settle(actor.actor_id, rows, model.ladder.war)
         for party in model.third_parties.values():
@@ -409,6 +438,7 @@ class StateAgent(mesa.Agent):
         at ``posture`` if given."""
         if posture is not None:
             self.posture[other][rows] = posture
+        self.operation[other][rows] = 0
         self.owed[other][rows] = 0
         self.owed_due[other][rows] = NEVER
         self.react_due[other][rows] = NEVER
@@ -421,6 +451,7 @@ class StateAgent(mesa.Agent):
         pair = model.pair(self.actor_id, other)
         rows = rows[~pair.at_war[rows]]
         pair.ceasefire[rows] = True
+        pair.engaged[rows] = False
         model.tally.ceasefire(rows)
         if description:
             model.log_each(rows, "ceasefire", self.actor_id, other, None, description)
@@ -466,6 +497,10 @@ class StateAgent(mesa.Agent):
                 else "answers"
             )
             text = acts.description or f"{a.name} {verb} {b.name}: {what}"
+            if acts.fighting == "operation":
+                text = f"{a.name} carries on its operation against {b.name}: {what}"
+            elif acts.fighting == "engagement":
+                text = f"{a.name}'s forces in contact with {b.name}'s fire again: {what}"
             model.log(
                 int(world),
                 kind,
@@ -481,7 +516,151 @@ class StateAgent(mesa.Agent):
                 or _lower(ladder.casualties(rung), bool(acts.announced[i])),
                 announced=bool(acts.announced[i]),
                 denied=bool(acts.denied[i]),
+                fighting=acts.fighting or None,
             )
+
+    # ------------------------------------------------------------------ fighting that goes on
+
+    def open_operation(self, other: str, rows: Rows, rung: IntArray) -> None:
+        """This state's strikes on ``other`` at the sustained rung (the rung below war) were
+        delivered: where no operation was under way, one opens at that rung, carried on day
+        after day (``keep_fighting``) until this state stops it, a ceasefire or war.
+
+        The ladder names that rung a sustained exchange of fire: a campaign of punishment or
+        denial (Pape 1996; Byman & Waxman 2002) rather than a one-off act, so a state that
+        chooses it goes on with it, each day's strike a fresh act its target may answer.
+        """
+        model = self.model
+        opening = rows[(rung >= model.ladder.sustained) & (self.operation[other][rows] == 0)]
+        if not opening.size:
+            return
+        self.operation[other][opening] = model.ladder.sustained
+        model.log_each(
+            opening,
+            "operation",
+            self.actor_id,
+            other,
+            model.ladder.sustained,
+            f"{self.name} opens an operation against {model.states[other].name}: it will "
+            "strike day after day until it stops, a ceasefire or war",
+        )
+
+    def keep_fighting(self) -> None:
+        """Each morning (mechanism ``operations``): this state's operations carry on, with the
+        daily chance ``decision.operation_continuation``, or stop; and each engagement of its
+        forces with an adversary's (kept by the state first in the scenario's order) goes on,
+        with the chance ``decision.engagement_continuation``, both sides firing, or dies out.
+
+        Carrying on is drawn as a hazard, not weighed as a decision: a campaign's length is set
+        by its plan, its costs and the pressure on its author, which this model does not yet
+        weigh day by day (the model review's §3.2 gives a utility for it).
+        """
+        model = self.model
+        if not model.config.mechanisms.operations:
+            return
+        decision = model.config.decision
+        for other in self.adversaries:
+            pair = model.pair(self.actor_id, other)
+            j = self.adversary_index(other)
+            rows = np.flatnonzero(self.operation[other] > 0)
+            if rows.size:
+                address = (Site.OPERATION, model.day, self.index, j)
+                going = model.streams.uniform(address, rows) < decision.operation_continuation
+                stopping = rows[~going]
+                self.operation[other][stopping] = 0
+                model.log_each(
+                    stopping,
+                    "operation_end",
+                    self.actor_id,
+                    other,
+                    None,
+                    f"{self.name} ends its operation against {model.states[other].name}",
+                )
+                rows = rows[going]
+                self._fire(other, rows, self.operation[other][rows], "operation")
+            rows = np.flatnonzero(pair.engaged) if self.index < j else rows[:0]
+            if rows.size:
+                address = (Site.ENGAGEMENT, model.day, self.index, j)
+                going = model.streams.uniform(address, rows) < decision.engagement_continuation
+                ending = rows[~going]
+                pair.engaged[ending] = False
+                model.log_each(
+                    ending,
+                    "engagement_end",
+                    self.actor_id,
+                    other,
+                    None,
+                    f"The engagement of {self.name}'s and {model.states[other].name}'s forces "
+                    "dies out",
+                )
+                rows = rows[going]
+                rung = np.full(rows.size, model.ladder.first_on_state, dtype=np.int64)
+                self._fire(other, rows, rung, "engagement")
+                model.states[other]._fire(self.actor_id, rows, rung, "engagement")
+
+    def engage(self) -> None:
+        """At the day's end: forces in contact (a relation whose baseline is a force posture or
+        more) that struck each other today fall into an engagement, which goes on by its own
+        dynamics (local commanders, rules of engagement) until it dies out, a ceasefire or war.
+        Kept by the state first in the scenario's order."""
+        model = self.model
+        if not model.config.mechanisms.operations:
+            return
+        for other in self.adversaries:
+            j = self.adversary_index(other)
+            if j < self.index or self.baseline[other] < model.ladder.strike_rung - 1:
+                continue
+            pair = model.pair(self.actor_id, other)
+            today = (self.struck_day[other] == model.day) & (
+                model.states[other].struck_day[self.actor_id] == model.day
+            )
+            rows = np.flatnonzero(today & ~pair.engaged & ~pair.at_war & ~pair.ceasefire)
+            if not rows.size:
+                continue
+            pair.engaged[rows] = True
+            model.log_each(
+                rows,
+                "engagement",
+                self.actor_id,
+                other,
+                None,
+                f"The forces of {self.name} and {model.states[other].name}, in contact, fall "
+                "into an engagement: their exchanges of fire go on by their own dynamics",
+            )
+
+    def _fire(self, other: str, rows: Rows, rung: IntArray, fighting: str) -> None:
+        """A day of fighting that goes on: strikes at ``rung`` on ``other`` in ``rows``."""
+        if not rows.size:
+            return
+        model = self.model
+        options = self.answers[other]
+        plain = {
+            int(options.rung[o]): o
+            for o in range(options.size - 1, -1, -1)
+            if not options.announced[o] and options.group[o] < 0
+        }
+        option = np.array([plain.get(int(r), 0) for r in rung], dtype=np.int64)
+        n = rows.size
+        model.enqueue(
+            Acts(
+                actor=self.actor_id,
+                target=other,
+                rows=rows,
+                hostile=True,
+                rung=rung,
+                effective=rung,
+                on_state=np.array([model.ladder.target(int(r)) in STATE_TARGETS for r in rung]),
+                group=np.full(n, -1, dtype=np.int64),
+                announced=np.zeros(n, dtype=bool),
+                denied=np.zeros(n, dtype=bool),
+                answering=np.zeros(n, dtype=bool),
+                level=np.full(n, -1, dtype=np.int64),
+                option=option,
+                likelihood=None,
+                labels=options.labels,
+                fighting=fighting,
+            )
+        )
 
     # ------------------------------------------------------------------ deciding
 
@@ -740,13 +919,20 @@ class StateAgent(mesa.Agent):
             return
         candidates = np.flatnonzero(eligible)
         address = (Site.REVIEW, model.day, self.index, self.adversary_index(other))
-        reviewing = model.streams.uniform(address, candidates) < model.config.decision.review_rate
+        rate = self._review_rate(other, candidates)
+        reviewing = model.streams.uniform(address, candidates) < rate
         rows = candidates[reviewing]
         if not rows.size:
             return
         options = self.reviews[other]
         situation = self.review_situation(other, rows)
         levels = decisions.review_levels(options, situation.posture, baseline)
+        if model.config.mechanisms.sticky_measures:
+            # a step down from a strike keeps the measures taken: lifting them is another act
+            kept = np.where(
+                situation.posture >= model.ladder.strike_rung, self.measure[other][rows], baseline
+            )
+            levels = np.maximum(levels, kept[:, None])
         terms = decisions.review_terms(options, situation, levels, model.weights, model.ladder)
         available = decisions.review_available(options, situation.posture, baseline, levels)
         utility = decisions.total(terms, decisions.REVIEW_TERMS)
@@ -799,6 +985,27 @@ class StateAgent(mesa.Agent):
                 else {},
             )
         )
+
+    def _review_rate(self, other: str, rows: Rows) -> FloatArray | float:
+        """The daily chance of revisiting a standing posture towards ``other``.
+
+        With sticky measures, non-kinetic measures alone (a posture below the strike rung) are
+        revisited at the slow ``measure_review_rate`` unless ``other`` has conciliated since,
+        or talks or a ceasefire between the two are under way: lifting a measure is a
+        concession, made in answer to one or inside a process (review §3.4; Drezner 1999).
+        """
+        model = self.model
+        decision = model.config.decision
+        if not model.config.mechanisms.sticky_measures:
+            return decision.review_rate
+        talks, _ = model.talks_between(self.actor_id, other, rows)
+        opened = (
+            self.conciliated[other][rows]
+            | (talks > 0)
+            | model.pair(self.actor_id, other).ceasefire[rows]
+        )
+        measures_only = self.posture[other][rows] < model.ladder.strike_rung
+        return np.where(measures_only & ~opened, decision.measure_review_rate, decision.review_rate)
 
     def _situation(
         self,

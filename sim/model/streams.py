@@ -83,6 +83,8 @@ class Site(IntEnum):
     PLEDGE = 11
     MEDIATION = 12
     AGREEMENT = 13
+    OPERATION = 14
+    ENGAGEMENT = 15
 
 
 class Streams:

@@ -80,7 +80,7 @@ class ThirdPartyAgent(mesa.Agent):
         if self.talks.any():
             rows = np.flatnonzero(self.talks)
             draw = model.streams.uniform((Site.AGREEMENT, model.day, self.index), rows)
-            agreed = rows[draw < self.mediation.agreement_rate]
+            agreed = rows[draw < self.agreement_chance(rows)]
             if agreed.size:
                 self.agree(agreed)
         scripted = model.day in self.offer_days
@@ -92,6 +92,23 @@ class ThirdPartyAgent(mesa.Agent):
         rows = np.flatnonzero(wanted & allowed)
         if rows.size:
             self.offer_mediation(rows)
+
+    def agreement_chance(self, rows: Rows) -> FloatArray | float:
+        """Today's chance that talks end in a ceasefire: the mediation's ``agreement_rate``,
+        and with talks under fire, that rate times 1 + ``hurting_stalemate`` x the hurt of the
+        side that has suffered less (a mutually hurting stalemate ripens talks: Zartman 1989,
+        2000; hurt is summed over the strikes suffered, each the share of the cost of war it
+        inflicts), capped at 1."""
+        model = self.model
+        assert self.mediation is not None
+        rate = self.mediation.agreement_rate
+        if not model.config.mechanisms.talks_under_fire:
+            return rate
+        mutual = np.zeros(rows.size)
+        for a, b in self.pairs():
+            hurt = np.minimum(model.states[a].hurt[b][rows], model.states[b].hurt[a][rows])
+            np.maximum(mutual, hurt, out=mutual)
+        return np.minimum(rate * (1 + model.config.decision.hurting_stalemate * mutual), 1.0)
 
     def agree(self, rows: Rows) -> None:
         """Talks end in an agreed ceasefire between every pair of its parties (the states then

@@ -29,12 +29,15 @@ NEVER = -1
 
 
 class PairState:
-    """Per world, what two states in crisis share: war, an agreed ceasefire, today's acts."""
+    """Per world, what two states in crisis share: war, an agreed ceasefire, today's acts, an
+    engagement of their forces."""
 
     def __init__(self, worlds: int) -> None:
         self.at_war = np.zeros(worlds, dtype=bool)
         self.ceasefire = np.zeros(worlds, dtype=bool)
         self.acted_today = np.zeros(worlds, dtype=np.int64)
+        self.engaged = np.zeros(worlds, dtype=bool)
+        """Forces in contact exchanging fire day after day (mechanism ``operations``)."""
 
 
 class World[S, G, P](Protocol):

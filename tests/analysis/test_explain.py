@@ -261,3 +261,25 @@ def test_explain_a_rung_never_reached_is_a_clear_message(capsys, tmp_path):
     assert err.endswith("acted at rung 7 ('war') or higher; choose a lower --rung\n")
     assert main(["explain", str(tmp_path / "nothing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_a_day_of_an_operation_or_an_engagement_is_its_own_cause():
+    """Fighting that goes on is read as such, before any rule about decisions: the climb to
+    the sustained rung on day 1 of an operation, and a day of an engagement's fire."""
+    opened = scenario(
+        horizon=3,
+        mechanisms={"operations": True},
+        decision={"operation_continuation": 1.0, "engagement_continuation": 1.0},
+        actors={"b": state("B", "never")},
+        relations=[{"between": ["a", "b"], "baseline": 3}],
+        events=[
+            {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 6, "answered": True},
+            {"day": 0, "type": "act", "actor": "b", "target": "a", "rung": 5, "answered": True},
+        ],
+    )
+    model = EscalationModel(opened, 1, record=True)
+    model.run()
+    events = model.events[0]
+    day_1 = [i for i, e in enumerate(events) if e.day == 1 and e.kind == "strike"]
+    causes = {(events[i].actor, events[i].rung): classify(events, i) for i in day_1}
+    assert causes == {("a", 6): "operation", ("a", 5): "engagement", ("b", 5): "engagement"}

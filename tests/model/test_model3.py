@@ -1,0 +1,278 @@
+"""Model 3's mechanisms, each by exact traces with its switch on (conftest's small crisis has
+every mechanism off, so each test turns on only its own): fighting that goes on (operations
+and engagements), talks under fire, and measures that stick. ``test_model3_reduction.py``
+checks that with all three off the model is model 2, byte for byte."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import EscalationModel
+from tests.conftest import scenario, state
+
+
+def run(sc, seed: int = 1) -> EscalationModel:
+    model = EscalationModel(sc, seed, record=True)
+    model.run()
+    return model
+
+
+def trace(model: EscalationModel) -> list[tuple[int, str, str, int | None]]:
+    """(day, kind, actor, rung) of every event of the first world."""
+    return [(e.day, e.kind, e.actor, e.rung) for e in model.events[0]]
+
+
+OPENING_AT_6 = [{"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 6}]
+MUTUAL_CLASH = [
+    {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 5, "answered": True},
+    {"day": 0, "type": "act", "actor": "b", "target": "a", "rung": 5, "answered": True},
+]
+
+
+def operation(continuation: float, horizon: int = 5) -> EscalationModel:
+    """A opens at the sustained rung (6, the rung below war); B never answers."""
+    return run(
+        scenario(
+            horizon=horizon,
+            mechanisms={"operations": True},
+            decision={"operation_continuation": continuation},
+            actors={"b": state("B", "never")},
+            events=OPENING_AT_6,
+        )
+    )
+
+
+def test_an_act_at_the_sustained_rung_opens_an_operation_carried_on_every_day():
+    """With a daily continuation of 1, A strikes again each morning, each strike a fresh act
+    that B owes an answer to (B, delay 2, lets each batch go on days 2 and 4); A never steps
+    down, since its act of the day comes before its review."""
+    model = operation(1.0)
+    assert trace(model) == [
+        (0, "strike", "a", 6),
+        (0, "operation", "a", 6),
+        (1, "strike", "a", 6),
+        (2, "let_go", "b", None),
+        (2, "strike", "a", 6),
+        (3, "strike", "a", 6),
+        (4, "let_go", "b", None),
+        (4, "strike", "a", 6),
+        (5, "strike", "a", 6),
+    ]
+    assert model.tally.strike_days[0] == 5  # days 1 to 5 (day 0 is history)
+    assert [day["a"] for day in model.rung_history()] == [6] * 6
+
+
+def test_an_operation_with_no_chance_to_go_on_ends_the_next_morning():
+    model = operation(0.0)
+    assert trace(model) == [
+        (0, "strike", "a", 6),
+        (0, "operation", "a", 6),
+        (1, "operation_end", "a", None),
+        (1, "conciliate", "a", 0),
+        (2, "let_go", "b", None),
+    ]
+    assert model.events[0][2].text == "A ends its operation against B"
+
+
+def test_operations_off_make_the_same_act_a_one_off():
+    model = run(scenario(horizon=5, actors={"b": state("B", "never")}, events=OPENING_AT_6))
+    assert trace(model) == [
+        (0, "strike", "a", 6),
+        (1, "conciliate", "a", 0),
+        (2, "let_go", "b", None),
+    ]
+
+
+def test_the_share_of_runs_whose_operation_lasts_k_days_is_geometric():
+    """Over 4,000 worlds at p = 0.85 the operation's extra days are geometric: P(at least k
+    more days) = p^k. Tolerance: 4 binomial standard errors at n = 4,000 (at most 0.032)."""
+    sc = scenario(
+        horizon=5,
+        runs=4000,
+        mechanisms={"operations": True},
+        actors={"b": state("B", "never")},
+        events=OPENING_AT_6,
+    )
+    model = EscalationModel(sc, np.arange(4000) + 1)
+    model.run()
+    days = model.tally.strike_days  # the days from day 1 the operation went on
+    for k in range(1, 5):
+        share = float(np.mean(days >= k))
+        assert share == pytest.approx(0.85**k, abs=4 * np.sqrt(0.25 / 4000))
+
+
+def engagement(continuation: float) -> EscalationModel:
+    """A and B, forces in contact (baseline 3), clash on day 0; a ceasefire on day 3."""
+    return run(
+        scenario(
+            horizon=6,
+            mechanisms={"operations": True},
+            decision={"engagement_continuation": continuation},
+            relations=[{"between": ["a", "b"], "baseline": 3}],
+            events=[*MUTUAL_CLASH, {"day": 3, "type": "ceasefire", "between": ["a", "b"]}],
+        )
+    )
+
+
+def test_forces_in_contact_that_clash_fall_into_an_engagement_until_the_ceasefire():
+    """Both fire each morning (owed no answer: the engagement goes on by itself) until the
+    scripted ceasefire of day 3 ends it, and both step down to their baseline."""
+    model = engagement(1.0)
+    assert trace(model) == [
+        (0, "strike", "a", 5),
+        (0, "strike", "b", 5),
+        (0, "engagement", "a", None),
+        (1, "strike", "a", 5),
+        (1, "strike", "b", 5),
+        (2, "strike", "a", 5),
+        (2, "strike", "b", 5),
+        (3, "ceasefire", "a", None),
+        (3, "conciliate", "a", 3),
+        (3, "conciliate", "b", 3),
+    ]
+    assert (
+        model.events[0][3].text == "A's forces in contact with B's fire again: 'strike on forces'"
+    )
+    assert model.events[0][3].details["fighting"] == "engagement"
+
+
+def test_an_engagement_with_no_chance_to_go_on_dies_out_the_next_morning():
+    model = engagement(0.0)
+    assert trace(model)[:4] == [
+        (0, "strike", "a", 5),
+        (0, "strike", "b", 5),
+        (0, "engagement", "a", None),
+        (1, "engagement_end", "a", None),
+    ]
+    assert not any(e.kind == "strike" and e.day > 0 for e in model.events[0])
+
+
+def test_no_engagement_without_forces_in_contact():
+    """The same clash between states whose baseline is normal relations is a one-off."""
+    model = run(scenario(horizon=6, mechanisms={"operations": True}, events=MUTUAL_CLASH))
+    assert not any(e.kind.startswith("engagement") for e in model.events[0])
+
+
+TALKS = {
+    "mediator": {
+        "name": "M",
+        "leverage": {"a": 0.5, "b": 0.5},
+        "mediation": {"parties": ["a", "b"], "agreement_rate": 0.0},
+    }
+}
+
+
+def talks_then_strike(under_fire: bool) -> EscalationModel:
+    """Talks accepted on day 1 (both states accept every offer); A strikes B on day 2."""
+    return run(
+        scenario(
+            horizon=4,
+            mechanisms={"third_parties": True, "talks_under_fire": under_fire},
+            actors={
+                "a": state("A", mediation={"policy": "accept"}),
+                "b": state("B", "never", mediation={"policy": "accept"}),
+            },
+            third_parties=TALKS,
+            events=[
+                {"day": 1, "type": "offer", "third_party": "mediator"},
+                {"day": 2, "type": "act", "actor": "a", "target": "b", "rung": 5},
+            ],
+        )
+    )
+
+
+def test_talks_survive_a_strike_under_fire_and_collapse_without():
+    kinds = [e.kind for e in talks_then_strike(True).events[0]]
+    assert "accept" in kinds and "talks_end" not in kinds
+    ended = [e for e in talks_then_strike(False).events[0] if e.kind == "talks_end"]
+    assert [(e.day, e.text) for e in ended] == [(2, "Talks led by M collapse after A's strike")]
+
+
+def test_hurt_is_the_share_of_the_cost_of_war_of_each_strike_suffered():
+    """A mutual clash at rung 5 of a 7-rung war ladder: each side has suffered (5/7)^3."""
+    model = EscalationModel(scenario(horizon=1, events=MUTUAL_CLASH), 1)
+    assert model.states["a"].hurt["b"][0] == pytest.approx((5 / 7) ** 3)
+    assert model.states["b"].hurt["a"][0] == pytest.approx((5 / 7) ** 3)
+
+
+def test_the_chance_of_agreement_grows_with_the_lesser_hurt():
+    """rate x (1 + hurting_stalemate x min(hurt)): 0.05 x (1 + 2 x 0.25) = 0.075; capped at 1;
+    the constant rate with talks under fire off."""
+    talks = {
+        "mediator": {
+            **TALKS["mediator"],
+            "mediation": {"parties": ["a", "b"], "agreement_rate": 0.05},
+        }
+    }
+    for under_fire, expected in ((True, [0.075, 0.05, 1.0]), (False, [0.05, 0.05, 0.05])):
+        sc = scenario(
+            runs=3,
+            mechanisms={"third_parties": True, "talks_under_fire": under_fire},
+            decision={"hurting_stalemate": 2.0},
+            third_parties=talks,
+            events=[],
+        )
+        model = EscalationModel(sc, [1, 2, 3])
+        model.states["a"].hurt["b"][:] = [0.25, 0.0, 30.0]
+        model.states["b"].hurt["a"][:] = [0.5, 3.0, 40.0]
+        chance = model.third_parties["mediator"].agreement_chance(np.arange(3))
+        assert np.allclose(np.broadcast_to(chance, 3), expected)
+
+
+MEASURES = [
+    {"day": 0, "type": "act", "actor": "b", "target": "a", "rung": 2, "answered": True},
+    {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 2, "answered": True},
+    {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 5, "answered": True},
+]
+
+
+def measures(sticky: bool) -> EscalationModel:
+    """A recalled its envoy (rung 2), then struck (5); B recalled its own. A follows tit for
+    tat, B never answers; measures alone are never revisited unprompted (rate 0)."""
+    return run(
+        scenario(
+            horizon=8,
+            mechanisms={"sticky_measures": sticky},
+            decision={"measure_review_rate": 0.0},
+            actors={"b": state("B", "never")},
+            events=MEASURES,
+        )
+    )
+
+
+def test_measures_stick_and_are_lifted_only_in_answer_to_the_other_side():
+    """A steps down from its strike only to its measure (2); from then on each side lifts a
+    measure only after the other has conciliated, one step each, until both are back."""
+    model = measures(True)
+    assert trace(model) == [
+        (0, "act", "b", 2),
+        (0, "act", "a", 2),
+        (0, "strike", "a", 5),
+        (1, "conciliate", "a", 2),
+        (2, "conciliate", "b", 1),
+        (3, "conciliate", "a", 1),
+        (4, "conciliate", "b", 0),
+        (5, "conciliate", "a", 0),
+    ]
+
+
+def test_without_sticky_measures_the_step_down_from_a_strike_passes_them():
+    model = measures(False)
+    assert [day["a"] for day in model.rung_history()][:4] == [5, 4, 3, 0]
+
+
+def test_a_measure_not_answered_by_a_conciliation_stays():
+    """With no conciliation from B (B at its baseline has nothing to lift), A keeps its
+    recalled envoy to the horizon: the crisis never calms."""
+    model = run(
+        scenario(
+            horizon=10,
+            mechanisms={"sticky_measures": True},
+            decision={"measure_review_rate": 0.0},
+            actors={"b": state("B", "never")},
+            events=MEASURES[1:],
+        )
+    )
+    assert [day["a"] for day in model.rung_history()] == [5] + [2] * 10
+    assert model.tally.calm_day[0] < 0
