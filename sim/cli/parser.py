@@ -402,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["local", "dask"],
         default="local",
         help="local: a process pool on this machine (default); dask: a Dask "
-        "cluster (pip install '.[dask]')",
+        "cluster (pip install -e '.[dask]')",
     )
     sub.add_argument(
         "--scheduler",
@@ -622,7 +622,7 @@ def add_calibrate_parser(commands: Any) -> None:
         choices=["local", "dask"],
         default="local",
         help="local: processes on this machine (default); dask: a Dask cluster "
-        "(pip install '.[dask]'); the result is the same",
+        "(pip install -e '.[dask]'); the result is the same",
     )
     sub.add_argument(
         "--scheduler",

@@ -355,8 +355,8 @@ def cmd_dashboard(args: argparse.Namespace) -> None:
         raise UsageError(
             "the dashboard needs the packages of the optional 'dashboard' extra (missing: "
             f"{', '.join(missing)}). Install them from the project folder with "
-            'pip install ".[dashboard]" (into the virtual environment: .venv/bin/pip install '
-            '".[dashboard]"), then run python run.py dashboard again.'
+            'pip install -e ".[dashboard]" (into the virtual environment: .venv/bin/pip install '
+            '-e ".[dashboard]"), then run python run.py dashboard again.'
         )
     missing_files = [str(path) for path in args.scenarios if not path.is_file()]
     if missing_files:
