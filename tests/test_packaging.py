@@ -41,8 +41,9 @@ def _setuptools_or_skip() -> None:
         version = importlib.metadata.version("setuptools")
     except importlib.metadata.PackageNotFoundError:
         version = None
-    if version is None or tuple(int(p) for p in version.split(".")[:2]) < (70, 1):
-        reason = f"building the wheel offline needs setuptools>=70.1 (found {version})"
+    if version is None or tuple(int(p) for p in version.split(".")[:2]) < (77, 0):
+        found = f"found {version}" if version else "not installed"
+        reason = f"building the wheel offline needs setuptools>=77 ({found})"
         if os.environ.get("CI"):
             pytest.fail(f'{reason}; install the test extra: pip install -e ".[test]"')
         pytest.skip(reason)
