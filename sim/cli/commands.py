@@ -459,22 +459,16 @@ def _check_comparable(paths: Sequence[str], scenarios: list[Scenario]) -> None:
 
 
 def cmd_default(args: argparse.Namespace) -> int:
+    from sim.files.shipped import as_typed, shipped
     from sim.inputs.loader import load_scenario
 
-    missing = [path for path in DEFAULT_COMPARISON if not Path(path).exists()]
-    if missing:
-        raise UsageError(
-            f"the default comparison needs {', '.join(missing)}; run it from the "
-            "project folder, or use 'compare' with your own scenario files"
-        )
-    scenarios = [load_scenario(path) for path in DEFAULT_COMPARISON]
+    paths = [as_typed(shipped("scenarios", name)) for name in DEFAULT_COMPARISON]
+    scenarios = [load_scenario(path) for path in paths]
     out = args.out or DEFAULT_COMPARISON_OUT
     if out == DEFAULT_COMPARISON_OUT and out.exists():
         print(f"Replacing the previous default comparison in {out}/")
     options = argparse.Namespace(**vars(args), overrides=[], target_halfwidth=None, rungs=None)
-    code = _run_all(
-        scenarios, DEFAULT_COMPARISON, options, out, force=out == DEFAULT_COMPARISON_OUT
-    )
+    code = _run_all(scenarios, paths, options, out, force=out == DEFAULT_COMPARISON_OUT)
     args.report = options.report
     return code
 

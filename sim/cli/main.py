@@ -29,10 +29,12 @@ from sim.cli.parser import (
     build_parser,
 )
 from sim.cli.studies import cmd_backtest, cmd_calibrate, cmd_dashboard, cmd_sweep
+from sim.cli.workspace import cmd_init
 from sim.experiments.execution import ExecutorError
 from sim.inputs.errors import ResultsError, ScenarioError
 
 COMMANDS = {
+    "init": cmd_init,
     "validate": cmd_validate,
     "story": cmd_story,
     "run": cmd_run,

@@ -17,11 +17,14 @@ if TYPE_CHECKING:
     pass
 
 DEFAULT_COMPARISON = (
-    "scenarios/jan2024_mediation_accepted.yaml",
-    "scenarios/jan2024_mediation_refused.yaml",
-    "scenarios/jan2024_no_mediator.yaml",
+    "jan2024_mediation_accepted.yaml",
+    "jan2024_mediation_refused.yaml",
+    "jan2024_no_mediator.yaml",
 )
+"""The default comparison's scenarios, shipped with the package (sim.files.shipped)."""
 DEFAULT_COMPARISON_OUT = Path("results/default_comparison")
+DEFAULT_INIT_FOLDER = Path("my-escalation-sim")
+"""Where ``init`` copies the examples when no folder is given (in the current folder)."""
 
 
 def _whole(minimum: int, maximum: int | None = None) -> Any:
@@ -113,10 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="escalation-sim",
         description="Simulate how an interstate crisis escalates or calms down. With no command, "
         "runs the default comparison (the January 2024 Iran-Pakistan crisis with mediation "
-        f"accepted, refused, or no mediator) into {DEFAULT_COMPARISON_OUT}/.",
+        f"accepted, refused, or no mediator) into {DEFAULT_COMPARISON_OUT}/. Results go "
+        "under the current folder; 'init' copies the example scenarios into a folder of your own.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_example("""
             python run.py
+            python run.py init my_class     (the example scenarios, in my_class/scenarios/)
             python run.py validate scenarios/jan2024_baseline.yaml
             python run.py story scenarios/jan2024_baseline.yaml --seed 7
             python run.py run scenarios/jan2024_baseline.yaml --runs 5000
@@ -212,6 +217,29 @@ def build_parser() -> argparse.ArgumentParser:
             "'parquet' extra)",
         )
         add_set(sub)
+
+    sub = scenario_command(
+        "init",
+        "copy the example scenarios and the case library into a folder of your own",
+        f"""
+        escalation-sim init
+        escalation-sim init my_class --force
+        (writes FOLDER/scenarios/..., laid out as in the project folder; default folder:
+        {DEFAULT_INIT_FOLDER})""",
+    )
+    sub.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_INIT_FOLDER,
+        metavar="FOLDER",
+        help=f"where to copy them (default: {DEFAULT_INIT_FOLDER}, made if missing)",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files there that differ from the shipped ones (other files are kept)",
+    )
 
     sub = scenario_command(
         "validate",
@@ -374,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["local", "dask"],
         default="local",
         help="local: a process pool on this machine (default); dask: a Dask "
-        "cluster (pip install '.[dask]')",
+        "cluster (pip install -e '.[dask]')",
     )
     sub.add_argument(
         "--scheduler",
@@ -448,8 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
         "cases",
         nargs="?",
         type=Path,
-        default=Path("scenarios/cases"),
-        help="folder of cases (default: scenarios/cases)",
+        default=None,
+        help="folder of cases (default: the case library shipped with escalation-sim, "
+        "scenarios/cases of the project; init copies it)",
     )
     sub.add_argument(
         "--runs", type=_whole(1), default=2000, metavar="N", help="runs per case (default 2000)"
@@ -552,8 +581,9 @@ def add_calibrate_parser(commands: Any) -> None:
         "cases",
         nargs="?",
         type=Path,
-        default=Path("scenarios/cases"),
-        help="folder of cases, laid out as for backtest (default: scenarios/cases)",
+        default=None,
+        help="folder of cases, laid out as for backtest (default: the case library shipped "
+        "with escalation-sim, scenarios/cases of the project)",
     )
     sub.add_argument(
         "--cross-validate",
@@ -592,7 +622,7 @@ def add_calibrate_parser(commands: Any) -> None:
         choices=["local", "dask"],
         default="local",
         help="local: processes on this machine (default); dask: a Dask cluster "
-        "(pip install '.[dask]'); the result is the same",
+        "(pip install -e '.[dask]'); the result is the same",
     )
     sub.add_argument(
         "--scheduler",

@@ -181,6 +181,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def case_library() -> Path:
+    """The case library shipped with escalation-sim (found from any folder), as a user would
+    type it: ``scenarios/cases`` in the project folder."""
+    from sim.files.shipped import as_typed, shipped
+
+    return Path(as_typed(shipped("scenarios", "cases")))
+
+
 def cmd_backtest(args: argparse.Namespace) -> None:
     import time
 
@@ -190,6 +198,7 @@ def cmd_backtest(args: argparse.Namespace) -> None:
     from sim.views.text import backtest_text
 
     check_runs(args.runs)
+    args.cases = args.cases or case_library()
     cases = backtest.load_library(args.cases)
     out = args.out
     files = [
@@ -263,6 +272,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     out = args.out or (calibrate.DEFAULT_CV_OUT if args.cross_validate else calibrate.DEFAULT_OUT)
+    args.cases = args.cases or case_library()
     library = calibration_cases.load(args.cases)
     workers = args.workers or default_workers()
     report = calibrate.echo(args.quiet)
@@ -345,8 +355,8 @@ def cmd_dashboard(args: argparse.Namespace) -> None:
         raise UsageError(
             "the dashboard needs the packages of the optional 'dashboard' extra (missing: "
             f"{', '.join(missing)}). Install them from the project folder with "
-            'pip install ".[dashboard]" (into the virtual environment: .venv/bin/pip install '
-            '".[dashboard]"), then run python run.py dashboard again.'
+            'pip install -e ".[dashboard]" (into the virtual environment: .venv/bin/pip install '
+            '-e ".[dashboard]"), then run python run.py dashboard again.'
         )
     missing_files = [str(path) for path in args.scenarios if not path.is_file()]
     if missing_files:
@@ -354,7 +364,8 @@ def cmd_dashboard(args: argparse.Namespace) -> None:
     if not args.scenarios and not Path("scenarios").is_dir():
         raise UsageError(
             "the dashboard lists the scenario files in scenarios/, and there is no such folder "
-            f"here ({Path.cwd()}); run it from the project folder, or name scenario files"
+            f"here ({Path.cwd()}); run it from the project folder or from a folder made by "
+            "'escalation-sim init' (it copies the example scenarios), or name scenario files"
         )
     if args.host not in LOCAL_HOSTS:
         print(

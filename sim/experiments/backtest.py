@@ -38,6 +38,7 @@ from sim.experiments.cases import (
     load_library,
 )
 from sim.files.folders import strict_json
+from sim.files.shipped import shipped
 from sim.model.scenario import ActEvent, Scenario
 
 __all__ = [
@@ -69,8 +70,9 @@ FEATURE_RUNG = 6
 """The one-feature forecaster's feature: an opening at this rung or higher."""
 MIN_OVERLAP = 0.5
 """Items are compared for duplicates only on at least this share of the library's cases."""
-EXTERNAL = Path(__file__).resolve().parents[2] / "data" / "reference" / "external_base_rates.csv"
-"""External base rates (``data/reference/README.md``); rows whose variant is primary are used."""
+EXTERNAL = "external_base_rates.csv"
+"""External base rates, shipped (``data/reference/README.md``); rows whose variant is primary
+are used."""
 REFERENCES = ("coin", "base_rate", "external", "one_feature")
 """The reference forecasters, in the order they are reported."""
 
@@ -227,10 +229,13 @@ def reliability(
     return pd.DataFrame(rows)
 
 
-def external_rates(path: Path = EXTERNAL) -> dict[str, dict[str, Any]]:
+def external_rates(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """Each item's external base rate: the first row of the file whose variant is ``primary``
-    (or ``primary (...)``, a primary row with a qualifier). Items without one have none; no file,
-    no external rates."""
+    (or ``primary (...)``, a primary row with a qualifier). Items without one have none. The
+    default file is the shipped one, which must be there; a file named but missing gives no
+    external rates."""
+    if path is None:
+        path = shipped("reference", EXTERNAL)
     if not path.is_file():
         return {}
     frame = pd.read_csv(path)

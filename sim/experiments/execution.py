@@ -215,7 +215,7 @@ def _dask(workers: int, scheduler: str | None, connect_timeout: float) -> Iterat
         from distributed import Client, LocalCluster
     except ImportError:
         raise ExecutorError(
-            "the dask executor needs the optional extra: pip install '.[dask]' "
+            "the dask executor needs the optional extra: pip install -e '.[dask]' "
             "(that is, dask[distributed])"
         ) from None
     quiet = logging.getLogger("distributed")

@@ -167,7 +167,7 @@ def require_format(table_format: str) -> None:
         except ImportError:
             raise ResultsError(
                 "--format parquet needs the pyarrow package, of the optional 'parquet' extra: "
-                'pip install ".[parquet]" (or leave out --format for CSV)'
+                'pip install -e ".[parquet]" (or leave out --format for CSV)'
             ) from None
 
 

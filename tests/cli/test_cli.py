@@ -8,7 +8,6 @@ import os
 import pty
 import re
 import select
-import shutil
 import signal
 import stat
 import struct
@@ -308,7 +307,7 @@ def test_ctrl_c_saves_what_was_finished(tmp_path):
 
 @pytest.mark.slow
 def test_default_job_writes_the_comparison(tmp_path):
-    shutil.copytree(SCENARIOS, tmp_path / "scenarios")
+    """From an empty folder: the default comparison's scenarios ship with the package."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "run.py")],
         cwd=tmp_path,

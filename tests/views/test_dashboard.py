@@ -1100,8 +1100,8 @@ def test_dashboard_command_without_the_extra_says_what_to_install(monkeypatch, c
     err = capsys.readouterr().err
     assert err == (
         "error: the dashboard needs the packages of the optional 'dashboard' extra (missing: "
-        'solara). Install them from the project folder with pip install ".[dashboard]" (into '
-        'the virtual environment: .venv/bin/pip install ".[dashboard]"), then run python '
+        'solara). Install them from the project folder with pip install -e ".[dashboard]" (into '
+        'the virtual environment: .venv/bin/pip install -e ".[dashboard]"), then run python '
         "run.py dashboard again.\n"
     )
 
