@@ -243,7 +243,12 @@ def cmd_backtest(args: argparse.Namespace) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
-        from sim.experiments import calibrate, calibration_cases, cross_validation
+        from sim.experiments import (
+            calibrate,
+            calibration_cases,
+            calibration_folder,
+            cross_validation,
+        )
     except ImportError as error:
         raise UsageError(
             f"calibrate needs the package pyabc, which is not installed ({error}); install it "
@@ -310,7 +315,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     except ExecutorError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
-        stored = calibrate.stored_generations(out)
+        stored = calibration_folder.stored_generations(out)
         print(
             f"Interrupted: {stored} finished generation(s) are stored in {out}/; rerun the same "
             "command to resume.",
