@@ -9,6 +9,7 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cli.commands import (
     EXIT_INTERRUPTED,
@@ -23,6 +24,10 @@ from sim.cli.parser import (
     DEFAULT_SWEEP_OUTCOMES,
 )
 from sim.experiments.execution import ExecutorError, default_workers
+
+if TYPE_CHECKING:
+    from sim.experiments.sweep_definition import SweepDefinition
+    from sim.experiments.sweep_execution import SweepSummary
 from sim.inputs.errors import ScenarioError
 
 
@@ -30,15 +35,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.analysis.outcomes import outcome
     from sim.experiments import (
         axes,
-        sensitivity,
         sweep_definition,
         sweep_execution,
         sweep_store,
     )
     from sim.experiments.ensemble import PointEvaluator
-    from sim.experiments.sweep import analyze_sweep
     from sim.inputs.loader import load_scenario, read_sweep_block
-    from sim.views import sweep_plots
 
     show_notes(args)
     scenario = load_with_overrides(args.scenario, args.overrides)
@@ -106,23 +108,55 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except axes.SweepError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
-        stored = sweep_store.stored_points(out)
+        return _sweep_interrupted(args, out, len(points), sweep_store.stored_points(out))
+    try:
+        return _finish_sweep(args, definition, summary, out)
+    except KeyboardInterrupt:
+        # every point was stored before the interrupt: the sweep is kept, only what is drawn
+        # from it (indices, figures) may be missing
+        return _sweep_interrupted(args, out, len(points), sweep_store.stored_points(out))
+
+
+def _sweep_interrupted(args: argparse.Namespace, out: Path, total: int, stored: int) -> int:
+    """Say what an interrupted sweep kept; exit 3 if it kept points, 130 if none."""
+    if stored >= total:
         saved = (
-            f"{stored} of {len(points)} points are stored in {out}/ (sweep.csv lists them); "
-            "rerun the same command to resume"
-            if stored
-            else f"no point had finished, so nothing was stored in {out}/"
+            f"all {total} points are stored in {out}/ (sweep.csv lists them), but the indices "
+            "and figures may not all be written; rerun the same command to write them (no "
+            "point is evaluated again)"
         )
-        print(f"Interrupted: {saved}.", file=sys.stderr)
-        code = EXIT_PARTIAL if stored else EXIT_INTERRUPTED
-        args.report = {
-            "ok": False,
-            "interrupted": True,
-            "folder": str(out),
-            "stored_points": stored,
-            "exit_code": code,
-        }
-        return code
+    elif stored:
+        saved = (
+            f"{stored} of {total} points are stored in {out}/ (sweep.csv lists them); "
+            "rerun the same command to resume"
+        )
+    else:
+        saved = f"no point had finished, so nothing was stored in {out}/"
+    print(f"Interrupted: {saved}.", file=sys.stderr)
+    code = EXIT_PARTIAL if stored else EXIT_INTERRUPTED
+    args.report = {
+        "ok": False,
+        "interrupted": True,
+        "folder": str(out),
+        "stored_points": stored,
+        "complete": stored >= total,
+        "exit_code": code,
+    }
+    return code
+
+
+def _finish_sweep(
+    args: argparse.Namespace,
+    definition: SweepDefinition,
+    summary: SweepSummary,
+    out: Path,
+) -> int:
+    """A stored sweep's summary, indices and figures, from its store."""
+    from sim.experiments import axes, sensitivity, sweep_store
+    from sim.experiments.sweep import analyze_sweep
+    from sim.files import folders
+    from sim.views import sweep_plots
+
     print(summary.message())
     results_table = sweep_store.load_results(out)
     indices = {}
@@ -133,7 +167,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             except axes.SweepError as error:
                 print(f"note: no {definition.design} indices of {name}: {error}", file=sys.stderr)
                 continue
-            indices[name].to_csv(out / f"{definition.design}_{name}.csv")
+            folders.atomic_write(out / f"{definition.design}_{name}.csv", indices[name].to_csv)
             if results_table[name].nunique() == 1:
                 print(
                     f"{name} is {results_table[name].iloc[0]:.3f} at every design point: "
@@ -252,7 +286,12 @@ def cmd_backtest(args: argparse.Namespace) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
-        from sim.experiments import calibrate, calibration_cases, cross_validation
+        from sim.experiments import (
+            calibrate,
+            calibration_cases,
+            calibration_folder,
+            cross_validation,
+        )
     except ImportError as error:
         raise UsageError(
             f"calibrate needs the package pyabc, which is not installed ({error}); install it "
@@ -320,7 +359,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     except ExecutorError as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
-        stored = calibrate.stored_generations(out)
+        stored = calibration_folder.stored_generations(out)
         print(
             f"Interrupted: {stored} finished generation(s) are stored in {out}/; rerun the same "
             "command to resume.",

@@ -42,7 +42,6 @@ the results independent of the executor.
 from __future__ import annotations
 
 import datetime
-import json
 import sys
 import time
 import warnings
@@ -72,17 +71,23 @@ from sim.experiments.calibration_cases import (
     item_outcomes,
     model_version,
 )
-from sim.inputs.errors import Problem, ScenarioError
+from sim.experiments.calibration_folder import (
+    DB_NAME,
+    KIND,
+    CalibrationError,
+    check_folder,
+    new_store,
+    pyabc_version,
+    read_metadata,
+    stored_generations_in,
+    write_metadata,
+)
+from sim.inputs.errors import Problem
 from sim.inputs.parameters import Parameter
 
 DEFAULT_OUT = Path("results/calibration")
 DEFAULT_CV_OUT = Path("results/calibration_cv")
 PROFILE_NAME = "calibrated"
-DB_NAME = "pyabc.db"
-METADATA = "metadata.json"
-KIND = "escalation-sim calibration"
-CV_KIND = "escalation-sim cross-validation"
-
 
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
@@ -172,18 +177,6 @@ CHECK_RUNS = 2000
 """Runs per case when the posterior is scored against the library (as ``backtest``)."""
 
 
-class CalibrationError(ScenarioError):
-    """A calibration that cannot start or resume, with every problem found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems)
-        if len(problems) > 1:
-            text = f"{len(problems)} problems with the calibration:\n" + "\n".join(
-                f"  - {problem}" for problem in problems
-            )
-            self.args = (text,)
-
-
 # --------------------------------------------------------------------------- #
 # The calibration folder
 # --------------------------------------------------------------------------- #
@@ -221,122 +214,8 @@ def folder_settings(
         "left_out": left_out,
         "model": model_version(library),
         **settings.as_dict(),
+        "pyabc": pyabc_version(),
     }
-
-
-SETTING_OPTIONS = {
-    "populations": "--populations",
-    "particles": "--particles",
-    "runs": "--runs",
-    "seed": "--seed",
-    "check_runs": "--check-runs",
-}
-
-
-def check_folder(out: Path, expected: dict[str, Any], force: bool, kind: str = KIND) -> None:
-    """Check that ``out`` can hold this calibration: empty, or the same calibration to resume.
-
-    With ``force``, a folder holding another calibration is started afresh; its old files are
-    kept in the folder's one ``<name>.previous`` beside it (``sim.files.folders.keep_previous``).
-    Every problem is reported at once; nothing is changed then.
-    """
-    if out.exists() and not out.is_dir():
-        raise CalibrationError([Problem("--out", str(out), "is a file, expected a folder")])
-    meta_path = out / METADATA
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    problems: list[Problem] = []
-    old: Any = None
-    if meta_path.is_file():
-        try:
-            old = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = None
-    if (
-        not isinstance(old, dict)
-        or old.get("kind") != kind
-        or not isinstance(old.get("settings"), dict)
-    ):
-        what = "a calibration" if kind == KIND else "a cross-validation"
-        problems.append(
-            Problem(
-                str(out),
-                "",
-                f"holds files that are not {what}; choose another --out, or add --force "
-                "to start afresh there (the old files kept in <folder>.previous beside it)",
-            )
-        )
-    else:
-        problems += _differences(meta_path, old["settings"], expected)
-    if not problems:
-        return
-    if not force:
-        raise CalibrationError(problems)
-    from sim.files.folders import keep_previous
-
-    keep_previous(out)
-
-
-def _differences(source: Path, old: dict[str, Any], new: dict[str, Any]) -> list[Problem]:
-    where = str(source)
-    advice = "choose another --out, or add --force to start afresh (the old files kept in <folder>.previous beside it)"
-    problems = []
-    if old.get("library_hash") != new["library_hash"] or old.get("cases") != new["cases"]:
-        problems.append(
-            Problem(
-                where,
-                "settings.library_hash",
-                f"this calibration was made from another case library (hash "
-                f"{str(old.get('library_hash'))[:12]}, cases {', '.join(old.get('cases') or [])}); "
-                f"the library given now has hash {new['library_hash'][:12]}; {advice}",
-            )
-        )
-    if old.get("model") != new["model"]:
-        was = old.get("model") or {}
-        problems.append(
-            Problem(
-                where,
-                "settings.model",
-                f"this calibration was made with another version of the model (version "
-                f"{was.get('version')}, fingerprint {was.get('fingerprint')}; now "
-                f"{new['model']['version']}, {new['model']['fingerprint']}); {advice}",
-            )
-        )
-    if old.get("left_out") != new["left_out"]:
-        problems.append(
-            Problem(
-                where,
-                "settings.left_out",
-                f"this calibration left out {old.get('left_out') or 'no case'}, not "
-                f"{new['left_out'] or 'no case'}; {advice}",
-            )
-        )
-    for key, option in SETTING_OPTIONS.items():
-        if old.get(key) != new.get(key):
-            problems.append(
-                Problem(
-                    where,
-                    f"settings.{key}",
-                    f"this calibration was started with {option} {old.get(key)}, not "
-                    f"{new.get(key)}: rerun with {option} {old.get(key)} to resume it, or {advice}",
-                )
-            )
-    if old.get("parameters") != new["parameters"]:
-        problems.append(
-            Problem(
-                where,
-                "settings.parameters",
-                f"this calibration fitted other parameters or priors "
-                f"({', '.join(old.get('parameters') or {})}); {advice}",
-            )
-        )
-    return problems
-
-
-def write_metadata(out: Path, data: dict[str, Any]) -> None:
-    from sim.files import folders
-
-    folders.write_json(data, out / METADATA)
 
 
 # --------------------------------------------------------------------------- #
@@ -379,7 +258,6 @@ def calibrate(
         raise CalibrationError([Problem(str(library.folder), "", "no case left to calibrate on")])
     check_folder(out, expected, force)
     out.mkdir(parents=True, exist_ok=True)
-    meta_path = out / METADATA
     started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     meta: dict[str, Any] = {
         "kind": KIND,
@@ -391,12 +269,12 @@ def calibrate(
         "command": list(command),
     }
     finished = None
-    if meta_path.is_file():
-        old = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["started"] = old.get("started", started)
-        meta["command"] = old.get("command", meta["command"])  # the command that started it
-        meta["wall_seconds_before"] = old.get("wall_seconds", 0.0)
-        finished = old.get("finished") if old.get("complete") else None
+    stored, _ = read_metadata(out, KIND)  # checked by check_folder: None, or of the right types
+    if stored is not None:
+        meta["started"] = stored.get("started", started)
+        meta["command"] = stored.get("command", meta["command"])  # the command that started it
+        meta["wall_seconds_before"] = stored.get("wall_seconds", 0.0)
+        finished = stored.get("finished") if stored.get("complete") else None
     clock = time.perf_counter()
     model = LibraryModel(case_data(library), settings.parameters, settings.runs, settings.seed)
     prior = pyabc.Distribution(
@@ -405,30 +283,30 @@ def calibrate(
             for p in settings.parameters
         }
     )
+    sampler = ExecutorSampler(executor, settings.seed, slots, report, settings.populations)
+
+    def smc() -> pyabc.ABCSMC:
+        return pyabc.ABCSMC(
+            model,
+            prior,
+            pyabc.distance.FunctionDistance(brier_distance),
+            population_size=settings.particles,
+            sampler=sampler,
+            eps=ResumableQuantileEpsilon(initial_epsilon=np.inf, alpha=0.5),
+            transitions=pyabc.MultivariateNormalTransition(),
+        )
+
     db = out / DB_NAME
-    done = _generations_in(db)
-    fresh = done == 0
-    if fresh:
-        db.unlink(missing_ok=True)  # interrupted before its first generation: nothing to keep
+    done = stored_generations_in(db)
     meta["generations_done"] = done
     write_metadata(out, meta)
     _quiet_pyabc()
-    sampler = ExecutorSampler(executor, settings.seed, slots, report, settings.populations)
-    abc = pyabc.ABCSMC(
-        model,
-        prior,
-        pyabc.distance.FunctionDistance(brier_distance),
-        population_size=settings.particles,
-        sampler=sampler,
-        eps=ResumableQuantileEpsilon(initial_epsilon=np.inf, alpha=0.5),
-        transitions=pyabc.MultivariateNormalTransition(),
-    )
-    url = f"sqlite:///{db.resolve()}"
     try:
-        if fresh:
-            abc.new(url, model.observed())
-        else:
-            abc.load(url, 1)
+        if done == 0:  # nothing finished yet (or nothing begun): a new database, made whole
+            db.unlink(missing_ok=True)
+            new_store(out, lambda url: smc().new(url, model.observed()) and None)
+        abc = smc()
+        abc.load(f"sqlite:///{db.resolve()}", 1)
         if done < settings.populations:
             if report is not None and done:
                 report(f"resuming after generation {done} of {settings.populations}")
@@ -437,7 +315,7 @@ def calibrate(
                 warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
                 abc.run(max_nr_populations=settings.populations - done)
     finally:
-        meta["generations_done"] = _generations_in(db) if db.exists() else 0
+        meta["generations_done"] = stored_generations_in(db)
         meta["wall_seconds"] = round(
             meta.get("wall_seconds_before", 0.0) + time.perf_counter() - clock, 1
         )
@@ -453,28 +331,6 @@ def calibrate(
     write_metadata(out, meta)
     posterior.metadata = meta
     return posterior
-
-
-def _generations_in(db: Path) -> int:
-    """Generations stored in a pyabc database (none if it holds no run yet)."""
-    from sqlalchemy.exc import DatabaseError
-
-    if not db.is_file() or db.stat().st_size == 0:
-        return 0
-    try:
-        last = pyabc.History(f"sqlite:///{db.resolve()}", _id=1, create=False).max_t
-    except DatabaseError:
-        raise CalibrationError(
-            [
-                Problem(
-                    str(db),
-                    "",
-                    "is not a pyabc database that can be resumed; choose another --out, or add "
-                    "--force to start afresh (the old files kept in <folder>.previous beside it)",
-                )
-            ]
-        ) from None
-    return 0 if last is None else int(last) + 1
 
 
 def _quiet_pyabc() -> None:
@@ -756,15 +612,6 @@ def echo(quiet: bool) -> Callable[[str], None] | None:
         print(text, file=sys.stderr, flush=True)
 
     return say
-
-
-def stored_generations(out: Path) -> int:
-    """Finished generations stored in a calibration folder (and its folds, if any)."""
-    return sum(
-        _generations_in(db)
-        for db in [out / DB_NAME, *sorted((out / "folds").glob(f"*/{DB_NAME}"))]
-        if db.is_file()
-    )
 
 
 def _skill(value: Any) -> str:

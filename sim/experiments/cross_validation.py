@@ -20,21 +20,23 @@ if TYPE_CHECKING:
 
 from sim.experiments import backtest
 from sim.experiments.calibrate import (
-    CV_KIND,
-    CalibrationError,
     Posterior,
     Settings,
     calibrate,
-    check_folder,
     compare_scores,
     folder_settings,
     forecasts,
     rows_of,
     summary,
     versions,
-    write_metadata,
 )
 from sim.experiments.calibration_cases import Library
+from sim.experiments.calibration_folder import (
+    CV_KIND,
+    CalibrationError,
+    check_folder,
+    write_metadata,
+)
 from sim.inputs.errors import Problem
 
 # --------------------------------------------------------------------------- #

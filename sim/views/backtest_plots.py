@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.views.plotting import OKABE_ITO, SLIDE, STYLE
+from sim.views.plotting import OKABE_ITO, SLIDE, STYLE, fit_text
 
 
 def backtest_figure(items: pd.DataFrame, reliability: pd.DataFrame, scores: pd.DataFrame) -> Figure:
@@ -85,7 +85,7 @@ def backtest_figure(items: pd.DataFrame, reliability: pd.DataFrame, scores: pd.D
             fontsize=17,
         )
         fig.tight_layout()
-    return fig
+    return fit_text(fig)
 
 
 def trajectory_figure(trajectory: pd.DataFrame, scores: pd.DataFrame) -> Figure:
@@ -149,4 +149,4 @@ def trajectory_figure(trajectory: pd.DataFrame, scores: pd.DataFrame) -> Figure:
             fontsize=17,
         )
         fig.tight_layout()
-    return fig
+    return fit_text(fig)

@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 
 from sim.experiments.calibrate import Posterior
 from sim.inputs.parameters import Parameter
-from sim.views.plotting import GREY, OKABE_ITO, SLIDE, STYLE
+from sim.views.plotting import GREY, OKABE_ITO, SLIDE, STYLE, fit_text
 
 
 def _weighted_hist(ax: Axes, values: np.ndarray, weights: np.ndarray, parameter: Parameter) -> None:
@@ -67,7 +67,7 @@ def marginals_figure(
         )
         fig.suptitle("What the case library says about each parameter", fontsize=18)
         fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    return fig
+    return fit_text(fig)
 
 
 def pairwise_figure(particles: pd.DataFrame, parameters: Sequence[Parameter]) -> Figure:
@@ -113,7 +113,7 @@ def pairwise_figure(particles: pd.DataFrame, parameters: Sequence[Parameter]) ->
             fontsize=16,
         )
         fig.tight_layout(rect=(0, 0, 1, 0.95))
-    return fig
+    return fit_text(fig)
 
 
 def cross_validation_figure(scores: pd.DataFrame) -> Figure:
@@ -145,7 +145,7 @@ def cross_validation_figure(scores: pd.DataFrame) -> Figure:
             fontsize=15,
         )
         fig.tight_layout()
-    return fig
+    return fit_text(fig)
 
 
 def figures(posterior: Posterior, summary: pd.DataFrame) -> dict[str, Figure]:

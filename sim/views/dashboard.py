@@ -340,15 +340,23 @@ def ladder_figure(model: EscalationModel) -> Figure:
             style = plotting.LINE_STYLES[i % len(plotting.LINE_STYLES)]
             ax.step(days, rungs, where="post", color=colour, linestyle=style, lw=2.5)
             ax.plot(
-                days[-1], rungs[-1], "os^Dv"[i % 5], color=colour, markersize=9, label=state.name
+                days[-1],
+                rungs[-1],
+                "os^Dv"[i % 5],
+                color=colour,
+                markersize=9,
+                label=plotting.drawn_name(state.name),
             )
-        ax.set_yticks(range(ladder.size), [f"{k} {ladder.name(k)}" for k in range(ladder.size)])
+        ax.set_yticks(
+            range(ladder.size),
+            [f"{k} {plotting.drawn_name(ladder.name(k))}" for k in range(ladder.size)],
+        )
         ax.set_ylim(-0.4, ladder.war + 0.4)
         ax.set_xlim(0, max(7, model.day + 1))
         ax.set_xlabel("Day of the crisis")
         fig.legend(loc="outside lower center", ncols=min(count, 4), frameon=False)
         fig.set_layout_engine("constrained")
-    return fig
+    return plotting.fit_text(fig)
 
 
 @dataclass(frozen=True)
@@ -602,7 +610,9 @@ def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, rung: in
         ax.set_xlim(0, scenario.horizon)
         ax.set_xlabel(_days_axis(scenario))
         ax.set_ylabel("Probability")
-        ax.set_title(f"Reached rung {rung}, {scenario.ladder.name(rung)}, by that day")
+        ax.set_title(
+            f"Reached rung {rung}, {plotting.drawn_name(scenario.ladder.name(rung))}, by that day"
+        )
         fig.legend(
             loc="outside lower center",
             ncols=2,
@@ -610,7 +620,7 @@ def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, rung: in
             title="Line: share of runs; band: 95% CI",
         )
         fig.set_layout_engine("constrained")
-    return fig
+    return plotting.fit_text(fig)
 
 
 def _days_axis(scenario: Scenario) -> str:

@@ -104,11 +104,71 @@ def scenario_labels(
         labels[name] = description if short else " ".join(parts[common:])
     if len(set(labels.values())) < len(labels):
         labels = {name: " ".join(parts) for name, parts in zip(names, words, strict=True)}
-    return labels
+    return {key: drawn_name(label) for key, label in labels.items()}
+
+
+NAME_LENGTH = 40
+"""The most characters of a name a figure draws (a rung, actor, case or scenario name, or a
+description standing for a scenario): a longer one is cut there with an ellipsis. The tables
+and text output keep every name whole."""
+DRAWN_LENGTH = 150
+"""The most characters of any one line a figure draws, and ``DRAWN_LINES`` the most lines of one
+text: what the figure's own words never pass, so that no input can make a figure huge."""
+DRAWN_LINES = 20
+
+
+def drawn_name(text: str) -> str:
+    """A name as a figure draws it: one line, cut at ``NAME_LENGTH`` with an ellipsis."""
+    return drawn(" ".join(str(text).split()), NAME_LENGTH, 1)
+
+
+def drawn(text: str, length: int = DRAWN_LENGTH, lines: int = DRAWN_LINES) -> str:
+    """``text`` as a figure draws it: each line cut at ``length`` characters and the text at
+    ``lines`` lines, each cut marked by an ellipsis, so that no name can make a figure huge."""
+    rows = text.split("\n")
+    cut = [row if len(row) <= length else row[: length - 1] + "…" for row in rows[:lines]]
+    if len(rows) > lines:
+        last = cut[-1]
+        cut[-1] = (last if len(last) < length else last[: length - 1]) + "…"
+    return "\n".join(cut)
+
+
+def fit_text(fig: Figure) -> Figure:
+    """Every text of ``fig`` (titles, labels, legends, notes, tick labels) cut by ``drawn``:
+    the one place every figure passes before it is returned."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter
+
+    for text in fig.findobj(Text):
+        content = text.get_text()
+        if isinstance(content, str) and content != drawn(content):
+            text.set_text(drawn(content))
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            # tick labels given as words are set from their formatter when drawn
+            if isinstance(axis.get_major_formatter(), FixedFormatter | FuncFormatter):
+                axis.set_major_formatter(_cut(axis.get_major_formatter()))
+            if isinstance(axis.get_minor_formatter(), FixedFormatter | FuncFormatter):
+                axis.set_minor_formatter(_cut(axis.get_minor_formatter()))
+    return fig
+
+
+def _cut(formatter: Any) -> FuncFormatter:
+    return FuncFormatter(lambda x, pos: drawn(str(formatter(x, pos))))
+
+
+WRAPPED_LINES = 4
+"""The most lines a label wrapped to fit its place is given (the last ends in an ellipsis)."""
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
+    return "\n".join(wrapped(text, width)) or text
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    """``text`` wrapped at ``width`` on at most ``WRAPPED_LINES`` lines, so that a long name
+    inside a label cannot stretch a figure."""
+    return textwrap.wrap(text, width, max_lines=WRAPPED_LINES, placeholder=" …") or [text]
 
 
 def short_outcome(label: str) -> str:
@@ -268,7 +328,7 @@ def escalation_curves(
                 line = band(ax, table[table["scenario"] == scenario], i, label)
                 if len(handles) < len(scenarios):
                     handles.append(line)
-            ax.set_title(f"Rung {rung}: {rung_names[rung]}")
+            ax.set_title(f"Rung {rung}: {drawn_name(rung_names[rung])}")
             high = float(table["ci_high"].max()) if len(table) else 0.0
             percent_axis(ax, probability_top(high))
             ax.set_xlim(float(table["day"].min()), float(table["day"].max()))
@@ -294,7 +354,7 @@ def escalation_curves(
         )
         subject = f"{labels[scenarios[0]]}: h" if len(scenarios) == 1 else "H"
         fig.suptitle(f"{subject}ow likely is the crisis to climb this far?", fontsize=20)
-    return fig
+    return fit_text(fig)
 
 
 def occupancy(
@@ -327,7 +387,7 @@ def occupancy(
                     step="post",
                     color=colours[int(rung)],
                     linewidth=0,
-                    label=f"{rung}: {rung_names[int(rung)]}",
+                    label=f"{rung}: {drawn_name(rung_names[int(rung)])}",
                 )
                 bottom = top
             ax.set_title(labels[scenario])
@@ -340,12 +400,14 @@ def occupancy(
         fig.supxlabel(_days_label(start_date), fontsize=14)
         shown = sorted({int(r) for r in occupancy_table["rung"]}, reverse=True)
         fig.legend(
-            handles=[Patch(color=colours[r], label=f"{r}: {rung_names[r]}") for r in shown],
+            handles=[
+                Patch(color=colours[r], label=f"{r}: {drawn_name(rung_names[r])}") for r in shown
+            ],
             loc="outside right upper",
             title="Rung (top: war)",
         )
         fig.suptitle("Where the crisis stands, day by day", fontsize=20)
-    return fig
+    return fit_text(fig)
 
 
 # --------------------------------------------------------------------------- #
@@ -560,7 +622,7 @@ def comparison_figure(
         )
         how = "run for run (paired, same seeds)" if paired else "as independent samples"
         fig.suptitle(f"What changes between the scenarios? Compared {how}", fontsize=20)
-    return fig
+    return fit_text(fig)
 
 
 LANE_MARKERS = {
@@ -638,7 +700,11 @@ def story_timeline(story: StoryTables) -> Figure:
         first_day, last_day = min([0, *events["day"]]), int(story.rungs["day"].max())
         ax.set_yticks(
             [lane_y["armed groups"], *range(war + 1), lane_y["mediation"]],
-            ["armed groups", *(f"{r}: {name}" for r, name in enumerate(rung_names)), "mediation"],
+            [
+                "armed groups",
+                *(f"{r}: {drawn_name(rung)}" for r, rung in enumerate(rung_names)),
+                "mediation",
+            ],
         )
         ax.set_ylim(lane_y["armed groups"] - 1.6, lane_y["mediation"] + 1.6)
         ax.set_xlim(first_day - 0.8, last_day + 0.8)
@@ -651,10 +717,10 @@ def story_timeline(story: StoryTables) -> Figure:
             title="States and events",
         )
         seed = f" (seed {story.seed})" if story.seed is not None else ""
-        fig.suptitle(f"{story.scenario}: one run{seed}, day by day", fontsize=18)
+        fig.suptitle(f"{drawn_name(story.scenario)}: one run{seed}, day by day", fontsize=18)
         fig.tight_layout()
         _label_events(ax, events)
-    return fig
+    return fit_text(fig)
 
 
 LABEL_OFFSETS = {
@@ -766,7 +832,7 @@ def explain_figure(causes: pd.DataFrame, scenario: str, rung_name: str, total: i
         )
         fig.suptitle("What started the climb?", fontsize=18)
         fig.tight_layout()
-    return fig
+    return fit_text(fig)
 
 
 def uncertainty_figure(per_set: pd.DataFrame, split: pd.DataFrame, scenario: str) -> Figure:
@@ -807,4 +873,4 @@ def uncertainty_figure(per_set: pd.DataFrame, split: pd.DataFrame, scenario: str
         fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
         fig.suptitle(f"{scenario}: chance and parameter uncertainty", fontsize=18)
         fig.tight_layout(rect=(0, 0.06, 1, 1))
-    return fig
+    return fit_text(fig)

@@ -47,9 +47,11 @@ from sim.views.plotting import (
     PERCENT,
     SLIDE,
     STYLE,
+    fit_text,
     percent_axis,
     probability_top,
     short_outcome,
+    wrapped,
 )
 
 _STYLE: dict[Any, Any] = dict(STYLE)
@@ -501,13 +503,11 @@ def response_curve(
             + (f"\n({subtitle})" if subtitle else ""),
             fontsize=18,
         )
-    return fig
+    return fit_text(fig)
 
 
 def _wrap_words(text: str, width: int) -> list[str]:
-    import textwrap
-
-    return textwrap.wrap(text, width) or [text]
+    return wrapped(text, width)
 
 
 # --------------------------------------------------------------------------- #
@@ -652,7 +652,7 @@ def heatmap(
         ax.set_title(
             title or "\n".join(_wrap_words(heading, 80)) + (f"\n({extra})" if extra else "")
         )
-    return fig
+    return fit_text(fig)
 
 
 # --------------------------------------------------------------------------- #
@@ -731,7 +731,7 @@ def sobol_chart(
             title or f"What drives {_label(outcome, labels, None)}? Sobol indices",
             fontsize=18,
         )
-    return fig
+    return fit_text(fig)
 
 
 def morris_chart(
@@ -824,7 +824,7 @@ def morris_chart(
             "(effect: change in the outcome when one parameter moves across its whole range)",
             fontsize=18,
         )
-    return fig
+    return fit_text(fig)
 
 
 def tornado_chart(
@@ -902,7 +902,7 @@ def tornado_chart(
             f"{_value(base, kind)}; labels: the parameter's level)"
         )
         ax.set_title(title or f"Which parameters swing {_label(outcome, labels, None)} most?")
-    return fig
+    return fit_text(fig)
 
 
 def scatter_panels(
@@ -971,7 +971,7 @@ def scatter_panels(
             + (f"\n({note}; whiskers: 95% CI)" if note else ""),
             fontsize=18,
         )
-    return fig
+    return fit_text(fig)
 
 
 # --------------------------------------------------------------------------- #

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -411,3 +412,48 @@ def test_a_sweep_never_replaces_a_run_without_force_and_keeps_it_even_then(capsy
     # and the other way round: a run refuses the sweep's folder
     assert main(["run", str(BASELINE), "--runs", "20", "--workers", "1", "--out", str(out)]) == 2
     assert "holds another kind of result (sweep)" in capsys.readouterr().err
+
+
+def _interrupt(*_args: object, **_kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "sim.experiments.sweep_execution.export_csv",  # in run_sweep, its last export
+        "sim.experiments.sweep_store.load_results",  # reading the stored sweep back
+        "sim.views.sweep_plots.draw_sweep",  # drawing the figures
+    ],
+)
+def test_ctrl_c_after_every_point_is_stored_says_so_and_exits_3(
+    capsys, tmp_path, monkeypatch, where
+):
+    """Interrupted once all the points are stored, wherever it lands: not 'nothing was
+    written' and 130, but what was kept and exit 3 (interrupted after saving part of its
+    results); the rerun evaluates nothing and writes what was missing."""
+    module, name = where.rsplit(".", 1)
+    with monkeypatch.context() as patch:
+        patch.setattr(f"{module}.{name}", _interrupt)
+        code = main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path), "--json"])
+    assert code == 3
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"Interrupted: all 3 points are stored in {tmp_path}/ (sweep.csv lists them), but the "
+        "indices and figures may not all be written; rerun the same command to write them (no "
+        "point is evaluated again).\n"
+    )
+    report = json.loads(captured.out[captured.out.index("{") :])
+    assert report == {
+        "ok": False,
+        "interrupted": True,
+        "folder": str(tmp_path),
+        "stored_points": 3,
+        "complete": True,
+        "exit_code": 3,
+    }
+    assert _stored(tmp_path) == 3
+    assert main(["sweep", str(BASELINE), *GRID, "--out", str(tmp_path)]) == 0
+    assert "3 already finished (skipped); 0 evaluated" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "sweep.csv")) == 3
+    assert (tmp_path / "response_actors.pakistan.audience_cost.png").is_file()

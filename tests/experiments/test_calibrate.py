@@ -15,7 +15,7 @@ import yaml
 
 import sim
 from sim.cli.main import main
-from sim.experiments import backtest, calibrate, calibration_cases
+from sim.experiments import backtest, calibrate, calibration_cases, calibration_folder
 from sim.experiments.calibrate import Settings
 from sim.experiments.execution import InlineExecutor, executor
 from sim.inputs.parameters import Parameter
@@ -78,31 +78,8 @@ def write_library(folder: Path, names: tuple[str, ...] = tuple(OPENINGS), seed: 
         )
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> calibration_cases.Library:
-    folder = tmp_path_factory.mktemp("library")
-    write_library(folder)
-    return calibration_cases.load(folder)
-
-
 TINY = Settings(populations=2, particles=3, runs=5, seed=5, parameters=(DETERRENCE,))
 """A calibration small enough for the default test run (on two of the three cases)."""
-
-
-@pytest.fixture(scope="module")
-def pair(library: calibration_cases.Library) -> calibration_cases.Library:
-    return library.without("third")
-
-
-@pytest.fixture(scope="module")
-def tiny(
-    pair: calibration_cases.Library, tmp_path_factory: pytest.TempPathFactory
-) -> calibrate.Posterior:
-    """One uninterrupted tiny calibration, one proposal at a time."""
-    out = tmp_path_factory.mktemp("tiny")
-    return calibrate.calibrate(
-        pair, out, TINY, InlineExecutor(), slots=1, command=["run.py", "calibrate"]
-    )
 
 
 class StopAfter(InlineExecutor):
@@ -161,7 +138,7 @@ def test_an_interrupted_calibration_resumes_to_the_same_posterior(pair, tiny, tm
         calibrate.calibrate(pair, cut, TINY, StopAfter(TINY.particles + 2), slots=1)
     meta = json.loads((cut / "metadata.json").read_text())
     assert (meta["complete"], meta["generations_done"]) == (False, 1)
-    assert calibrate.stored_generations(cut) == 1
+    assert calibration_folder.stored_generations(cut) == 1
     resumed = calibrate.calibrate(pair, cut, TINY, InlineExecutor(), slots=5)
     pd.testing.assert_frame_equal(tiny.particles, resumed.particles)
     pd.testing.assert_frame_equal(tiny.generations, resumed.generations)
@@ -288,7 +265,7 @@ def old_metadata(
     library: calibration_cases.Library, settings: Settings, **changes: Any
 ) -> dict[str, Any]:
     expected = calibrate.folder_settings(library, settings)
-    return {"kind": calibrate.KIND, "settings": {**expected, **changes}, "complete": False}
+    return {"kind": calibration_folder.KIND, "settings": {**expected, **changes}, "complete": False}
 
 
 CLI_SIZE = [
@@ -383,7 +360,7 @@ def test_force_keeps_the_old_files_in_one_previous_folder(tmp_path):
     (out / "notes.txt").write_text("mine")
     (tmp_path / "calibration.previous").mkdir()
     (tmp_path / "calibration.previous" / "older.txt").write_text("older")
-    calibrate.check_folder(out, {"library_hash": "x"}, force=True)
+    calibration_folder.check_folder(out, {"library_hash": "x"}, force=True)
     assert list(out.iterdir()) == []
     kept = tmp_path / "calibration.previous"
     assert [p.name for p in kept.iterdir()] == ["notes.txt"]  # one previous: the older is gone
@@ -492,8 +469,9 @@ def test_a_database_that_is_not_pyabcs_is_refused(library, tmp_path, capsys):
     (out / "pyabc.db").write_bytes(b"not a database at all")
     assert main(["calibrate", str(library.folder), *CLI_SIZE, "--out", str(out)]) == 2
     assert capsys.readouterr().err == (
-        f"error: {out / 'pyabc.db'}: is not a pyabc database that can be resumed; choose another "
-        "--out, or add --force to start afresh (the old files kept in <folder>.previous beside it)\n"
+        f"error: {out / 'pyabc.db'}: cannot be read as a database (file is not a database): it "
+        "is not a pyabc database that can be resumed; choose another --out, or add --force to "
+        "start afresh (the old files kept in <folder>.previous beside it)\n"
     )
     assert (out / "pyabc.db").read_bytes() == b"not a database at all"
 

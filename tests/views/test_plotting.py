@@ -393,3 +393,64 @@ def test_names_are_plain_text_in_every_figure_never_tex(tmp_path):
     assert main(["run", str(path), "--runs", "40", "--workers", "1", "--out", str(out), "-q"]) == 0
     assert (out / "curves.png").stat().st_size > 10_000
     assert r"$\sqrt{x$ strikes" in (out / "occupancy.svg").read_text()
+
+
+def test_drawn_cuts_lines_and_texts_with_an_ellipsis():
+    assert plotting.drawn("short") == "short"
+    assert plotting.drawn("x" * 150) == "x" * 150
+    assert plotting.drawn("x" * 151) == "x" * 149 + "…"
+    assert plotting.drawn("\n".join(["ab"] * 25)) == "\n".join(["ab"] * 19 + ["ab…"])
+    assert plotting.drawn_name("limited strike on an armed group") == (
+        "limited strike on an armed group"  # a real rung name, 32 characters: whole
+    )
+    assert plotting.drawn_name("R" * 41) == "R" * 39 + "…"
+    assert plotting.drawn_name("two\nlines  and   spaces") == "two lines and spaces"
+
+
+def test_fit_text_cuts_every_text_of_a_figure_tick_labels_included():
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label="L" * 500)
+    ax.set_yticks([0, 1], ["Y" * 400, "ok"])
+    ax.set_title("T" * 1000)
+    ax.legend()
+    fig.suptitle("\n".join(["S" * 10] * 100))
+    plotting.fit_text(fig)
+    FigureCanvasAgg(fig).draw()  # tick labels are set from their formatter when drawn
+    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert "T" * 149 + "…" in texts and "L" * 149 + "…" in texts and "Y" * 149 + "…" in texts
+    assert max(len(line) for t in texts for line in t.split("\n")) == 150
+    assert max(len(t.split("\n")) for t in texts) == 20
+
+
+def test_a_huge_name_is_cut_in_every_figure_and_kept_whole_in_the_tables(tmp_path):
+    """A 20,000-character rung, actor and scenario description: the figures stay slide-sized
+    (their names cut at NAME_LENGTH with an ellipsis), metadata.json keeps every name whole."""
+    import yaml
+
+    from sim.cli.main import main
+    from tests.conftest import BASELINE
+
+    data = yaml.safe_load(BASELINE.read_text())
+    data["ladder"]["rungs"][5]["name"] = "R" * 20_000
+    data["actors"]["iran"]["name"] = "I" * 20_000
+    paths = []
+    for k, description in enumerate(["D" * 20_000, "short one"]):
+        data["name"] = f"long_{k}_" + "n" * 90  # names are at most 100 characters
+        data["description"] = description
+        paths.append(tmp_path / f"long{k}.yaml")
+        paths[-1].write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    args = ["--runs", "30", "--workers", "1", "--out", str(out), "-q"]
+    assert main(["compare", *map(str, paths), *args]) == 0
+    from PIL import Image
+
+    pngs = sorted(out.glob("*.png"))
+    assert {p.name for p in pngs} >= {"curves.png", "occupancy.png", "comparison.png"}
+    for png in pngs:
+        width, height = Image.open(png).size
+        assert width <= 16 * 200 * 1.25 and height <= 9 * 200 * 1.25, (png.name, width, height)
+    svg = (out / "curves.svg").read_text()
+    assert "R" * 39 + "…" in svg and "R" * 41 not in svg
+    meta = (out / "metadata.json").read_text()
+    assert "R" * 20_000 in meta and "I" * 20_000 in meta and "D" * 20_000 in meta
