@@ -180,7 +180,7 @@ def skill_text(value: float) -> str:
 
 
 def outcome_words(label: str) -> str:
-    """'P(a sustained exchange of strikes)' as 'A sustained exchange of strikes'."""
+    """'P(back to baseline within 14 days)' as 'Back to baseline within 14 days'."""
     if label.startswith("P(") and label.endswith(")"):
         label = label[2:-1]
     return label[:1].upper() + label[1:]
@@ -189,6 +189,42 @@ def outcome_words(label: str) -> str:
 def percent(p: float) -> str:
     """Whole percentages, with a decimal near 0% and 100%, where a point is a lot."""
     return f"{p:.1%}" if 0 < p < 0.1 or 0.9 < p < 1 else f"{p:.0%}"
+
+
+def percent_tick(value: float, _position: object = None) -> str:
+    """A tick of a probability axis in the words of :func:`percent` ('0%', '2.5%', '40%')."""
+    return percent(max(value, 0.0))
+
+
+def rungs_text(rungs: list[int], names: list[str]) -> str:
+    """'Rung 4 (limited strike on an armed group)' or 'Rungs 1 to 4 (verbal protest to limited
+    strike on an armed group)': consecutive rungs as a span, by number and name."""
+    if len(rungs) == 1:
+        return f"Rung {rungs[0]} ({names[rungs[0]]})"
+    return f"Rungs {rungs[0]} to {rungs[-1]} ({names[rungs[0]]} to {names[rungs[-1]]})"
+
+
+def reached_on_day_0_text(rungs: list[int], names: list[str]) -> str:
+    """What replaces the flat 100% curves of the rungs every run had reached on day 0."""
+    if not rungs:
+        return ""
+    verb = "was" if len(rungs) == 1 else "were"
+    return f"{rungs_text(rungs, names)} {verb} already reached on day 0 by the opening act."
+
+
+def _words(text: str) -> list[str]:
+    drop = {"a", "an", "the", "p"}
+    return [
+        w for w in "".join(c if c.isalnum() else " " for c in text.lower()).split() if w not in drop
+    ]
+
+
+def reads_alike(first: str, second: str) -> bool:
+    """Whether two names read alike: they share two words in a row ('a sustained exchange of
+    strikes' and 'sustained exchange of fire'), articles aside. An outcome and a rung that
+    differ must not (``sustained`` is worded apart from rung 6 for this)."""
+    a, b = _words(first), _words(second)
+    return bool(set(zip(a, a[1:], strict=False)) & set(zip(b, b[1:], strict=False)))
 
 
 def days_within(value: float, horizon: int) -> str:
@@ -302,7 +338,7 @@ def backtest_text(result: Evaluation) -> str:
 README_ROWS = {
     "answer_7d": "the struck state answers with a strike within 7 days",
     "forces_7d": "either side strikes the other's forces within 7 days",
-    "sustained": "a sustained exchange of strikes",
+    "sustained": "both sides strike, on three or more days in all",
     "war": "war",
     "restrike": "the opener strikes again after the answer",
     "mediation_accepted": "mediation accepted",

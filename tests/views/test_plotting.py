@@ -66,6 +66,8 @@ def synthetic_runs(n: int = 400) -> pd.DataFrame:
                     "answer_day": _days(rng, n, 0.7 + 0.04 * i, 1.5),
                     "strike_day_iran": np.zeros(n),
                     "strike_day_pakistan": _days(rng, n, 0.75, 1.5),
+                    "forces_day_iran": first["first_day_rung_5"],
+                    "forces_day_pakistan": np.full(n, np.nan),
                     "war_day": np.full(n, np.nan),
                     "accepted_day": _days(rng, n, 0.85, 3) if i == 0 else np.full(n, np.nan),
                     "calm_day": _days(rng, n, 0.9 - 0.1 * i, 8 + 6 * i),
