@@ -60,6 +60,7 @@ from sim.model.scenario import (
 from sim.views import plotting
 from sim.views.controls import Control, SettingsError, changes_in_words, controls_for, overrides_for
 from sim.views.text import (
+    name_struck,
     outcome_name,
     outcome_words,
     percent_tick,
@@ -594,11 +595,7 @@ def curve_words(scenario: Scenario, outcome: Outcome) -> str:
     the state struck first named ('The state struck first (Pakistan) answers with a strike')."""
     words = outcome_words(catalogue.by_that_day(outcome.label)).removesuffix(" by that day")
     struck = opening(scenario)[1]
-    if struck is not None:
-        named = f"the state struck first ({scenario.actors[struck].name})"
-        words = words.replace("the state struck first", named)
-        words = words.replace("The state struck first", named[:1].upper() + named[1:])
-    return words
+    return name_struck(words, None if struck is None else scenario.actors[struck].name)
 
 
 def curve_choices(scenario: Scenario, curves: pd.DataFrame) -> dict[str, int | str]:

@@ -260,13 +260,11 @@ def opening_rungs(curves: pd.DataFrame, most: int = 4) -> list[int]:
 def _already_reached(ax: Axes, rung: int, reached: Sequence[int]) -> None:
     """A rung every run had reached on day 0: a sentence in place of a flat 100% line."""
     below = [r for r in reached if r < rung]
-    also = (
-        ""
-        if not below
-        else f"\n(so were rung{'s' if len(below) > 1 else ''} "
-        + (f"{below[0]} to {below[-1]}" if len(below) > 1 else f"{below[0]}")
-        + ")"
-    )
+    also = ""
+    if len(below) == 1:
+        also = f"\n(so was rung {below[0]})"
+    elif below:
+        also = f"\n(so were rungs {below[0]} to {below[-1]})"
     ax.text(
         0.5,
         0.5,
@@ -385,10 +383,13 @@ def escalation_curves(
                 ax.set_ylabel("P(by that day)")
             if rungs:
                 rung_axes[0].set_ylabel("P(reached by that day)")
+            when = (
+                f" (0 = {datetime.date.fromisoformat(start_date):%d %b %Y})" if start_date else ""
+            )
             for k, ax in enumerate(axes):
                 below = k + columns
                 if ax.get_visible() and (below >= len(axes) or not axes[below].get_visible()):
-                    ax.set_xlabel(_days_label(start_date))
+                    ax.set_xlabel(f"Day{when}")  # short: four panels a row
         else:
             _label_outer(axes, columns, _days_label(start_date), "P(reached by that day)")
         fig.legend(

@@ -36,6 +36,7 @@ from sim.inputs.errors import ResultsError
 from sim.model.model import opening
 from sim.model.scenario import Scenario
 from sim.views import plotting
+from sim.views.text import name_struck
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -186,19 +187,23 @@ def figures(results: Results, rungs: Sequence[int] | None = None) -> dict[str, F
 
 
 def outcome_curves(results: Results) -> pd.DataFrame:
-    """What a class asks, day by day (``outcomes.CURVES``), from the runs of a results folder;
-    the answer's curve only for a crisis opened by a strike or an attack (``opening`` of the
-    recorded scenario; a scenario recorded by hand or by an older version: if some run
-    answered)."""
+    """What a class asks, day by day (``outcomes.CURVES``), from the runs of a results folder,
+    the state struck first named; the answer's curve only for a crisis opened by a strike or an
+    attack (``opening`` of the recorded scenario; a scenario recorded by hand or by an older
+    version: if some run answered)."""
     actors: dict[str, dict[str, object]] = dict(results.first_scenario["actors"])  # type: ignore[call-overload]
     states = list(actors)
     display = {state: str(actor.get("name", state)) for state, actor in actors.items()}
     try:
-        opened = opening(Scenario.model_validate(results.first_scenario))[1] is not None
+        struck = opening(Scenario.model_validate(results.first_scenario))[1]
+        opened = struck is not None
     except ValidationError:
+        struck = None
         opened = "answer_day" in results.runs and bool(results.runs["answer_day"].notna().any())
     chosen = outcomes.curve_outcomes(results.horizon, results.war, states, opened, display)
-    return analysis.outcome_curves(results.runs, chosen, results.horizon)
+    curves = analysis.outcome_curves(results.runs, chosen, results.horizon)
+    named = display.get(struck) if struck is not None else None
+    return curves.assign(label=[name_struck(label, named) for label in curves["label"]])
 
 
 UNCERTAINTY_OUTCOMES = ("answer_7d", "forces_30d", "sustained", "calm_14d")

@@ -6,6 +6,7 @@ command line, the dashboard and the notebook say the same thing the same way.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -191,6 +192,16 @@ def percent(p: float) -> str:
     return f"{p:.1%}" if 0 < p < 0.1 or 0.9 < p < 1 else f"{p:.0%}"
 
 
+def name_struck(words: str, struck: str | None) -> str:
+    """An outcome's words with the state struck first named: 'The state struck first
+    (Pakistan) answers with a strike'."""
+    if struck is None:
+        return words
+    for first in ("the state struck first", "The state struck first"):
+        words = words.replace(first, f"{first} ({struck})")
+    return words
+
+
 def percent_tick(value: float, _position: object = None) -> str:
     """A tick of a probability axis in the words of :func:`percent` ('0%', '2.5%', '40%')."""
     return percent(max(value, 0.0))
@@ -212,19 +223,22 @@ def reached_on_day_0_text(rungs: list[int], names: list[str]) -> str:
     return f"{rungs_text(rungs, names)} {verb} already reached on day 0 by the opening act."
 
 
-def _words(text: str) -> list[str]:
+def _pairs(text: str) -> set[tuple[str, str]]:
+    """Two words in a row within one phrase (commas, colons and brackets end a phrase),
+    lower case, articles aside."""
     drop = {"a", "an", "the", "p"}
-    return [
-        w for w in "".join(c if c.isalnum() else " " for c in text.lower()).split() if w not in drop
-    ]
+    pairs: set[tuple[str, str]] = set()
+    for phrase in re.split(r"[,;:()]", text.lower()):
+        words = [w for w in re.findall(r"[a-z0-9]+", phrase) if w not in drop]
+        pairs |= set(zip(words, words[1:], strict=False))
+    return pairs
 
 
 def reads_alike(first: str, second: str) -> bool:
-    """Whether two names read alike: they share two words in a row ('a sustained exchange of
-    strikes' and 'sustained exchange of fire'), articles aside. An outcome and a rung that
-    differ must not (``sustained`` is worded apart from rung 6 for this)."""
-    a, b = _words(first), _words(second)
-    return bool(set(zip(a, a[1:], strict=False)) & set(zip(b, b[1:], strict=False)))
+    """Whether two names read alike: they share two words in a row within a phrase ('a
+    sustained exchange of strikes' and 'sustained exchange of fire'), articles aside. An outcome
+    and a rung that differ must not (``sustained`` is worded apart from rung 6 for this)."""
+    return bool(_pairs(first) & _pairs(second))
 
 
 def days_within(value: float, horizon: int) -> str:

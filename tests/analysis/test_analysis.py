@@ -381,7 +381,9 @@ def test_outcome_curves_by_day_are_counted_by_hand():
     assert by["answer"]["label"].iloc[0] == (
         "P(the state struck first answers with a strike by that day)"
     )
-    assert by["forces"]["label"].iloc[0] == "P(some state strikes another state's forces by that day)"
+    assert (
+        by["forces"]["label"].iloc[0] == "P(some state strikes another state's forces by that day)"
+    )
     assert by["calm"]["label"].iloc[0] == "P(back to baseline by that day)"
     assert by["war"]["label"].iloc[0] == "P(war by that day)"
 

@@ -40,7 +40,6 @@ from sim.inputs.errors import ScenarioError
 from sim.model.record import Choice, Event
 from sim.model.scenario import Mechanisms, StateConfig, ThirdPartyConfig
 from sim.views.controls import SettingsError, controls_for, overrides_for
-from sim.views.text import percent
 from sim.views.dashboard import (
     AFTER,
     BEFORE,
@@ -58,12 +57,12 @@ from sim.views.dashboard import (
     comparable,
     compare,
     crisis_title,
+    curve_choices,
+    curve_outcomes,
     day_events,
     default_scenario,
     difference_lines,
     ensemble_command,
-    curve_choices,
-    curve_outcomes,
     ensemble_figure,
     ensemble_of,
     first_curve,
@@ -81,6 +80,7 @@ from sim.views.dashboard import (
     weighing,
     weighing_html,
 )
+from sim.views.text import percent
 from tests.conftest import BASELINE, ROOT
 
 THREE_STATES: dict[str, Any] = {
