@@ -686,7 +686,7 @@ def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, curve: i
                 va="center",
                 color="0.25",
             )
-        ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
+        ax.set_ylim(0, min(1.05, max(0.05, top * 1.15)))  # a 100% line stays in sight
         ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
         ax.set_xlim(0, scenario.horizon)
         ax.set_xlabel(_days_axis(scenario))

@@ -1426,6 +1426,14 @@ def test_pin_and_compare_shows_two_curves_and_the_differences(served, open_page,
 
     page = open_page()
     run_ensemble(page, "2,000 runs in")
+    # the curve a class asks about first, and the rungs the opening act had already reached
+    expect(page.locator(".rung-select")).to_contain_text(
+        "The state struck first (Pakistan) answers with a strike"
+    )
+    expect(page.locator(".reached-note")).to_have_text(
+        "Rungs 1 to 4 (verbal protest to limited strike on an armed group) were already "
+        "reached on day 0 by the opening act."
+    )
     summary = page.locator(".outcomes")
     expect(summary).to_contain_text("jan2024_baseline as written: 2,000 runs in ")
     seconds = float(summary.inner_text().split(" runs in ")[1].split(" s.")[0])
