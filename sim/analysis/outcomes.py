@@ -21,6 +21,9 @@ Names, with N a number of days and K a rung (``docs/results.md`` lists them all)
 - ``calm_Nd``: every pair back at its baseline, nothing left to answer, within N days;
 - ``days_to_calm``: days until that calm (days outcome);
 - ``pledge_STATE``, ``backed_down_STATE``: a public pledge to answer; a pledge not carried out.
+
+Curves by day (``curves.png``, the dashboard, ``sim.outcome_curves``): ``answer``, ``forces``,
+``calm`` and ``war``, each the share of runs in which ``<name>_Nd`` holds, for every day N.
 """
 
 from __future__ import annotations

@@ -957,9 +957,14 @@ def test_the_answer_curve_is_the_share_of_runs_answered_by_each_day_in_per_cent(
         assert line.get_ydata()[7] == pytest.approx(row["estimate"])
     assert ax.get_ylabel() == "Share of runs"
     figure.canvas.draw()
-    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
-    assert ticks and all(t.endswith("%") for t in ticks)
-    assert [percent(tick) for tick in ax.get_yticks() if 0 <= tick <= ax.get_ylim()[1]] == ticks
+    bottom, top = ax.get_ylim()
+    shown = [
+        (value, label.get_text())
+        for value, label in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)
+        if bottom <= value <= top
+    ]
+    assert [text for _, text in shown] == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    assert all(text == percent(value) for value, text in shown)
     assert_chart_text_is_large(figure)
 
 
