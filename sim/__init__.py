@@ -32,11 +32,13 @@ _EXPORTS = {
     "SweepDefinition": "sim.experiments.sweep_definition",
     "analyze_sweep": "sim.experiments.sweep",
     "compare_runs": "sim.analysis.statistics",
+    "curve_outcomes": "sim.analysis.outcomes",
     "load_results": "sim.files.results:load",
     "load_scenario": "sim.inputs.loader",
     "load_sweep": "sim.experiments.sweep_store:load_results",
     "newcombe_interval": "sim.analysis.statistics",
     "outcome": "sim.analysis.outcomes",
+    "outcome_curves": "sim.analysis.statistics",
     "outcome_estimates": "sim.analysis.statistics",
     "parameter_space": "sim.inputs.parameters",
     "parse_params": "sim.experiments.sweep_definition",
@@ -73,11 +75,13 @@ __all__ = [
     "SweepDefinition",
     "analyze_sweep",
     "compare_runs",
+    "curve_outcomes",
     "load_results",
     "load_scenario",
     "load_sweep",
     "newcombe_interval",
     "outcome",
+    "outcome_curves",
     "outcome_estimates",
     "parameter_space",
     "parse_params",
@@ -109,11 +113,12 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from sim.analysis.outcomes import FORMS as OUTCOME_FORMS
-    from sim.analysis.outcomes import Outcome, outcome
+    from sim.analysis.outcomes import Outcome, curve_outcomes, outcome
     from sim.analysis.outcomes import for_scenario as standard_outcomes
     from sim.analysis.statistics import (
         compare_runs,
         newcombe_interval,
+        outcome_curves,
         outcome_estimates,
         tango_interval,
         wilson_interval,

@@ -12,7 +12,8 @@ Names, with N a number of days and K a rung (``docs/results.md`` lists them all)
 - ``forces_Nd`` (``forces_Nd_STATE``): some state (this state) strikes another state's forces
   or leaders within N days;
 - ``rungK_Nd``: the crisis reaches rung K by day N;
-- ``sustained``: a sustained exchange: both sides strike, on three or more days in all;
+- ``sustained``: both sides strike, on three or more days in all (named apart from the
+  default ladder's rung 6, "sustained exchange of fire", which is a rung, not this outcome);
 - ``war`` (``war_Nd``): war by the horizon (by day N);
 - ``restrike``: the state that opened the crisis strikes again after the answer (a new act);
 - ``offered``, ``accepted``: talks offered; talks accepted by all their parties;
@@ -20,6 +21,9 @@ Names, with N a number of days and K a rung (``docs/results.md`` lists them all)
 - ``calm_Nd``: every pair back at its baseline, nothing left to answer, within N days;
 - ``days_to_calm``: days until that calm (days outcome);
 - ``pledge_STATE``, ``backed_down_STATE``: a public pledge to answer; a pledge not carried out.
+
+Curves by day (``curves.png``, the dashboard, ``sim.outcome_curves``): ``answer``, ``forces``,
+``calm`` and ``war``, each the share of runs in which ``<name>_Nd`` holds, for every day N.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class Outcome:
     kind: Kind
     definition: str
     value: Callable[[pd.DataFrame], np.ndarray]
+    days: tuple[str, ...] = ()
+    """The day columns of ``runs.csv`` whose first says when it happened (empty: no one day)."""
 
     def per_run(self, runs: pd.DataFrame) -> np.ndarray:
         """One value per run: booleans for a probability, days (NaN: never) for days."""
@@ -115,6 +121,7 @@ def outcome(
             "probability",
             f"{column} <= {limit}",
             lambda runs: _within(runs, [column], limit),
+            (column,),
         )
     if match["plain"] is not None:
         return _PLAIN[match["plain"]](states)
@@ -155,7 +162,12 @@ def outcome(
     }
     definition = " or ".join(f"{c} <= {limit}" for c in columns)
     return Outcome(
-        name, labels[family], "probability", definition, lambda runs: _within(runs, columns, limit)
+        name,
+        labels[family],
+        "probability",
+        definition,
+        lambda runs: _within(runs, columns, limit),
+        tuple(columns),
     )
 
 
@@ -168,7 +180,7 @@ def _sustained(states: Sequence[str]) -> Outcome:
 
     return Outcome(
         "sustained",
-        "P(a sustained exchange of strikes)",
+        SUSTAINED_LABEL,
         "probability",
         "at least two states strike, and strike_days >= 3",
         value,
@@ -183,6 +195,7 @@ def _ever(name: str, label: str, column: str) -> Callable[[Sequence[str]], Outco
             "probability",
             f"{column} is not empty",
             lambda runs: ~np.isnan(_days(runs, column)),
+            (column,),
         )
 
     return make
@@ -220,6 +233,43 @@ def standard(horizon: int, states: Sequence[str], war: int, opened: bool = True)
     names += ["ceasefire_14d", "calm_14d"] if horizon >= 14 else []
     names += ["days_to_calm"]
     return [outcome(n, horizon, war, states) for n in names if n is not None]
+
+
+SUSTAINED_LABEL = "P(both sides strike, on three or more days in all)"
+"""The words of ``sustained``: not "a sustained exchange", which reads like the default ladder's
+rung 6 ("sustained exchange of fire"), a different thing (sim.views.text.reads_alike)."""
+
+CURVES = ("answer", "forces", "calm", "war")
+"""What a class asks day by day: the state struck first answers with a strike; some state strikes
+another state's forces; back to baseline; war (each ``<name>_Nd`` of the catalogue, for every
+day N)."""
+
+
+def curve_outcomes(
+    horizon: int,
+    war: int,
+    states: Sequence[str],
+    opened: bool = True,
+    names: Mapping[str, str] | None = None,
+) -> list[Outcome]:
+    """The outcomes of ``CURVES`` by the horizon, each with the day columns that say when it
+    happened (``answer`` only for a crisis opened by a strike or an attack before day 1: with no
+    state struck first, no run could show it)."""
+    return [
+        outcome(f"{name}_{horizon}d", horizon, war, states, names)
+        for name in CURVES
+        if name != "answer" or opened
+    ]
+
+
+def by_that_day(label: str) -> str:
+    """An outcome's label for a curve over days: 'P(war within 60 days)' -> 'P(war by that day)'."""
+    return re.sub(r" (within \d+ days?|by day \d+|by the horizon)\)$", " by that day)", label)
+
+
+def curve_name(name: str) -> str:
+    """A curve's name, the outcome's without its deadline: 'answer_60d' -> 'answer'."""
+    return re.sub(r"_\d+d(?=_|$)", "", name)
 
 
 def for_scenario(scenario: Scenario) -> list[Outcome]:

@@ -218,6 +218,34 @@ def outcome_curve(runs: pd.DataFrame, columns: Sequence[str], horizon: int) -> p
     return pd.concat(rows, ignore_index=True)
 
 
+def outcome_curves(runs: pd.DataFrame, chosen: Sequence[Outcome], horizon: int) -> pd.DataFrame:
+    """P(each outcome has happened by day t), for every day from 0 to the horizon, per scenario,
+    with Wilson intervals: the share of runs whose first day of it (the first of the outcome's
+    day columns, ``Outcome.days``) is t or earlier, so that the row of day N is the outcome
+    ``<name>_Nd`` of the catalogue (``catalogue.curve_outcomes`` gives the four a class asks).
+
+    Columns: ``scenario``, ``outcome`` (its name without the deadline: ``answer``),
+    ``label`` ('P(war by that day)'), ``day``, ``probability``, ``ci_low``, ``ci_high``, ``runs``.
+    An outcome with no day columns (``sustained``) has no curve: a ValueError says so.
+    """
+    frames = []
+    for outcome in chosen:
+        if not outcome.days:
+            raise ValueError(
+                f"outcome '{outcome.name}' has no day on which it happened, so it has no curve "
+                f"over days (curves: {', '.join(catalogue.CURVES)}, or any outcome with N days)"
+            )
+        curve = outcome_curve(runs, outcome.days, horizon)
+        curve.insert(1, "outcome", catalogue.curve_name(outcome.name))
+        curve.insert(2, "label", catalogue.by_that_day(outcome.label))
+        curve["runs"] = curve["scenario"].map(runs.groupby("scenario", sort=False).size())
+        frames.append(curve)
+    columns = ["scenario", "outcome", "label", "day", "probability", "ci_low", "ci_high", "runs"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
 def occupancy_table(batch: Batch, scenario: Scenario) -> pd.DataFrame:
     """Share of runs whose crisis posture stands on each rung, day by day."""
     counts = batch.occupancy

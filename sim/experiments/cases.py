@@ -21,7 +21,7 @@ from sim.model.scenario import Scenario
 ITEMS: dict[str, tuple[str, str]] = {
     "answer_7d": ("answer_7d", "The state struck first answers with a strike within 7 days"),
     "forces_7d": ("forces_7d", "Either side strikes the other's state forces within 7 days"),
-    "sustained": ("sustained", "A sustained exchange of strikes"),
+    "sustained": ("sustained", "Both sides strike, on three or more days in all"),
     "war": ("war", "War"),
     "restrike": ("restrike", "The opener strikes again after the answer"),
     "mediation_accepted": ("accepted", "Third-party mediation accepted"),

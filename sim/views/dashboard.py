@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import shlex
+import textwrap
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -39,24 +40,33 @@ import solara.lab
 import solara.server.settings
 import yaml
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 from solara.alias import rv
 
+from sim.analysis import outcomes as catalogue
 from sim.analysis.outcomes import Outcome, for_scenario
-from sim.analysis.statistics import compare_runs
+from sim.analysis.statistics import compare_runs, outcome_curves
 from sim.analysis.story import day_label, names_of, reason, weighed_terms
 from sim.inputs.errors import SEED_MAX
 from sim.inputs.loader import load_scenario
 from sim.model import uncertainty
-from sim.model.model import EscalationModel
+from sim.model.model import EscalationModel, opening
 from sim.model.record import Event
 from sim.model.scenario import (
     Scenario,
 )
 from sim.views import plotting
 from sim.views.controls import Control, SettingsError, changes_in_words, controls_for, overrides_for
-from sim.views.text import outcome_name, value_text
+from sim.views.text import (
+    name_struck,
+    outcome_name,
+    outcome_words,
+    percent_tick,
+    reached_on_day_0_text,
+    value_text,
+)
 
 SCENARIO_FOLDERS = (Path("scenarios"), Path("scenarios/cases"))
 EXTRA_SCENARIOS = "ESCALATION_SIM_SCENARIOS"
@@ -574,19 +584,87 @@ def open_rung(curves: pd.DataFrame, ladder_war: int) -> int:
     return ladder_war
 
 
-def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, rung: int) -> Figure:
-    """P(the crisis has reached ``rung`` by each day): pinned and newer ensembles, 95% bands."""
+def opened(scenario: Scenario) -> bool:
+    """Whether a state was struck first (by a strike or an attack before day 1)."""
+    return opening(scenario)[1] is not None
+
+
+def curve_outcomes(scenario: Scenario) -> list[Outcome]:
+    """The outcomes a class asks about day by day (``outcomes.CURVES``), for this scenario."""
+    states = list(scenario.actors)
+    names = {state: config.name for state, config in scenario.actors.items()}
+    return catalogue.curve_outcomes(
+        scenario.horizon, scenario.ladder.war, states, opened(scenario), names
+    )
+
+
+def curve_words(scenario: Scenario, outcome: Outcome) -> str:
+    """A curve's name in the select and its title: the outcome's words without the deadline,
+    the state struck first named ('The state struck first (Pakistan) answers with a strike')."""
+    words = outcome_words(catalogue.by_that_day(outcome.label)).removesuffix(" by that day")
+    struck = opening(scenario)[1]
+    return name_struck(words, None if struck is None else scenario.actors[struck].name)
+
+
+def curve_choices(scenario: Scenario, curves: pd.DataFrame) -> dict[str, int | str]:
+    """What the curve select offers, by its words: the outcomes a class asks about, then the
+    rungs from the opening (a rung every run stood on from day 0 would be a flat 100% line)."""
+    choices: dict[str, int | str] = {
+        curve_words(scenario, o): catalogue.curve_name(o.name) for o in curve_outcomes(scenario)
+    }
+    reached = set(plotting.reached_on_day_0(curves))
+    ladder = scenario.ladder
+    for rung in range(1, ladder.size):
+        if rung not in reached:
+            choices[f"The crisis reaches rung {rung}: {ladder.name(rung)}"] = rung
+    return choices
+
+
+def first_curve(scenario: Scenario, curves: pd.DataFrame) -> int | str:
+    """The curve shown first: the struck state's answer, or else the first rung in question."""
+    return "answer" if opened(scenario) else open_rung(curves, scenario.ladder.war)
+
+
+def reached_note(scenario: Scenario, curves: pd.DataFrame) -> str:
+    """'Rungs 1 to 4 (...) were already reached on day 0 by the opening act.' (or nothing)."""
+    names = [scenario.ladder.name(r) for r in range(scenario.ladder.size)]
+    return reached_on_day_0_text(plotting.reached_on_day_0(curves), names)
+
+
+def curve_rows(result: EnsembleResult, curve: int | str) -> pd.DataFrame:
+    """One ensemble's curve by day: a rung's (``curves``) or an outcome's, from its runs."""
+    if isinstance(curve, int):
+        return result.curves[result.curves["rung"] == curve]
+    chosen = curve_outcome(result.scenario, curve)
+    return outcome_curves(result.runs, [chosen], result.scenario.horizon)
+
+
+def curve_outcome(scenario: Scenario, curve: str) -> Outcome:
+    """The outcome behind a curve's name ('answer'), or a SettingsError naming those there are."""
+    offered = {catalogue.curve_name(o.name): o for o in curve_outcomes(scenario)}
+    if curve not in offered:
+        raise SettingsError(
+            f"There is no curve '{curve}' for {scenario.name} (curves: {', '.join(offered)})."
+        )
+    return offered[curve]
+
+
+def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, curve: int | str) -> Figure:
+    """P(an outcome has happened, or the crisis has reached a rung, by each day): the pinned
+    and the newer ensemble, with 95% bands, in per cent. A rung every run had reached on day 0
+    says so instead of drawing a flat 100% line."""
     scenario = now.scenario
     shown = [(pinned, "Pinned", BEFORE, "--")] if pinned is not None else []
     shown.append((now, "Newest" if pinned is not None else "This ensemble", AFTER, "-"))
+    reached = isinstance(curve, int) and curve in plotting.reached_on_day_0(now.curves)
     with mpl.rc_context(CHART_STYLE):
         fig = Figure(figsize=(CHART_WIDTH_IN, 4.2))
         ax = fig.subplots()
         top = 0.0
         for result, label, colour, style in shown:
-            if result is None:
+            if result is None or reached:
                 continue
-            rows = result.curves[result.curves["rung"] == rung]
+            rows = curve_rows(result, curve)
             ax.fill_between(
                 rows["day"],
                 rows["ci_low"],
@@ -606,19 +684,35 @@ def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, rung: in
                 label=f"{label} ({len(result.runs):,} runs)",
             )
             top = max(top, float(rows["ci_high"].max()))
-        ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
+        if reached:
+            ax.text(
+                0.5,
+                0.5,
+                "Already reached on day 0 by the opening act",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color="0.25",
+            )
+        ax.set_ylim(0, min(1.05, max(0.05, top * 1.15)))  # a 100% line stays in sight
+        ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
         ax.set_xlim(0, scenario.horizon)
         ax.set_xlabel(_days_axis(scenario))
-        ax.set_ylabel("Probability")
-        ax.set_title(
-            f"Reached rung {rung}, {plotting.drawn_name(scenario.ladder.name(rung))}, by that day"
-        )
-        fig.legend(
-            loc="outside lower center",
-            ncols=2,
-            frameon=False,
-            title="Line: share of runs; band: 95% CI",
-        )
+        ax.set_ylabel("Share of runs")
+        if isinstance(curve, int):
+            ax.set_title(
+                f"Reached rung {curve}, {plotting.drawn_name(scenario.ladder.name(curve))}, by that day"
+            )
+        else:
+            words = curve_words(scenario, curve_outcome(scenario, curve))
+            ax.set_title(textwrap.fill(f"{words}, by that day", 60))
+        if not reached:
+            fig.legend(
+                loc="outside lower center",
+                ncols=2,
+                frameon=False,
+                title="Line: share of runs; band: 95% CI",
+            )
         fig.set_layout_engine("constrained")
     return plotting.fit_text(fig)
 
@@ -827,25 +921,30 @@ def EnsemblePanel(model: DashboardModel) -> None:
 
 @solara.component
 def EnsembleView(result: EnsembleResult, before: EnsembleResult | None) -> None:
-    """The newest ensemble's curve for a rung, the pinned one's beside it, and the outcomes:
-    compared run for run when one is pinned."""
-    chosen_rung = solara.use_reactive(cast(int | None, None))
-    ladder = result.scenario.ladder
-    labels = {f"rung {r}: {ladder.name(r)}": r for r in range(1, ladder.size)}
-    rung = chosen_rung.value or open_rung(result.curves, ladder.war)
+    """The newest ensemble's curve (an outcome a class asks about, or a rung), the pinned one's
+    beside it, and the outcomes: compared run for run when one is pinned."""
+    chosen = solara.use_reactive(cast(int | str | None, None))
+    choices = curve_choices(result.scenario, result.curves)
+    curve = chosen.value if chosen.value in choices.values() else None
+    if curve is None:
+        curve = first_curve(result.scenario, result.curves)
+    words = {value: words for words, value in choices.items()}
     figure = solara.use_memo(
-        lambda: ensemble_figure(result, before, rung), dependencies=[result, before, rung]
+        lambda: ensemble_figure(result, before, curve), dependencies=[result, before, curve]
     )
     rv.Select(
-        label="Curve: the crisis reaches",
-        items=list(labels),
-        v_model=f"rung {rung}: {ladder.name(rung)}",
-        on_v_model=lambda label: chosen_rung.set(labels.get(str(label))),
+        label="Curve: by each day",
+        items=list(choices),
+        v_model=words.get(curve),
+        on_v_model=lambda label: chosen.set(choices.get(str(label))),
         class_="rung-select",
-        style_="max-width: 420px",
+        style_="max-width: 520px",
     )
+    note = reached_note(result.scenario, result.curves)
+    if note:
+        solara.HTML(tag="p", unsafe_innerHTML=escape(note), classes=["reached-note"])
     with solara.Div(classes=["dashboard-figure", "ensemble-chart"]):
-        solara.FigureMatplotlib(figure, format="png", dpi=150, dependencies=[result, before, rung])
+        solara.FigureMatplotlib(figure, format="png", dpi=150, dependencies=[result, before, curve])
     if before is not None:
         said = (
             f"<p><b>Pinned</b> (blue, dashed): {escape(before.described)}.<br>"

@@ -299,61 +299,173 @@ def _runs_of(table: pd.DataFrame, scenario: str) -> int | None:
 # --------------------------------------------------------------------------- #
 
 
+def reached_on_day_0(curves: pd.DataFrame) -> list[int]:
+    """Rungs above 0 that every run had reached on day 0: the opening act's, and those below it.
+    Their curves would be a flat 100% from day 0, so a figure says so in words instead."""
+    day0 = curves[curves["day"] == 0].groupby("rung")["probability"].min()
+    return [int(rung) for rung, p in zip(day0.index, day0, strict=True) if p >= 1 and rung > 0]
+
+
+def opening_rungs(curves: pd.DataFrame, most: int = 4) -> list[int]:
+    """The rungs drawn beside the outcome curves, from the opening: the highest rung every run
+    had reached on day 0 (its panel says so), then the rungs in question below war (war has a
+    curve of its own), lowest first; at most ``most``."""
+    reached = reached_on_day_0(curves)
+    war = int(curves["rung"].max())
+    open_rungs = [r for r in sorted({int(r) for r in curves["rung"]}) if 0 < r < war]
+    open_rungs = [r for r in open_rungs if r not in reached]
+    return ([reached[-1]] if reached else []) + open_rungs[: most - (1 if reached else 0)]
+
+
+def _already_reached(ax: Axes, rung: int, reached: Sequence[int]) -> None:
+    """A rung every run had reached on day 0: a sentence in place of a flat 100% line."""
+    below = [r for r in reached if r < rung]
+    also = ""
+    if len(below) == 1:
+        also = f"\n(so was rung {below[0]})"
+    elif below:
+        also = f"\n(so were rungs {below[0]} to {below[-1]})"
+    ax.text(
+        0.5,
+        0.5,
+        f"{ALREADY_REACHED}{also}",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=14,
+        color="0.25",
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+
+
+ALREADY_REACHED = "Already reached on day 0\nby the opening act"
+"""What a panel of a rung says when every run stood on it from day 0."""
+
+
+def _not_reached(ax: Axes, high: float, what: str = "Not reached in any run") -> None:
+    ax.text(
+        0.5,
+        0.7,
+        f"{what}\n(95% CI: 0 to {high:.2%})",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=14,
+        color="0.25",
+    )
+
+
+def _curve_panel(
+    ax: Axes,
+    table: pd.DataFrame,
+    scenarios: Sequence[str],
+    labels: Mapping[str, str],
+    handles: list[Line2D],
+    nothing: str,
+) -> None:
+    """Each scenario's curve in one panel, with its band; a panel of zeros says so."""
+    for i, scenario in enumerate(scenarios):
+        runs = _runs_of(table, scenario)
+        label = labels[scenario] + (f" ({runs:,} runs)" if runs else "")
+        line = band(ax, table[table["scenario"] == scenario], i, label)
+        if len(handles) < len(scenarios):
+            handles.append(line)
+    high = float(table["ci_high"].max()) if len(table) else 0.0
+    percent_axis(ax, probability_top(high))
+    if len(table):
+        ax.set_xlim(float(table["day"].min()), float(table["day"].max()))
+    if len(table) and not (table["probability"] > 0).any():
+        _not_reached(ax, high, nothing)
+
+
 def escalation_curves(
     curves: pd.DataFrame,
     rung_names: Sequence[str],
     rungs: Sequence[int] | None = None,
     start_date: str | None = None,
     labels: Mapping[str, str] | None = None,
+    outcome_curves: pd.DataFrame | None = None,
 ) -> Figure:
-    """One panel per rung shown: P(crisis reaches rung k or higher by day t) of each scenario,
-    as steps with stepped 95% bands, each panel with its own y-range.
+    """The curves of a result on one slide, each scenario as steps with stepped 95% bands and
+    each panel with its own y-range.
 
-    ``labels`` names the scenarios (default: :func:`scenario_labels` of their names). A rung no
-    run reached says so in its panel, with the upper end of its 95% interval.
+    With ``outcome_curves`` (:func:`sim.analysis.statistics.outcome_curves`), the first row
+    answers what a class asks, one panel per outcome (the struck state answers, a strike on
+    state forces, back to baseline, war: P(by that day)), and the row below shows the rungs from
+    the opening (:func:`opening_rungs`). Without, one panel per rung (:func:`default_rungs`).
+    A rung every run had reached on day 0 says "already reached on day 0 by the opening act"
+    instead of a flat 100% line; a rung or outcome no run reached says so, with the upper end
+    of its 95% interval. ``labels`` names the scenarios (default: :func:`scenario_labels`).
     """
-    rungs = list(rungs) if rungs else default_rungs(curves)
+    shown = outcome_curves if outcome_curves is not None and len(outcome_curves) else None
+    if rungs:
+        rungs = list(rungs)
+    else:
+        rungs = opening_rungs(curves) if shown is not None else default_rungs(curves)
+    reached = reached_on_day_0(curves)
     scenarios = list(dict.fromkeys(curves["scenario"]))
     labels = {**scenario_labels(scenarios), **(labels or {})}
-    rows, columns = _grid(len(rungs))
+    names = list(dict.fromkeys(shown["outcome"])) if shown is not None else []
+    if names:
+        columns = max(len(names), 4)
+        rows = 1 + -(-len(rungs) // columns)
+    else:
+        rows, columns = _grid(len(rungs))
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=SLIDE, layout="constrained")
         axes = list(fig.subplots(rows, columns, squeeze=False).ravel())
         handles: list[Line2D] = []
-        for ax, rung in zip(axes, rungs, strict=False):
-            table = curves[curves["rung"] == rung]
-            for i, scenario in enumerate(scenarios):
-                runs = _runs_of(table, scenario)
-                label = labels[scenario] + (f" ({runs:,} runs)" if runs else "")
-                line = band(ax, table[table["scenario"] == scenario], i, label)
-                if len(handles) < len(scenarios):
-                    handles.append(line)
-            ax.set_title(f"Rung {rung}: {drawn_name(rung_names[rung])}")
-            high = float(table["ci_high"].max()) if len(table) else 0.0
-            percent_axis(ax, probability_top(high))
-            ax.set_xlim(float(table["day"].min()), float(table["day"].max()))
-            if len(table) and not (table["probability"] > 0).any():
-                ax.text(
-                    0.5,
-                    0.7,
-                    f"Not reached in any run\n(95% CI: 0 to {high:.2%})",
-                    transform=ax.transAxes,
-                    ha="center",
-                    va="center",
-                    fontsize=14,
-                    color="0.25",
-                )
-        for ax in axes[len(rungs) :]:
+        used: list[Axes] = []
+        for ax, name in zip(axes, names, strict=False):
+            assert shown is not None
+            table = shown[shown["outcome"] == name]
+            _curve_panel(ax, table, scenarios, labels, handles, "Not in any run")
+            words = short_outcome(str(table["label"].iloc[0])).removesuffix(" by that day")
+            ax.set_title(_wrap(words, 34))
+            used.append(ax)
+        rung_axes = axes[columns:] if names else axes
+        for ax in axes[len(names) : columns if names else 0]:
             ax.set_visible(False)
-        _label_outer(axes, columns, _days_label(start_date), "P(reached by that day)")
+        for ax, rung in zip(rung_axes, rungs, strict=False):
+            table = curves[curves["rung"] == rung]
+            ax.set_title(_wrap(f"Rung {rung}: {drawn_name(rung_names[rung])}", 34))
+            if rung in reached:
+                _already_reached(ax, rung, reached)
+            else:
+                _curve_panel(ax, table, scenarios, labels, handles, "Not reached in any run")
+            used.append(ax)
+        for ax in rung_axes[len(rungs) :]:
+            ax.set_visible(False)
+        if names:
+            for ax in axes[: len(names)]:
+                ax.set_ylabel("P(by that day)")
+            if rungs:
+                rung_axes[0].set_ylabel("P(reached by that day)")
+            when = (
+                f" (0 = {datetime.date.fromisoformat(start_date):%d %b %Y})" if start_date else ""
+            )
+            for k, ax in enumerate(axes):
+                below = k + columns
+                if ax.get_visible() and (below >= len(axes) or not axes[below].get_visible()):
+                    ax.set_xlabel(f"Day{when}")  # short: four panels a row
+        else:
+            _label_outer(axes, columns, _days_label(start_date), "P(reached by that day)")
         fig.legend(
             handles=handles,
             loc="outside lower center",
-            ncols=min(len(handles), 3),
+            ncols=min(max(len(handles), 1), 3),
             title="Scenario (shaded: 95% confidence band; each panel has its own scale)",
         )
-        subject = f"{labels[scenarios[0]]}: h" if len(scenarios) == 1 else "H"
-        fig.suptitle(f"{subject}ow likely is the crisis to climb this far?", fontsize=20)
+        if names:
+            subject = f"{labels[scenarios[0]]}: w" if len(scenarios) == 1 else "W"
+            fig.suptitle(
+                f"{subject}hat happens by each day, and how far the crisis climbs", fontsize=20
+            )
+        else:
+            subject = f"{labels[scenarios[0]]}: h" if len(scenarios) == 1 else "H"
+            fig.suptitle(f"{subject}ow likely is the crisis to climb this far?", fontsize=20)
     return fit_text(fig)
 
 

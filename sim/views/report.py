@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from sim.analysis import outcomes
 from sim.analysis import statistics as analysis
@@ -32,7 +33,10 @@ from sim.files.folders import (
 )
 from sim.files.results import Results
 from sim.inputs.errors import ResultsError
+from sim.model.model import opening
+from sim.model.scenario import Scenario
 from sim.views import plotting
+from sim.views.text import name_struck
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -131,7 +135,12 @@ def figures(results: Results, rungs: Sequence[int] | None = None) -> dict[str, F
     labels = plotting.scenario_labels(names, descriptions)
     drawn = {
         "curves": plotting.escalation_curves(
-            results.curves, results.rung_names, rungs, results.start_date, labels
+            results.curves,
+            results.rung_names,
+            rungs,
+            results.start_date,
+            labels,
+            outcome_curves(results),
         ),
         "occupancy": plotting.occupancy(
             results.occupancy, results.rung_names, results.start_date, labels
@@ -175,6 +184,26 @@ def figures(results: Results, rungs: Sequence[int] | None = None) -> dict[str, F
                 labels.get(str(scenario), str(scenario)),
             )
     return drawn
+
+
+def outcome_curves(results: Results) -> pd.DataFrame:
+    """What a class asks, day by day (``outcomes.CURVES``), from the runs of a results folder,
+    the state struck first named; the answer's curve only for a crisis opened by a strike or an
+    attack (``opening`` of the recorded scenario; a scenario recorded by hand or by an older
+    version: if some run answered)."""
+    actors: dict[str, dict[str, object]] = dict(results.first_scenario["actors"])  # type: ignore[call-overload]
+    states = list(actors)
+    display = {state: str(actor.get("name", state)) for state, actor in actors.items()}
+    try:
+        struck = opening(Scenario.model_validate(results.first_scenario))[1]
+        opened = struck is not None
+    except ValidationError:
+        struck = None
+        opened = "answer_day" in results.runs and bool(results.runs["answer_day"].notna().any())
+    chosen = outcomes.curve_outcomes(results.horizon, results.war, states, opened, display)
+    curves = analysis.outcome_curves(results.runs, chosen, results.horizon)
+    named = display.get(struck) if struck is not None else None
+    return curves.assign(label=[name_struck(label, named) for label in curves["label"]])
 
 
 UNCERTAINTY_OUTCOMES = ("answer_7d", "forces_30d", "sustained", "calm_14d")

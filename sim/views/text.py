@@ -6,6 +6,7 @@ command line, the dashboard and the notebook say the same thing the same way.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def skill_text(value: float) -> str:
 
 
 def outcome_words(label: str) -> str:
-    """'P(a sustained exchange of strikes)' as 'A sustained exchange of strikes'."""
+    """'P(back to baseline within 14 days)' as 'Back to baseline within 14 days'."""
     if label.startswith("P(") and label.endswith(")"):
         label = label[2:-1]
     return label[:1].upper() + label[1:]
@@ -189,6 +190,55 @@ def outcome_words(label: str) -> str:
 def percent(p: float) -> str:
     """Whole percentages, with a decimal near 0% and 100%, where a point is a lot."""
     return f"{p:.1%}" if 0 < p < 0.1 or 0.9 < p < 1 else f"{p:.0%}"
+
+
+def name_struck(words: str, struck: str | None) -> str:
+    """An outcome's words with the state struck first named: 'The state struck first
+    (Pakistan) answers with a strike'."""
+    if struck is None:
+        return words
+    for first in ("the state struck first", "The state struck first"):
+        words = words.replace(first, f"{first} ({struck})")
+    return words
+
+
+def percent_tick(value: float, _position: object = None) -> str:
+    """A tick of a probability axis in the words of :func:`percent` ('0%', '2.5%', '40%')."""
+    return percent(max(value, 0.0))
+
+
+def rungs_text(rungs: list[int], names: list[str]) -> str:
+    """'Rung 4 (limited strike on an armed group)' or 'Rungs 1 to 4 (verbal protest to limited
+    strike on an armed group)': consecutive rungs as a span, by number and name."""
+    if len(rungs) == 1:
+        return f"Rung {rungs[0]} ({names[rungs[0]]})"
+    return f"Rungs {rungs[0]} to {rungs[-1]} ({names[rungs[0]]} to {names[rungs[-1]]})"
+
+
+def reached_on_day_0_text(rungs: list[int], names: list[str]) -> str:
+    """What replaces the flat 100% curves of the rungs every run had reached on day 0."""
+    if not rungs:
+        return ""
+    verb = "was" if len(rungs) == 1 else "were"
+    return f"{rungs_text(rungs, names)} {verb} already reached on day 0 by the opening act."
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    """Two words in a row within one phrase (commas, colons and brackets end a phrase),
+    lower case, articles aside."""
+    drop = {"a", "an", "the", "p"}
+    pairs: set[tuple[str, str]] = set()
+    for phrase in re.split(r"[,;:()]", text.lower()):
+        words = [w for w in re.findall(r"[a-z0-9]+", phrase) if w not in drop]
+        pairs |= set(zip(words, words[1:], strict=False))
+    return pairs
+
+
+def reads_alike(first: str, second: str) -> bool:
+    """Whether two names read alike: they share two words in a row within a phrase ('a
+    sustained exchange of strikes' and 'sustained exchange of fire'), articles aside. An outcome
+    and a rung that differ must not (``sustained`` is worded apart from rung 6 for this)."""
+    return bool(_pairs(first) & _pairs(second))
 
 
 def days_within(value: float, horizon: int) -> str:
@@ -302,7 +352,7 @@ def backtest_text(result: Evaluation) -> str:
 README_ROWS = {
     "answer_7d": "the struck state answers with a strike within 7 days",
     "forces_7d": "either side strikes the other's forces within 7 days",
-    "sustained": "a sustained exchange of strikes",
+    "sustained": "both sides strike, on three or more days in all",
     "war": "war",
     "restrike": "the opener strikes again after the answer",
     "mediation_accepted": "mediation accepted",

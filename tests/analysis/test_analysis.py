@@ -332,3 +332,88 @@ def test_days_difference_p_value_agrees_with_its_bootstrap_interval(shift):
     excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
     assert (row["p_value"] < 0.05) == excludes_zero
     assert row["method"] == "paired bootstrap"
+
+
+# ---------------------------------------------------------------------------- curves by day
+
+
+def hand_runs() -> pd.DataFrame:
+    """Five runs of two states over a horizon of 4 days, each day written by hand."""
+    nan = np.nan
+    return pd.DataFrame(
+        {
+            "scenario": "hand",
+            "run": range(5),
+            "answer_day": [2.0, nan, 1.0, 4.0, nan],
+            "forces_day_a": [nan, 3.0, nan, nan, nan],
+            "forces_day_b": [2.0, 1.0, nan, nan, nan],
+            "calm_day": [1.0, nan, 3.0, 3.0, nan],
+            "war_day": [nan, nan, nan, nan, 0.0],
+            "strike_day_a": [0.0, 0.0, 0.0, 0.0, 0.0],
+            "strike_day_b": [2.0, 1.0, 1.0, 4.0, nan],
+            "strike_days": [1, 3, 1, 1, 0],
+        }
+    )
+
+
+def test_outcome_curves_by_day_are_counted_by_hand():
+    chosen = outcomes.curve_outcomes(horizon=4, war=7, states=["a", "b"])
+    assert [o.name for o in chosen] == ["answer_4d", "forces_4d", "calm_4d", "war_4d"]
+    curves = analysis.outcome_curves(hand_runs(), chosen, horizon=4)
+    assert list(curves.columns) == [
+        "scenario", "outcome", "label", "day", "probability", "ci_low", "ci_high", "runs"
+    ]  # fmt: skip
+    by = {name: rows for name, rows in curves.groupby("outcome", sort=False)}
+    assert list(by) == ["answer", "forces", "calm", "war"]
+    # answers on days 2, 1, 4 (two runs never): by day 0..4, 0, 1, 2, 2, 3 runs of 5
+    assert by["answer"]["probability"].tolist() == pytest.approx([0, 0.2, 0.4, 0.4, 0.6])
+    # the first strike on forces by either state: days 2 (b), 1 (b before a's 3), never x3
+    assert by["forces"]["probability"].tolist() == pytest.approx([0, 0.2, 0.4, 0.4, 0.4])
+    assert by["calm"]["probability"].tolist() == pytest.approx([0, 0.2, 0.2, 0.6, 0.6])
+    # at war from the history (day 0) in one run
+    assert by["war"]["probability"].tolist() == pytest.approx([0.2] * 5)
+    assert by["answer"]["day"].tolist() == [0, 1, 2, 3, 4]
+    assert set(curves["runs"]) == {5}
+    last = by["answer"].iloc[-1]
+    # Wilson's 95% interval of 3 in 5, by hand: (0.6 + 1.96^2/10 -+ 1.96 sqrt(0.24/5 +
+    # 1.96^2/100)) / (1 + 1.96^2/5) = (0.9842 -+ 0.5762) / 1.7683
+    assert (last["ci_low"], last["ci_high"]) == pytest.approx((0.2307, 0.8824), abs=1e-4)
+    assert by["answer"]["label"].iloc[0] == (
+        "P(the state struck first answers with a strike by that day)"
+    )
+    assert (
+        by["forces"]["label"].iloc[0] == "P(some state strikes another state's forces by that day)"
+    )
+    assert by["calm"]["label"].iloc[0] == "P(back to baseline by that day)"
+    assert by["war"]["label"].iloc[0] == "P(war by that day)"
+
+
+def test_a_curve_on_day_n_is_the_catalogues_outcome_within_n_days():
+    runs = hand_runs()
+    chosen = outcomes.curve_outcomes(horizon=4, war=7, states=["a", "b"])
+    curves = analysis.outcome_curves(runs, chosen, horizon=4)
+    for name in outcomes.CURVES:
+        for day in range(5):
+            within = outcomes.outcome(f"{name}_{day}d", 4, 7, ["a", "b"])
+            share = float(np.mean(within.per_run(runs)))
+            row = curves[(curves["outcome"] == name) & (curves["day"] == day)]
+            assert row["probability"].item() == pytest.approx(share), (name, day)
+
+
+def test_no_answer_curve_without_a_state_struck_first_and_none_for_sustained():
+    unopened = outcomes.curve_outcomes(horizon=4, war=7, states=["a", "b"], opened=False)
+    assert [o.name for o in unopened] == ["forces_4d", "calm_4d", "war_4d"]
+    sustained = outcomes.outcome("sustained", 4, 7, ["a", "b"])
+    with pytest.raises(ValueError, match="^outcome 'sustained' has no day on which it happened"):
+        analysis.outcome_curves(hand_runs(), [sustained], horizon=4)
+
+
+def test_outcome_curves_of_two_scenarios_are_told_apart():
+    runs = pd.concat([hand_runs(), hand_runs().assign(scenario="other", war_day=np.nan)])
+    chosen = outcomes.curve_outcomes(horizon=4, war=7, states=["a", "b"])
+    curves = analysis.outcome_curves(runs, chosen, horizon=4)
+    war = curves[curves["outcome"] == "war"]
+    assert war.groupby("scenario", sort=False)["probability"].max().to_dict() == {
+        "hand": pytest.approx(0.2),
+        "other": 0.0,
+    }

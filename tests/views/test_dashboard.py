@@ -57,18 +57,22 @@ from sim.views.dashboard import (
     comparable,
     compare,
     crisis_title,
+    curve_choices,
+    curve_outcomes,
     day_events,
     default_scenario,
     difference_lines,
     ensemble_command,
     ensemble_figure,
     ensemble_of,
+    first_curve,
     first_model,
     key_outcomes,
     ladder_figure,
     offered_scenarios,
     open_rung,
     posture_rows,
+    reached_note,
     replay_command,
     story_html,
     summary_lines,
@@ -76,6 +80,7 @@ from sim.views.dashboard import (
     weighing,
     weighing_html,
 )
+from sim.views.text import percent
 from tests.conftest import BASELINE, ROOT
 
 THREE_STATES: dict[str, Any] = {
@@ -741,7 +746,10 @@ def test_an_ensemble_is_summarised_in_words(project):
         summary_row("strike_30d", "P(some state strikes)", "probability", (1.0, 0.998, 1.0)),
         summary_row("forces_30d", "P(forces)", "probability", (0.0, 0.0, 0.002)),
         summary_row(
-            "sustained", "P(a sustained exchange of strikes)", "probability", (0.925, 0.9, 0.95)
+            "sustained",
+            "P(both sides strike, on three or more days in all)",
+            "probability",
+            (0.925, 0.9, 0.95),
         ),
         summary_row("war", "P(war by the horizon)", "probability", (0.004, 0.002, 0.0079)),
         summary_row("accepted", "P(talks are accepted)", "probability", (0.5, 0.47, 0.52)),
@@ -764,7 +772,7 @@ def test_an_ensemble_is_summarised_in_words(project):
         "The state struck first answers within 7 days: 55% (95% CI 53% to 57%).",
         "Some state strikes: 100% (95% CI 99.8% to 100%).",
         "Forces: 0% (95% CI 0% to 0.2%).",
-        "A sustained exchange of strikes: 92.5% (95% CI 90% to 95.0%).",
+        "Both sides strike, on three or more days in all: 92.5% (95% CI 90% to 95.0%).",
         "War by the horizon: 0.4% (95% CI 0.2% to 0.8%).",
         "Talks are accepted: 50% (95% CI 47% to 52%).",
         "Back to baseline within 14 days: 41% (95% CI 38% to 43%).",
@@ -777,7 +785,7 @@ def test_a_comparison_is_told_in_words():
         [
             (
                 "probability",
-                "P(a sustained exchange of strikes)",
+                "P(both sides strike, on three or more days in all)",
                 0.71,
                 0.12,
                 0.596,
@@ -820,7 +828,7 @@ def test_a_comparison_is_told_in_words():
         ],
     )
     assert difference_lines(table, 60) == [
-        "A sustained exchange of strikes: 71% now, 12% pinned: more likely "
+        "Both sides strike, on three or more days in all: 71% now, 12% pinned: more likely "
         "(+59.6 points, 95% CI +57.3 to +61.7).",
         "Back to baseline within 14 days: 0% now, 41% pinned: less likely "
         "(-40.6 points, 95% CI -42.8 to -38.5).",
@@ -900,8 +908,75 @@ def test_the_ensemble_chart_draws_the_pinned_and_the_newest_curve(project):
     assert np.array_equal(lines[1].get_ydata(), curve)
     assert ax.get_title() == "Reached rung 5, war, by that day"
     assert_chart_text_is_large(figure)
-    alone = ensemble_figure(now, None, 4)
+    alone = ensemble_figure(now, None, 5)
     assert [line.get_label() for line in alone.axes[0].get_lines()] == ["This ensemble (500 runs)"]
+    # every run stands at rung 4 from day 0: a sentence, not a flat 100% line
+    opening = ensemble_figure(now, before, 4)
+    (ax,) = opening.axes
+    assert ax.get_lines() == [] and opening.legends == []
+    assert [t.get_text() for t in ax.texts] == ["Already reached on day 0 by the opening act"]
+    assert ax.get_title() == "Reached rung 4, clash, by that day"
+
+
+def test_the_curves_a_class_asks_about_come_first_and_the_rungs_from_the_opening(project):
+    result = ensemble_of(DashboardModel(Settings(BASE)), 500)
+    assert list(curve_choices(result.scenario, result.curves).items()) == [
+        ("The state struck first (Pakistan) answers with a strike", "answer"),
+        ("Some state strikes another state's forces", "forces"),
+        ("Back to baseline", "calm"),
+        ("War", "war"),
+        ("The crisis reaches rung 5: strike on state forces", 5),
+        ("The crisis reaches rung 6: sustained exchange of fire", 6),
+        ("The crisis reaches rung 7: war", 7),
+    ]
+    assert first_curve(result.scenario, result.curves) == "answer"
+    assert reached_note(result.scenario, result.curves) == (
+        "Rungs 1 to 4 (verbal protest to limited strike on an armed group) were already "
+        "reached on day 0 by the opening act."
+    )
+    with pytest.raises(SettingsError, match=r"^There is no curve 'sustained' for jan2024_baseline"):
+        ensemble_figure(result, None, "sustained")
+
+
+def test_the_answer_curve_is_the_share_of_runs_answered_by_each_day_in_per_cent(project):
+    before = ensemble_of(DashboardModel(Settings(BASE)), 500)
+    now = ensemble_of(
+        DashboardModel(Settings(BASE, {"actors.pakistan.retaliation.policy": "escalate"})), 500
+    )
+    figure = ensemble_figure(now, before, "answer")
+    (ax,) = figure.axes
+    assert ax.get_title().replace("\n", " ") == (
+        "The state struck first (Pakistan) answers with a strike, by that day"
+    )
+    lines = [line for line in ax.get_lines() if line.get_label().endswith("runs)")]
+    assert [line.get_label() for line in lines] == ["Pinned (500 runs)", "Newest (500 runs)"]
+    for line, result in zip(lines, (before, now), strict=True):
+        # the share of runs whose answer_day is on or before each day, counted here directly
+        answered = result.runs["answer_day"].to_numpy()
+        expected = [float(np.mean(answered <= day)) for day in range(61)]
+        assert line.get_ydata() == pytest.approx(expected)
+        # on day 7 it is the summary's answer_7d
+        row = result.summary.set_index("outcome").loc["answer_7d"]
+        assert line.get_ydata()[7] == pytest.approx(row["estimate"])
+    assert ax.get_ylabel() == "Share of runs"
+    figure.canvas.draw()
+    bottom, top = ax.get_ylim()
+    shown = [
+        (value, label.get_text())
+        for value, label in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)
+        if bottom <= value <= top
+    ]
+    assert [text for _, text in shown] == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    assert all(text == percent(value) for value, text in shown)
+    assert_chart_text_is_large(figure)
+
+
+def test_without_a_state_struck_first_there_is_no_answer_curve(project):
+    scenario = load_scenario(BASE, overrides={"events": []})
+    assert [o.name for o in curve_outcomes(scenario)] == ["forces_60d", "calm_60d", "war_60d"]
+    curves = pd.DataFrame({"rung": [0, 1], "day": [0, 0], "probability": [1.0, 0.2]})
+    assert first_curve(scenario, curves) == 1
+    assert reached_note(scenario, curves) == ""
 
 
 # ---------------------------------------------------------------------------- the page
@@ -1359,6 +1434,14 @@ def test_pin_and_compare_shows_two_curves_and_the_differences(served, open_page,
 
     page = open_page()
     run_ensemble(page, "2,000 runs in")
+    # the curve a class asks about first, and the rungs the opening act had already reached
+    expect(page.locator(".rung-select")).to_contain_text(
+        "The state struck first (Pakistan) answers with a strike"
+    )
+    expect(page.locator(".reached-note")).to_have_text(
+        "Rungs 1 to 4 (verbal protest to limited strike on an armed group) were already "
+        "reached on day 0 by the opening act."
+    )
     summary = page.locator(".outcomes")
     expect(summary).to_contain_text("jan2024_baseline as written: 2,000 runs in ")
     seconds = float(summary.inner_text().split(" runs in ")[1].split(" s.")[0])

@@ -66,6 +66,8 @@ def synthetic_runs(n: int = 400) -> pd.DataFrame:
                     "answer_day": _days(rng, n, 0.7 + 0.04 * i, 1.5),
                     "strike_day_iran": np.zeros(n),
                     "strike_day_pakistan": _days(rng, n, 0.75, 1.5),
+                    "forces_day_iran": first["first_day_rung_5"],
+                    "forces_day_pakistan": np.full(n, np.nan),
                     "war_day": np.full(n, np.nan),
                     "accepted_day": _days(rng, n, 0.85, 3) if i == 0 else np.full(n, np.nan),
                     "calm_day": _days(rng, n, 0.9 - 0.1 * i, 8 + 6 * i),
@@ -332,6 +334,52 @@ def test_comparison_shows_every_difference_with_its_ci_and_the_largest_over_days
 
 
 # --------------------------------------------------------------------------- #
+def test_curves_show_what_a_class_asks_then_the_rungs_from_the_opening(runs, curves):
+    chosen = outcomes.curve_outcomes(HORIZON, 7, ["iran", "pakistan"])
+    by_day = analysis.outcome_curves(runs, chosen, HORIZON)
+    labels = plotting.scenario_labels(NAMES)
+    fig = plotting.escalation_curves(curves, RUNGS, None, "2024-01-16", labels, by_day)
+    assert_slide(fig)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().replace("\n", " ") for ax in axes] == [
+        "The state struck first answers with a strike",
+        "Some state strikes another state's forces",
+        "Back to baseline",
+        "War",
+        "Rung 4: limited strike on an armed group",
+        "Rung 5: strike on state forces",
+        "Rung 6: sustained exchange of fire",
+    ]
+    assert fig.get_suptitle() == "What happens by each day, and how far the crisis climbs"
+    assert [ax.get_ylabel() for ax in axes] == ["P(by that day)"] * 4 + [
+        "P(reached by that day)", "", ""
+    ]  # fmt: skip
+    # the answer's curve of each scenario: the share of its runs answered by each day
+    for line, name in zip(axes[0].get_lines(), NAMES, strict=True):
+        answered = runs.loc[runs["scenario"] == name, "answer_day"].to_numpy()
+        expected = [np.mean(answered <= day) for day in range(HORIZON + 1)]
+        assert np.asarray(line.get_ydata(), float)[::2] == pytest.approx(expected)
+    assert "Not in any run" in axes[3].texts[0].get_text()  # no war in these runs
+    # rungs 1 to 4 stood from day 0 in every run: the opening rung says so, with no line
+    assert axes[4].get_lines() == []
+    assert [t.get_text() for t in axes[4].texts] == [
+        "Already reached on day 0\nby the opening act\n(so were rungs 1 to 3)"
+    ]
+    assert len(axes[5].get_lines()) == len(NAMES)
+    assert_legends_outside(fig)
+
+
+def test_a_rung_chosen_that_every_run_stood_on_from_day_0_says_so(curves):
+    fig = plotting.escalation_curves(curves, RUNGS, [2, 5], None)
+    first, second = (ax for ax in fig.axes if ax.get_visible())
+    assert first.get_lines() == [] and second.get_lines() != []
+    assert first.texts[0].get_text() == (
+        "Already reached on day 0\nby the opening act\n(so was rung 1)"
+    )
+    assert plotting.reached_on_day_0(curves) == [1, 2, 3, 4]
+    assert plotting.opening_rungs(curves) == [4, 5, 6]
+
+
 # A results folder drawn
 # --------------------------------------------------------------------------- #
 
@@ -373,6 +421,10 @@ def test_draw_writes_png_and_svg_with_readable_labels(
     svg = (tmp_path / "comparison.svg").read_text()
     assert "mediation refused" in svg and "jan2024_mediation_refused" not in svg
     assert "Back to baseline" in svg
+    # curves.png answers what a class asks: the four outcomes by day above the rungs
+    curves_svg = (tmp_path / "curves.svg").read_text()
+    for words in ("The state struck first answers", "Back to baseline", "Already reached on day 0"):
+        assert words in curves_svg
 
 
 def test_names_are_plain_text_in_every_figure_never_tex(tmp_path):
