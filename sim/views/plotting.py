@@ -167,8 +167,11 @@ def _wrap(text: str, width: int) -> str:
 
 def wrapped(text: str, width: int) -> list[str]:
     """``text`` wrapped at ``width`` on at most ``WRAPPED_LINES`` lines, so that a long name
-    inside a label cannot stretch a figure."""
-    return textwrap.wrap(text, width, max_lines=WRAPPED_LINES, placeholder=" …") or [text]
+    inside a label cannot stretch a figure. A word is never split: names are cut before they
+    are drawn (``drawn_name``), and a cut name stays whole with its ellipsis."""
+    return textwrap.wrap(
+        text, width, max_lines=WRAPPED_LINES, placeholder=" …", break_long_words=False
+    ) or [text]
 
 
 def short_outcome(label: str) -> str:

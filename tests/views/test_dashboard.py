@@ -412,7 +412,11 @@ def test_each_control_becomes_its_loader_override(project):
         "armed_groups.hill_front.daily_rate": 0.2,
         "third_parties.league.leverage.arland": 0.2,
         "third_parties.league.leverage.borduria": 0.2,
-        "mechanisms": {"beliefs": False, "warnings": False},
+        "mechanisms": {
+            "operations": False,
+            "beliefs": False,
+            "warnings": False,
+        },  # the file's own switch kept
     }
     model = DashboardModel(Settings(THREE, choices))
     assert model.overrides == overrides
@@ -480,7 +484,7 @@ def test_the_replay_command_tells_the_same_run(project):
         "python run.py story scenarios/cases/three_states.yaml --seed 12 "
         "--set 'actors.arland.resolve={beta: [2.0, 6.0]}' "
         "--set actors.borduria.retaliation.policy=escalate "
-        "--set 'mechanisms={beliefs: false}'"
+        "--set 'mechanisms={beliefs: false, operations: false}'"  # the file's own switch kept
     )
     words = shlex.split(command)
     pairs = [words[i + 1] for i, word in enumerate(words) if word == "--set"]
