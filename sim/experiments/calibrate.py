@@ -142,6 +142,27 @@ PARAMETERS: tuple[Parameter, ...] = (
         source=("teaching default range around the library standard 0.5 (rule 3)"),
         label="audience_cost",
     ),
+    Parameter(
+        "decision.operation_continuation",
+        "real",
+        0.85,
+        0.5,
+        0.97,
+        source=(
+            "model 3: an operation's daily chance to go on, from 2 days on average to 33 "
+            "(the review's prototype used 0.7 and 0.85)"
+        ),
+        label="operation_continuation",
+    ),
+    Parameter(
+        "decision.engagement_continuation",
+        "real",
+        0.6,
+        0.2,
+        0.95,
+        source=("model 3: an engagement's daily chance to go on, from 1.25 days on average to 20"),
+        label="engagement_continuation",
+    ),
 )
 """The calibrated parameters, all with uniform priors (teaching defaults: the literature gives
 the form of each term, not its size). ``docs/calibration.md`` says why these and not others."""

@@ -42,7 +42,8 @@ The terms of an answer of public rung ``r`` and read severity ``e`` to an act re
   steeply rising risk (Schelling 1960, 'the threat that leaves something to chance'); below it
   nothing changes, so limited fighting stays possible (Snyder 1965).
 - ``talks`` and ``ceasefire``: a hostile act while talks are under way defies the mediators'
-  leverage, the more the graver the act; a strike during an agreed ceasefire breaks it.
+  leverage, the more the graver the act; a strike during an agreed ceasefire breaks it (with
+  talks under fire, at a cost in proportion to the act).
 
 A state with nothing left to answer reviews its posture now and then: hold, step down one rung,
 step back to the baseline, or crack down on an armed group it hosts. Stepping down gives up some
@@ -312,11 +313,13 @@ def answer_terms(
             (n, options.size),
         ),
         "talks": -weights.talks * s.talks[:, None] * share[None, :],
-        "ceasefire": -weights.ceasefire_break * s.ceasefire[:, None] * options.strike[None, :],
+        "ceasefire": -weights.ceasefire_break
+        * s.ceasefire[:, None]
+        * (options.strike * (share if weights.break_in_proportion else 1.0))[None, :],
     }
     for name, part in s.pressure_parts.items():
         terms[f"pressure:{name}"] = -part[:, None] * share[None, :]
-    return terms  # type: ignore[return-value]  # numpy widens float64 products to floating
+    return terms
 
 
 def answer_available(
@@ -358,6 +361,10 @@ class DecisionWeights:
     protection: float
     denied_value: float
     reprisal_value: float
+    break_in_proportion: bool = False
+    """Breaking a ceasefire costs ``ceasefire_break`` x the act's share of the ladder (the war
+    rung costs it whole), not the same for every strike (model 3, with talks under fire: so a
+    war is never cheaper to start than a small strike once a ceasefire holds)."""
 
 
 def total(terms: Mapping[str, FloatArray], names: tuple[str, ...]) -> FloatArray:

@@ -91,7 +91,10 @@ class EscalationModel(mesa.Model):
         self.round = 0
         decision = scenario.decision
         self.rationality = decision.rationality
-        self.weights = DecisionWeights(**decision.model_dump(exclude=NOT_WEIGHTS))
+        self.weights = DecisionWeights(
+            **decision.model_dump(exclude=NOT_WEIGHTS),
+            break_in_proportion=scenario.mechanisms.talks_under_fire,
+        )
         self.events: list[list[Event]] = [[] for _ in range(self.worlds)] if record else []
         self._acts: list[Acts] = []
         self._crisis: dict[str, IntArray] = {}

@@ -318,32 +318,36 @@ def test_with_misreading_and_noise_off_a_resolute_state_still_answers_above_the_
     assert above > 0
 
 
-def test_war_through_miscalculation_with_no_misreading_and_no_error_of_choice():
-    """Fearon (1995): war from private information alone. With misreading off and every state
-    picking its best option, cheap force (cost 0.5) still ends in war in some runs: a state goes to
-    war because it believes its adversary will give way rather than fight back."""
-    sc = load_scenario(
-        BASELINE,
-        {
-            "decision.rationality": float("inf"),
-            "mechanisms.misperception": False,
-            "actors.pakistan.cost": 0.5,
-            "actors.iran.cost": 0.5,
-        },
-    )
-    model = EscalationModel(sc, run_seeds(9, 0, 600), record=True)
-    model.run()
-    wars = [
-        event
-        for events in model.events
-        for event in events
-        if event.choice is not None and event.rung == sc.ladder.war and event.kind == "strike"
-    ]
-    assert len(wars) >= 5
-    assert not any(e.kind == "misperceive" for events in model.events for e in events)
-    for event in wars:
+def test_war_through_miscalculation_was_the_flat_cost_of_breaking_a_ceasefire():
+    """The model review (§5.2): with cheap force, no misreading and every state choosing its
+    best option, model 2's wars all began during an agreed ceasefire, where breaking it cost a
+    flat ``ceasefire_break`` whatever the act, so war cost no more than a small strike. With
+    talks under fire (model 3) breaking a ceasefire costs in proportion to the act, and those
+    wars are gone: the claim of war from private information alone does not hold here."""
+    wars = {}
+    for under_fire in (False, True):
+        sc = load_scenario(
+            BASELINE,
+            {
+                "decision.rationality": float("inf"),
+                "mechanisms.misperception": False,
+                "mechanisms.talks_under_fire": under_fire,
+                "actors.pakistan.cost": 0.5,
+                "actors.iran.cost": 0.5,
+            },
+        )
+        model = EscalationModel(sc, run_seeds(9, 0, 600), record=True)
+        model.run()
+        wars[under_fire] = [
+            event
+            for events in model.events
+            for event in events
+            if event.choice is not None and event.rung == sc.ladder.war and event.kind == "strike"
+        ]
+    assert len(wars[False]) >= 5
+    for event in wars[False]:
         choice = event.choice
         assert choice.probability[choice.chosen] == 1.0  # its best option, no error
-        # the harm it expected from the war: the chance it gave the adversary's fighting back,
-        # times the risk weight; the whole harm of war (1) would weigh 1.5
-        assert -choice.terms[choice.chosen]["risk"] < sc.decision.risk
+        assert event.details["ceasefire"] is True  # begun during an agreed ceasefire
+        assert choice.terms[choice.chosen]["ceasefire"] == -sc.decision.ceasefire_break
+    assert wars[True] == []
