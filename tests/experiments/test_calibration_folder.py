@@ -210,7 +210,7 @@ KILL_SIZE = [
     "--populations",
     "2",
     "--particles",
-    "7",
+    "9",
     "--runs",
     "2",
     "--check-runs",
