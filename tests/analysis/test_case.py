@@ -68,11 +68,13 @@ def test_accepted_mediation_brings_calm_sooner_than_refused():
     assert stats.wilcoxon(a - r).pvalue < 0.01 and (a - r).mean() < 0
 
 
-def test_no_mediator_escalates_more_than_refused_mediation():
-    # China present but refused still presses and protects; without China nothing does
-    for name in ("strike_30d", "forces_30d", "sustained"):
+def test_a_refused_offer_restrains_a_little_more_than_no_offer():
+    # China presses and protects in both; only a refusal adds its `after_refusal` pressure
+    for name in ("forces_30d", "sustained", "restrike"):
         none, refused, p = paired_p("no_mediator", "mediation_refused", name)
         assert none > refused and p < 0.01, name
+    # the first strike comes before any offer, so it is the same run for run
+    assert (per_run("no_mediator", "strike_7d") == per_run("mediation_refused", "strike_7d")).all()
 
 
 def test_hawks_and_spoilers_escalate_more_than_the_baseline():

@@ -34,7 +34,11 @@ def test_extends_states_only_what_differs():
     assert hawkish.actors["iran"].resolve.params == (6.0, 2.0)
     assert hawkish.actors["iran"].retaliation.delay == 2  # kept from the baseline
     assert hawkish.horizon == load_scenario(BASELINE).horizon
-    assert load_scenario(SCENARIOS / "jan2024_no_mediator.yaml").third_parties == {}
+    # `mediation: null` removes China's mandate only: its pressure and protection are the baseline's
+    no_mediator = load_scenario(SCENARIOS / "jan2024_no_mediator.yaml").third_parties["china"]
+    china = load_scenario(BASELINE).third_parties["china"]
+    assert no_mediator.mediation is None and china.mediation is not None
+    assert no_mediator.model_dump(exclude={"mediation"}) == china.model_dump(exclude={"mediation"})
 
 
 def test_overrides_change_one_value_and_switch_policies():
