@@ -383,6 +383,7 @@ class EscalationModel(mesa.Model):
                 calm &= state.posture[other] == state.baseline[other]
                 calm &= state.owed[other] == 0
                 calm &= state.react_due[other] == NEVER
+                calm &= ~state.measures[other]
         return calm
 
     def _end_of_day(self, repeat: int = 1) -> None:

@@ -111,11 +111,12 @@ class Mechanisms(Config):
     )
     sticky_measures: bool = Field(
         True,
-        description="Non-kinetic measures stick (model 3): a state that stepped down from a "
-        "strike keeps the measures it took (an envoy recalled, a border closed) until it lifts "
-        "them by a visible act, which it considers only after the adversary conciliates, inside "
-        "talks or a ceasefire, or at the slow daily rate `decision.measure_review_rate` (off: "
-        "measures fade at the review rate, as in model 2).",
+        description="Non-kinetic measures stick (model 3): a state struck, or taking an act "
+        "without force above its baseline, puts measures in force (envoys recalled, a border "
+        "closed) beside its posture; it lifts them by a visible act, in answer to the "
+        "adversary's conciliation, inside talks or a ceasefire, or at the slow daily rate "
+        "`decision.measure_review_rate`; calm needs them lifted (off: no measures, as in "
+        "model 2).",
     )
     rounds_per_day: int = Field(
         3,
@@ -236,7 +237,7 @@ class Decision(Config):
     )
     measure_review_rate: Probability = Field(
         0.02,
-        description="Daily chance that a state revisits non-kinetic measures it holds when the "
+        description="Daily chance that a state lifts non-kinetic measures it holds when the "
         "adversary has not conciliated and no talks or ceasefire are under way: about 50 days "
         "on average (teaching default of the model review, §3.4; sanctions between adversaries "
         "outlast the crisis that brought them, Drezner 1999).",

@@ -87,12 +87,11 @@ class StateAgent(mesa.Agent):
         self.operation = {b: np.zeros(worlds, dtype=np.int64) for b in self.adversaries}
         """The rung of the operation this state carries on against each adversary (0: none)."""
         self.struck_day = {b: np.full(worlds, NEVER, dtype=np.int64) for b in self.adversaries}
-        self.measure = {
-            b: np.full(worlds, self.baseline[b], dtype=np.int64) for b in self.adversaries
-        }
-        """The gravest non-kinetic measure this state holds against each adversary (its
-        baseline: none), kept when it steps down from a strike (mechanism ``sticky_measures``)."""
         """The day this state last struck each adversary's forces or leaders."""
+        self.measures = {b: np.zeros(worlds, dtype=bool) for b in self.adversaries}
+        """Non-kinetic measures in force against each adversary (envoys recalled or expelled, a
+        border or airspace closed, trade or visas suspended): a channel of its own beside the
+        posture, lifted only by a visible act (mechanism ``sticky_measures``)."""
         self.hurt = {b: np.zeros(worlds) for b in self.adversaries}
         """The hurt this state has suffered from each adversary's strikes: the sum over strikes
         of (rung / war) ** cost_convexity, the share of the cost of war each inflicts."""
@@ -288,6 +287,7 @@ class StateAgent(mesa.Agent):
         self.conciliated[actor.actor_id][rows] = False
         if striking.size:
             self._strike_ends_calm(actor, striking)
+            self.take_measures(actor.actor_id, striking)
         perceived = self.perceive(
             actor.actor_id,
             rows,
@@ -308,8 +308,10 @@ class StateAgent(mesa.Agent):
         self.posture[other][rows] = np.maximum(self.posture[other][rows], rung)
         self.conciliated[other][rows] = False
         self.last_act[other][rows] = effective
-        measure = np.where(rung < self.model.ladder.strike_rung, rung, 0)
-        self.measure[other][rows] = np.maximum(self.measure[other][rows], measure)
+        if self.model.config.mechanisms.sticky_measures:
+            ladder = self.model.ladder
+            taken = (rung < ladder.strike_rung) & (rung > self.baseline[other])
+            self.measures[other][rows[taken]] = True
 
     def receive_conciliation(self, acts: Acts) -> None:
         """``acts.actor`` steps down towards this state (or cracks down on a group it hosts):
@@ -348,10 +350,8 @@ class StateAgent(mesa.Agent):
             self.update_belief(actor.actor_id, acts.rows, acts.likelihood, acts.option)
 
     def step_down(self, other: str, rows: Rows, level: IntArray) -> None:
-        """This state's posture towards ``other`` falls to ``level`` (never climbs here); the
-        measures above that level are lifted."""
+        """This state's posture towards ``other`` falls to ``level`` (never climbs here)."""
         self.posture[other][rows] = np.minimum(self.posture[other][rows], level)
-        self.measure[other][rows] = np.minimum(self.measure[other][rows], level)
 
     def _perceived_option(
         self, actor: StateAgent, acts: Acts, keep: BoolArray, perceived: IntArray
@@ -687,6 +687,8 @@ class StateAgent(mesa.Agent):
                     self._react(other, rows[room])
             if model.round == 0:
                 self._review(other, peace)
+                if model.config.mechanisms.sticky_measures:
+                    self._lift_measures(other, peace)
                 self.policy.forget(self.memory[other])
 
     def answer_situation(
@@ -919,20 +921,13 @@ class StateAgent(mesa.Agent):
             return
         candidates = np.flatnonzero(eligible)
         address = (Site.REVIEW, model.day, self.index, self.adversary_index(other))
-        rate = self._review_rate(other, candidates)
-        reviewing = model.streams.uniform(address, candidates) < rate
+        reviewing = model.streams.uniform(address, candidates) < model.config.decision.review_rate
         rows = candidates[reviewing]
         if not rows.size:
             return
         options = self.reviews[other]
         situation = self.review_situation(other, rows)
         levels = decisions.review_levels(options, situation.posture, baseline)
-        if model.config.mechanisms.sticky_measures:
-            # a step down from a strike keeps the measures taken: lifting them is another act
-            kept = np.where(
-                situation.posture >= model.ladder.strike_rung, self.measure[other][rows], baseline
-            )
-            levels = np.maximum(levels, kept[:, None])
         terms = decisions.review_terms(options, situation, levels, model.weights, model.ladder)
         available = decisions.review_available(options, situation.posture, baseline, levels)
         utility = decisions.total(terms, decisions.REVIEW_TERMS)
@@ -986,26 +981,60 @@ class StateAgent(mesa.Agent):
             )
         )
 
-    def _review_rate(self, other: str, rows: Rows) -> FloatArray | float:
-        """The daily chance of revisiting a standing posture towards ``other``.
+    def _lift_measures(self, other: str, peace: BoolArray) -> None:
+        """Measures in force against ``other`` are lifted, or not, each morning (mechanism
+        ``sticky_measures``): once this state stands below the strike rung with nothing left to
+        answer, it lifts them with the daily chance ``review_rate`` where ``other`` has
+        conciliated since, or talks or a ceasefire between the two are under way, and with the
+        slow ``measure_review_rate`` where not. Lifting a measure is a concession, made in
+        answer to one or inside a process (review §3.4; Drezner 1999 on sanctions between
+        adversaries); it is a visible conciliatory act, which ``other`` may answer in kind.
 
-        With sticky measures, non-kinetic measures alone (a posture below the strike rung) are
-        revisited at the slow ``measure_review_rate`` unless ``other`` has conciliated since,
-        or talks or a ceasefire between the two are under way: lifting a measure is a
-        concession, made in answer to one or inside a process (review §3.4; Drezner 1999).
+        Drawn as a hazard, not weighed: the model has no utility of measures yet (their cost
+        to the sender's trade, what they restore of deterrence: review §3.4).
         """
         model = self.model
+        eligible = (
+            self.measures[other]
+            & (self.posture[other] < model.ladder.strike_rung)
+            & (self.owed[other] == 0)
+            & (self.acted_day[other] < model.day)
+            & peace
+        )
+        rows = np.flatnonzero(eligible)
+        if not rows.size:
+            return
         decision = model.config.decision
-        if not model.config.mechanisms.sticky_measures:
-            return decision.review_rate
         talks, _ = model.talks_between(self.actor_id, other, rows)
         opened = (
             self.conciliated[other][rows]
             | (talks > 0)
             | model.pair(self.actor_id, other).ceasefire[rows]
         )
-        measures_only = self.posture[other][rows] < model.ladder.strike_rung
-        return np.where(measures_only & ~opened, decision.measure_review_rate, decision.review_rate)
+        rate = np.where(opened, decision.review_rate, decision.measure_review_rate)
+        address = (Site.MEASURES, model.day, self.index, self.adversary_index(other))
+        lifting = rows[model.streams.uniform(address, rows) < rate]
+        if not lifting.size:
+            return
+        self.measures[other][lifting] = False
+        # a conciliatory act that leaves the posture as it is, delivered with the round's acts
+        model.enqueue(
+            Acts.conciliation(
+                self.actor_id,
+                other,
+                lifting,
+                self.posture[other][lifting].copy(),
+                description=f"{self.name} lifts its measures against {model.states[other].name}",
+            )
+        )
+
+    def take_measures(self, other: str, rows: Rows) -> None:
+        """Struck by ``other``, this state puts measures in force against it (mechanism
+        ``sticky_measures``): a strike on a state's forces or soil is met, in the library's
+        crises, by recalled envoys, closed borders or suspended trade even where no strike
+        answers it (review §3.4: the answers actually chosen in 2015 and 2019)."""
+        if rows.size and self.model.config.mechanisms.sticky_measures:
+            self.measures[other][rows] = True
 
     def _situation(
         self,

@@ -85,6 +85,7 @@ class Site(IntEnum):
     AGREEMENT = 13
     OPERATION = 14
     ENGAGEMENT = 15
+    MEASURES = 16
 
 
 class Streams:

@@ -332,6 +332,8 @@ def test_war_through_miscalculation_was_the_flat_cost_of_breaking_a_ceasefire():
                 "decision.rationality": float("inf"),
                 "mechanisms.misperception": False,
                 "mechanisms.talks_under_fire": under_fire,
+                "mechanisms.operations": False,  # model 2 but for the mechanism under test
+                "mechanisms.sticky_measures": False,
                 "actors.pakistan.cost": 0.5,
                 "actors.iran.cost": 0.5,
             },

@@ -220,59 +220,52 @@ def test_the_chance_of_agreement_grows_with_the_lesser_hurt():
         assert np.allclose(np.broadcast_to(chance, 3), expected)
 
 
-MEASURES = [
-    {"day": 0, "type": "act", "actor": "b", "target": "a", "rung": 2, "answered": True},
-    {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 2, "answered": True},
-    {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 5, "answered": True},
-]
+STRUCK = [{"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 5, "answered": True}]
 
 
-def measures(sticky: bool) -> EscalationModel:
-    """A recalled its envoy (rung 2), then struck (5); B recalled its own. A follows tit for
-    tat, B never answers; measures alone are never revisited unprompted (rate 0)."""
+def measures(sticky: bool, **decision: float) -> EscalationModel:
+    """A struck B's forces; B (never answers) puts measures in force against A; A follows tit
+    for tat (it steps down once B stands below it)."""
     return run(
         scenario(
             horizon=8,
             mechanisms={"sticky_measures": sticky},
-            decision={"measure_review_rate": 0.0},
+            decision={"measure_review_rate": 0.0, **decision},
             actors={"b": state("B", "never")},
-            events=MEASURES,
+            events=STRUCK,
         )
     )
 
 
-def test_measures_stick_and_are_lifted_only_in_answer_to_the_other_side():
-    """A steps down from its strike only to its measure (2); from then on each side lifts a
-    measure only after the other has conciliated, one step each, until both are back."""
+def test_a_state_struck_keeps_its_measures_until_the_other_conciliates():
+    """A steps down on day 1 (a conciliation); B, which holds measures, lifts them the next
+    morning (review rate 1): the crisis is calm on day 2, not on day 1 as without measures."""
     model = measures(True)
-    assert trace(model) == [
-        (0, "act", "b", 2),
-        (0, "act", "a", 2),
-        (0, "strike", "a", 5),
-        (1, "conciliate", "a", 2),
-        (2, "conciliate", "b", 1),
-        (3, "conciliate", "a", 1),
-        (4, "conciliate", "b", 0),
-        (5, "conciliate", "a", 0),
+    assert [(e.day, e.kind, e.actor, e.text) for e in model.events[0]][1:] == [
+        (1, "conciliate", "a", "A steps down towards B: back to 'normal relations'"),
+        (2, "conciliate", "b", "B lifts its measures against A"),
     ]
+    assert model.tally.calm_day[0] == 2
+    assert measures(False).tally.calm_day[0] == 1
 
 
-def test_without_sticky_measures_the_step_down_from_a_strike_passes_them():
-    model = measures(False)
-    assert [day["a"] for day in model.rung_history()][:4] == [5, 4, 3, 0]
+def test_unanswered_by_a_conciliation_measures_are_lifted_only_at_the_slow_rate():
+    """A never steps down (review rate 0): B's measures stay to the horizon at a slow rate of 0,
+    and are lifted the first morning at a slow rate of 1."""
+    kept = measures(True, review_rate=0.0)
+    assert kept.states["b"].measures["a"][0] and kept.tally.calm_day[0] < 0
+    lifted = measures(True, review_rate=0.0, measure_review_rate=1.0)
+    lifts = [(e.day, e.actor) for e in lifted.events[0] if e.kind == "conciliate"]
+    assert lifts == [(1, "b")] and not lifted.states["b"].measures["a"][0]
 
 
-def test_a_measure_not_answered_by_a_conciliation_stays():
-    """With no conciliation from B (B at its baseline has nothing to lift), A keeps its
-    recalled envoy to the horizon: the crisis never calms."""
-    model = run(
-        scenario(
-            horizon=10,
-            mechanisms={"sticky_measures": True},
-            decision={"measure_review_rate": 0.0},
-            actors={"b": state("B", "never")},
-            events=MEASURES[1:],
-        )
+def test_a_non_kinetic_act_puts_measures_in_force_and_without_the_switch_nothing_does():
+    downgrade = [
+        {"day": 0, "type": "act", "actor": "b", "target": "a", "rung": 2, "answered": True}
+    ]
+    on = EscalationModel(
+        scenario(mechanisms={"sticky_measures": True}, events=[*STRUCK, *downgrade]), 1
     )
-    assert [day["a"] for day in model.rung_history()] == [5] + [2] * 10
-    assert model.tally.calm_day[0] < 0
+    assert on.states["b"].measures["a"][0] and not on.states["a"].measures["b"][0]
+    off = EscalationModel(scenario(events=[*STRUCK, *downgrade]), 1)
+    assert not off.states["b"].measures["a"][0]
