@@ -209,7 +209,7 @@ def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str])
             continue
         profile, where, message = _read_profile(found)
         if message:
-            problems.append(Problem(str(found), where, message))
+            problems.append(Problem(str(_shown(found)), where, message))
             continue
         profiles[name] = profile
     if problems:
@@ -271,11 +271,16 @@ def _read_profile(path: Path) -> tuple[dict[str, Any], str, str]:
                 ("its weights differ from the first key's (particles set all keys together)"),
             )
         values[str(key)] = samples
-    try:  # a path relative to the working folder, so the scenario is the same on any machine
-        shown = path.resolve().relative_to(Path.cwd().resolve())
+    return {"source": str(_shown(path)), "weights": weights, "values": values}, "", ""
+
+
+def _shown(path: Path) -> Path:
+    """A path relative to the working folder where it can be, so the scenario is the same on any
+    machine and a message names the file as the user knows it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
-        shown = path
-    return {"source": str(shown), "weights": weights, "values": values}, "", ""
+        return path
 
 
 MAX_EXTENDS = 16
