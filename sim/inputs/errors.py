@@ -68,7 +68,7 @@ def kind_of(value: Any) -> str:
     if isinstance(value, str):
         return f"text '{value if len(value) <= 60 else value[:57] + '...'}'"
     if isinstance(value, int | float):
-        return repr(value)
+        return short(value)
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -30,7 +30,7 @@ from sim.inputs.yaml_files import read_yaml
 from sim.model import uncertainty
 from sim.model.distributions import KINDS
 from sim.model.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
-from sim.model.scenario import EVENT_TYPES, Scenario, StateConfig
+from sim.model.scenario import EVENT_TYPES, LIMITS, Scenario, StateConfig
 from sim.model.schema import limits, unwrap
 
 POLICY_BLOCKS: dict[str, Mapping[str, type[BaseModel]]] = {
@@ -108,8 +108,14 @@ def build_scenario(
         Problem(source_of(loc), dotted(loc), message)
         for loc, message in uncertainty.check(Scenario, raw)
     ]
+    reported = {p.path for p in problems}
     if problems:  # reported once, here; the type checks see a plain number in their place
-        raw = uncertainty.neutralised(Scenario, raw, {p.path for p in problems})
+        raw = uncertainty.neutralised(Scenario, raw, reported)
+
+    def said(path: str) -> bool:
+        """Is ``path`` at or under a key whose distribution or profile was reported above?"""
+        return any(path == done or path.startswith(f"{done}.") for done in reported)
+
     scenario: Scenario | None = None
     references = check_references(raw)
     pinned = {loc[0] for loc, _ in references if len(loc) > 1 and loc[0] in PINNED_BLOCKS}
@@ -121,10 +127,16 @@ def build_scenario(
             if detail["type"] == "value_error" and raw_loc and raw_loc[0] in pinned:
                 continue  # the same rule, reported below at the key that breaks it
             loc = _strip_policy_tags(raw_loc)
+            if said(dotted(loc)):
+                continue
             tag = "type" if len(loc) >= 2 and loc[-2] == "events" else "policy"
             blamed = (*loc, tag) if detail["type"] == "union_tag_invalid" else loc
             problems.append(Problem(source_of(blamed), dotted(loc), _explain(detail, raw_loc)))
-    problems += [Problem(source_of(loc), dotted(loc), message) for loc, message in references]
+    problems += [
+        Problem(source_of(loc), dotted(loc), message)
+        for loc, message in references
+        if not said(dotted(loc))
+    ]
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario
@@ -162,9 +174,19 @@ def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str])
         raise ScenarioError(problems)
     wanted = dict(named)
     block = raw.setdefault("uncertainty", {})
-    if not isinstance(block, dict):
-        return  # the type checks report it
-    profiles = block.setdefault("profiles", {})
+    profiles = block.setdefault("profiles", {}) if isinstance(block, dict) else None
+    if not isinstance(profiles, dict):  # the profiles named would have nowhere to go
+        holder = ("uncertainty", "profiles") if isinstance(block, dict) else ("uncertainty",)
+        raise ScenarioError(
+            [
+                Problem(
+                    origins.get(holder, str(path)),
+                    dotted(holder),
+                    "expected a mapping (indented key: value lines), got "
+                    f"{kind_of(profiles if isinstance(block, dict) else block)}",
+                )
+            ]
+        )
     for name, loc in wanted.items():
         source = origins.get(loc, str(path))
         if name in profiles:
@@ -185,44 +207,80 @@ def _attach_profiles(raw: dict[str, Any], path: Path, origins: dict[Path_, str])
                 Problem(source, dotted(loc), f"no profile '{name}' (looked for {looked})")
             )
             continue
-        profile, message = _read_profile(found)
+        profile, where, message = _read_profile(found)
         if message:
-            problems.append(Problem(str(found), "parameters", message))
+            problems.append(Problem(str(_shown(found)), where, message))
             continue
         profiles[name] = profile
     if problems:
         raise ScenarioError(problems)
 
 
-def _read_profile(path: Path) -> tuple[dict[str, Any], str]:
-    """A profile file as ``Profile`` fields, or the problem with it.
+def _read_profile(path: Path) -> tuple[dict[str, Any], str, str]:
+    """A profile file as ``Profile`` fields, or the key path of the problem with it and what.
 
     The file (written by ``python run.py calibrate``) holds ``parameters: {KEY: {samples: [...],
-    weights: [...]}}``, the same particles and weights for every key.
+    weights: [...]}}``, the same particles and weights for every key: a list of finite numbers
+    each, weights 0 or more adding up to more than 0.
     """
     data = read_yaml(path, what="a profile")
     parameters = data.get("parameters")
     if not isinstance(parameters, dict) or not parameters:
-        return {}, "expected a mapping of dotted keys to {samples: [...], weights: [...]}"
-    weights: list[Any] | None = None
+        return (
+            {},
+            "parameters",
+            "expected a mapping of dotted keys to {samples: [...], weights: [...]}",
+        )
+    weights: list[float] | None = None
     values = {}
     for key, entry in parameters.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("samples"), list):
-            return {}, f"{key}: expected {{samples: [...], weights: [...]}}"
-        own = entry.get("weights", [1.0] * len(entry["samples"]))
+        where = f"parameters.{key}"
+        if not isinstance(entry, dict) or "samples" not in entry:
+            return {}, where, f"expected {{samples: [...], weights: [...]}}, got {kind_of(entry)}"
+        unknown = [str(name) for name in entry if name not in ("samples", "weights")]
+        if unknown:
+            return {}, f"{where}.{unknown[0]}", "unknown key (allowed here: samples, weights)"
+        try:
+            samples = uncertainty.numbers(entry["samples"])
+        except ValueError as error:
+            return {}, f"{where}.samples", f"expected {error}"
+        try:
+            own = uncertainty.numbers(entry.get("weights", [1.0] * len(samples)))
+        except ValueError as error:
+            return {}, f"{where}.weights", f"expected {error}"
+        if len(samples) > LIMITS["particles"]:
+            return (
+                {},
+                f"{where}.samples",
+                (f"at most {LIMITS['particles']:,} particles, got {len(samples):,}"),
+            )
+        if len(own) != len(samples):
+            return (
+                {},
+                f"{where}.weights",
+                (f"one weight per sample: {len(samples)} samples, {len(own)} weights"),
+            )
+        if min(own) < 0 or sum(own) <= 0:
+            return {}, f"{where}.weights", "weights must be 0 or more and add up to more than 0"
         if weights is None:
             weights = own
         elif own != weights:
             return (
                 {},
-                f"{key}: its weights differ from the first key's (particles set all keys together)",
+                f"{where}.weights",
+                ("its weights differ from the first key's (particles set all keys together)"),
             )
-        values[str(key)] = entry["samples"]
-    try:  # a path relative to the working folder, so the scenario is the same on any machine
-        shown = path.resolve().relative_to(Path.cwd().resolve())
+        values[str(key)] = samples
+    return {"source": str(_shown(path)), "weights": weights, "values": values}, "", ""
+
+
+def _shown(path: Path) -> Path:
+    """A path relative to the working folder where it can be, so the scenario is the same on any
+    machine and a message names the file as the user knows it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
-        shown = path
-    return {"source": str(shown), "weights": weights, "values": values}, ""
+        return path
 
 
 MAX_EXTENDS = 16
@@ -289,11 +347,13 @@ def _merge(
     origins: dict[Path_, str],
 ) -> None:
     """Deep-merge ``child`` into ``base``: mappings merge, while lists, values, a distribution
-    (``{uniform: [...]}`` over ``{beta: [...]}``) and an empty mapping ``{}`` (the way to clear,
+    or a profile (``{uniform: [...]}`` or ``{profile: NAME}`` over ``{beta: [...]}``) and an empty mapping ``{}`` (the way to clear,
     say, the inherited mediators) replace."""
     for key, value in child.items():
         here = (*loc, key)
-        distribution = isinstance(value, dict) and bool(value) and set(value) <= set(KINDS)
+        distribution = (
+            isinstance(value, dict) and bool(value) and set(value) <= {*KINDS, uncertainty.PROFILE}
+        )
         if (
             isinstance(value, dict)
             and value
@@ -408,6 +468,19 @@ def _bounds(field: FieldInfo | None) -> str:
     return "" if field is None else limits(field.metadata).words()
 
 
+def _bound_of(kind: str, ctx: Mapping[str, Any]) -> str:
+    """The bound a pydantic comparison error names, in the words of ``Limits.words``."""
+    words = {
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("above", "gt"),
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("below", "lt"),
+    }
+    text, name = words[kind]
+    bound = ctx.get(name)
+    return f"{text} {bound:g}" if isinstance(bound, int | float) else f"{text} {bound}"
+
+
 def _explain(detail: Any, loc: Path_) -> str:
     """One plain sentence for a pydantic error; ``loc`` still holds the policy tags."""
     kind, value, ctx = detail["type"], detail.get("input"), detail.get("ctx") or {}
@@ -442,7 +515,8 @@ def _explain(detail: Any, loc: Path_) -> str:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         whole = field is not None and unwrap(field.annotation)[0] is int
         noun = "a whole number" if whole else "a number"
-        return f"expected {noun} {_bounds(field)}, got {short(value)}"
+        bounds = _bounds(field) or _bound_of(kind, ctx)  # an item's bound is not its field's
+        return f"expected {noun} {bounds}, got {short(value)}"
     if kind in ("int_type", "int_parsing"):
         return f"expected a whole number, got {kind_of(value)}"
     if kind in ("float_type", "float_parsing"):

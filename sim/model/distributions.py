@@ -19,6 +19,10 @@ from sim.model._config import Config
 KINDS = {"beta": 2, "uniform": 2, "triangular": 3}
 """Each distribution's name and its number of parameters."""
 
+MAX_SPAN = 1e150
+"""The widest uniform or triangular: the triangular's draws multiply two spans, which must not
+overflow (no key's meaningful range comes anywhere near it)."""
+
 FORMS = "a number, {beta: [a, b]}, {uniform: [low, high]} or {triangular: [low, mode, high]}"
 
 
@@ -45,19 +49,27 @@ class Distribution(Config):
         if kind not in KINDS:
             raise ValueError(f"unknown distribution '{kind}'; expected {FORMS}")
         if not isinstance(params, list | tuple) or len(params) != KINDS[kind]:
-            raise ValueError(f"{kind} takes a list of {KINDS[kind]} numbers, got {params!r}")
+            raise ValueError(f"{kind} takes a list of {KINDS[kind]} numbers, got {_short(params)}")
         if not all(isinstance(p, int | float) and not isinstance(p, bool) for p in params):
-            raise ValueError(f"{kind} takes numbers, got {params!r}")
-        numbers = tuple(float(p) for p in params)
+            raise ValueError(f"{kind} takes numbers, got {_short(params)}")
+        try:
+            numbers = tuple(float(p) for p in params)
+        except OverflowError:  # a whole number too large for a float
+            numbers = (np.inf,)
         if not all(np.isfinite(numbers)):
-            raise ValueError(f"{kind} takes finite numbers, got {params!r}")
+            raise ValueError(f"{kind} takes finite numbers, got {_short(params)}")
         if kind == "beta" and min(numbers) <= 0:
-            raise ValueError(f"beta takes two numbers above 0, got {params!r}")
+            raise ValueError(f"beta takes two numbers above 0, got {_short(params)}")
         if kind == "uniform" and numbers[0] > numbers[1]:
-            raise ValueError(f"uniform takes [low, high] with low <= high, got {params!r}")
+            raise ValueError(f"uniform takes [low, high] with low <= high, got {_short(params)}")
         if kind == "triangular" and not numbers[0] <= numbers[1] <= numbers[2]:
             raise ValueError(
-                f"triangular takes [low, mode, high] with low <= mode <= high, got {params!r}"
+                f"triangular takes [low, mode, high] with low <= mode <= high, got {_short(params)}"
+            )
+        if kind != "beta" and not numbers[-1] - numbers[0] <= MAX_SPAN:
+            raise ValueError(
+                f"{kind} takes numbers at most {MAX_SPAN:g} apart (its draws would overflow), "
+                f"got {_short(params)}"
             )
         return {"kind": kind, "params": numbers}
 
@@ -113,6 +125,11 @@ class Distribution(Config):
         This is how an observer discretises its prior over another state's resolve.
         """
         return self.quantile((np.arange(points) + 0.5) / points)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def distribution(value: Any) -> Distribution:
