@@ -57,7 +57,7 @@ def test_the_examples_are_the_shipped_scenarios_and_never_the_blind_cases():
     assert copied == repository
     assert "scenarios/cases/_library.yaml" in copied
     assert "scenarios/profiles/calibrated.yaml" in copied
-    assert len([p for p in copied if p.startswith("scenarios/cases/")]) == 57  # 28 cases + base
+    assert len([p for p in copied if p.startswith("scenarios/cases/")]) == 81  # 40 cases + base
     assert (ROOT / "scenarios" / "blind").is_dir()  # there in the clone, yet not copied
     assert not any("blind" in p for p in copied)
 
