@@ -360,6 +360,7 @@ README_ROWS = {
     "calm_14d": "back to the baseline within 14 days",
     "calm_60d": "back to the baseline within 60 days",
     "all items": "**all items (headline)**",
+    "escalation items": "escalation items (the first five)",
     "trajectory": "trajectory class (RPS)",
     "days_to_answer": "days to the answer (CRPS, days)",
     "days_to_calm": "days to calm (CRPS, days)",

@@ -218,10 +218,17 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
         *ITEMS,
         "all items",
         "all nine items",
+        "escalation items",
         "trajectory",
         "days_to_answer",
         "days_to_calm",
     ]
+    # the escalation items' score is the mean Brier of the scored rows of those five items
+    rows = pd.read_csv(out / "items.csv")
+    rows = rows[rows["item"].isin(backtest.ESCALATION) & rows["observed"].notna()]
+    brier = ((rows["probability"] - rows["observed"]) ** 2).mean()
+    escalation = next(r for r in data["scores"] if r["item"] == "escalation items")
+    assert escalation["score"] == pytest.approx(brier)
     for reference in backtest.REFERENCES:
         for key in ("score", "cases"):
             assert f"{reference}_{key}" in data["scores"][0]
