@@ -336,9 +336,9 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def cmd_dashboard(args: argparse.Namespace) -> None:
-    """Serve ``sim.views.dashboard`` with ``solara run``, in production mode, until Ctrl-C."""
+    """Serve ``sim.views.dashboard`` with ``solara run``, in production mode, until Ctrl-C or
+    SIGTERM."""
     import importlib.util
-    import subprocess
 
     missing = [name for name in DASHBOARD_MODULES if importlib.util.find_spec(name) is None]
     if missing:
@@ -373,12 +373,47 @@ def cmd_dashboard(args: argparse.Namespace) -> None:
     }
     if args.scenarios:
         env["ESCALATION_SIM_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in args.scenarios)
-    try:
-        code = subprocess.call(command, env=env)
-    except KeyboardInterrupt:
+    code = _serve(command, env)
+    if code is None:
         return
     if code != 0:
         raise UsageError(
             f"the dashboard server stopped with exit code {code} (see its message above); if "
             f"port {args.port} is already in use, choose another with --port"
         )
+
+
+class _Stopped(Exception):
+    """SIGTERM reached the dashboard command."""
+
+
+def _serve(command: list[str], env: dict[str, str]) -> int | None:
+    """Run the server until it exits (its exit code) or until Ctrl-C or SIGTERM stop it (None).
+
+    The server is a child process: a SIGTERM that killed this process alone would leave it
+    serving, so SIGTERM is caught here and the server is stopped with it (SIGTERM, then SIGKILL
+    if it has not gone within 10 s).
+    """
+    import signal
+    import subprocess
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    server = None
+    try:
+        server = subprocess.Popen(command, env=env)
+        return server.wait()
+    except (KeyboardInterrupt, _Stopped):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM while it stops
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        return None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
