@@ -6,6 +6,7 @@ command line, the dashboard and the notebook say the same thing the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -101,7 +102,71 @@ def _policy(policy: Any) -> str:
     return f"{policy.policy} ({params})" if params else policy.policy
 
 
-def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
+KEY_OUTCOMES = ("answer_7d", "forces_30d", "sustained", "war", "calm_14d", "accepted")
+"""The key outcomes: what a brief summary, comparison or story shows without ``--full``.
+
+Chosen for the lesson's question, how a crisis climbs or calms: does the struck state answer
+(``answer_7d``); do strikes reach the other state's forces (``forces_30d``), go on
+(``sustained``) or become war (``war``); is everything back to baseline within two weeks
+(``calm_14d``); and were the talks a mediator offered accepted (``accepted``). Where the
+horizon is shorter than a name's days, the same outcome at the scenario's own horizon
+(``forces_7d``, ``answer_5d``) stands in; ``calm_14d`` needs 14 days. ``--outcomes NAME ...``
+chooses others, ``--full`` shows them all; ``--json`` is always complete.
+"""
+
+
+def key_outcomes(names: Sequence[str]) -> list[str]:
+    """The key outcomes among ``names`` (a summary's outcomes), in ``KEY_OUTCOMES`` order; for
+    one missing, the last of ``names`` of its family (``forces_7d`` for ``forces_30d``), except
+    ``calm_14d``, which a shorter calm would not stand for."""
+    chosen = []
+    for key in KEY_OUTCOMES:
+        family = _family(key)
+        same = [n for n in names if family is not None and _family(n) == family]
+        if key in names:
+            chosen.append(key)
+        elif same and key != "calm_14d":
+            chosen.append(same[-1])
+    return list(dict.fromkeys(chosen))
+
+
+def _family(name: str) -> str | None:
+    """``forces_`` for ``forces_30d``; None for a per-state name or a name without days."""
+    head, _, rest = name.partition("_")
+    return f"{head}_" if rest[:-1].isdigit() and rest.endswith("d") else None
+
+
+def chosen_outcomes(names: Sequence[str], asked: Sequence[str] | None, what: str) -> list[str]:
+    """The outcomes to show: those ``asked`` (``--outcomes``), each checked against ``names``,
+    or the key outcomes. ``what`` says whose outcomes ``names`` are, for the message."""
+    if not asked:
+        return key_outcomes(names)
+    from sim.inputs.errors import did_you_mean
+
+    for name in asked:
+        if name not in names:
+            raise ValueError(
+                f"--outcomes {name}: not an outcome of {what}{did_you_mean(name, names) or '.'} "
+                f"Choose from: {', '.join(names)}"
+            )
+    return list(dict.fromkeys(asked))
+
+
+def brief_hint(shown: int, total: int, noun: str = "outcomes") -> str:
+    """The line under a brief summary that says what else there is."""
+    return (
+        f"({shown} of {total} {noun}; --full shows every one, --outcomes NAME ... chooses, "
+        "--json gives all)"
+    )
+
+
+def summary_text(
+    ensemble: Ensemble,
+    verbose: bool = False,
+    shown: Sequence[str] | None = None,
+) -> str:
+    """An ensemble's outcomes with their 95% CIs: every one, or only those ``shown`` (then
+    without the half-width line)."""
     meta = ensemble.metadata
     lines = [
         f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
@@ -114,7 +179,9 @@ def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
 
         for found in for_scenario(ensemble.scenario):
             lines.append(f"  {found.name}: {found.definition}")
-    for row in ensemble.summary.to_dict("records"):
+    rows = {str(row["outcome"]): row for row in ensemble.summary.to_dict("records")}
+    for name in rows if shown is None else shown:
+        row = rows[name]
         label = row["label"]
         if row["kind"] == "probability":
             lines.append(
@@ -126,9 +193,40 @@ def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
                 f"  {label:<66} {days_text(row['estimate']):>6}  (95% CI {days_text(row['ci_low'])} "
                 f"to {days_text(row['ci_high'])})"
             )
-    lines.append(
-        f"  Widest 95% CI half-width of these probabilities: +-{meta['halfwidth_reached']:.1%}"
-    )
+    if shown is None:
+        lines.append(
+            f"  Widest 95% CI half-width of these probabilities: +-{meta['halfwidth_reached']:.1%}"
+        )
+    return "\n".join(lines)
+
+
+def results_text(
+    ensembles: Sequence[Ensemble],
+    comparison: Any,
+    asked: Sequence[str] | None = None,
+    full: bool = False,
+    verbose: bool = False,
+) -> str:
+    """What ``run`` and ``compare`` print: brief (the key outcomes, or those ``asked``; a
+    comparison without p-values) unless ``full``. A comparison leaves out the differences true
+    by construction (its ``by_construction`` column), saying so."""
+
+    names = [str(n) for n in ensembles[0].summary["outcome"]]
+    shown = list(asked) if asked else (None if full else key_outcomes(names))
+    lines = []
+    if full or comparison is None:
+        lines += [summary_text(e, verbose, shown) for e in ensembles]
+    else:
+        meta = [e.metadata for e in ensembles]
+        runs = sorted({int(m["runs"]) for m in meta})
+        lines.append(
+            f"{len(ensembles)} scenarios, {' to '.join(f'{r:,}' for r in runs)} runs each "
+            f"(seed {meta[0]['seed']}, {sum(float(m['wall_seconds']) for m in meta):.3g} s)"
+        )
+    if comparison is not None:
+        lines.append(comparison_text(comparison, shown, p_values=full))
+    if shown is not None and not asked:
+        lines.append(brief_hint(len(shown), len(names)))
     return "\n".join(lines)
 
 
@@ -143,10 +241,24 @@ def p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
 
 
-def comparison_text(table: Any) -> str:
-    """Each outcome of each scenario against the first: values, difference, CI, verdict."""
+def comparison_text(table: Any, shown: Sequence[str] | None = None, p_values: bool = True) -> str:
+    """Each outcome of each scenario against the first: values, difference, CI, verdict.
+
+    A row whose ``by_construction`` names a scenario key (``outcomes.construction_keys``) is
+    left out, and one line per scenario says which and why. ``shown``: only these outcomes,
+    in this order. ``p_values``: also each difference's p-value (``--full``).
+    """
+    by = table["by_construction"] if "by_construction" in table else [None] * len(table)
+    table = table.assign(_by=[k if isinstance(k, str) and k else None for k in by])
     lines = []
     for name, rows in table.groupby("scenario", sort=False):
+        dropped = rows[rows["_by"].notna()]
+        rows = rows[rows["_by"].isna()]
+        if shown is not None:
+            order = {outcome: i for i, outcome in enumerate(shown)}
+            dropped = dropped[dropped["outcome"].isin(order)]
+            rows = rows[rows["outcome"].isin(order)]
+            rows = rows.iloc[sorted(range(len(rows)), key=lambda i: order[rows["outcome"].iloc[i]])]
         reference = rows["reference"].iloc[0]
         how = (
             "same seeds: compared run for run (paired)"
@@ -154,6 +266,8 @@ def comparison_text(table: Any) -> str:
             else "different seeds: compared as independent samples"
         )
         lines.append(f"{name} against {reference} ({how}):")
+        if rows.empty:
+            lines.append("  (no outcome left to show)")
         for row in rows.to_dict("records"):
             if row["kind"] == "probability":
                 values = f"{row['value']:6.1%} vs {row['reference_value']:6.1%}"
@@ -169,10 +283,21 @@ def comparison_text(table: Any) -> str:
                 verdict = f"{verdict} in {name}"
             else:
                 verdict = "no detectable difference at this number of runs"
-            lines.append(
-                f"  {row['label']:<66} {values}  {diff}, {p_text(row['p_value'])}: {verdict}"
-            )
+            p_value = f", {p_text(row['p_value'])}" if p_values else ""
+            lines.append(f"  {row['label']:<66} {values}  {diff}{p_value}: {verdict}")
+        if not dropped.empty:
+            lines.append(f"  {left_out_text(dropped['label'], dropped['_by'])}")
     return "\n".join(lines)
+
+
+def left_out_text(labels: Iterable[Any], keys: Iterable[Any]) -> str:
+    """The one line that says which differences were left out as true by construction."""
+    said = "; ".join(
+        f"{outcome_words(str(label)).lower()[:1]}{outcome_words(str(label))[1:]} (the "
+        f"scenarios differ in {key})"
+        for label, key in zip(labels, keys, strict=True)
+    )
+    return f"Left out, true by construction: {said}"
 
 
 def skill_text(value: float) -> str:
