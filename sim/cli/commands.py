@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sim.cli.parser import DEFAULT_COMPARISON, DEFAULT_COMPARISON_OUT, build_parser
 from sim.experiments.execution import default_workers
 from sim.inputs.errors import ResultsError
-from sim.views.text import chosen_outcomes, describe, results_text
+from sim.views.text import chosen_outcomes, describe, results_text, story_brief
 
 if TYPE_CHECKING:
     from sim.experiments.ensemble import Ensemble
@@ -135,8 +135,9 @@ def cmd_story(args: argparse.Namespace) -> None:
             raise UsageError("--run and --which go with --from RESULTS")
         scenario = load_with_overrides(args.scenario, args.overrides)
         seed = 0 if args.seed is None else args.seed
+    _chosen(args, scenario)
     model = run_story(scenario, seed)
-    print(tell(model, seed))
+    print(tell(model, seed) if args.full else story_brief(model, seed, args.shown))
     if args.plot is not None:
         figure = story_figure(model, seed)
         paths = [args.plot.with_suffix(".png"), args.plot.with_suffix(".svg")]

@@ -230,6 +230,54 @@ def results_text(
     return "\n".join(lines)
 
 
+STORY_TURNS = ("strike", "accept", "agreement", "war")
+"""The events a brief story tells (strikes, talks begun, ceasefires, war): its turning points."""
+
+STORY_TURNS_SHOWN = 7
+"""At most this many turning points in a brief story; ``--full`` tells every event."""
+
+
+def story_brief(model: Any, seed: int, asked: Sequence[str] | None = None) -> str:
+    """One run in a few lines: its turning points (``STORY_TURNS``, without the reasons) and
+    its key outcomes (or those ``asked``), each with the day it happened."""
+    import re
+
+    from sim.analysis.outcomes import for_scenario
+    from sim.analysis.statistics import runs_table
+    from sim.analysis.story import day_label
+
+    scenario = model.config
+    start = f", day 0 = {scenario.start_date:%d %B %Y}" if scenario.start_date else ""
+    lines = [f"{scenario.name} — one run (seed {seed}){start}", "Turning points:"]
+    turns = [e for e in model.events[0] if e.kind in STORY_TURNS and e.day >= 0]
+    for event in turns[:STORY_TURNS_SHOWN]:
+        lines.append(f"  {day_label(scenario, event.day)}: {event.text}.")
+    if len(turns) > STORY_TURNS_SHOWN:
+        lines.append(f"  ... and {len(turns) - STORY_TURNS_SHOWN} more")
+    if not turns:
+        lines.append("  none: no strike, no talks, no war")
+    runs = runs_table(model.batch(), scenario)
+    catalogue = {o.name: o for o in for_scenario(scenario)}
+    lines.append("Key outcomes of this run:" if not asked else "Outcomes of this run:")
+    for name in chosen_outcomes(list(catalogue), asked, scenario.name):
+        found = catalogue[name]
+        value = found.per_run(runs)[0]
+        if found.kind == "days":
+            said = days_within(float(value), scenario.horizon) if value == value else "never"
+            said += "" if value != value or value > scenario.horizon else " days"
+        else:
+            named = re.findall(r"[a-z][a-z0-9_]*", found.definition)
+            days = [runs[c].iloc[0] for c in named if c in runs and "day" in c.split("_")]
+            days = [d for d in days if d == d]
+            when = f" (day {int(min(days))})" if value and days else ""
+            said = ("yes" if value else "no") + when
+        lines.append(f"  {outcome_words(found.label)}: {said}")
+    highest = int(runs["highest_rung"].iloc[0])
+    lines.append(f"Highest rung reached: {highest} ({scenario.ladder.name(highest)}).")
+    lines.append("(--full tells every day with the reasons of each decision)")
+    return "\n".join(lines)
+
+
 def days_text(value: float) -> str:
     if value != value:  # NaN: too few runs for an interval
         return "n/a"
