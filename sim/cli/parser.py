@@ -426,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="start afresh in a folder holding a different sweep (the old sweep kept in <folder>.previous)",
     )
     add_set(sub)
+    add_brief_options(sub)
 
     sub = scenario_command(
         "explain",
@@ -479,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--runs", type=_whole(1), default=2000, metavar="N", help="runs per case (default 2000)"
     )
+    add_brief_options(sub, noun="items")
     sub.add_argument(
         "--workers",
         type=_whole(1),

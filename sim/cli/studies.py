@@ -39,6 +39,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiments.sweep import analyze_sweep
     from sim.inputs.loader import load_scenario, read_sweep_block
     from sim.views import sweep_plots
+    from sim.views.text import brief_hint, chosen_outcomes
 
     show_notes(args)
     scenario = load_with_overrides(args.scenario, args.overrides)
@@ -80,6 +81,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             outcome(name, scenario.horizon, scenario.ladder.war, list(scenario.actors))
         except ValueError as error:
             raise UsageError(f"--outcome: {error}") from None
+    try:  # the indices printed: of the key outcomes among the sweep's, or those asked for
+        recorded = list(definition.outcomes)
+        shown = recorded if args.full else chosen_outcomes(recorded, args.shown, "this sweep")
+        shown = shown or recorded  # none of the key outcomes recorded: all of them
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     for point in points[:: max(1, len(points) // 64)]:
         try:
             load_scenario(args.scenario, {**parse_overrides(args.overrides), **point})
@@ -140,9 +147,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                     "there is no sensitivity to measure."
                 )
                 continue
-            print(f"{definition.design} indices of {name}:")
-            print(indices[name].round(3).to_string())
-        print(sensitivity.index_warning(definition, results_table, indices), end="")
+            if name in shown:
+                print(f"{definition.design} indices of {name}:")
+                print(indices[name].round(3).to_string())
+        if len(shown) < len(indices):
+            print(brief_hint(len(shown), len(indices), f"outcomes' {definition.design} indices"))
+        told = {name: table for name, table in indices.items() if name in shown}
+        print(sensitivity.index_warning(definition, results_table, told), end="")
     try:
         figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
     except OSError as error:
@@ -187,9 +198,15 @@ def cmd_backtest(args: argparse.Namespace) -> None:
     from sim.experiments import backtest
     from sim.files import folders
     from sim.views import backtest_plots
-    from sim.views.text import backtest_text
+    from sim.views.text import backtest_text, chosen_outcomes
 
     check_runs(args.runs)
+    if args.shown:
+        try:
+            rows = [*backtest.ITEMS, "all items", "all nine items", *backtest.TIMING, "trajectory"]
+            chosen_outcomes(rows, args.shown, "the backtest's items")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     cases = backtest.load_library(args.cases)
     out = args.out
     files = [
@@ -237,7 +254,7 @@ def cmd_backtest(args: argparse.Namespace) -> None:
         f"({meta['wall_seconds']} s). Lower scores are better; skill above 0 beats the "
         "reference; [a, b]: 95% interval from resampling whole cases."
     )
-    print(backtest_text(result))
+    print(backtest_text(result, args.full, args.shown))
     print(f"Results in {out}/: {', '.join(files)}")
 
 

@@ -397,14 +397,20 @@ _REFERENCE_HEADS = {
 }
 
 
-def backtest_text(result: Evaluation) -> str:
+def backtest_text(
+    result: Evaluation, full: bool = False, asked: Sequence[str] | None = None
+) -> str:
     """The backtest on one screen: scores per item and overall, then skill against the four
-    references, each with its 95% case-bootstrap interval."""
+    references, each with its 95% case-bootstrap interval. Brief (not ``full``): the skill of
+    the headline only. ``asked``: only these items (checked: ValueError naming the items)."""
     from sim.experiments.backtest import ITEMS, REFERENCES
 
     scores: list[dict[str, Any]] = [
         {str(k): v for k, v in row.items()} for row in result.scores.to_dict("records")
     ]
+    if asked:
+        wanted = chosen_outcomes([str(r["item"]) for r in scores], asked, "the backtest's items")
+        scores = [row for row in scores if row["item"] in wanted]
     dropped = result.redundant
     lines = []
     if dropped:
@@ -458,7 +464,7 @@ def backtest_text(result: Evaluation) -> str:
         f"  {'skill (1 - score / reference)':<34} "
         + " ".join(f"{_REFERENCE_HEADS[r]:<20}" for r in REFERENCES)
     )
-    for row in scores:
+    for row in scores if full or asked else [r for r in scores if r["item"] == "all items"]:
         cells = []
         for r in REFERENCES:
             cells.append(
@@ -468,6 +474,8 @@ def backtest_text(result: Evaluation) -> str:
     lines.append(
         "  n/a: no such reference for the item (no external rate; a base rate needs other "
         "cases), or the reference scored 0 (it cannot be beaten)"
+        if full or asked
+        else "  (skill of the headline only; --full: every item's, --outcomes ITEM ...: some items')"
     )
     return "\n".join(line.rstrip() for line in lines)
 
