@@ -253,6 +253,7 @@ def cmd_backtest(args: argparse.Namespace) -> None:
         f"Backtest of {len(cases)} cases in {args.cases}/, {args.runs:,} runs each "
         f"({meta['wall_seconds']} s). Lower scores are better; skill above 0 beats the "
         "reference; [a, b]: 95% interval from resampling whole cases."
+        + ("" if args.full or args.shown else " Skill of the headline only (--full: each item's).")
     )
     print(backtest_text(result, args.full, args.shown))
     print(f"Results in {out}/: {', '.join(files)}")

@@ -471,12 +471,11 @@ def backtest_text(
                 f"{interval_text(row[f'skill_vs_{r}'], row[f'skill_vs_{r}_low'], row[f'skill_vs_{r}_high']):<20}"
             )
         lines.append(f"  {name(row):<34} " + " ".join(cells).rstrip())
-    lines.append(
-        "  n/a: no such reference for the item (no external rate; a base rate needs other "
-        "cases), or the reference scored 0 (it cannot be beaten)"
-        if full or asked
-        else "  (skill of the headline only; --full: every item's, --outcomes ITEM ...: some items')"
-    )
+    if full or asked:
+        lines.append(
+            "  n/a: no such reference for the item (no external rate; a base rate needs other "
+            "cases), or the reference scored 0 (it cannot be beaten)"
+        )
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -697,3 +697,21 @@ def test_a_sweep_of_values_no_chart_can_scale_keeps_its_results(tmp_path, capsys
     assert code == 0
     assert "note: the figures were not drawn" in capsys.readouterr().err
     assert len((out / "sweep.csv").read_text().splitlines()) == 1 + 2
+
+
+def test_backtest_and_sweep_refuse_an_unknown_name_before_running(capsys, tmp_path):
+    code, out, err = cli(capsys, "backtest", "--out", tmp_path / "bt", "--outcomes", "forces_7")
+    assert code == 2 and out == "" and not (tmp_path / "bt").exists()
+    assert err == (
+        "error: --outcomes forces_7: not an outcome of the backtest's items; did you mean "
+        "'forces_7d'? Choose from: answer_7d, forces_7d, sustained, war, restrike, "
+        "mediation_accepted, ceasefire_14d, calm_14d, calm_60d, all items, all nine items, "
+        "days_to_answer, days_to_calm, trajectory\n"
+    )
+    sweep = ["sweep", BASELINE, "--param", "actors.iran.cost=1:2:2", "--outcome", "war"]
+    code, out, err = cli(capsys, *sweep, "--out", tmp_path / "sw", "--outcomes", "wars")
+    assert code == 2 and out == "" and not (tmp_path / "sw").exists()
+    assert err == (
+        "error: --outcomes wars: not an outcome of this sweep; did you mean 'war'? Choose "
+        "from: war\n"
+    )
