@@ -1038,12 +1038,17 @@ def test_dashboard_command_serves_the_app_with_solara(monkeypatch):
 
     envs = []
 
-    def call(command: list[str], **options: Any) -> int:
-        calls.append(command)
-        envs.append(options["env"])
-        return 0
+    class Server:
+        """solara run, as started: its command and environment, and a clean exit."""
 
-    monkeypatch.setattr(subprocess, "call", call)
+        def __init__(self, command: list[str], **options: Any) -> None:
+            calls.append(command)
+            envs.append(options["env"])
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", Server)
     assert main(["dashboard", "--port", "8800"]) == 0
     assert envs[0]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     assert "ESCALATION_SIM_SCENARIOS" not in envs[0] or envs[0][
@@ -1073,9 +1078,15 @@ def test_dashboard_command_offers_named_files_and_warns_of_a_public_host(
     own = tmp_path / "mine.yaml"
     own.write_text((ROOT / "scenarios" / "jan2024_baseline.yaml").read_text())
     envs = []
-    monkeypatch.setattr(
-        subprocess, "call", lambda command, **options: envs.append(options["env"]) or 0
-    )
+
+    class Server:
+        def __init__(self, command: list[str], **options: Any) -> None:
+            envs.append(options["env"])
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", Server)
     assert main(["dashboard", "mine.yaml", "--host", "0.0.0.0"]) == 0
     assert envs[0]["ESCALATION_SIM_SCENARIOS"] == str(own.resolve())
     assert capsys.readouterr().err == (
