@@ -43,7 +43,12 @@ Kind = Literal["probability", "days"]
 
 @dataclass(frozen=True)
 class Outcome:
-    """A named outcome: its label for tables, its definition, and its value in each run."""
+    """A named outcome: its label for tables, its definition, and its value in each run.
+
+    ``images``: the scenario keys (``fnmatch`` patterns on key paths, ``*`` any part) that set
+    the very act this outcome counts, so that two scenarios differing in one of them differ in
+    this outcome by construction (:func:`by_construction`).
+    """
 
     name: str
     label: str
@@ -52,6 +57,7 @@ class Outcome:
     value: Callable[[pd.DataFrame], np.ndarray]
     days: tuple[str, ...] = ()
     """The day columns of ``runs.csv`` whose first says when it happened (empty: no one day)."""
+    images: tuple[str, ...] = ()
 
     def per_run(self, runs: pd.DataFrame) -> np.ndarray:
         """One value per run: booleans for a probability, days (NaN: never) for days."""
@@ -139,6 +145,9 @@ def outcome(
             "probability",
             f"{column} >= 1",
             lambda runs: runs[column].to_numpy() >= 1,
+            images=(f"actors.{state}.pledge", "mechanisms.commitments")
+            if match["count"] == "pledge"
+            else (),
         )
     family, limit = match["family"], int(match["days"])
     if family in ("answer", "war", "ceasefire", "calm") and state is not None:
@@ -187,7 +196,9 @@ def _sustained(states: Sequence[str]) -> Outcome:
     )
 
 
-def _ever(name: str, label: str, column: str) -> Callable[[Sequence[str]], Outcome]:
+def _ever(
+    name: str, label: str, column: str, images: tuple[str, ...] = ()
+) -> Callable[[Sequence[str]], Outcome]:
     def make(states: Sequence[str]) -> Outcome:
         return Outcome(
             name,
@@ -195,11 +206,21 @@ def _ever(name: str, label: str, column: str) -> Callable[[Sequence[str]], Outco
             "probability",
             f"{column} is not empty",
             lambda runs: ~np.isnan(_days(runs, column)),
-            (column,),
+            days=(column,),
+            images=images,
         )
 
     return make
 
+
+OFFERS = (
+    "mechanisms.third_parties",
+    "third_parties.*.mediation",
+    "third_parties.*.mediation.parties",
+    "third_parties.*.mediation.trigger_rung",
+)
+"""The keys that decide whether talks are offered at all: a mediator, whom it offers talks to
+and when (a third party added or removed differs in all of them)."""
 
 _PLAIN: dict[str, Callable[[Sequence[str]], Outcome]] = {
     "sustained": _sustained,
@@ -209,8 +230,13 @@ _PLAIN: dict[str, Callable[[Sequence[str]], Outcome]] = {
         "P(the state that opened the crisis strikes again after the answer)",
         "restrike_day",
     ),
-    "offered": _ever("offered", "P(talks are offered)", "offered_day"),
-    "accepted": _ever("accepted", "P(talks are accepted by all their parties)", "accepted_day"),
+    "offered": _ever("offered", "P(talks are offered)", "offered_day", OFFERS),
+    "accepted": _ever(
+        "accepted",
+        "P(talks are accepted by all their parties)",
+        "accepted_day",
+        (*OFFERS, "actors.*.mediation*"),
+    ),
     "days_to_calm": lambda states: Outcome(
         "days_to_calm",
         "Days until back to baseline",
@@ -293,6 +319,82 @@ def per_state(
         for state in states
         for family in ("strike", "forces")
     ]
+
+
+def differing_keys(a: Mapping[str, object], b: Mapping[str, object]) -> list[str]:
+    """The key paths in which two resolved scenarios (``Scenario.model_dump(mode="json")``, or
+    the ``scenario`` of ``metadata.json``) differ: a key in one only, or with other values. A
+    list (the events) is one value."""
+    flat_a, flat_b = _flat(a), _flat(b)
+    return sorted(
+        key
+        for key in flat_a.keys() | flat_b.keys()
+        if key not in ("name", "description")
+        and flat_a.get(key, _MISSING) != flat_b.get(key, _MISSING)
+    )
+
+
+_MISSING = object()
+
+
+def _flat(mapping: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in mapping.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(_flat(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def by_construction(outcome: Outcome, differing: Sequence[str]) -> str | None:
+    """The first of the ``differing`` keys of which ``outcome`` is the direct image (one of
+    its ``images``), or None: then a difference in it is a finding. The rule: an outcome that
+    counts the very act a parameter sets (talks accepted, when the states' answer to talks is
+    what the scenarios differ in) differs by construction, not as a result of the crisis."""
+    import fnmatch
+
+    for key in differing:
+        if any(fnmatch.fnmatchcase(key, pattern) for pattern in outcome.images):
+            return key
+    return None
+
+
+def construction_keys(
+    comparison: pd.DataFrame, scenarios: Mapping[str, Mapping[str, object]]
+) -> list[str | None]:
+    """For each row of a comparison table (``compare_runs``), the differing key that makes
+    its difference true by construction (:func:`by_construction`), or None.
+
+    ``scenarios``: each compared scenario's resolved mapping, by name. A row whose scenarios
+    or outcome are not known is never left out.
+    """
+    found: list[str | None] = []
+    cache: dict[tuple[str, str], list[str]] = {}
+    for row in comparison.to_dict("records"):
+        pair = (str(row["scenario"]), str(row["reference"]))
+        a, b = scenarios.get(pair[0]), scenarios.get(pair[1])
+        if a is None or b is None:
+            found.append(None)
+            continue
+        if pair not in cache:
+            cache[pair] = differing_keys(a, b)
+        try:
+            named = _from_mapping(str(row["outcome"]), b)
+        except (KeyError, TypeError, ValueError):
+            found.append(None)
+            continue
+        found.append(by_construction(named, cache[pair]))
+    return found
+
+
+def _from_mapping(name: str, scenario: Mapping[str, object]) -> Outcome:
+    actors = scenario["actors"]
+    ladder = scenario["ladder"]
+    assert isinstance(actors, Mapping) and isinstance(ladder, Mapping)
+    war = len(ladder["rungs"]) - 1
+    return outcome(name, int(scenario["horizon"]), war, list(actors))  # type: ignore[call-overload]
 
 
 TRAJECTORY_CLASSES = (

@@ -15,14 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.parser import (
-    DEFAULT_COMPARISON,
-    DEFAULT_COMPARISON_OUT,
-    build_parser,
-)
+from sim.cli.parser import DEFAULT_COMPARISON, DEFAULT_COMPARISON_OUT, build_parser
 from sim.experiments.execution import default_workers
 from sim.inputs.errors import ResultsError
-from sim.views.text import comparison_text, describe, summary_text
+from sim.views.text import chosen_outcomes, describe, results_text, story_brief
 
 if TYPE_CHECKING:
     from sim.experiments.ensemble import Ensemble
@@ -139,8 +135,9 @@ def cmd_story(args: argparse.Namespace) -> None:
             raise UsageError("--run and --which go with --from RESULTS")
         scenario = load_with_overrides(args.scenario, args.overrides)
         seed = 0 if args.seed is None else args.seed
+    _chosen(args, scenario)
     model = run_story(scenario, seed)
-    print(tell(model, seed))
+    print(tell(model, seed) if args.full else story_brief(model, seed, args.shown))
     if args.plot is not None:
         figure = story_figure(model, seed)
         paths = [args.plot.with_suffix(".png"), args.plot.with_suffix(".svg")]
@@ -207,6 +204,7 @@ def _run_all(
 
     show_notes(args)
     check_runs(args.runs)
+    _chosen(args, scenarios[0])
     progress = not args.quiet and sys.stderr.isatty()
     seed = scenarios[0].seed if args.seed is None else args.seed
     table_format = getattr(args, "format", "csv")
@@ -261,10 +259,7 @@ def _run_all(
             f"them when there is room with: python run.py plot {out}",
             file=sys.stderr,
         )
-    for ensemble in ensembles:
-        print(summary_text(ensemble, verbose=args.verbose))
-    if saved.comparison is not None:
-        print(comparison_text(saved.comparison))
+    print(results_text(ensembles, saved.comparison, args.shown, args.full, args.verbose))
     interrupted = ensembles[-1].interrupted
     if interrupted:
         ensemble = ensembles[-1]
@@ -346,6 +341,17 @@ def _ensembles(
         if more is None:
             return ensembles
         runs = more
+
+
+def _chosen(args: argparse.Namespace, scenario: Scenario) -> list[str]:
+    """The outcomes ``--outcomes`` asks for, checked before anything runs (exit 2 if unknown)."""
+    from sim.analysis.outcomes import for_scenario
+
+    names = [o.name for o in for_scenario(scenario)]
+    try:
+        return chosen_outcomes(names, args.shown, f"the summary of {scenario.name}")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def check_runs(runs: int | None) -> None:
@@ -487,6 +493,8 @@ def cmd_plot(args: argparse.Namespace) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
+    import pandas as pd
+
     from sim.analysis import explain
     from sim.files import folders, results
     from sim.inputs.loader import scenario_from_mapping
@@ -516,7 +524,7 @@ def cmd_explain(args: argparse.Namespace) -> None:
     table = explain.summary(found, len(runs))
     out = args.out or Path("results") / f"explain_{which}"
     with folders.write_folder(out, replace=args.force, kind="explain") as folder:
-        folder.table(pd_frame([vars(c) for c in found]), "climbs")
+        folder.table(pd.DataFrame([vars(c) for c in found]), "climbs")
         folder.table(table, "causes")
         figure = plotting.explain_figure(table, which, scenario.ladder.name(rung), len(runs))
         for suffix in (".png", ".svg"):
@@ -582,9 +590,3 @@ def show_notes(args: argparse.Namespace) -> None:
     logger.setLevel(
         logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
     )
-
-
-def pd_frame(rows: list[dict[str, Any]]) -> Any:
-    import pandas as pd
-
-    return pd.DataFrame(rows)

@@ -111,6 +111,28 @@ def add_output_options(
         )
 
 
+def add_brief_options(parser: Any, *, top: bool = False, noun: str = "outcomes") -> None:
+    """--full and --outcomes: a command prints a brief summary (the key outcomes, see
+    ``sim.views.text.KEY_OUTCOMES``) unless told otherwise; --json is always complete."""
+    default: Any = None if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help=f"print every {noun[:-1]}, with every detail (default: a brief summary of the key "
+        f"{noun})",
+    )
+    parser.add_argument(
+        "--outcomes",
+        dest="shown",
+        nargs="+",
+        metavar="NAME",
+        default=default,
+        help="the outcomes to print (names as in summary.csv, e.g. --outcomes answer_7d war); "
+        "an unknown name is refused with the list of names",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="escalation-sim",
@@ -145,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="DIR", help=f"output folder (default: {DEFAULT_COMPARISON_OUT})"
     )
     add_output_options(parser, json_output=True, top=True)
+    add_brief_options(default, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def scenario_command(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
@@ -217,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
             "'parquet' extra)",
         )
         add_set(sub)
+        add_brief_options(sub)
 
     sub = scenario_command(
         "init",
@@ -294,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         "beside it (an existing figure of that name is replaced)",
     )
     add_set(sub)
+    add_brief_options(sub)
 
     sub = scenario_command(
         "run",
@@ -429,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="start afresh in a folder holding a different sweep (the old sweep kept in <folder>.previous)",
     )
     add_set(sub)
+    add_brief_options(sub)
 
     sub = scenario_command(
         "explain",
@@ -483,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--runs", type=_whole(1), default=2000, metavar="N", help="runs per case (default 2000)"
     )
+    add_brief_options(sub, noun="items")
     sub.add_argument(
         "--workers",
         type=_whole(1),

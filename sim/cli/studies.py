@@ -41,6 +41,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     from sim.experiments.ensemble import PointEvaluator
     from sim.inputs.loader import load_scenario, read_sweep_block
+    from sim.views.text import chosen_outcomes
 
     show_notes(args)
     scenario = load_with_overrides(args.scenario, args.overrides)
@@ -82,6 +83,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             outcome(name, scenario.horizon, scenario.ladder.war, list(scenario.actors))
         except ValueError as error:
             raise UsageError(f"--outcome: {error}") from None
+    try:  # the indices printed: of the key outcomes among the sweep's, or those asked for
+        recorded = list(definition.outcomes)
+        shown = recorded if args.full else chosen_outcomes(recorded, args.shown, "this sweep")
+        shown = shown or recorded  # none of the key outcomes recorded: all of them
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     for point in points[:: max(1, len(points) // 64)]:
         try:
             load_scenario(args.scenario, {**parse_overrides(args.overrides), **point})
@@ -156,9 +163,14 @@ def _finish_sweep(
     from sim.experiments.sweep import analyze_sweep
     from sim.files import folders
     from sim.views import sweep_plots
+    from sim.views.text import brief_hint, chosen_outcomes
 
     print(summary.message())
     results_table = sweep_store.load_results(out)
+    recorded = list(definition.outcomes)  # the names were checked before the sweep ran
+    shown = (recorded if args.full else chosen_outcomes(recorded, args.shown, "this sweep")) or (
+        recorded
+    )
     indices = {}
     if summary.complete and definition.design in ("sobol", "morris") and not summary.failed:
         for name in definition.outcomes:
@@ -174,9 +186,13 @@ def _finish_sweep(
                     "there is no sensitivity to measure."
                 )
                 continue
-            print(f"{definition.design} indices of {name}:")
-            print(indices[name].round(3).to_string())
-        print(sensitivity.index_warning(definition, results_table, indices), end="")
+            if name in shown:
+                print(f"{definition.design} indices of {name}:")
+                print(indices[name].round(3).to_string())
+        if len(shown) < len(indices):
+            print(brief_hint(len(shown), len(indices), f"outcomes' {definition.design} indices"))
+        told = {name: table for name, table in indices.items() if name in shown}
+        print(sensitivity.index_warning(definition, results_table, told), end="")
     try:
         figures = sweep_plots.draw_sweep(results_table, out, indices=indices or None)
     except OSError as error:
@@ -229,10 +245,23 @@ def cmd_backtest(args: argparse.Namespace) -> None:
     from sim.experiments import backtest
     from sim.files import folders
     from sim.views import backtest_plots
-    from sim.views.text import backtest_text
+    from sim.views.text import backtest_text, chosen_outcomes
 
     check_runs(args.runs)
     args.cases = args.cases or case_library()
+    if args.shown:
+        try:
+            rows = [
+                *backtest.ITEMS,
+                "all items",
+                "all nine items",
+                "escalation items",
+                *backtest.TIMING,
+                "trajectory",
+            ]
+            chosen_outcomes(rows, args.shown, "the backtest's items")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     cases = backtest.load_library(args.cases)
     out = args.out
     files = [
@@ -279,8 +308,9 @@ def cmd_backtest(args: argparse.Namespace) -> None:
         f"Backtest of {len(cases)} cases in {args.cases}/, {args.runs:,} runs each "
         f"({meta['wall_seconds']} s). Lower scores are better; skill above 0 beats the "
         "reference; [a, b]: 95% interval from resampling whole cases."
+        + ("" if args.full or args.shown else " Skill of the headline only (--full: each item's).")
     )
-    print(backtest_text(result))
+    print(backtest_text(result, args.full, args.shown))
     print(f"Results in {out}/: {', '.join(files)}")
 
 
@@ -385,9 +415,9 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def cmd_dashboard(args: argparse.Namespace) -> None:
-    """Serve ``sim.views.dashboard`` with ``solara run``, in production mode, until Ctrl-C."""
+    """Serve ``sim.views.dashboard`` with ``solara run``, in production mode, until Ctrl-C or
+    SIGTERM."""
     import importlib.util
-    import subprocess
 
     missing = [name for name in DASHBOARD_MODULES if importlib.util.find_spec(name) is None]
     if missing:
@@ -423,12 +453,47 @@ def cmd_dashboard(args: argparse.Namespace) -> None:
     }
     if args.scenarios:
         env["ESCALATION_SIM_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in args.scenarios)
-    try:
-        code = subprocess.call(command, env=env)
-    except KeyboardInterrupt:
+    code = _serve(command, env)
+    if code is None:
         return
     if code != 0:
         raise UsageError(
             f"the dashboard server stopped with exit code {code} (see its message above); if "
             f"port {args.port} is already in use, choose another with --port"
         )
+
+
+class _Stopped(Exception):
+    """SIGTERM reached the dashboard command."""
+
+
+def _serve(command: list[str], env: dict[str, str]) -> int | None:
+    """Run the server until it exits (its exit code) or until Ctrl-C or SIGTERM stop it (None).
+
+    The server is a child process: a SIGTERM that killed this process alone would leave it
+    serving, so SIGTERM is caught here and the server is stopped with it (SIGTERM, then SIGKILL
+    if it has not gone within 10 s).
+    """
+    import signal
+    import subprocess
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    server = None
+    try:
+        server = subprocess.Popen(command, env=env)
+        return server.wait()
+    except (KeyboardInterrupt, _Stopped):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM while it stops
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        return None
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -217,19 +217,21 @@ def lock_path(target: Path) -> Path:
 def folder_lock(target: Path, name: Path | None = None) -> Iterator[None]:
     """Hold the lock of a results folder, or raise ResultsError naming the process holding it.
 
-    The lock is an ``flock`` (through filelock) on ``.<name>.lock`` beside the folder, not in it,
-    since the folder itself is swapped. The kernel drops it when its holder exits or is killed,
-    so a stale lock cannot exist; the holder's pid is written in the file for the message.
-    ``name`` is the folder as the user wrote it, for messages.
+    The lock is an ``flock`` on ``.<name>.lock`` beside the folder, not in it, since the folder
+    itself is swapped. The kernel drops it when its holder exits or is killed, so a stale lock
+    cannot exist; the holder's pid is written in the file for the message. The file is removed
+    on release (a clean exit or Ctrl-C), so nothing is left beside the folder: see
+    :func:`_take_lock` for why removing it is safe. Only a killed holder leaves the file, which
+    is then no lock, and the next holder removes it. ``name`` is the folder as the user wrote
+    it, for messages.
     """
     named = shown(name or target)
-    import filelock
-
     path = lock_path(target)
-    lock = filelock.FileLock(str(path), timeout=0)
     try:
-        lock.acquire()
-    except filelock.Timeout:
+        held = _take_lock(path)
+    except OSError as error:
+        raise ResultsError(f"cannot write to {named} ({disk_reason(error)})") from None
+    if held is None:
         try:
             pid = int(path.read_text().strip())
         except (OSError, ValueError):
@@ -240,16 +242,60 @@ def folder_lock(target: Path, name: Path | None = None) -> Iterator[None]:
             f"{named} is in use by another run (pid {pid}); wait for it to finish, or "
             "choose another --out"
         ) from None
-    except OSError as error:
-        raise ResultsError(f"cannot write to {named} ({disk_reason(error)})") from None
     try:
         with suppress(OSError):  # the pid is for messages only
             path.write_text(f"{os.getpid()}\n")
         yield
     finally:
+        held()
+
+
+def _take_lock(path: Path) -> Callable[[], None] | None:
+    """Lock the file ``path`` without waiting: the function that releases (and removes) it, or
+    None if another process holds it.
+
+    Removing a lock file on release is safe only because every taker checks, once it holds the
+    flock, that the file it locked is still the one at ``path``: a holder removes the file while
+    it still holds it, so a taker that opened the file just before may lock a file no longer
+    there, sees that, and tries again with the new one. Two processes can then never both think
+    they hold the lock. Where there is no ``flock`` (Windows), filelock's lock, which removes its
+    file itself on release, is used.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import filelock
+
+        lock = filelock.FileLock(str(path), timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            return None
+        return lambda: lock.release()
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except OSError:
+            os.close(fd)
+            raise
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        if current is not None and os.path.samestat(os.fstat(fd), current):
+            break
+        os.close(fd)  # its holder removed it as it let go: take the file now at ``path``
+
+    def release() -> None:
         with suppress(OSError):
-            path.write_text("")
-        lock.release()
+            path.unlink()  # while still held, so no taker can hold the removed file (above)
+        os.close(fd)
+
+    return release
 
 
 def _keep_as_previous(old: Path, target: Path) -> None:

@@ -623,12 +623,15 @@ def comparison_figure(
     curve: pd.DataFrame | None,
     labels: Mapping[str, str] | None = None,
     start_date: str | None = None,
+    left_out: str | None = None,
 ) -> Figure:
     """What differs between the scenarios, for a slide.
 
     Left: a forest plot of every outcome of ``comparison.csv``: each scenario's difference from
     the reference with its 95% CI, probabilities (in percentage points) and days on separate
     axes, in the scenario's colour when the CI excludes 0 and hollow grey when it does not.
+    ``left_out``: the line naming the differences left out as true by construction, shown
+    under the forest plot (the rows themselves are not in ``comparison``).
     Right: the outcome ``shown`` (see :func:`most_different`) over days, from ``curve``
     (:func:`sim.analysis.statistics.outcome_curve`), as steps with 95% bands, its paired differences in
     the title.
@@ -651,7 +654,10 @@ def comparison_figure(
         forest = fig.add_subplot(grid[0, 0])
         _forest(forest, probabilities, others, colour_of, shown)
         forest.xaxis.set_major_formatter(_signed(100))
-        forest.set_xlabel(f"Difference from {labels[reference]}, in percentage points (95% CI)")
+        forest.set_xlabel(
+            f"Difference from {labels[reference]}, in percentage points (95% CI)"
+            + (f"\n{_wrap(left_out, 70)}" if left_out is not None else "")  # setup, not findings
+        )
         forest.set_title(
             "Every outcome: the difference and its 95% CI"
             + ("\n(bold: drawn over days on the right)" if right else ""),

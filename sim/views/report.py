@@ -84,6 +84,8 @@ def _save(
         comparison = analysis.compare_runs(
             tables["runs"], outcomes.for_scenario(scenario), scenario.horizon
         )
+        resolved = {e.scenario.name: e.scenario.model_dump(mode="json") for e in ensembles}
+        comparison["by_construction"] = outcomes.construction_keys(comparison, resolved)
     for name, table in tables.items():
         folder.table(table, name)
     if comparison is not None:
@@ -147,11 +149,12 @@ def figures(results: Results, rungs: Sequence[int] | None = None) -> dict[str, F
         ),
     }
     if len(names) > 1 and results.comparison is not None and len(results.comparison):
+        comparison, left_out = _findings(results)
         actors: dict[str, dict[str, object]] = dict(results.first_scenario["actors"])  # type: ignore[call-overload]
         states = list(actors)
         display = {state: str(actor.get("name", state)) for state, actor in actors.items()}
         columns: dict[str, list[str]] = {}
-        for name in dict.fromkeys(results.comparison["outcome"]):
+        for name in dict.fromkeys(comparison["outcome"]):
             try:
                 definition = outcomes.outcome(
                     str(name), results.horizon, results.war, states, display
@@ -161,14 +164,14 @@ def figures(results: Results, rungs: Sequence[int] | None = None) -> dict[str, F
             found = plotting.day_columns(definition, list(results.runs.columns))
             if found:
                 columns[str(name)] = found
-        shown_outcome = plotting.most_different(results.comparison, list(columns))
+        shown_outcome = plotting.most_different(comparison, list(columns))
         curve = (
             analysis.outcome_curve(results.runs, columns[shown_outcome], results.horizon)
             if shown_outcome is not None
             else None
         )
         drawn["comparison"] = plotting.comparison_figure(
-            results.comparison, shown_outcome, curve, labels, results.start_date
+            comparison, shown_outcome, curve, labels, results.start_date, left_out
         )
     if "parameter_set" in results.runs.columns:
         # some numbers were uncertain: chance and parameter uncertainty apart, per scenario
@@ -204,6 +207,30 @@ def outcome_curves(results: Results) -> pd.DataFrame:
     curves = analysis.outcome_curves(results.runs, chosen, results.horizon)
     named = display.get(struck) if struck is not None else None
     return curves.assign(label=[name_struck(label, named) for label in curves["label"]])
+
+
+def _findings(results: Results) -> tuple[pd.DataFrame, str | None]:
+    """The comparison without the differences true by construction (its ``by_construction``
+    column; for a folder written before it, worked out from the scenarios in metadata.json),
+    and the line that says which were left out (None if none)."""
+    from sim.views.text import left_out_text
+
+    comparison = results.comparison
+    assert comparison is not None
+    if "by_construction" in comparison:
+        keys = [k if isinstance(k, str) and k else None for k in comparison["by_construction"]]
+    else:
+        resolved = {
+            str(dict(e["scenario"]).get("name")): dict(e["scenario"])  # type: ignore[call-overload]
+            for e in results.ensembles
+        }
+        keys = outcomes.construction_keys(comparison, resolved)
+    left = pd.Series([k is not None for k in keys], index=comparison.index)
+    if not left.any():
+        return comparison, None
+    dropped = comparison[left].drop_duplicates("outcome")
+    key_of = dict(zip(comparison.index, keys, strict=True))
+    return comparison[~left], left_out_text(dropped["label"], [key_of[i] for i in dropped.index])
 
 
 UNCERTAINTY_OUTCOMES = ("answer_7d", "forces_30d", "sustained", "calm_14d")

@@ -7,6 +7,7 @@ command line, the dashboard and the notebook say the same thing the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -102,7 +103,71 @@ def _policy(policy: Any) -> str:
     return f"{policy.policy} ({params})" if params else policy.policy
 
 
-def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
+KEY_OUTCOMES = ("answer_7d", "forces_30d", "sustained", "war", "calm_14d", "accepted")
+"""The key outcomes: what a brief summary, comparison or story shows without ``--full``.
+
+Chosen for the lesson's question, how a crisis climbs or calms: does the struck state answer
+(``answer_7d``); do strikes reach the other state's forces (``forces_30d``), go on
+(``sustained``) or become war (``war``); is everything back to baseline within two weeks
+(``calm_14d``); and were the talks a mediator offered accepted (``accepted``). Where the
+horizon is shorter than a name's days, the same outcome at the scenario's own horizon
+(``forces_7d``, ``answer_5d``) stands in; ``calm_14d`` needs 14 days. ``--outcomes NAME ...``
+chooses others, ``--full`` shows them all; ``--json`` is always complete.
+"""
+
+
+def key_outcomes(names: Sequence[str]) -> list[str]:
+    """The key outcomes among ``names`` (a summary's outcomes), in ``KEY_OUTCOMES`` order; for
+    one missing, the last of ``names`` of its family (``forces_7d`` for ``forces_30d``), except
+    ``calm_14d``, which a shorter calm would not stand for."""
+    chosen = []
+    for key in KEY_OUTCOMES:
+        family = _family(key)
+        same = [n for n in names if family is not None and _family(n) == family]
+        if key in names:
+            chosen.append(key)
+        elif same and key != "calm_14d":
+            chosen.append(same[-1])
+    return list(dict.fromkeys(chosen))
+
+
+def _family(name: str) -> str | None:
+    """``forces_`` for ``forces_30d``; None for a per-state name or a name without days."""
+    head, _, rest = name.partition("_")
+    return f"{head}_" if rest[:-1].isdigit() and rest.endswith("d") else None
+
+
+def chosen_outcomes(names: Sequence[str], asked: Sequence[str] | None, what: str) -> list[str]:
+    """The outcomes to show: those ``asked`` (``--outcomes``), each checked against ``names``,
+    or the key outcomes. ``what`` says whose outcomes ``names`` are, for the message."""
+    if not asked:
+        return key_outcomes(names)
+    from sim.inputs.errors import did_you_mean
+
+    for name in asked:
+        if name not in names:
+            raise ValueError(
+                f"--outcomes {name}: not an outcome of {what}{did_you_mean(name, names) or '.'} "
+                f"Choose from: {', '.join(names)}"
+            )
+    return list(dict.fromkeys(asked))
+
+
+def brief_hint(shown: int, total: int, noun: str = "outcomes") -> str:
+    """The line under a brief summary that says what else there is."""
+    return (
+        f"({shown} of {total} {noun}; --full shows every one, --outcomes NAME ... chooses, "
+        "--json gives all)"
+    )
+
+
+def summary_text(
+    ensemble: Ensemble,
+    verbose: bool = False,
+    shown: Sequence[str] | None = None,
+) -> str:
+    """An ensemble's outcomes with their 95% CIs: every one, or only those ``shown`` (then
+    without the half-width line)."""
     meta = ensemble.metadata
     lines = [
         f"{ensemble.scenario.name}: {meta['runs']:,} runs (seed {meta['seed']}, "
@@ -115,7 +180,9 @@ def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
 
         for found in for_scenario(ensemble.scenario):
             lines.append(f"  {found.name}: {found.definition}")
-    for row in ensemble.summary.to_dict("records"):
+    rows = {str(row["outcome"]): row for row in ensemble.summary.to_dict("records")}
+    for name in rows if shown is None else shown:
+        row = rows[name]
         label = row["label"]
         if row["kind"] == "probability":
             lines.append(
@@ -127,9 +194,88 @@ def summary_text(ensemble: Ensemble, verbose: bool = False) -> str:
                 f"  {label:<66} {days_text(row['estimate']):>6}  (95% CI {days_text(row['ci_low'])} "
                 f"to {days_text(row['ci_high'])})"
             )
-    lines.append(
-        f"  Widest 95% CI half-width of these probabilities: +-{meta['halfwidth_reached']:.1%}"
-    )
+    if shown is None:
+        lines.append(
+            f"  Widest 95% CI half-width of these probabilities: +-{meta['halfwidth_reached']:.1%}"
+        )
+    return "\n".join(lines)
+
+
+def results_text(
+    ensembles: Sequence[Ensemble],
+    comparison: Any,
+    asked: Sequence[str] | None = None,
+    full: bool = False,
+    verbose: bool = False,
+) -> str:
+    """What ``run`` and ``compare`` print: brief (the key outcomes, or those ``asked``; a
+    comparison without p-values) unless ``full``. A comparison leaves out the differences true
+    by construction (its ``by_construction`` column), saying so."""
+
+    names = [str(n) for n in ensembles[0].summary["outcome"]]
+    shown = list(asked) if asked else (None if full else key_outcomes(names))
+    lines = []
+    if full or comparison is None:
+        lines += [summary_text(e, verbose, shown) for e in ensembles]
+    else:
+        meta = [e.metadata for e in ensembles]
+        runs = sorted({int(m["runs"]) for m in meta})
+        lines.append(
+            f"{len(ensembles)} scenarios, {' to '.join(f'{r:,}' for r in runs)} runs each "
+            f"(seed {meta[0]['seed']}, {sum(float(m['wall_seconds']) for m in meta):.3g} s)"
+        )
+    if comparison is not None:
+        lines.append(comparison_text(comparison, shown, p_values=full))
+    if shown is not None and not asked:
+        lines.append(brief_hint(len(shown), len(names)))
+    return "\n".join(lines)
+
+
+STORY_TURNS = ("strike", "accept", "agreement", "war")
+"""The events a brief story tells (strikes, talks begun, ceasefires, war): its turning points."""
+
+STORY_TURNS_SHOWN = 7
+"""At most this many turning points in a brief story; ``--full`` tells every event."""
+
+
+def story_brief(model: Any, seed: int, asked: Sequence[str] | None = None) -> str:
+    """One run in a few lines: its turning points (``STORY_TURNS``, without the reasons) and
+    its key outcomes (or those ``asked``), each with the day it happened."""
+    import re
+
+    from sim.analysis.outcomes import for_scenario
+    from sim.analysis.statistics import runs_table
+    from sim.analysis.story import day_label
+
+    scenario = model.config
+    start = f", day 0 = {scenario.start_date:%d %B %Y}" if scenario.start_date else ""
+    lines = [f"{scenario.name} — one run (seed {seed}){start}", "Turning points:"]
+    turns = [e for e in model.events[0] if e.kind in STORY_TURNS and e.day >= 0]
+    for event in turns[:STORY_TURNS_SHOWN]:
+        lines.append(f"  {day_label(scenario, event.day)}: {event.text}.")
+    if len(turns) > STORY_TURNS_SHOWN:
+        lines.append(f"  ... and {len(turns) - STORY_TURNS_SHOWN} more")
+    if not turns:
+        lines.append("  none: no strike, no talks, no war")
+    runs = runs_table(model.batch(), scenario)
+    catalogue = {o.name: o for o in for_scenario(scenario)}
+    lines.append("Key outcomes of this run:" if not asked else "Outcomes of this run:")
+    for name in chosen_outcomes(list(catalogue), asked, scenario.name):
+        found = catalogue[name]
+        value = found.per_run(runs)[0]
+        if found.kind == "days":
+            said = days_within(float(value), scenario.horizon) if value == value else "never"
+            said += "" if value != value or value > scenario.horizon else " days"
+        else:
+            named = re.findall(r"[a-z][a-z0-9_]*", found.definition)
+            days = [runs[c].iloc[0] for c in named if c in runs and "day" in c.split("_")]
+            days = [d for d in days if d == d]
+            when = f" (day {int(min(days))})" if value and days else ""
+            said = ("yes" if value else "no") + when
+        lines.append(f"  {outcome_words(found.label)}: {said}")
+    highest = int(runs["highest_rung"].iloc[0])
+    lines.append(f"Highest rung reached: {highest} ({scenario.ladder.name(highest)}).")
+    lines.append("(--full tells every day with the reasons of each decision)")
     return "\n".join(lines)
 
 
@@ -144,10 +290,24 @@ def p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
 
 
-def comparison_text(table: Any) -> str:
-    """Each outcome of each scenario against the first: values, difference, CI, verdict."""
+def comparison_text(table: Any, shown: Sequence[str] | None = None, p_values: bool = True) -> str:
+    """Each outcome of each scenario against the first: values, difference, CI, verdict.
+
+    A row whose ``by_construction`` names a scenario key (``outcomes.construction_keys``) is
+    left out, and one line per scenario says which and why. ``shown``: only these outcomes,
+    in this order. ``p_values``: also each difference's p-value (``--full``).
+    """
+    by = table["by_construction"] if "by_construction" in table else [None] * len(table)
+    table = table.assign(_by=[k if isinstance(k, str) and k else None for k in by])
     lines = []
     for name, rows in table.groupby("scenario", sort=False):
+        dropped = rows[rows["_by"].notna()]
+        rows = rows[rows["_by"].isna()]
+        if shown is not None:
+            order = {outcome: i for i, outcome in enumerate(shown)}
+            dropped = dropped[dropped["outcome"].isin(order)]
+            rows = rows[rows["outcome"].isin(order)]
+            rows = rows.iloc[sorted(range(len(rows)), key=lambda i: order[rows["outcome"].iloc[i]])]
         reference = rows["reference"].iloc[0]
         how = (
             "same seeds: compared run for run (paired)"
@@ -155,6 +315,8 @@ def comparison_text(table: Any) -> str:
             else "different seeds: compared as independent samples"
         )
         lines.append(f"{name} against {reference} ({how}):")
+        if rows.empty:
+            lines.append("  (no outcome left to show)")
         for row in rows.to_dict("records"):
             if row["kind"] == "probability":
                 values = f"{row['value']:6.1%} vs {row['reference_value']:6.1%}"
@@ -170,10 +332,21 @@ def comparison_text(table: Any) -> str:
                 verdict = f"{verdict} in {name}"
             else:
                 verdict = "no detectable difference at this number of runs"
-            lines.append(
-                f"  {row['label']:<66} {values}  {diff}, {p_text(row['p_value'])}: {verdict}"
-            )
+            p_value = f", {p_text(row['p_value'])}" if p_values else ""
+            lines.append(f"  {row['label']:<66} {values}  {diff}{p_value}: {verdict}")
+        if not dropped.empty:
+            lines.append(f"  {left_out_text(dropped['label'], dropped['_by'])}")
     return "\n".join(lines)
+
+
+def left_out_text(labels: Iterable[Any], keys: Iterable[Any]) -> str:
+    """The one line that says which differences were left out as true by construction."""
+    said = "; ".join(
+        f"{outcome_words(str(label)).lower()[:1]}{outcome_words(str(label))[1:]} (the "
+        f"scenarios differ in {key})"
+        for label, key in zip(labels, keys, strict=True)
+    )
+    return f"Left out, true by construction: {said}"
 
 
 def skill_text(value: float) -> str:
@@ -274,14 +447,20 @@ _REFERENCE_HEADS = {
 }
 
 
-def backtest_text(result: Evaluation) -> str:
+def backtest_text(
+    result: Evaluation, full: bool = False, asked: Sequence[str] | None = None
+) -> str:
     """The backtest on one screen: scores per item and overall, then skill against the four
-    references, each with its 95% case-bootstrap interval."""
+    references, each with its 95% case-bootstrap interval. Brief (not ``full``): the skill of
+    the headline only. ``asked``: only these items (checked: ValueError naming the items)."""
     from sim.experiments.backtest import ITEMS, REFERENCES
 
     scores: list[dict[str, Any]] = [
         {str(k): v for k, v in row.items()} for row in result.scores.to_dict("records")
     ]
+    if asked:
+        wanted = chosen_outcomes([str(r["item"]) for r in scores], asked, "the backtest's items")
+        scores = [row for row in scores if row["item"] in wanted]
     dropped = result.redundant
     lines = []
     if dropped:
@@ -335,17 +514,18 @@ def backtest_text(result: Evaluation) -> str:
         f"  {'skill (1 - score / reference)':<34} "
         + " ".join(f"{_REFERENCE_HEADS[r]:<20}" for r in REFERENCES)
     )
-    for row in scores:
+    for row in scores if full or asked else [r for r in scores if r["item"] == "all items"]:
         cells = []
         for r in REFERENCES:
             cells.append(
                 f"{interval_text(row[f'skill_vs_{r}'], row[f'skill_vs_{r}_low'], row[f'skill_vs_{r}_high']):<20}"
             )
         lines.append(f"  {name(row):<34} " + " ".join(cells).rstrip())
-    lines.append(
-        "  n/a: no such reference for the item (no external rate; a base rate needs other "
-        "cases), or the reference scored 0 (it cannot be beaten)"
-    )
+    if full or asked:
+        lines.append(
+            "  n/a: no such reference for the item (no external rate; a base rate needs other "
+            "cases), or the reference scored 0 (it cannot be beaten)"
+        )
     return "\n".join(line.rstrip() for line in lines)
 
 

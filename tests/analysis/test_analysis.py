@@ -9,9 +9,9 @@ from scipy import stats
 
 from sim.analysis import outcomes
 from sim.analysis import statistics as analysis
-from sim.inputs.loader import scenario_from_mapping
+from sim.inputs.loader import load_scenario, scenario_from_mapping
 from sim.model.record import NO_DAY, Batch
-from tests.conftest import crisis
+from tests.conftest import BASELINE, SCENARIOS, crisis
 
 
 @pytest.mark.parametrize("k, n", [(0, 10), (1, 10), (5, 10), (10, 10), (37, 1000), (999, 1000)])
@@ -417,3 +417,67 @@ def test_outcome_curves_of_two_scenarios_are_told_apart():
         "hand": pytest.approx(0.2),
         "other": 0.0,
     }
+
+
+# --------------------------------------------------------------------------- #
+# Differences true by construction, and the key outcomes
+# --------------------------------------------------------------------------- #
+
+
+def test_what_two_scenarios_differ_in_is_read_from_the_resolved_scenarios():
+    from sim.analysis.outcomes import differing_keys
+
+    accepted, refused = (
+        load_scenario(SCENARIOS / f"jan2024_mediation_{n}.yaml").model_dump(mode="json")
+        for n in ("accepted", "refused")
+    )
+    # the two files say only this: both states' answer to talks (and their names)
+    assert differing_keys(refused, accepted) == [
+        "actors.iran.mediation.policy",
+        "actors.pakistan.mediation.policy",
+    ]
+    assert differing_keys(accepted, accepted) == []
+
+
+def test_an_outcome_is_true_by_construction_only_where_a_key_it_images_differs():
+    from sim.analysis.outcomes import by_construction, differing_keys, outcome
+
+    base = load_scenario(BASELINE)
+    committed = load_scenario(BASELINE, {"actors.pakistan.pledge": 1.0})
+    no_china = load_scenario(SCENARIOS / "jan2024_no_mediator.yaml")
+    states = list(base.actors)
+
+    def named(name: str):
+        return outcome(name, base.horizon, base.ladder.war, states)
+
+    pledge = differing_keys(committed.model_dump(mode="json"), base.model_dump(mode="json"))
+    assert pledge == ["actors.pakistan.pledge"]
+    assert by_construction(named("pledge_pakistan"), pledge) == "actors.pakistan.pledge"
+    assert by_construction(named("pledge_iran"), pledge) is None
+    for finding in ("answer_7d", "sustained", "calm_14d", "backed_down_pakistan", "accepted"):
+        assert by_construction(named(finding), pledge) is None
+    mediator = differing_keys(no_china.model_dump(mode="json"), base.model_dump(mode="json"))
+    assert by_construction(named("offered"), mediator) == "third_parties.china.mediation.parties"
+    assert by_construction(named("accepted"), mediator) == "third_parties.china.mediation.parties"
+    for finding in ("ceasefire_14d", "calm_14d", "sustained", "war"):
+        assert by_construction(named(finding), mediator) is None
+
+
+def test_the_key_outcomes_follow_the_horizon():
+    from sim.analysis.outcomes import standard
+    from sim.views.text import KEY_OUTCOMES, key_outcomes
+
+    def names(horizon: int) -> list[str]:
+        return [o.name for o in standard(horizon, ["iran", "pakistan"], 7)]
+
+    assert key_outcomes(names(60)) == list(KEY_OUTCOMES)
+    assert key_outcomes(names(20)) == [
+        "answer_7d",
+        "forces_7d",
+        "sustained",
+        "war",
+        "calm_14d",
+        "accepted",
+    ]
+    # too short for calm_14d: a shorter calm does not stand in for it
+    assert key_outcomes(names(5)) == ["answer_5d", "forces_5d", "sustained", "war", "accepted"]

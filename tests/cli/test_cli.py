@@ -47,7 +47,7 @@ def test_validate_prints_ok_and_a_summary(capsys):
 
 
 def test_story_tells_the_run_day_by_day(capsys):
-    code, out, _ = cli(capsys, "story", BASELINE, "--seed", "7")
+    code, out, _ = cli(capsys, "story", BASELINE, "--seed", "7", "--full")
     assert code == 0
     assert out.startswith("jan2024_baseline — one run (seed 7), day 0 = 16 January 2024")
     assert "Day 0 (Tue 16 Jan)  [postures: Iran 4, Pakistan 0]" in out
@@ -140,11 +140,146 @@ def test_compare_reports_differences(capsys, tmp_path):
         "jan2024_mediation_refused against jan2024_mediation_accepted (same seeds: compared run "
         "for run (paired)):" in out
     )
-    assert "Days until back to baseline" in out and "higher in jan2024_mediation_refused" in out
+    assert "higher in jan2024_mediation_refused" in out
     table = pd.read_csv(tmp_path / "comparison.csv")
     assert table["paired"].all() and set(table["method"]) == {"tango score", "paired bootstrap"}
     assert set(table["scenario"]) == {"jan2024_mediation_refused"}
     assert {"comparison.png", "comparison.svg"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def lines_of(out: str) -> list[str]:
+    return out.rstrip("\n").split("\n")
+
+
+def test_the_default_command_is_brief_and_full_on_request(capsys, tmp_path):
+    """Three scenarios compared: at most 20 lines, the key outcomes only, no p-values, and
+    'talks accepted' (what the scenarios differ in) left out in one line; --full prints every
+    outcome of every scenario with p-values, as before."""
+    code, out, _ = cli(capsys, "--runs", "200", "--out", tmp_path / "brief")
+    assert code == 0
+    said = lines_of(out)
+    assert len(said) <= 20
+    assert said[0] == "3 scenarios, 200 runs each" + said[0].split("200 runs each", 1)[1]
+    assert "p = " not in out and "p < " not in out
+    compared = [line for line in said if line.startswith("  P(") or line.startswith("  Days")]
+    labels = {line[2:68].rstrip() for line in compared}
+    assert labels == {
+        "P(the state struck first answers with a strike within 7 days)",
+        "P(some state strikes another state's forces within 30 days)",
+        "P(a sustained exchange of strikes)",
+        "P(war by the horizon)",
+        "P(back to baseline within 14 days)",
+    }
+    assert len(compared) == 10  # five outcomes, two scenarios against the first
+    left_out = (
+        "  Left out, true by construction: talks are accepted by all their parties (the "
+        "scenarios differ in actors.iran.mediation.policy)"
+    )
+    assert said.count(left_out) == 2
+    assert said[-2] == (
+        "(6 of 16 outcomes; --full shows every one, --outcomes NAME ... chooses, --json gives all)"
+    )
+    code, full, _ = cli(capsys, "--runs", "200", "--out", tmp_path / "full", "--full")
+    assert code == 0
+    assert len(lines_of(full)) > 60 and full.count(", p") >= 2 * 15
+    assert full.count("Widest 95% CI half-width") == 3
+    assert full.count(left_out) == 2  # left out in --full too: it is no finding
+    table = pd.read_csv(tmp_path / "full" / "comparison.csv", keep_default_na=False)
+    marked = table[table["by_construction"] != ""]
+    assert set(marked["outcome"]) == {"accepted"}
+    assert set(marked["by_construction"]) == {"actors.iran.mediation.policy"}
+
+
+def test_json_stays_complete_and_says_what_is_true_by_construction(capsys, tmp_path):
+    code, out, _ = cli(
+        capsys, "compare", ACCEPTED, REFUSED, "--runs", "100", "--out", tmp_path, "--json"
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert [len(e["summary"]) for e in report["ensembles"]] == [16, 16]
+    assert len(report["comparison"]) == 16
+    marked = {
+        r["outcome"]: r["by_construction"] for r in report["comparison"] if r["by_construction"]
+    }
+    assert marked == {"accepted": "actors.iran.mediation.policy"}
+
+
+def test_outcomes_chooses_what_is_printed(capsys, tmp_path):
+    code, out, _ = cli(
+        capsys,
+        "run",
+        BASELINE,
+        "--runs",
+        "100",
+        "--out",
+        tmp_path,
+        "--outcomes",
+        "war",
+        "strike_7d",
+    )
+    assert code == 0
+    said = lines_of(out)
+    assert [line[2:68].rstrip() for line in said[1:3]] == [
+        "P(war by the horizon)",
+        "P(some state strikes across the border within 7 days)",
+    ]
+    assert said[3].startswith("Results in ")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", BASELINE],
+        ["compare", ACCEPTED, REFUSED],
+        ["story", BASELINE, "--seed", "7"],
+        [],
+    ],
+    ids=["run", "compare", "story", "default"],
+)
+def test_an_unknown_outcome_is_refused_before_anything_runs(capsys, tmp_path, command):
+    code, out, err = cli(
+        capsys,
+        *command,
+        "--out" if command[:1] != ["story"] else "--seed",
+        tmp_path / "x" if command[:1] != ["story"] else "7",
+        "--outcomes",
+        "war",
+        "calm_14",
+    )
+    assert code == 2 and out == ""
+    assert err.startswith("error: --outcomes calm_14: not an outcome of the summary of jan2024_")
+    assert "; did you mean 'calm_14d'? Choose from: answer_7d, strike_7d, forces_7d, " in err
+    assert err.endswith("strike_30d_pakistan, forces_30d_pakistan\n")
+    assert not (tmp_path / "x").exists()
+
+
+def test_story_is_brief_by_default_and_agrees_with_the_full_story(capsys):
+    code, full, _ = cli(capsys, "story", BASELINE, "--seed", "7", "--full")
+    code, out, _ = cli(capsys, "story", BASELINE, "--seed", "7")
+    assert code == 0
+    said = lines_of(out)
+    assert len(said) <= 20 and "why:" not in out
+    assert said[:2] == [
+        "jan2024_baseline — one run (seed 7), day 0 = 16 January 2024",
+        "Turning points:",
+    ]
+    # every turning point is a line of the full story, with its day
+    turns = said[2 : said.index("Key outcomes of this run:")]
+    days: dict[str, set[str]] = {}
+    for line in lines_of(full):
+        if line.startswith("Day "):
+            day = line.split("  [")[0]
+        elif line.startswith("    ") and not line.startswith("        "):
+            days.setdefault(line.strip(), set()).add(day)
+    for turn in turns:
+        day, _, event = turn.strip().partition(": ")
+        assert day in days[event]
+    assert "  The state struck first answers with a strike within 7 days: yes (day 2)" in said
+    answer = "Pakistan answers Iran: 'limited strike on an armed group' against BLA/BLF."
+    assert min(days[answer], key=lambda d: int(d.split()[1])) == "Day 2 (Thu 18 Jan)"
+    assert "Back to baseline on Day 13 (Mon 29 Jan)." in full
+    assert "  Back to baseline within 14 days: yes (day 13)" in said
+    assert "  War by the horizon: no" in said
 
 
 def test_plot_redraws_from_saved_tables_without_running(capsys, tmp_path, monkeypatch):
@@ -561,3 +696,21 @@ def test_a_sweep_of_values_no_chart_can_scale_keeps_its_results(tmp_path, capsys
     assert code == 0
     assert "note: the figures were not drawn" in capsys.readouterr().err
     assert len((out / "sweep.csv").read_text().splitlines()) == 1 + 2
+
+
+def test_backtest_and_sweep_refuse_an_unknown_name_before_running(capsys, tmp_path):
+    code, out, err = cli(capsys, "backtest", "--out", tmp_path / "bt", "--outcomes", "forces_7")
+    assert code == 2 and out == "" and not (tmp_path / "bt").exists()
+    assert err == (
+        "error: --outcomes forces_7: not an outcome of the backtest's items; did you mean "
+        "'forces_7d'? Choose from: answer_7d, forces_7d, sustained, war, restrike, "
+        "mediation_accepted, ceasefire_14d, calm_14d, calm_60d, all items, all nine items, "
+        "days_to_answer, days_to_calm, trajectory\n"
+    )
+    sweep = ["sweep", BASELINE, "--param", "actors.iran.cost=1:2:2", "--outcome", "war"]
+    code, out, err = cli(capsys, *sweep, "--out", tmp_path / "sw", "--outcomes", "wars")
+    assert code == 2 and out == "" and not (tmp_path / "sw").exists()
+    assert err == (
+        "error: --outcomes wars: not an outcome of this sweep; did you mean 'war'? Choose "
+        "from: war\n"
+    )

@@ -183,7 +183,31 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
         "REL",
     ):
         assert text in printed
-    assert len(printed.splitlines()) <= 40  # one screen
+    assert len(printed.splitlines()) <= 20  # brief: every score, the headline's skill only
+    skill = printed.split("skill (1 - score / reference)", 1)[1].splitlines()[1:-1]
+    assert [line.split()[:2] for line in skill] == [["all", "items"]]
+    assert printed.splitlines()[0].endswith("Skill of the headline only (--full: each item's).")
+    assert (
+        main(
+            [
+                "backtest",
+                str(tmp_path / "cases"),
+                "--runs",
+                "40",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--full",
+            ]
+        )
+        == 0
+    )
+    full = capsys.readouterr().out
+    skill = full.split("skill (1 - score / reference)", 1)[1].splitlines()[1:-2]
+    said = printed.splitlines()
+    heads = [i for i, line in enumerate(said) if line.startswith(("  score (", "  skill ("))]
+    assert len(skill) == heads[1] - heads[0] - 1  # every item's skill, as every item's score
     names = {p.name for p in out.iterdir()}
     assert {
         "items.csv",

@@ -56,11 +56,12 @@ def table_bytes(folder: Path) -> dict[str, bytes]:
 
 
 def beside(folder: Path) -> list[str]:
-    """What lies beside a results folder, apart from it, its lock and its one previous result."""
+    """What lies beside a results folder, apart from it and its one previous result (a lock
+    left behind would be listed: it is removed on release)."""
     return sorted(
         p.name
         for p in folder.parent.iterdir()
-        if p.name not in (folder.name, f".{folder.name}.lock", f"{folder.name}.previous")
+        if p.name not in (folder.name, f"{folder.name}.previous")
     )
 
 
@@ -78,7 +79,7 @@ def test_a_run_is_swapped_in_whole_and_leaves_nothing_beside(tmp_path, capsys):
     assert table_bytes(tmp_path / "out.previous") == first  # the replaced result, kept whole
     assert beside(out) == []
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
-    assert (tmp_path / ".out.lock").read_text() == ""  # no holder once the run is over
+    assert not (tmp_path / ".out.lock").exists()  # removed as it was released
 
 
 def test_a_rerun_into_its_own_folder_replaces_it_and_keeps_one_previous(tmp_path, capsys):
@@ -318,6 +319,42 @@ def test_the_lock_of_a_killed_run_is_no_lock(tmp_path, capsys):
         holder.wait()
     assert (tmp_path / ".out.lock").read_text() == f"{holder.pid}\n"  # what it left
     assert run(out) == 0
+    assert not (tmp_path / ".out.lock").exists()  # the next holder removed it
+
+
+def test_a_lock_is_removed_on_release_and_a_second_holder_is_refused(tmp_path):
+    target = tmp_path / "out"
+    with folders.folder_lock(target):
+        assert (tmp_path / ".out.lock").read_text() == f"{os.getpid()}\n"
+        with pytest.raises(ResultsError, match=rf"in use by another run \(pid {os.getpid()}\)"):
+            with folders.folder_lock(target):
+                pass
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(KeyboardInterrupt), folders.folder_lock(target):  # Ctrl-C inside
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_taker_that_locked_a_removed_lock_file_takes_the_new_one(tmp_path, monkeypatch):
+    """The race that makes removing a lock file unsafe: a taker opens the file, its holder
+    removes it and lets go, the taker's flock then succeeds on a file no longer there. The
+    taker must notice and lock the file at the path instead, or two processes would hold it."""
+    path = tmp_path / ".out.lock"
+    real_open = os.open
+    opened = []
+
+    def open_then_holder_lets_go(name, flags, mode=0o777):
+        fd = real_open(name, flags, mode)
+        opened.append(os.fstat(fd).st_ino)
+        if len(opened) == 1:
+            os.unlink(name)  # the holder removes its file and releases, just after our open
+        return fd
+
+    monkeypatch.setattr(folders.os, "open", open_then_holder_lets_go)
+    with folders.folder_lock(tmp_path / "out"):
+        assert len(opened) == 2  # the removed file was let go, the new one taken
+        assert path.stat().st_ino == opened[1]
+    assert not path.exists()
 
 
 # --------------------------------------------------------------------------- #
@@ -546,7 +583,7 @@ def test_a_full_disk_says_what_was_lost_and_blocks_nothing(small_disk, capsys):
     )
     assert "Traceback" not in err
     assert table_bytes(out) == earlier and results.load(out).runs.shape[0] == 20
-    assert sorted(p.name for p in small_disk.iterdir()) == [".out.lock", "filler", "out"]
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "out"]
     filler.unlink()
     assert run(out, "--seed", "5", "--force") == 0
     assert table_bytes(out) != earlier
@@ -636,6 +673,7 @@ def test_kills_and_interrupts_never_leave_a_mix(tmp_path, capsys):
             else:  # done, or interrupted as the interpreter exits, with everything saved
                 assert process.returncode in (0, -signal.SIGINT) and replaced
         assert main(["plot", str(out)]) == 0
+        assert not (tmp_path / ".out.lock").exists()  # a killed run's lock, removed by plot
         leftovers = [
             p.name for p in tmp_path.iterdir() if ".partial-" in p.name or ".old-" in p.name
         ]

@@ -3,6 +3,7 @@ Python, and the page in a real browser (slow)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import io
@@ -1119,12 +1120,17 @@ def test_dashboard_command_serves_the_app_with_solara(monkeypatch):
 
     envs = []
 
-    def call(command: list[str], **options: Any) -> int:
-        calls.append(command)
-        envs.append(options["env"])
-        return 0
+    class Server:
+        """solara run, as started: its command and environment, and a clean exit."""
 
-    monkeypatch.setattr(subprocess, "call", call)
+        def __init__(self, command: list[str], **options: Any) -> None:
+            calls.append(command)
+            envs.append(options["env"])
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", Server)
     assert main(["dashboard", "--port", "8800"]) == 0
     assert envs[0]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     assert "ESCALATION_SIM_SCENARIOS" not in envs[0] or envs[0][
@@ -1154,9 +1160,15 @@ def test_dashboard_command_offers_named_files_and_warns_of_a_public_host(
     own = tmp_path / "mine.yaml"
     own.write_text((ROOT / "scenarios" / "jan2024_baseline.yaml").read_text())
     envs = []
-    monkeypatch.setattr(
-        subprocess, "call", lambda command, **options: envs.append(options["env"]) or 0
-    )
+
+    class Server:
+        def __init__(self, command: list[str], **options: Any) -> None:
+            envs.append(options["env"])
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", Server)
     assert main(["dashboard", "mine.yaml", "--host", "0.0.0.0"]) == 0
     assert envs[0]["ESCALATION_SIM_SCENARIOS"] == str(own.resolve())
     assert capsys.readouterr().err == (
@@ -1262,6 +1274,52 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+@pytest.mark.slow
+def test_the_dashboard_command_and_its_server_exit_on_sigterm(tmp_path):
+    """SIGTERM to ``run.py dashboard`` alone (as a service manager or ``kill`` sends it) stops
+    the solara server it started too: nothing of it is left serving."""
+    folder = make_project(tmp_path)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {k: value for k, value in os.environ.items() if k != EXTRA_SCENARIOS}
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "dashboard", "--port", str(port)],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**env, "BROWSER": "true"},
+        start_new_session=True,  # its own process group: empty once every process of it exits
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:  # evidence that it serves: an HTTP answer
+            assert server.poll() is None, "the dashboard stopped before it served"
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the dashboard did not answer within 90 s"
+            time.sleep(0.2)
+        server.send_signal(signal.SIGTERM)  # to the command only, not to its group
+        assert server.wait(timeout=60) == 0
+        deadline = time.monotonic() + 60
+        while True:  # the solara child, in the same group, has gone too
+            try:
+                os.killpg(server.pid, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "the solara server outlived its command"
+            time.sleep(0.2)
+        with pytest.raises(OSError):
+            urllib.request.urlopen(url, timeout=2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 @pytest.fixture(scope="module")

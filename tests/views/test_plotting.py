@@ -7,6 +7,7 @@ columns of ``runs.csv``), so these tests take a few seconds and need no simulati
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -506,3 +507,43 @@ def test_a_huge_name_is_cut_in_every_figure_and_kept_whole_in_the_tables(tmp_pat
     assert "R" * 39 + "…" in svg and "R" * 41 not in svg
     meta = (out / "metadata.json").read_text()
     assert "R" * 20_000 in meta and "I" * 20_000 in meta and "D" * 20_000 in meta
+
+
+def test_the_comparison_chart_leaves_out_differences_true_by_construction(runs, curves, comparison):
+    """The scenarios differ in the states' answer to talks (and the third has no mediator):
+    'talks accepted' is the setup, not a finding, so its row is not drawn (its -85 points
+    would set the axis) and one line under the chart says so. A folder written before the
+    by_construction column works it out from the scenarios in metadata.json."""
+    answers = {NAMES[0]: "accept", NAMES[1]: "refuse", NAMES[2]: "accept"}
+    china = {"china": {"name": "China", "mediation": {"parties": ["iran", "pakistan"]}}}
+    ensembles = []
+    for name in NAMES:
+        mapping = scenario_mapping(name, "")
+        mapping["actors"] = {
+            state: {"name": state.title(), "mediation": {"policy": answers[name]}}
+            for state in ("iran", "pakistan")
+        }
+        mapping["third_parties"] = {} if name == NAMES[2] else china
+        ensembles.append({"scenario": mapping})
+    assert "by_construction" not in comparison
+    results = Results(
+        folder=Path("."),
+        runs=runs,
+        curves=curves,
+        occupancy=occupancy_table(NAMES),
+        summary=pd.DataFrame(),
+        metadata={"kind": "comparison", "ensembles": ensembles},
+        comparison=comparison,
+    )
+    forest = report_module.figures(results)["comparison"].axes[0]
+    ticks = [t.get_text().replace("\n", " ") for t in forest.get_yticklabels()]
+    assert "Talks are accepted by all their parties" not in ticks
+    assert "Back to baseline within 14 days" in ticks and len(ticks) == 5  # 6 probabilities - 1
+    assert (
+        forest.get_xlabel()
+        .replace("\n", " ")
+        .endswith(
+            "Left out, true by construction: talks are accepted by all their parties (the "
+            "scenarios differ in actors.iran.mediation.policy)"
+        )
+    )
