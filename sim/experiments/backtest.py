@@ -26,6 +26,7 @@ from sim.analysis import outcomes as catalogue
 from sim.analysis import scores as sc
 from sim.experiments.cases import (
     CLASSES,
+    ESCALATION,
     HORIZON,
     ITEMS,
     NEVER,
@@ -40,9 +41,6 @@ from sim.experiments.cases import (
 from sim.files.folders import strict_json
 from sim.files.shipped import shipped
 from sim.model.scenario import ActEvent, Scenario
-
-ESCALATION = ("answer_7d", "forces_7d", "sustained", "war", "restrike")
-"""The items that say whether the crisis escalates (the model review's grouping, §2.1)."""
 
 __all__ = [
     "CLASSES",
@@ -329,8 +327,9 @@ def evaluate(
         rows_out.append(_binary_row(item, done[done["item"] == item], where, counts))
     rows_out.append(_binary_row("all items", done[done["headline"]], where, counts))
     rows_out.append(_binary_row("all nine items", done, where, counts))
-    escalation = done[done["item"].isin(ESCALATION)]
-    rows_out.append(_binary_row("escalation items", escalation, where, counts))
+    rows_out.append(
+        _binary_row("escalation items", done[done.item.isin(ESCALATION)], where, counts)
+    )
 
     trajectory, row = _trajectory(cases, forecast, feature, counts, rungs)
     rows_out.append(row)

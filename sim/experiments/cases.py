@@ -30,6 +30,8 @@ ITEMS: dict[str, tuple[str, str]] = {
     "calm_60d": ("calm_60d", "Back to the baseline within 60 days"),
 }
 """Each observed item: the outcome of ``sim.analysis.outcomes`` behind it, and a label."""
+ESCALATION = ("answer_7d", "forces_7d", "sustained", "war", "restrike")
+"""The items that say whether the crisis escalates (the model review's grouping, §2.1)."""
 
 NOT_SCORED = ("not applicable", "disputed")
 HORIZON = 60

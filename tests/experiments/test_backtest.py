@@ -171,7 +171,7 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     assert printed.startswith(f"Backtest of 2 cases in {tmp_path / 'cases'}/, 40 runs each")
     for text in (
         "all items",
-        "all nine items",
+        "escalation items",
         "trajectory (RPS)",
         "days_to_answer (CRPS)",
         "days_to_calm (CRPS)",
@@ -184,6 +184,7 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     ):
         assert text in printed
     assert len(printed.splitlines()) <= 20  # brief: every score, the headline's skill only
+    assert "all nine items" not in printed  # with --full
     skill = printed.split("skill (1 - score / reference)", 1)[1].splitlines()[1:-1]
     assert [line.split()[:2] for line in skill] == [["all", "items"]]
     assert printed.splitlines()[0].endswith("Skill of the headline only (--full: each item's).")
@@ -207,7 +208,8 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     skill = full.split("skill (1 - score / reference)", 1)[1].splitlines()[1:-2]
     said = printed.splitlines()
     heads = [i for i, line in enumerate(said) if line.startswith(("  score (", "  skill ("))]
-    assert len(skill) == heads[1] - heads[0] - 1  # every item's skill, as every item's score
+    # every item's skill, as every item's score, and all nine items (brief leaves it out)
+    assert len(skill) == heads[1] - heads[0] - 1 + 1 and "all nine items" in full
     names = {p.name for p in out.iterdir()}
     assert {
         "items.csv",
