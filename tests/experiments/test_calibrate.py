@@ -430,7 +430,7 @@ def test_calibrate_command_writes_posterior_profile_scores_and_figures(library, 
         *[p.path for p in calibrate.PARAMETERS],
         "brier",
     ]
-    assert len(posterior) == 7 and posterior["weight"].sum() == pytest.approx(1.0)
+    assert len(posterior) == 9 and posterior["weight"].sum() == pytest.approx(1.0)
     summary = pd.read_csv(out / "summary.csv")
     assert summary["parameter"].tolist() == [p.path for p in calibrate.PARAMETERS]
     scores = pd.read_csv(out / "scores.csv")
