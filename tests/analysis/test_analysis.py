@@ -456,9 +456,11 @@ def test_an_outcome_is_true_by_construction_only_where_a_key_it_images_differs()
     assert by_construction(named("pledge_iran"), pledge) is None
     for finding in ("answer_7d", "sustained", "calm_14d", "backed_down_pakistan", "accepted"):
         assert by_construction(named(finding), pledge) is None
+    # no mediator: China stays, without its mandate (the whole mediation block is absent)
     mediator = differing_keys(no_china.model_dump(mode="json"), base.model_dump(mode="json"))
-    assert by_construction(named("offered"), mediator) == "third_parties.china.mediation.parties"
-    assert by_construction(named("accepted"), mediator) == "third_parties.china.mediation.parties"
+    assert mediator[0] == "third_parties.china.mediation"
+    assert by_construction(named("offered"), mediator) == "third_parties.china.mediation"
+    assert by_construction(named("accepted"), mediator) == "third_parties.china.mediation"
     for finding in ("ceasefire_14d", "calm_14d", "sustained", "war"):
         assert by_construction(named(finding), mediator) is None
 
