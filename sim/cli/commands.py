@@ -199,8 +199,10 @@ def _run_all(
     (``sim.files.folders.write_folder``); every message on an interrupt or a full disk says what was
     saved.
     """
+    from sim.experiments.ensemble import LARGE_TABLE, runs_csv_bytes
     from sim.files import folders
     from sim.views import report
+    from sim.views.text import large_table_text
 
     show_notes(args)
     check_runs(args.runs)
@@ -208,6 +210,11 @@ def _run_all(
     progress = not args.quiet and sys.stderr.isatty()
     seed = scenarios[0].seed if args.seed is None else args.seed
     table_format = getattr(args, "format", "csv")
+    if (
+        table_format == "csv"
+        and (size := sum(runs_csv_bytes(s, args.runs or s.runs) for s in scenarios)) > LARGE_TABLE
+    ):  # said before the runs start
+        print(f"note: {large_table_text(size)}", file=sys.stderr)
     ensembles: list[Ensemble] = []
     folder = None
     try:

@@ -74,6 +74,29 @@ def simulate(scenario: Scenario, seeds: np.ndarray) -> Batch:
     return Batch.concatenate(batches).take(order)
 
 
+LARGE_TABLE = 1_000_000_000
+"""A runs table bigger than this (bytes of CSV) is announced before the runs start."""
+
+SAMPLE_RUNS = 64
+"""Runs simulated to measure the bytes of one run's row (``runs_csv_bytes``)."""
+
+
+def runs_csv_bytes(scenario: Scenario, runs: int) -> int:
+    """About how many bytes ``runs.csv`` will take for ``runs`` runs of ``scenario``: the CSV
+    bytes of the rows of its first ``SAMPLE_RUNS`` runs, scaled, with the run numbers' digits
+    counted exactly (the other cells differ little in length from row to row)."""
+    sample = min(SAMPLE_RUNS, runs)
+    batch = simulate(scenario, run_seeds(scenario.seed, 0, sample))
+    rows = analysis.runs_table(batch, scenario).to_csv(index=False)
+    header = len(rows.split("\n", 1)[0]) + 1
+
+    def digits(n: int) -> int:  # the digits of the run numbers 0 to n - 1
+        return n + sum(max(0, n - 10**k) for k in range(1, len(str(n))))
+
+    per_row = (len(rows) - header - digits(sample)) / sample
+    return int(header + per_row * runs + digits(runs))
+
+
 MAX_TARGET_RUNS = 1_000_000
 """The most runs ``--target-halfwidth`` adds up to (``run_ensemble``'s default ``max_runs``)."""
 

@@ -588,3 +588,13 @@ def backtest_markdown(scores: list[dict[str, Any]]) -> str:
             + " |"
         )
     return "\n".join(lines) + "\n"
+
+
+def large_table_text(size: int) -> str:
+    """The warning before a runs table over a gigabyte is written."""
+    return (
+        f"runs.csv will take about {size / 1e9:.1f} GB on disk (one row per run). To keep it "
+        "smaller: --format parquet (pip install -e '.[parquet]') stores the same table "
+        "compressed, fewer --runs, or --target-halfwidth to stop once the intervals are narrow "
+        "enough."
+    )

@@ -715,3 +715,30 @@ def test_backtest_and_sweep_refuse_an_unknown_name_before_running(capsys, tmp_pa
         "error: --outcomes wars: not an outcome of this sweep; did you mean 'war'? Choose "
         "from: war\n"
     )
+
+
+def test_a_runs_table_over_the_limit_is_announced_before_the_runs(capsys, tmp_path, monkeypatch):
+    """The estimate is the measured bytes of a sample of rows, scaled: within 5% of the
+    runs.csv written. Over the limit (lowered here to a kilobyte), a note says so with what to
+    do instead; with --format parquet nothing is said."""
+    from sim.experiments import ensemble
+    from sim.inputs.loader import load_scenario
+
+    estimate = ensemble.runs_csv_bytes(load_scenario(BASELINE), 3000)
+    code, _, err = cli(capsys, "run", BASELINE, "--runs", "3000", "--out", tmp_path / "a")
+    assert code == 0 and "runs.csv will take" not in err
+    assert estimate == pytest.approx((tmp_path / "a" / "runs.csv").stat().st_size, rel=0.05)
+    monkeypatch.setattr(ensemble, "LARGE_TABLE", 1000)
+    code, _, err = cli(capsys, "run", BASELINE, "--runs", "50", "--out", tmp_path / "b")
+    size = ensemble.runs_csv_bytes(load_scenario(BASELINE), 50) / 1e9
+    assert code == 0 and err.startswith(
+        f"note: runs.csv will take about {size:.1f} GB on disk (one row per run). To keep it "
+        "smaller: --format parquet (pip install -e '.[parquet]') stores the same table "
+        "compressed, fewer --runs, or --target-halfwidth to stop once the intervals are narrow "
+        "enough.\n"
+    )
+    pytest.importorskip("pyarrow")
+    code, _, err = cli(
+        capsys, "run", BASELINE, "--runs", "50", "--format", "parquet", "--out", tmp_path / "c"
+    )
+    assert code == 0 and "runs.csv will take" not in err
