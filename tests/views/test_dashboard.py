@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -1254,17 +1254,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         start_new_session=True,  # so that the server and its solara child stop together
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert server.poll() is None, log_path.read_text()
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the dashboard did not answer within 90 s"
-            time.sleep(0.5)
+        wait_until_served(server, url, log_path.read_text)
         yield Served(url, folder, log_path, screenshots)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -1274,6 +1264,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+def wait_until_served(
+    server: subprocess.Popen[bytes], url: str, stopped: Callable[[], str]
+) -> None:
+    """Wait for evidence that the dashboard serves (an HTTP answer), up to 90 s; ``stopped``
+    says why if its process ends first."""
+    deadline = time.monotonic() + 90
+    while True:
+        assert server.poll() is None, stopped()
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the dashboard did not answer within 90 s"
+        time.sleep(0.2)
 
 
 @pytest.mark.slow
@@ -1293,17 +1301,7 @@ def test_the_dashboard_command_and_its_server_exit_on_sigterm(tmp_path):
         start_new_session=True,  # its own process group: empty once every process of it exits
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:  # evidence that it serves: an HTTP answer
-            assert server.poll() is None, "the dashboard stopped before it served"
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the dashboard did not answer within 90 s"
-            time.sleep(0.2)
+        wait_until_served(server, url, lambda: "the dashboard stopped before it served")
         server.send_signal(signal.SIGTERM)  # to the command only, not to its group
         assert server.wait(timeout=60) == 0
         deadline = time.monotonic() + 60
