@@ -113,9 +113,8 @@ class Mechanisms(Config):
         True,
         description="Non-kinetic measures stick (model 3): a state struck, or taking an act "
         "without force above its baseline, puts measures in force (envoys recalled, a border "
-        "closed) beside its posture; it lifts them by a visible act, in answer to the "
-        "adversary's conciliation, inside talks or a ceasefire, or at the slow daily rate "
-        "`decision.measure_review_rate`; calm needs them lifted (off: no measures, as in "
+        "closed) beside its posture; it lifts them by a visible act, inside an agreed ceasefire "
+        "or at the slow daily rate `decision.measure_review_rate`; calm needs them lifted (off: no measures, as in "
         "model 2).",
     )
     rounds_per_day: int = Field(
@@ -237,9 +236,8 @@ class Decision(Config):
     )
     measure_review_rate: Probability = Field(
         0.02,
-        description="Daily chance that a state lifts non-kinetic measures it holds when the "
-        "adversary has not conciliated and no talks or ceasefire are under way: about 50 days "
-        "on average (teaching default of the model review, §3.4; sanctions between adversaries "
+        description="Daily chance that a state lifts non-kinetic measures it holds outside an "
+        "agreed ceasefire (inside one, `review_rate`): about 50 days on average (teaching default of the model review, §3.4; sanctions between adversaries "
         "outlast the crisis that brought them, Drezner 1999).",
     )
     hurting_stalemate: Weight = Field(

@@ -223,35 +223,46 @@ def test_the_chance_of_agreement_grows_with_the_lesser_hurt():
 STRUCK = [{"day": 0, "type": "act", "actor": "a", "target": "b", "rung": 5, "answered": True}]
 
 
-def measures(sticky: bool, **decision: float) -> EscalationModel:
+def measures(sticky: bool, *extra: dict, **decision: float) -> EscalationModel:
     """A struck B's forces; B (never answers) puts measures in force against A; A follows tit
-    for tat (it steps down once B stands below it)."""
+    for tat (it steps down once B stands below it). ``extra``: scripted events."""
     return run(
         scenario(
             horizon=8,
             mechanisms={"sticky_measures": sticky},
             decision={"measure_review_rate": 0.0, **decision},
             actors={"b": state("B", "never")},
-            events=STRUCK,
+            events=[*STRUCK, *extra],
         )
     )
 
 
-def test_a_state_struck_keeps_its_measures_until_the_other_conciliates():
-    """A steps down on day 1 (a conciliation); B, which holds measures, lifts them the next
-    morning (review rate 1): the crisis is calm on day 2, not on day 1 as without measures."""
+def test_a_step_down_from_fire_does_not_lift_measures():
+    """A steps down on day 1 (a conciliation); B keeps its measures to the horizon (slow rate
+    0): stopping fire is not a settlement. Without measures the crisis is calm on day 1."""
     model = measures(True)
     assert [(e.day, e.kind, e.actor, e.text) for e in model.events[0]][1:] == [
         (1, "conciliate", "a", "A steps down towards B: back to 'normal relations'"),
-        (2, "conciliate", "b", "B lifts its measures against A"),
     ]
-    assert model.tally.calm_day[0] == 2
+    assert model.states["b"].measures["a"][0] and model.tally.calm_day[0] < 0
     assert measures(False).tally.calm_day[0] == 1
 
 
-def test_unanswered_by_a_conciliation_measures_are_lifted_only_at_the_slow_rate():
-    """A never steps down (review rate 0): B's measures stay to the horizon at a slow rate of 0,
-    and are lifted the first morning at a slow rate of 1."""
+def test_measures_are_lifted_inside_an_agreed_ceasefire():
+    """A ceasefire agreed on day 4: B lifts its measures that day (review rate 1), a visible
+    conciliation, and the crisis is calm on day 4."""
+    model = measures(True, {"day": 4, "type": "ceasefire", "between": ["a", "b"]})
+    assert [(e.day, e.kind, e.actor, e.text) for e in model.events[0]][1:] == [
+        (1, "conciliate", "a", "A steps down towards B: back to 'normal relations'"),
+        (4, "ceasefire", "a", "Ceasefire between a and b"),
+        (4, "conciliate", "b", "B lifts its measures against A"),
+    ]
+    assert model.tally.calm_day[0] == 4
+
+
+def test_outside_a_ceasefire_measures_are_lifted_only_at_the_slow_rate():
+    """No ceasefire: B's measures stay to the horizon at a slow rate of 0, and are lifted the
+    first morning at a slow rate of 1."""
     kept = measures(True, review_rate=0.0)
     assert kept.states["b"].measures["a"][0] and kept.tally.calm_day[0] < 0
     lifted = measures(True, review_rate=0.0, measure_review_rate=1.0)
