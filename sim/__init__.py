@@ -32,7 +32,9 @@ _EXPORTS = {
     "SweepDefinition": "sim.experiments.sweep_definition",
     "analyze_sweep": "sim.experiments.sweep",
     "compare_runs": "sim.analysis.statistics",
+    "comparison_figure": "sim.views.plotting",
     "curve_outcomes": "sim.analysis.outcomes",
+    "escalation_curves": "sim.views.plotting",
     "load_results": "sim.files.results:load",
     "load_scenario": "sim.inputs.loader",
     "load_sweep": "sim.experiments.sweep_store:load_results",
@@ -42,6 +44,7 @@ _EXPORTS = {
     "outcome_estimates": "sim.analysis.statistics",
     "parameter_space": "sim.inputs.parameters",
     "parse_params": "sim.experiments.sweep_definition",
+    "response_curve": "sim.views.sweep_plots",
     "run_ensemble": "sim.experiments.ensemble",
     "run_story": "sim.analysis.story",
     "run_sweep": "sim.experiments.sweep_execution",
@@ -75,7 +78,9 @@ __all__ = [
     "SweepDefinition",
     "analyze_sweep",
     "compare_runs",
+    "comparison_figure",
     "curve_outcomes",
+    "escalation_curves",
     "load_results",
     "load_scenario",
     "load_sweep",
@@ -85,6 +90,7 @@ __all__ = [
     "outcome_estimates",
     "parameter_space",
     "parse_params",
+    "response_curve",
     "run_ensemble",
     "run_story",
     "run_sweep",
@@ -138,4 +144,5 @@ if TYPE_CHECKING:
     from sim.model.model import EscalationModel
     from sim.model.record import Batch, Event
     from sim.model.scenario import Scenario
-    from sim.views.plotting import story_figure
+    from sim.views.plotting import comparison_figure, escalation_curves, story_figure
+    from sim.views.sweep_plots import response_curve

@@ -76,13 +76,81 @@ def _consistent(low: float, high: float, verdict: str) -> bool:
     return low <= 0 <= high
 
 
-def test_notebook_is_committed_clean() -> None:
+def _texts(notebook) -> list[str]:
+    """Each code cell's text outputs (printed, or shown as text), images left out: what a rerun
+    must reproduce exactly."""
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        parts = []
+        for output in cell.outputs:
+            if output["output_type"] == "stream":
+                parts.append(output["text"])
+            elif output["output_type"] == "error":
+                parts.append(output["ename"])
+            elif "image/png" not in output.get("data", {}):
+                parts.append(output.get("data", {}).get("text/plain", ""))
+        found.append("".join(parts))
+    return found
+
+
+def test_notebook_is_committed_executed() -> None:
+    """Stored with its outputs, so a reader on the web sees them: every code cell ran once, in
+    order, and shows something; no error, no path of the machine that ran it."""
     notebook = nbformat.read(TUTORIAL, as_version=4)
     nbformat.validate(notebook)
     assert notebook.metadata["kernelspec"]["name"] == "python3"
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
+    for cell in code:
+        assert cell.outputs, f"no output: {cell.source[:60]}"
+        assert all(output["output_type"] != "error" for output in cell.outputs), cell.source[:60]
+    text = "\n".join(_texts(notebook))
+    assert str(ROOT) not in text and "/tmp" not in text and "Traceback" not in text
+
+
+def test_every_exercise_has_an_answer_that_says_what_its_cell_prints() -> None:
+    notebook = nbformat.read(TUTORIAL, as_version=4)
+    tags = [cell.metadata.get("tags", []) for cell in notebook.cells]
+    exercises = [i for i, t in enumerate(tags) if "exercise" in t]
+    assert len(exercises) == 3
+    for number, (start, end) in enumerate(pairwise([*exercises, len(tags)]), 1):
+        assert notebook.cells[start].source.startswith(f"### Exercise {number}\n")
+        answers = [i for i in range(start, end) if "answer" in tags[i]]
+        texts = [i for i in range(start, end) if "answer-text" in tags[i]]
+        assert len(answers) == len(texts) == 1 and answers[0] < texts[0], (number, answers, texts)
+        printed = _text(notebook.cells[answers[0]])
+        assert printed.strip(), f"exercise {number}: its answer cell printed nothing"
+        # Every number the written answer quotes is one the answer cell printed.
+        quoted = re.findall(r"[+-]?\d+\.\d+%?", notebook.cells[texts[0]].source)
+        assert quoted, f"exercise {number}: the answer quotes no number"
+        for number_text in quoted:
+            assert number_text in printed, (number, number_text, printed)
+
+
+def test_the_why_quote_is_the_line_seed_7_prints() -> None:
+    notebook = nbformat.read(TUTORIAL, as_version=4)
+    quote = _tagged(notebook, "why-quote").source.split("> why:", 1)[1].split("\n\n", 1)[0]
+    quote = "why: " + " ".join(line.removeprefix("> ").strip() for line in quote.splitlines())
+    assert quote in " ".join(_text(_tagged(notebook, "story")).split()), quote
+
+
+def test_notebook_names_are_the_documented_public_api() -> None:
+    """One set of names: what the notebook imports from sim is in ``sim.__all__``, and every
+    name of ``sim.__all__`` is listed in docs/python.md's table of public names."""
+    notebook = nbformat.read(TUTORIAL, as_version=4)
+    imported = {
+        alias.name
+        for node in ast.walk(ast.parse(_code(notebook)))
+        if isinstance(node, ast.ImportFrom) and node.module == "sim"
+        for alias in node.names
+    }
+    assert imported and imported <= set(sim.__all__), imported - set(sim.__all__)
+    python_md = (ROOT / "docs" / "python.md").read_text()
+    table = python_md.split("<!-- names:start -->", 1)[1].split("<!-- names:end -->", 1)[0]
+    listed = re.findall(r"^\| `sim\.(\w+)`", table, re.M)
+    assert listed == sim.__all__
 
 
 def test_notebook_uses_the_public_api() -> None:
@@ -124,7 +192,10 @@ def test_tutorial_runs_top_to_bottom() -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
+    stored = _texts(nbformat.read(TUTORIAL, as_version=4))
     client.execute()  # raises CellExecutionError on the first failing cell
+    # The stored outputs are what the code makes now: every text output, cell by cell.
+    assert _texts(notebook) == stored, "rerun the notebook and store it (docs/python.md)"
 
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code_cells
@@ -199,7 +270,7 @@ def test_tutorial_runs_top_to_bottom() -> None:
 
     # The sweep stored every point, none failed.
     sweep = _text(_tagged(notebook, "sweep"))
-    assert re.search(r"(\d+)/\1 points stored", sweep) and "failed" not in sweep, sweep
+    assert re.search(r"(\d+)/\1 points stored, 0 failed", sweep), sweep
 
     # More runs narrow both intervals; the paired one is always the narrower.
     widths = [
