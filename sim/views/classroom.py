@@ -44,6 +44,16 @@ WAITING_ROOM = 40
 CULL_MINUTES = 5
 """How long a page whose connection dropped keeps its state before it is culled."""
 CULL_TIMEOUT = f"{CULL_MINUTES}m"
+MEMORY_PER_PAGE_MB = 10
+"""The documented bound on the memory an open page adds to the server: its run, its widgets
+and charts, its pinned and newest ensembles (5,000 runs: 1.5 MB of tables each). Measured: 5 MB
+for a page, 6 with an ensemble of 2,000 runs (tests/views/test_classroom.py, thirty pages)."""
+MEMORY_PER_ENSEMBLE_MB = 25
+"""The bound on what an ensemble adds while it runs (5,000 runs: about 20 MB), beyond its page."""
+MEMORY_KEPT_PER_PAGE_MB = 5
+"""The bound on what the server keeps, once the pages have gone, for each page that was open:
+memory Python's allocator holds for the next pages (measured: about 3.6 MB a page after
+thirty, and no more after a second and a third class)."""
 ENSEMBLES_VARIABLE = "ESCALATION_SIM_ENSEMBLES"
 """Environment variable by which ``run.py dashboard --ensembles`` tells the server its limit."""
 LOG_VARIABLE = "ESCALATION_SIM_DASHBOARD_LOG"
