@@ -398,6 +398,7 @@ def configure_server() -> None:
     import solara.server.settings
     from solara.server import kernel_context
 
+    gate()  # a limit the server cannot use stops it here, before any page opens
     if not os.environ.get(CULL_VARIABLE):
         solara.server.settings.kernel.cull_timeout = CULL_TIMEOUT
     # one census, however many times the dashboard is loaded
