@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from sim.experiments.execution import default_workers
 from sim.inputs.errors import SEED_MAX
+from sim.views.classroom import (
+    CULL_MINUTES,
+    ENSEMBLES_AT_ONCE,
+    MAX_ENSEMBLES_AT_ONCE,
+    WAITING_ROOM,
+)
 
 if TYPE_CHECKING:
     pass
@@ -573,6 +579,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument(
         "--port", type=_whole(1, 65535), default=8765, metavar="N", help="port (default 8765)"
+    )
+    sub.add_argument(
+        "--ensembles",
+        type=_whole(1, MAX_ENSEMBLES_AT_ONCE),
+        default=ENSEMBLES_AT_ONCE,
+        metavar="N",
+        help=f"ensembles that run at once on this server (default {ENSEMBLES_AT_ONCE}); each page "
+        f"runs one at a time, up to {WAITING_ROOM} more wait their turn, and a page whose "
+        f"connection dropped is culled after {CULL_MINUTES} minutes; with -v the server prints "
+        "the pages open and the ensembles running",
     )
     add_calibrate_parser(commands)
     return parser

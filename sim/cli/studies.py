@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sim.experiments.sweep_definition import SweepDefinition
     from sim.experiments.sweep_execution import SweepSummary
 from sim.inputs.errors import ScenarioError
+from sim.views import classroom
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -453,6 +454,11 @@ def cmd_dashboard(args: argparse.Namespace) -> None:
     }
     if args.scenarios:
         env["ESCALATION_SIM_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in args.scenarios)
+    env[classroom.ENSEMBLES_VARIABLE] = str(args.ensembles)
+    if args.verbose:
+        env[classroom.LOG_VARIABLE] = "1"
+    else:
+        env.pop(classroom.LOG_VARIABLE, None)
     code = _serve(command, env)
     if code is None:
         return

@@ -57,7 +57,7 @@ from sim.model.record import Event
 from sim.model.scenario import (
     Scenario,
 )
-from sim.views import plotting
+from sim.views import classroom, plotting
 from sim.views.controls import Control, SettingsError, changes_in_words, controls_for, overrides_for
 from sim.views.text import (
     name_struck,
@@ -158,6 +158,7 @@ warnings.filterwarnings(
 server on 127.0.0.1."""
 solara.server.settings.theme.show_banner = False  # its fixed badge covered the Run button
 solara.server.settings.telemetry.mixpanel_enable = False  # offline: the page calls nobody
+classroom.configure_server()  # limits for a class: sim/views/classroom.py
 
 
 LOG = logging.getLogger(__name__)
@@ -876,9 +877,8 @@ def EnsemblePanel(model: DashboardModel) -> None:
     """Many runs of the settings: pin one ensemble, change a control, run again, compare."""
     runs = solara.use_reactive(DEFAULT_RUNS)
     pinned = solara.use_reactive(cast(EnsembleResult | None, None))
-    task = solara.lab.use_task(
-        lambda: ensemble_of(model, runs.value), dependencies=None, raise_error=False
-    )
+    # one at a time per page, and a few at once on the server: sim/views/classroom.py
+    task = classroom.use_queued_task(lambda: ensemble_of(model, runs.value))
     result = task.value if task.finished and not task.error else None
     with solara.Div(classes=["ensemble-row"]):
         sizes = {f"{n:,}": n for n in ENSEMBLE_RUNS}
@@ -900,6 +900,7 @@ def EnsemblePanel(model: DashboardModel) -> None:
             "Unpin", on_click=lambda: pinned.set(None), disabled=pinned.value is None, text=True
         )
     solara.ProgressLinear(task.pending)
+    classroom.show_notice(task)
     if task.error:
         solara.Error(f"The ensemble could not be run: {task.exception}", classes=["ensemble-error"])
     elif result is None:
