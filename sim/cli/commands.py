@@ -124,11 +124,6 @@ def cmd_story(args: argparse.Namespace) -> None:
             "results/story.png (both formats are written)"
         )
     if args.plot is not None:  # checked before the story is told: a refusal costs nothing
-        if not os.path.isdir(args.plot.parent):
-            raise UsageError(
-                f"--plot {args.plot}: the folder {args.plot.parent} does not exist; create it "
-                "first or choose another place"
-            )
         try:
             folders.check_loose_files(args.plot)
         except ResultsError as error:

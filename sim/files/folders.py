@@ -619,6 +619,10 @@ def check_loose_files(path: Path) -> None:
     never into the scenario library, a results folder, or a folder in use; else ResultsError."""
     folder = real_path(path.parent)
     named = shown(path.parent)
+    if not os.path.isdir(folder):
+        raise ResultsError(
+            f"the folder {named} does not exist; create it first or choose another place"
+        )
     library = in_library(folder)
     if library is not None:
         raise ResultsError(
