@@ -573,9 +573,10 @@ def cmd_completion(args: argparse.Namespace) -> None:
 
 
 def cmd_schema(args: argparse.Namespace) -> None:
-    from sim.inputs.schema_doc import scenario_reference
+    from sim.inputs.json_schema import scenario_json_schema, schema_text
 
-    print(scenario_reference(), end="")
+    args.report = scenario_json_schema() if getattr(args, "json", False) else None
+    print(schema_text(args.json_schema), end="")
 
 
 def show_notes(args: argparse.Namespace) -> None:
