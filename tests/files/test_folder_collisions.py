@@ -193,10 +193,11 @@ def test_force_keeps_the_replaced_result_whole_in_previous(a, b, made, inputs, t
     folder = copy_of(made, a, tmp_path)
     before = digest(folder)
     assert main([*argv(b, folder, inputs), "--force"]) == 0
-    if a == "story":  # no result there: the user's files are kept beside the new one
+    kept_beside = a == "story" and b != "calibrate"
+    if kept_beside:  # no result there: the user's files are kept beside the new one
         assert {k: v for k, v in digest(folder).items() if k.startswith("s.")} == before
         assert not (tmp_path / "held.previous").exists()
-    else:
+    else:  # (calibrate --force starts afresh: the user's files go to .previous, as it says)
         assert digest(tmp_path / "held.previous") == before
         assert not set(digest(folder)) & {"pyabc.db", "sweep.sqlite", "backtest.json"} - {
             "backtest.json" if b == "backtest" else "",
@@ -205,7 +206,7 @@ def test_force_keeps_the_replaced_result_whole_in_previous(a, b, made, inputs, t
         }
     assert (
         sorted(p.name for p in tmp_path.iterdir())
-        == ["held", "held.previous"][: 1 if a == "story" else 2]
+        == ["held", "held.previous"][: 1 if kept_beside else 2]
     )
 
 
