@@ -551,7 +551,7 @@ def check_target(
     ``target`` is the real path (:func:`real_path`), ``named`` the folder as the user wrote it.
     """
     refuse_library(target, named)
-    if not target.is_dir():
+    if not os.path.isdir(target):  # os.path's answers False for a name too long, not an error
         return None, {}
     found, record = result_kind(target)
     own = frozenset(names) | (CALIBRATION_NAMES if found in KIND_NAMES else frozenset())
