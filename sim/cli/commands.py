@@ -123,6 +123,11 @@ def cmd_story(args: argparse.Namespace) -> None:
             f"--plot {args.plot}: expected a file name ending in .png or .svg, such as "
             "results/story.png (both formats are written)"
         )
+    if args.plot is not None:  # checked before the story is told: a refusal costs nothing
+        try:
+            folders.check_loose_files(args.plot)
+        except ResultsError as error:
+            raise UsageError(f"--plot {args.plot}: {error}") from None
     if args.source is not None:
         scenario, seed = _saved_run(args)
     else:
@@ -141,11 +146,6 @@ def cmd_story(args: argparse.Namespace) -> None:
     if args.plot is not None:
         figure = story_figure(model, seed)
         paths = [args.plot.with_suffix(".png"), args.plot.with_suffix(".svg")]
-        if not os.path.isdir(args.plot.parent):
-            raise UsageError(
-                f"--plot {args.plot}: the folder {args.plot.parent} does not exist; create it "
-                "first or choose another place"
-            )
         try:
             for path in paths:
                 folders.write_figure(figure, path, dpi=300)
@@ -573,9 +573,10 @@ def cmd_completion(args: argparse.Namespace) -> None:
 
 
 def cmd_schema(args: argparse.Namespace) -> None:
-    from sim.inputs.schema_doc import scenario_reference
+    from sim.inputs.json_schema import scenario_json_schema, schema_text
 
-    print(scenario_reference(), end="")
+    args.report = scenario_json_schema() if getattr(args, "json", False) else None
+    print(schema_text(args.json_schema), end="")
 
 
 def show_notes(args: argparse.Namespace) -> None:

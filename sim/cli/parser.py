@@ -553,7 +553,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("shell", choices=("bash", "zsh", "tcsh"), help="the shell")
 
     sub = scenario_command(
-        "schema", "print the reference of every scenario key (Markdown)", "python run.py schema"
+        "schema",
+        "print the reference of every scenario key (Markdown), or with --json the JSON Schema "
+        "editors validate scenario files with",
+        """
+        python run.py schema
+        python run.py schema --json > scenario.schema.json""",
+    )
+    sub.add_argument(
+        "--json",
+        action="store_true",
+        dest="json_schema",
+        help="print the JSON Schema of scenario files (scenarios/scenario.schema.json holds it; "
+        "see the README for VS Code)",
     )
 
     sub = scenario_command(

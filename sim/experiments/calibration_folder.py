@@ -173,6 +173,10 @@ def check_folder(out: Path, expected: dict[str, Any], force: bool, kind: str = K
     """
     if out.exists() and not out.is_dir():
         raise CalibrationError([Problem("--out", str(out), "is a file, expected a folder")])
+    from sim.files.folders import check_target, real_path, shown
+
+    # the one folder rule; a folder of the user's files is told below, in this command's words
+    check_target(real_path(out), shown(out), kind=kind, replace=force, names={DB_NAME}, loose=False)
     if not out.is_dir() or not any(out.iterdir()):
         return
     old, problems = read_metadata(out, kind)

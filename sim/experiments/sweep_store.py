@@ -38,12 +38,11 @@ from sim.experiments.axes import SweepError, Value
 from sim.experiments.sweep_definition import FORMAT, SweepDefinition
 from sim.files.folders import (
     atomic_write,
+    check_target,
     disk_reason,
     folder_lock,
     keep_previous,
-    previous_path,
     real_path,
-    result_kind,
     shown,
     write_text,
 )
@@ -54,6 +53,10 @@ log = logging.getLogger(__name__)
 STORE_NAME = "sweep.sqlite"
 CSV_NAME = "sweep.csv"
 METADATA_NAME = "metadata.json"
+SWEEP_NAMES = frozenset(
+    {STORE_NAME, f"{STORE_NAME}-wal", f"{STORE_NAME}-shm", f"{STORE_NAME}.tmp", CSV_NAME}
+)
+"""A sweep's own files, before its metadata.json says what the folder holds."""
 
 Outcomes = dict[str, tuple[float, float, float]]
 """Outcome name -> (estimate, 95% low, 95% high)."""
@@ -149,6 +152,17 @@ def stored_points(out_dir: str | os.PathLike[str]) -> int:
     return info.points if info is not None else 0
 
 
+def _target_allowed(out: Path, force: bool) -> str | None:
+    """The one rule of :func:`sim.files.folders.check_target`, as a SweepError; what ``out`` holds."""
+    try:
+        held, _ = check_target(
+            real_path(out), shown(out), kind="sweep", replace=force, names=SWEEP_NAMES
+        )
+    except ResultsError as error:
+        raise SweepError(str(error)) from None
+    return held
+
+
 class FolderLock:
     """The folder's lock, held while a sweep runs: the one lock of :mod:`sim.files.folders`
     (an ``flock`` beside the folder, dropped by the kernel when its holder dies, so a killed
@@ -237,21 +251,16 @@ class SweepStore:
         unreachable scheduler, or a creation that failed).
         """
         out = Path(out_dir)
+        _target_allowed(out, force)  # before the folder is made: a refusal changes nothing
         _make_folder(out)
         lock = FolderLock(out)
         lock.acquire()
         try:
             _clear_leftovers(out)
             path = out / STORE_NAME
-            held, _ = result_kind(out)
+            held = _target_allowed(out, force)
             if not path.exists() and held not in (None, "sweep"):
-                if not force:
-                    raise SweepError(
-                        f"{out} holds another kind of result ({held}), not a sweep; choose another "
-                        f"--out, or add --force to replace it (it is kept in "
-                        f"{previous_path(real_path(out)).name} beside it)"
-                    )
-                keep_previous(out)
+                keep_previous(out)  # another command's result, replaced with --force
             want = definition.hash()
             try:
                 found = cls.inspect(out)

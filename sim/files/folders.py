@@ -226,6 +226,7 @@ def folder_lock(target: Path, name: Path | None = None) -> Iterator[None]:
     it, for messages.
     """
     named = shown(name or target)
+    refuse_library(target, named)
     path = lock_path(target)
     try:
         held = _take_lock(path)
@@ -426,6 +427,7 @@ def _prepared_target(out: Path) -> Path:
         raise ResultsError(
             f"cannot write to {shown(out)} ({shown(existing)} is a file, not a folder)"
         )
+    refuse_library(target, shown(out))
     longest = os.pathconf(existing, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
     names = target.relative_to(existing).parts if existing != target else ()
     if any(len(os.fsencode(name)) > longest for name in (*names, target.name)):
@@ -487,6 +489,160 @@ def result_kind(folder: Path) -> tuple[str | None, dict[str, Any]]:
     return None, {}
 
 
+KIND_NAMES = {
+    "escalation-sim calibration": "calibration",
+    "escalation-sim cross-validation": "cross-validation",
+}
+"""The kinds a ``metadata.json`` records, as messages name them."""
+CALIBRATION_NAMES = frozenset({"calibrated.yaml", "folds"})
+"""What a calibration writes that would otherwise be taken for inputs or the user's folders:
+the profile it fitted and the cross-validation's folds."""
+INPUT_SUFFIXES = (".yaml", ".yml")
+"""Files of these suffixes in a folder are inputs (scenarios, cases, sweeps), unless a command
+names them among its own (a calibration's ``calibrated.yaml``)."""
+
+
+def kind_name(kind: str) -> str:
+    return KIND_NAMES.get(kind, kind)
+
+
+def library_roots() -> tuple[Path, ...]:
+    """Where the scenario library may be: the package's ``sim/data/scenarios`` (installed) and
+    the clone's ``scenarios/`` (the same places :func:`sim.files.shipped.shipped` looks)."""
+    package = Path(__file__).resolve().parents[1]
+    return (package / "data" / "scenarios", package.parent / "scenarios")
+
+
+def in_library(target: Path) -> Path | None:
+    """The scenario library ``target`` is in (or is), or None."""
+    for root in library_roots():
+        if root.is_dir() and target.is_relative_to(real_path(root)):
+            return root
+    return None
+
+
+def refuse_library(target: Path, named: str) -> None:
+    """Nothing is ever written into the scenario library, not even a lock beside a folder of it."""
+    library = in_library(target)
+    if library is not None:
+        raise ResultsError(
+            f"{named} is in the scenario library ({shown(library)}); results are never written "
+            "there, even with --force: choose another --out"
+        )
+
+
+def check_target(
+    target: Path,
+    named: str,
+    *,
+    kind: str | None,
+    replace: bool,
+    names: Iterable[str] = (),
+    loose: bool = True,
+) -> tuple[str | None, dict[str, Any]]:
+    """The one rule for a folder a command is about to write (every command calls it, through
+    :func:`write_folder` or directly): raise ResultsError unless it may.
+
+    Never, even with ``replace`` (--force): the scenario library or a folder in it, a folder
+    holding inputs (``*.yaml`` not among ``names``), a folder holding folders that no run wrote.
+    Not without ``replace``: a folder holding a result of another ``kind``, or (``loose``) only
+    files that no command wrote (``calibrate`` says so in its own words). Returns what the
+    folder holds (:func:`result_kind`), for the command's own checks of a rerun.
+    ``target`` is the real path (:func:`real_path`), ``named`` the folder as the user wrote it.
+    """
+    refuse_library(target, named)
+    if not os.path.isdir(target):  # os.path's answers False for a name too long, not an error
+        return None, {}
+    found, record = result_kind(target)
+    own = frozenset(names) | (CALIBRATION_NAMES if found in KIND_NAMES else frozenset())
+    entries = sorted(target.iterdir())
+    inputs = [p for p in entries if p.suffix.lower() in INPUT_SUFFIXES and p.name not in own]
+    if inputs:
+        listed = ", ".join(p.name for p in inputs[:5])
+        more = f" and {len(inputs) - 5} more" if len(inputs) > 5 else ""
+        raise ResultsError(
+            f"{named} holds inputs ({listed}{more}); results are never written into a folder "
+            "of inputs, even with --force: choose another --out"
+        )
+    folders = [p for p in entries if p.is_dir() and not p.is_symlink() and p.name not in own]
+    if folders:
+        listed = ", ".join(f"{p.name}/" for p in folders[:5])
+        more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
+        raise ResultsError(
+            f"{named} holds folders that no run wrote ({listed}{more}); results are "
+            "written into a folder of their own: choose another --out"
+        )
+    if loose and not replace and found is None:
+        strays = [p for p in entries if not _ours(p.name, own) and not p.name.startswith(".")]
+        if strays and len(strays) == len([p for p in entries if not p.name.startswith(".")]):
+            listed = ", ".join(p.name for p in strays[:5])
+            more = f" and {len(strays) - 5} more" if len(strays) > 5 else ""
+            raise ResultsError(
+                f"{named} holds files that no run wrote ({listed}{more}); choose another --out, "
+                "or add --force to write the results beside them (those files are kept)"
+            )
+    if not replace and found is not None and kind is not None and found != kind:
+        raise ResultsError(
+            f"{named} holds another kind of result ({kind_name(found)}), not this command's "
+            f"({kind_name(kind)}); choose another --out, or add --force to replace it (it is "
+            f"kept in {previous_path(target).name} beside it)"
+        )
+    return found, record
+
+
+def in_use(target: Path) -> int | None:
+    """The pid of the command writing ``target`` now (0 if it cannot be told), or None:
+    asked without taking the lock or creating any file."""
+    path = lock_path(target)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: filelock's file exists only while held
+        return 0 if path.exists() else None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        try:
+            return int(path.read_text().strip())
+        except (OSError, ValueError):
+            return 0
+    finally:
+        os.close(fd)
+    return None
+
+
+def check_loose_files(path: Path) -> None:
+    """The rule for a command writing single files of its own choosing (``story --plot``):
+    never into the scenario library, a results folder, or a folder in use; else ResultsError."""
+    folder = real_path(path.parent)
+    named = shown(path.parent)
+    if not os.path.isdir(folder):
+        raise ResultsError(
+            f"the folder {named} does not exist; create it first or choose another place"
+        )
+    library = in_library(folder)
+    if library is not None:
+        raise ResultsError(
+            f"{named} is in the scenario library ({shown(library)}); nothing is written there: "
+            "choose another place"
+        )
+    pid = in_use(folder)
+    if pid is not None:
+        who = f" (pid {pid})" if pid else ""
+        raise ResultsError(
+            f"{named} is in use by another run{who}; wait for it to finish, or choose another place"
+        )
+    found, _ = result_kind(folder)
+    if found is not None:
+        raise ResultsError(
+            f"{named} holds a result ({kind_name(found)}); a file of another command would be "
+            "mixed into it: choose another place"
+        )
+
+
 def _foreign(
     target: Path,
     replace: bool,
@@ -499,31 +655,20 @@ def _foreign(
 
     A result of this command's ``kind`` with the same inputs (``same`` of its record, or any
     when ``same`` is None) is replaced without asking: rerunning a command into its own folder
-    just works. Another command's result, or other inputs', needs ``replace`` (--force).
+    just works. Another command's result, or other inputs', needs ``replace`` (--force); the
+    scenario library, a folder of inputs or of folders, never (:func:`check_target`).
     """
+    found, record = check_target(target, named, kind=kind, replace=replace, names=extra)
     if not target.is_dir():
         return []
     entries = sorted(target.iterdir())
     foreign = [p for p in entries if not _ours(p.name, extra)]
-    folders = [p for p in foreign if p.is_dir() and not p.is_symlink()]
-    if folders:
-        names = ", ".join(f"{p.name}/" for p in folders[:5])
-        more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
-        raise ResultsError(
-            f"{named} holds folders that no run wrote ({names}{more}); results are "
-            "written into a folder of their own: choose another --out"
-        )
     ours = [p for p in entries if _ours(p.name, extra) and not p.name.endswith(".tmp")]
-    found, record = result_kind(target)
     rerun = kind is not None and found == kind and (same is None or same(record))
+    if replace and found is not None and found != kind:
+        return []  # another command's result: kept whole in .previous, the user's files with it
     if replace or rerun:
         return foreign
-    if found is not None and kind is not None and found != kind:
-        raise ResultsError(
-            f"{named} holds another kind of result ({found}), not this command's ({kind}); "
-            f"choose another --out, or add --force to replace it (it is kept in "
-            f"{previous_path(target).name} beside it)"
-        )
     if ours or foreign:
         names = ", ".join(p.name for p in foreign[:5]) + (
             f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""

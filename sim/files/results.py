@@ -26,7 +26,9 @@ from sim.files.folders import (
     MARKER,
     TABLES,
     disk_reason,
+    kind_name,
     require_format,
+    result_kind,
     scenario_hash,
     shown,
 )
@@ -76,6 +78,10 @@ class Results:
         return len(self.rung_names) - 1
 
 
+READABLE = ("ensemble", "comparison")
+"""The kinds of result :func:`load` reads: those of ``run`` and ``compare``."""
+
+
 def load(folder: str | os.PathLike[str]) -> Results:
     """Read a results folder written by ``run`` or ``compare``, checked to be one whole result.
 
@@ -90,6 +96,13 @@ def load(folder: str | os.PathLike[str]) -> Results:
     folder = Path(folder)
     if not os.path.isdir(folder):
         raise ResultsError(f"{shown(folder)} is not a folder")
+    found, _ = result_kind(folder)
+    if found not in (None, *READABLE, "unreadable result"):
+        raise ResultsError(
+            f"{shown(folder)} holds another kind of result ({kind_name(found)}), not the result "
+            "of a run or a comparison, which is what is read here; give a folder made by "
+            "'python run.py run' or 'compare'"
+        )
     record = folder / MARKER
     if not record.is_file():
         missing = [

@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+# a value in words: written once in the lowest wing, said from here to every wing above it
+from sim.model.schema import kind_of as kind_of
+from sim.model.schema import short as short
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -59,23 +63,6 @@ def dotted(loc: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def kind_of(value: Any) -> str:
-    """How a YAML value reads to its author: ``text 'high'``, ``true``, ``a list``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null (nothing)"
-    if isinstance(value, str):
-        return f"text '{value if len(value) <= 60 else value[:57] + '...'}'"
-    if isinstance(value, int | float):
-        return short(value)
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
 def shape_of(value: Any) -> str:
     """What a value is, without its content (for files that may not be scenarios at all)."""
     if isinstance(value, str):
@@ -95,12 +82,6 @@ def listing(names: list[str], most: int = 12) -> str:
 
 def excerpt(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def short(value: Any) -> str:
-    """A value as the user wrote it, cut to a readable length."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 SEED_MAX = 2**63 - 1

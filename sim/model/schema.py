@@ -95,3 +95,36 @@ def limits(constraints: typing.Iterable[Any]) -> Limits:
         elif isinstance(item, annotated_types.Lt):
             high, high_open = typing.cast(Number, item.lt), True
     return Limits(low, high, low_open, high_open)
+
+
+# --------------------------------------------------------------------------- #
+# A value in words, for messages (here, the lowest wing, so that the model's own checks and
+# sim.inputs.errors say a value the same way)
+# --------------------------------------------------------------------------- #
+
+
+def cut(text: str, width: int = 60) -> str:
+    """``text`` cut to ``width`` characters, ending in ``...`` when cut."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def short(value: Any) -> str:
+    """A value as the user wrote it, cut to a readable length."""
+    return cut(repr(value))
+
+
+def kind_of(value: Any) -> str:
+    """How a YAML value reads to its author: ``text 'high'``, ``true``, ``a list``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null (nothing)"
+    if isinstance(value, str):
+        return f"text '{cut(value)}'"
+    if isinstance(value, int | float):
+        return short(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__

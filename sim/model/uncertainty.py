@@ -39,6 +39,8 @@ from pydantic import BaseModel
 
 from sim.model.distributions import FORMS, KINDS, Distribution
 from sim.model.schema import Limits, limits, unwrap
+from sim.model.schema import cut as _cut
+from sim.model.schema import kind_of as _kind
 from sim.model.streams import mix64
 
 PROFILE = "profile"
@@ -314,25 +316,6 @@ def _first_line(error: ValueError) -> str:
 def _quote(value: Any) -> str:
     ((kind, params),) = value.items()
     return f"{{{kind}: {_cut(str(params))}}}"
-
-
-def _cut(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _kind(value: Any) -> str:
-    """How a YAML value reads to its author (as ``sim.inputs.errors.kind_of``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null (nothing)"
-    if isinstance(value, str):
-        return f"text '{_cut(value)}'"
-    if isinstance(value, int | float):
-        return _cut(repr(value))
-    if isinstance(value, dict):
-        return "a mapping"
-    return "a list" if isinstance(value, list) else type(value).__name__
 
 
 def _range(bounds: Limits) -> str:

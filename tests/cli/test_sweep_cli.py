@@ -401,8 +401,9 @@ def test_a_sweep_never_replaces_a_run_without_force_and_keeps_it_even_then(capsy
     capsys.readouterr()
     assert main(["sweep", str(BASELINE), *GRID, "--out", str(out)]) == 2
     assert capsys.readouterr().err == (
-        f"error: {out} holds another kind of result (ensemble), not a sweep; choose another "
-        "--out, or add --force to replace it (it is kept in out.previous beside it)\n"
+        f"error: {out} holds another kind of result (ensemble), not this command's (sweep); "
+        "choose another --out, or add --force to replace it (it is kept in out.previous beside "
+        "it)\n"
     )
     assert (out / "runs.csv").read_bytes() == runs
     assert main(["sweep", str(BASELINE), *GRID, "--out", str(out), "--force"]) == 0

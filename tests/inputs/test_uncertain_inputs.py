@@ -356,3 +356,25 @@ def test_the_command_line_exits_2_with_one_paragraph(tmp_path, capsys, command):
         "distributions, not written by hand: write the distribution where the number stands "
         "(cost: {uniform: [2, 4]})\n"
     )
+
+
+def test_a_value_is_said_in_words_by_one_helper_for_every_wing():
+    """One ``kind_of``/``short``, in the model (the lowest wing); inputs/errors.py says it on."""
+    import inspect
+
+    from sim.inputs import errors
+    from sim.model import schema, uncertainty
+
+    assert errors.kind_of is schema.kind_of and errors.short is schema.short
+    assert uncertainty._kind is schema.kind_of and uncertainty._cut is schema.cut
+    assert "def _kind" not in inspect.getsource(uncertainty)
+    said = [schema.kind_of(v) for v in (True, None, "x" * 61, 2.5, {}, [], (1,))]
+    assert said == [
+        "true",
+        "null (nothing)",
+        f"text '{'x' * 57}...'",
+        "2.5",
+        "a mapping",
+        "a list",
+        "tuple",
+    ]
