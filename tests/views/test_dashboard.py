@@ -39,13 +39,11 @@ from sim.cli.commands import parse_overrides
 from sim.cli.main import main
 from sim.inputs.errors import ScenarioError
 from sim.model.record import Choice, Event
-from sim.model.scenario import Mechanisms, StateConfig, ThirdPartyConfig
+from sim.model.scenario import Decision, Mechanisms, Mediation, StateConfig, ThirdPartyConfig
 from sim.views.controls import SettingsError, controls_for, overrides_for
 from sim.views.dashboard import (
     AFTER,
     BEFORE,
-    CHART_FONT_PT,
-    CHART_WIDTH_IN,
     EXTRA_SCENARIOS,
     KEY_OUTCOMES,
     DashboardModel,
@@ -81,6 +79,8 @@ from sim.views.dashboard import (
     weighing,
     weighing_html,
 )
+from sim.views.page_style import CHART_FONT_PT, CHART_WIDTH_IN, CURVES_WIDTH_IN
+from sim.views.picker import SEED_CRISIS, picker_label, picker_note
 from sim.views.text import percent
 from tests.conftest import BASELINE, ROOT
 
@@ -271,9 +271,28 @@ def test_an_absolute_path_of_an_offered_file_is_refused_too(project):
 # ---------------------------------------------------------------------------- controls
 
 
-def test_each_state_in_crisis_gets_its_own_controls(project):
+EVERY_KIND = (
+    "decision.deterrence",
+    "actors.*.audience_cost",
+    "actors.*.cost",
+    "armed_groups.*.daily_rate",
+    "third_parties.*.leverage",
+    "third_parties.*.mediation.agreement_rate",
+)
+"""A ranking naming a number of every kind a control can set (the documented one is checked
+against the baseline in tests/views/test_drivers.py)."""
+
+
+@pytest.fixture
+def every_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The controls as a ranking naming ``EVERY_KIND`` would make them."""
+    monkeypatch.setattr("sim.views.controls.drivers", lambda: EVERY_KIND)
+
+
+def test_each_state_in_crisis_gets_its_own_controls(project, every_kind):
     controls = controls_for(load_scenario(THREE))
     assert [(c.section, c.label) for c in controls] == [
+        ("How every state decides", "Deterrence: value of answering in kind"),
         ("Arland", "How it answers"),
         ("Arland", "Resolve"),
         ("Arland", "Audience cost"),
@@ -291,6 +310,7 @@ def test_each_state_in_crisis_gets_its_own_controls(project):
         ("Armed groups", "Hill Front: attacks"),
         ("The League", "Leverage"),
         ("The League", "Offers talks"),
+        ("The League", "Daily chance talks agree"),
         ("Mechanisms", "States learn from acts"),
         ("Mechanisms", "Public pledges"),
         ("Mechanisms", "Third parties act"),
@@ -299,6 +319,9 @@ def test_each_state_in_crisis_gets_its_own_controls(project):
         ("Mechanisms", "Nuclear shadow"),
         ("Mechanisms", "Strikes announced in advance"),
         ("Mechanisms", "Quick diplomatic reactions"),
+        ("Mechanisms", "Fighting goes on (operations, engagements)"),
+        ("Mechanisms", "Talks go on under fire"),
+        ("Mechanisms", "Measures stick (envoys, borders)"),
     ]
     by_key = {c.key: c for c in controls}
     assert [label for label, _ in by_key["actors.borduria.retaliation.policy"].options] == [
@@ -317,12 +340,29 @@ def test_each_state_in_crisis_gets_its_own_controls(project):
         ("middling, about 0.5", {"beta": [3.0, 3.0]}),
         ("high, about 0.75", {"beta": [6.0, 2.0]}),
     )
+    # half to twice the scenario's own, the range the ranking measured
     assert [label for label, _ in by_key["actors.cardia.cost"].options] == [
-        "0.5",
-        "1",
-        "2",
+        "1.5",
+        "2.25",
         "3 (scenario)",
-        "4",
+        "4.5",
+        "6",
+    ]
+    assert [label for label, _ in by_key["decision.deterrence"].options] == [
+        "2",
+        "3",
+        "4 (scenario)",
+        "6",
+        "8",
+    ]
+    assert [
+        value for _, value in by_key["third_parties.league.mediation.agreement_rate"].options
+    ] == [
+        0.025,
+        0.0375,
+        0.05,
+        0.075,
+        0.1,
     ]
     assert [label for label, _ in by_key["armed_groups.hill_front.daily_rate"].options] == [
         "none",
@@ -337,13 +377,21 @@ def test_each_state_in_crisis_gets_its_own_controls(project):
     )
 
 
-def test_a_state_in_no_crisis_and_mechanisms_with_nothing_to_show_get_no_controls(project):
+def test_a_state_in_no_crisis_and_mechanisms_with_nothing_to_show_get_no_controls(
+    project, every_kind
+):
     alone = three_states(relations=[{"between": ["arland", "borduria"]}], third_parties={})
     alone["actors"]["borduria"]["nuclear"] = False
     alone["armed_groups"]["hill_front"]["target"] = "borduria"
     controls = controls_for(load_scenario(write(project / "scenarios" / "alone.yaml", alone)))
     sections = list(dict.fromkeys(c.section for c in controls))
-    assert sections == ["Arland", "Borduria", "Armed groups", "Mechanisms"]
+    assert sections == [
+        "How every state decides",
+        "Arland",
+        "Borduria",
+        "Armed groups",
+        "Mechanisms",
+    ]
     assert [c.label for c in controls if c.section == "Mechanisms"] == [
         "States learn from acts",
         "Public pledges",
@@ -351,10 +399,13 @@ def test_a_state_in_no_crisis_and_mechanisms_with_nothing_to_show_get_no_control
         "Acts can be misread",
         "Strikes announced in advance",
         "Quick diplomatic reactions",
+        "Fighting goes on (operations, engagements)",
+        "Talks go on under fire",
+        "Measures stick (envoys, borders)",
     ]
 
 
-def test_each_control_is_explained_in_the_words_of_the_schema(project):
+def test_each_control_is_explained_in_the_words_of_the_schema(project, every_kind):
     by_key = {c.key: c for c in controls_for(load_scenario(THREE))}
 
     def schema(model: Any, name: str) -> str:
@@ -367,6 +418,10 @@ def test_each_control_is_explained_in_the_words_of_the_schema(project):
     assert by_key["actors.arland.cost"].hint(2.0) == schema(StateConfig, "cost")
     assert by_key["third_parties.league.leverage"].hint(1.0) == schema(ThirdPartyConfig, "leverage")
     assert by_key["mechanisms.nuclear"].hint(True) == schema(Mechanisms, "nuclear")
+    assert by_key["decision.deterrence"].hint(4.0) == schema(Decision, "deterrence")
+    assert by_key["third_parties.league.mediation.agreement_rate"].hint(0.05) == schema(
+        Mediation, "agreement_rate"
+    )
     assert by_key["actors.borduria.retaliation.policy"].hint("tit_for_tat") == (
         "How it answers a hostile act, and when it steps down: Answers at the rung received "
         "and steps down as the adversary does (Axelrod 1984)."
@@ -388,13 +443,14 @@ def test_controls_left_alone_change_nothing(project):
         assert model.config == load_scenario(name) == model.base
 
 
-def test_each_control_becomes_its_loader_override(project):
+def test_each_control_becomes_its_loader_override(project, every_kind):
     choices = {
         "actors.borduria.retaliation.policy": "escalate",
         "actors.borduria.resolve": {"beta": [6.0, 2.0]},
         "actors.arland.audience_cost": 2.0,
         "actors.arland.cost": 2.0,  # the scenario's own: nothing to set
-        "actors.cardia.cost": 0.5,
+        "actors.cardia.cost": 1.5,
+        "decision.deterrence": 8.0,
         "actors.arland.mediation.policy": "accept",
         "armed_groups.hill_front.daily_rate": 4.0,
         "third_parties.league.leverage": 0.5,
@@ -409,7 +465,8 @@ def test_each_control_becomes_its_loader_override(project):
         "actors.arland.mediation.policy": "accept",
         "actors.borduria.retaliation.policy": "escalate",
         "actors.borduria.resolve": {"beta": [6.0, 2.0]},
-        "actors.cardia.cost": 0.5,
+        "actors.cardia.cost": 1.5,
+        "decision.deterrence": 8.0,
         "armed_groups.hill_front.daily_rate": 0.2,
         "third_parties.league.leverage.arland": 0.2,
         "third_parties.league.leverage.borduria": 0.2,
@@ -427,6 +484,7 @@ def test_each_control_becomes_its_loader_override(project):
     assert borduria.retaliation.delay == 2  # kept from the scenario, as --set keeps it
     assert (borduria.resolve.kind, borduria.resolve.params) == ("beta", (6.0, 2.0))
     assert model.config.third_parties["league"].leverage == {"arland": 0.2, "borduria": 0.2}
+    assert model.config.decision.deterrence == 8.0
     assert (model.config.mechanisms.beliefs, model.config.mechanisms.misperception) == (False, True)
     off = overrides_for(base, {"third_parties.league.mediation": False})
     assert off == {"third_parties.league.mediation": None}
@@ -449,7 +507,7 @@ def test_switching_a_mechanism_keeps_the_files_own_mechanisms(project):
     }
 
 
-def test_what_the_browser_sends_must_be_one_of_the_choices(project):
+def test_what_the_browser_sends_must_be_one_of_the_choices(project, every_kind):
     by_key = {c.key: c for c in controls_for(load_scenario(THREE))}
     policy, cost, talks = (
         by_key["actors.borduria.retaliation.policy"],
@@ -591,11 +649,12 @@ def test_postures_and_the_ladder_chart(project):
     assert_chart_text_is_large(figure)
 
 
-def assert_chart_text_is_large(figure: Any) -> None:
-    """Every text of a chart at least ``CHART_FONT_PT``, on a chart ``CHART_WIDTH_IN`` wide."""
+def assert_chart_text_is_large(figure: Any, width: float = CHART_WIDTH_IN) -> None:
+    """Every text of a chart at least ``CHART_FONT_PT``, on a chart ``width`` inches wide (the
+    ladder's ``CHART_WIDTH_IN``, the curves' ``CURVES_WIDTH_IN``)."""
     texts = [t for t in figure.findobj(Text) if t.get_text() and t.get_visible()]
     assert texts and min(t.get_fontsize() for t in texts) >= CHART_FONT_PT
-    assert figure.get_figwidth() == CHART_WIDTH_IN
+    assert figure.get_figwidth() == width
 
 
 def test_today_and_the_earlier_days_in_words(project):
@@ -912,14 +971,14 @@ def test_the_ensemble_chart_draws_the_pinned_and_the_newest_curve(project):
     curve = now.curves[now.curves["rung"] == 5]["probability"].to_numpy()
     assert np.array_equal(lines[1].get_ydata(), curve)
     assert ax.get_title() == "Reached rung 5, war, by that day"
-    assert_chart_text_is_large(figure)
+    assert_chart_text_is_large(figure, CURVES_WIDTH_IN)
     alone = ensemble_figure(now, None, 5)
     assert [line.get_label() for line in alone.axes[0].get_lines()] == ["This ensemble (500 runs)"]
     # every run stands at rung 4 from day 0: a sentence, not a flat 100% line
     opening = ensemble_figure(now, before, 4)
     (ax,) = opening.axes
     assert ax.get_lines() == [] and opening.legends == []
-    assert [t.get_text() for t in ax.texts] == ["Already reached on day 0 by the opening act"]
+    assert [t.get_text() for t in ax.texts] == ["Already reached on day 0\nby the opening act"]
     assert ax.get_title() == "Reached rung 4, clash, by that day"
 
 
@@ -973,7 +1032,7 @@ def test_the_answer_curve_is_the_share_of_runs_answered_by_each_day_in_per_cent(
     ]
     assert [text for _, text in shown] == ["0%", "20%", "40%", "60%", "80%", "100%"]
     assert all(text == percent(value) for value, text in shown)
-    assert_chart_text_is_large(figure)
+    assert_chart_text_is_large(figure, CURVES_WIDTH_IN)
 
 
 def test_without_a_state_struck_first_there_is_no_answer_curve(project):
@@ -1043,7 +1102,7 @@ def page(project: Path) -> Iterator[Rendered]:
 def test_the_page_refuses_a_name_sent_for_the_picker_and_keeps_the_run(page):
     picker = page.select("control scenario-picker")
     assert picker.items == [
-        {"text": "jan2024_baseline", "value": BASE},
+        {"text": "jan2024_baseline: teaching scenario", "value": BASE},
         {"text": "my_unforgiving", "value": "scenarios/my_unforgiving.yaml"},
         {"text": "short", "value": "scenarios/short.yaml"},
         {"text": "cases/three_states", "value": THREE},
@@ -1052,6 +1111,23 @@ def test_the_page_refuses_a_name_sent_for_the_picker_and_keeps_the_run(page):
     assert "Pick a scenario from the list." in page.alerts()
     assert page.select("control scenario-picker").v_model == BASE
     assert "Iran has just struck" in page.texts()
+
+
+def test_the_seed_crisis_is_labelled_for_what_each_version_is_and_why_they_differ(page):
+    """The teaching scenario and the library's encoding of the same crisis: each names what it
+    is in the picker, and one line under it says why it differs from the other."""
+    assert picker_label(BASE) == "jan2024_baseline: teaching scenario"
+    case = "scenarios/cases/jan2024-iran-pakistan.yaml"
+    assert picker_label(case) == "cases/jan2024-iran-pakistan: case library version"
+    assert picker_label(THREE) == "cases/three_states" and picker_note(THREE) == ""
+    for name, version in SEED_CRISIS.items():
+        assert (ROOT / name).is_file(), name
+        assert "\n" not in version.why and len(version.why) <= 100, name
+    assert SEED_CRISIS[BASE].why != SEED_CRISIS[case].why
+    assert escape(SEED_CRISIS[BASE].why) in page.texts()
+    page.select("control scenario-picker").v_model = THREE
+    assert "Day 0 of 30" in page.texts()
+    assert all(escape(version.why) not in page.texts() for version in SEED_CRISIS.values())
 
 
 def test_the_page_follows_the_scenario_picked(page):
@@ -1076,10 +1152,12 @@ def test_a_change_of_control_starts_a_new_run_and_a_refused_one_is_undone(page):
     page.select("control control-actors-pakistan-retaliation-policy").v_model = "escalate"
     assert "Day 0 (Tue 16 Jan) of 60, run 7" in page.texts()
     assert "--set actors.pakistan.retaliation.policy=escalate" in page.texts()
-    cost = page.select("control control-actors-pakistan-audience-cost")
-    cost.v_model = "99"
-    assert "Pakistan, Audience cost: pick one of the choices offered." in page.alerts()
-    assert page.select("control control-actors-pakistan-audience-cost").v_model == "0.5 (scenario)"
+    talks = page.select("control control-actors-pakistan-mediation-policy")
+    talks.v_model = "99"
+    assert "Pakistan, Answer to offers of talks: pick one of the choices offered." in page.alerts()
+    assert page.select("control control-actors-pakistan-mediation-policy").v_model == (
+        "decide (scenario)"
+    )
 
 
 def test_a_guard_says_what_failed_instead_of_a_traceback():
