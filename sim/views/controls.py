@@ -305,7 +305,7 @@ MECHANISM_LABELS = {
     "nuclear": "Nuclear shadow",
     "warnings": "Strikes announced in advance",
     "reactions": "Quick diplomatic reactions",
-    "operations": "Fighting goes on (operations, engagements)",
+    "operations": "Fighting goes on",
     "talks_under_fire": "Talks go on under fire",
     "sticky_measures": "Measures stick (envoys, borders)",
 }

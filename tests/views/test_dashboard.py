@@ -79,6 +79,7 @@ from sim.views.dashboard import (
     weighing,
     weighing_html,
 )
+from sim.views.drivers import drivers
 from sim.views.page_style import CHART_FONT_PT, CHART_WIDTH_IN, CURVES_WIDTH_IN
 from sim.views.picker import SEED_CRISIS, picker_label, picker_note
 from sim.views.text import percent
@@ -319,7 +320,7 @@ def test_each_state_in_crisis_gets_its_own_controls(project, every_kind):
         ("Mechanisms", "Nuclear shadow"),
         ("Mechanisms", "Strikes announced in advance"),
         ("Mechanisms", "Quick diplomatic reactions"),
-        ("Mechanisms", "Fighting goes on (operations, engagements)"),
+        ("Mechanisms", "Fighting goes on"),
         ("Mechanisms", "Talks go on under fire"),
         ("Mechanisms", "Measures stick (envoys, borders)"),
     ]
@@ -399,7 +400,7 @@ def test_a_state_in_no_crisis_and_mechanisms_with_nothing_to_show_get_no_control
         "Acts can be misread",
         "Strikes announced in advance",
         "Quick diplomatic reactions",
-        "Fighting goes on (operations, engagements)",
+        "Fighting goes on",
         "Talks go on under fire",
         "Measures stick (envoys, borders)",
     ]
@@ -1124,6 +1125,9 @@ def test_the_seed_crisis_is_labelled_for_what_each_version_is_and_why_they_diffe
         assert (ROOT / name).is_file(), name
         assert "\n" not in version.why and len(version.why) <= 100, name
     assert SEED_CRISIS[BASE].why != SEED_CRISIS[case].why
+    documented = (ROOT / "docs" / "dashboard.md").read_text()
+    for name, version in SEED_CRISIS.items():  # docs/dashboard.md quotes the picker's words
+        assert f"| `{picker_label(name)}` | {version.why} | `{name}` |" in documented
     assert escape(SEED_CRISIS[BASE].why) in page.texts()
     page.select("control scenario-picker").v_model = THREE
     assert "Day 0 of 30" in page.texts()
@@ -1426,8 +1430,10 @@ def open_page(served: Served, chromium: Any) -> Iterator[Any]:
     expect.set_options(timeout=30_000)
     pages, elsewhere, failed = [], [], []
 
-    def opened(width: int = 1024, height: int = 768) -> Any:
+    def opened(width: int = 1024, height: int = 768, init_script: str = "") -> Any:
         page = chromium.new_page(viewport={"width": width, "height": height})
+        if init_script:
+            page.add_init_script(init_script)
 
         def requested(request: Any) -> None:
             if not request.url.startswith((served.url, "blob:", "data:")):
@@ -1515,9 +1521,12 @@ def test_every_control_is_visible_and_clickable(served, open_page, viewport):
         if not target.evaluate(UNCOVERED):
             covered.append(target.evaluate("el => el.outerHTML.slice(0, 160)"))
     assert not covered, f"controls out of the window or covered: {covered}"
-    for chart in (".ladder-chart img", ".ensemble-chart img"):
+    for chart, inches in (
+        (".ladder-chart img", CHART_WIDTH_IN),
+        (".ensemble-chart img", CURVES_WIDTH_IN),
+    ):
         width = page.locator(chart).bounding_box()["width"]
-        smallest = CHART_FONT_PT * width / (72 * CHART_WIDTH_IN)
+        smallest = CHART_FONT_PT * width / (72 * inches)
         assert smallest >= 12, f"{chart}: its smallest text is {smallest:.1f} px"
     page.locator(".run-day").scroll_into_view_if_needed()
     served.shot(page, f"dashboard-{viewport[0]}x{viewport[1]}")
@@ -1622,9 +1631,15 @@ def test_a_scenario_with_three_states_gets_its_own_controls(served, open_page):
     page = open_page()
     choose(page, "scenario-picker", "cases/three_states")
     expect(page.locator("header")).to_contain_text("Arland, Borduria and Cardia: three_states")
-    expect(page.locator(".control-section")).to_have_text(
-        ["Arland", "Borduria", "Cardia", "Armed groups", "The League", "Mechanisms"]
+    sections = list(
+        dict.fromkeys(c.section for c in controls_for(load_scenario(served.folder / THREE)))
     )
+    assert sections[0] == "How every state decides" and sections[1:4] == [
+        "Arland",
+        "Borduria",
+        "Cardia",
+    ]
+    expect(page.locator(".control-section")).to_have_text(sections)
     expect(page.locator(".control-actors-cardia-retaliation-policy")).to_contain_text(
         "never (scenario)"
     )
@@ -1648,7 +1663,9 @@ def test_a_broken_scenario_shows_the_loaders_message_and_keeps_the_last_good_one
     expect(page.locator(".scenario-error")).to_have_text(
         loader_message("scenarios/my_unforgiving.yaml")
     )
-    expect(page.locator(".scenario-picker .v-select__selection")).to_have_text("jan2024_baseline")
+    expect(page.locator(".scenario-picker .v-select__selection")).to_have_text(
+        "jan2024_baseline: teaching scenario"
+    )
     expect(page.locator("header")).to_contain_text("Iran and Pakistan: jan2024_baseline")
     served.shot(page, "dashboard-error")
     page.locator(".seed-input input").fill("-3")
@@ -1695,24 +1712,89 @@ def test_a_run_that_ended_steps_again_after_a_change(served, open_page):
 
 
 @pytest.mark.slow
-def test_the_dark_theme_is_legible(served, open_page):
+def test_one_light_theme_for_the_page_and_its_charts(served, open_page):
+    """No theme toggle, and light even in a browser that kept 'dark' from an earlier visit
+    (Solara remembers a choice per address); the charts are drawn on the page's white."""
+    from PIL import Image
     from playwright.sync_api import expect
 
-    page = open_page()
-    toggle = page.locator("header button").last
-    for _ in range(3):
-        if "theme--dark" in (page.locator(".v-application").get_attribute("class") or ""):
-            break
-        toggle.click()
-    expect(page.locator(".v-application")).to_have_class(re.compile(r"\btheme--dark\b"))
-    colour = page.locator(".run-day").evaluate("el => getComputedStyle(el).color")
-    red, green, blue = (int(c) for c in colour[colour.index("(") + 1 : -1].split(",")[:3])
-    assert min(red, green, blue) >= 200, colour
-    page.get_by_role("button", name="Step").click()
-    page.get_by_role("button", name="Step").click()
+    page = open_page(
+        init_script="localStorage.setItem(':solara:theme.variant', JSON.stringify('dark'))"
+    )
+    expect(page.locator(".v-application")).to_have_class(re.compile(r"\btheme--light\b"))
+    expect(page.locator(".v-application")).not_to_have_class(re.compile(r"\btheme--dark\b"))
+    expect(page.locator("header button")).to_have_count(1)  # the sidebar's ☰, nothing else
+
+    def rgb(selector: str, prop: str) -> tuple[int, ...]:
+        colour = page.locator(selector).first.evaluate(f"el => getComputedStyle(el).{prop}")
+        return tuple(int(c) for c in colour[colour.index("(") + 1 : -1].split(",")[:3])
+
+    assert rgb(".v-main", "backgroundColor") == (255, 255, 255)
+    assert max(rgb(".run-day", "color")) <= 60  # dark text on white
     run_ensemble(page, "2,000 runs in")
-    page.locator(".run-day").scroll_into_view_if_needed()
-    served.shot(page, "dashboard-dark")
+    for chart in (".ladder-chart img", ".ensemble-chart img"):
+        image = Image.open(io.BytesIO(page.locator(chart).screenshot())).convert("RGB")
+        corners = [
+            image.getpixel((x, y)) for x in (1, image.width - 2) for y in (1, image.height - 2)
+        ]
+        assert corners == [(255, 255, 255)] * 4, (chart, corners)
+
+
+DRIVERS_IN_SIGHT = 3
+"""The top-ranked controls that must be in sight with the page unscrolled (the sidebar scrolls
+on its own for the rest)."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_step_today_the_controls_and_the_curves_on_one_screen(served, open_page, viewport):
+    """At 1024x768 and 1440x900, unscrolled: the Step button with "Today, and why" beside it,
+    the picker and the top-ranked controls, and the curves of a pinned ensemble and the newest
+    drawn together (Pakistan's pledge set to 1, the README's example). The screenshots are
+    ``dashboard-1024.png`` and ``dashboard-1440.png`` (docs/images/ with DASHBOARD_SCREENSHOTS)."""
+    from playwright.sync_api import expect
+
+    page = open_page(*viewport)
+    for day in (1, 2):
+        page.get_by_role("button", name="Step").click()
+        expect(page.locator(".run-day")).to_contain_text(f"Day {day} ")
+    expect(page.locator(".today .decision").first).to_be_visible()
+    run_ensemble(page, "2,000 runs in")
+    page.get_by_role("button", name="Pin it").click()
+    choose(page, "control-actors-pakistan-pledge", "1")
+    expect(page.locator(".run-day")).to_contain_text("Day 0 ")
+    for day in (1, 2):
+        page.get_by_role("button", name="Step").click()
+        expect(page.locator(".run-day")).to_contain_text(f"Day {day} ")
+    run_ensemble(page, "Newest against pinned")
+    expect(page.locator(".outcomes")).to_contain_text(
+        "Newest (vermillion): jan2024_baseline with Pakistan, chance of a public pledge to "
+        "answer: 1"
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    width, height = viewport
+    in_sight = {
+        "Step": page.get_by_role("button", name="Step"),
+        "Today, and why": page.locator(".today-heading"),
+        "today's reasons": page.locator(".today"),
+        "the first reason": page.locator(".today .decision").first,
+        "the curves": page.locator(".ensemble-chart img"),
+        "the picker": page.locator(".scenario-picker"),
+    }
+    for key in [k for k in drivers() if k.startswith("decision.")][:DRIVERS_IN_SIGHT]:
+        in_sight[key] = page.locator(f".control-{key.replace('.', '-').replace('_', '-')}")
+    outside = {}
+    for name, element in in_sight.items():
+        box = element.bounding_box()
+        inside = box is not None and box["x"] >= 0 and box["y"] >= 0
+        inside = inside and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+        if not inside:
+            outside[name] = box
+    assert not outside, f"out of sight at {width}x{height} unscrolled: {outside}"
+    assert page.evaluate("window.scrollY") == 0
+    step, today = in_sight["Step"].bounding_box(), in_sight["Today, and why"].bounding_box()
+    assert today["y"] - (step["y"] + step["height"]) < 120  # beside Step, not a screen below
+    served.shot(page, f"dashboard-{width}")
 
 
 @pytest.mark.slow

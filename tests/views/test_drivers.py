@@ -22,13 +22,16 @@ from tests.conftest import BASELINE, ROOT
 TABLES = ROOT / "docs" / "data" / "drivers"
 DOCS = ROOT / "docs" / "dashboard.md"
 SWEEP = ROOT / ranking.SWEEP
-CHOICES = ("retaliation.policy", "resolve", "mediation.policy", ".mediation", "mechanisms.")
-"""Controls that are the scenario's choices, not numbers a sweep varies: a policy, resolve (a
-distribution, private to the state), whether a third party offers talks, a mechanism switch."""
 
 
 def numeric(controls: list[Any]) -> list[Any]:
-    return [c for c in controls if not any(c.key.endswith(k) or k in c.key for k in CHOICES)]
+    """The controls that set a number; the others are the scenario's choices: a policy, resolve
+    (a distribution, private to the state), whether a third party offers talks, a switch."""
+    return [
+        c
+        for c in controls
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for _, v in c.options)
+    ]
 
 
 def test_rank_takes_each_keys_largest_mu_star_over_the_outcomes_and_the_states():
@@ -68,7 +71,7 @@ def test_the_sweep_file_is_the_documented_run_and_screens_every_lever():
         high = min(2 * value, 1.0) if _share(path) else 2 * value
         assert spec["bounds"] == [value / 2, high], path
     docs = DOCS.read_text()
-    assert f"`{ranking.COMMAND}`" in docs
+    assert f"\n{ranking.COMMAND}\n" in docs  # the command block
     said = (
         f"{block['samples']} trajectories, {block['runs']:,} runs per point, seed {block['seed']}"
     )
