@@ -651,9 +651,9 @@ def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, curve: i
             words = curve_words(scenario, curve_outcome(scenario, curve))
             ax.set_title(textwrap.fill(f"{words}, by that day", 44))
         if not reached:
-            fig.legend(
+            fig.legend(  # one entry a line: two fit no column's width
                 loc="outside lower center",
-                ncols=2,
+                ncols=1,
                 frameon=False,
                 title="Line: share of runs; band: 95% CI",
             )

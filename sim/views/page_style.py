@@ -53,6 +53,7 @@ CSS = """
 .control-section { font-size: 1.05rem; font-weight: 500; margin: 18px 0 0; }
 .control .v-messages__message { line-height: 1.3; font-size: 13px; }
 .control { margin-bottom: 6px; }
+.scenario-picker .v-select__selection { font-size: 14px; }
 .picker-note { font-size: 13px; line-height: 1.3; margin: 2px 0 8px; color: rgba(0, 0, 0, 0.7); }
 .dashboard-figure img { width: 100%; max-width: 900px; height: auto; }
 .curves-column .dashboard-figure img { max-width: 560px; }

@@ -1675,7 +1675,7 @@ def test_a_broken_scenario_shows_the_loaders_message_and_keeps_the_last_good_one
     # what a client can send for the picker is refused, and the scenario loaded stays
     for sent, loaded, then in [
         ("/etc/passwd", "jan2024_baseline", "short"),
-        ("../../../../etc/passwd", "short", "jan2024_baseline"),
+        ("../../../../etc/passwd", "short", "jan2024_baseline: teaching scenario"),
     ]:
         page.evaluate(SEND_TO_THE_PICKER, sent)
         expect(page.locator(".scenario-error")).to_have_text("Pick a scenario from the list.")
@@ -1729,7 +1729,7 @@ def test_one_light_theme_for_the_page_and_its_charts(served, open_page):
         colour = page.locator(selector).first.evaluate(f"el => getComputedStyle(el).{prop}")
         return tuple(int(c) for c in colour[colour.index("(") + 1 : -1].split(",")[:3])
 
-    assert rgb(".v-main", "backgroundColor") == (255, 255, 255)
+    assert rgb(".v-application", "backgroundColor") == (255, 255, 255)
     assert max(rgb(".run-day", "color")) <= 60  # dark text on white
     run_ensemble(page, "2,000 runs in")
     for chart in (".ladder-chart img", ".ensemble-chart img"):
@@ -1739,6 +1739,10 @@ def test_one_light_theme_for_the_page_and_its_charts(served, open_page):
         ]
         assert corners == [(255, 255, 255)] * 4, (chart, corners)
 
+
+UNSCROLLED = """() => { for (const el of [document.scrollingElement, ...document.querySelectorAll('*')])
+    { if (el && el.scrollTop) el.scrollTop = 0; } }"""
+"""Scroll the window and every box that scrolls (the sidebar, the main area) back to the top."""
 
 DRIVERS_IN_SIGHT = 3
 """The top-ranked controls that must be in sight with the page unscrolled (the sidebar scrolls
@@ -1771,7 +1775,7 @@ def test_step_today_the_controls_and_the_curves_on_one_screen(served, open_page,
         "Newest (vermillion): jan2024_baseline with Pakistan, chance of a public pledge to "
         "answer: 1"
     )
-    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate(UNSCROLLED)
     width, height = viewport
     in_sight = {
         "Step": page.get_by_role("button", name="Step"),
@@ -1791,7 +1795,6 @@ def test_step_today_the_controls_and_the_curves_on_one_screen(served, open_page,
         if not inside:
             outside[name] = box
     assert not outside, f"out of sight at {width}x{height} unscrolled: {outside}"
-    assert page.evaluate("window.scrollY") == 0
     step, today = in_sight["Step"].bounding_box(), in_sight["Today, and why"].bounding_box()
     assert today["y"] - (step["y"] + step["height"]) < 120  # beside Step, not a screen below
     served.shot(page, f"dashboard-{width}")
