@@ -1700,7 +1700,7 @@ def test_a_run_that_ended_steps_again_after_a_change(served, open_page):
         expect(page.locator(".run-day")).to_contain_text(f"Day {day} ")
     expect(page.locator(".run-day")).to_contain_text("the end of the run")
     expect(step).to_be_disabled()
-    choose(page, "control-actors-pakistan-audience-cost", "2")
+    choose(page, "control-actors-pakistan-pledge", "1")
     expect(page.locator(".run-day")).to_contain_text("Day 0 ")
     expect(step).to_be_enabled()
     page.get_by_role("button", name="fast").click()
