@@ -17,7 +17,7 @@ FOLDER_WORDS = {
     "scenarios": "the example scenarios (jan2024_baseline.yaml, its variants, jul2025_campaign.yaml)",
     "scenarios/cases": "the case library (each case with its record, <case>.observed.yaml)",
     "scenarios/profiles": "the calibrated profile",
-    "scenarios/sweeps": "an example sweep",
+    "scenarios/sweeps": "sweeps of the baseline",
 }
 """What each copied folder holds, in words."""
 

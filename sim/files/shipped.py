@@ -1,6 +1,6 @@
 """Where the files shipped with escalation-sim are, and copying the examples to a folder of one's own.
 
-The example scenarios, the case library, the calibrated profile, the example sweep and the
+The example scenarios, the case library, the calibrated profile, the example sweeps and the
 backtest's external base rates are needed by commands at run time, from any folder. Installed
 from a wheel they are package data, ``sim/data/`` inside the package (``pyproject.toml`` maps them
 there from the repository); in a clone (an editable install, or the clone on ``sys.path``) they

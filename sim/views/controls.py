@@ -1,5 +1,6 @@
-"""The dashboard's controls, made from the scenario schema: one section per state, armed group
-and third party, and every mechanism switch, each explained in the schema's own words.
+"""The dashboard's controls, made from the scenario schema: the numbers that move the results
+most (by the documented ranking of :mod:`sim.views.drivers`), then one section per state, armed
+group and third party, and every mechanism switch, each explained in the schema's own words.
 
 A control is plain data (no widgets): its choices turn into loader overrides (``--set``), so
 every check and message is the loader's. The page that draws them is :mod:`sim.views.dashboard`.
@@ -7,11 +8,14 @@ every check and message is the loader's. The page that draws them is :mod:`sim.v
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+
+from pydantic import BaseModel
 
 from sim.model.policies import MEDIATION_POLICIES, RETALIATION_POLICIES
 from sim.model.scenario import (
@@ -21,6 +25,7 @@ from sim.model.scenario import (
     StateConfig,
     ThirdPartyConfig,
 )
+from sim.views.drivers import LEVERS, MULTIPLES, drivers
 
 
 class SettingsError(Exception):
@@ -119,8 +124,54 @@ def _resolve_label(value: Any) -> str:
     return _number(float(value))
 
 
+def _bounds(owner: type[BaseModel], name: str) -> tuple[float, float]:
+    """The schema's bounds of a number (ge, le), so that no choice offered is refused."""
+    low, high = -math.inf, math.inf
+    for rule in owner.model_fields[name].metadata:
+        low = max(low, getattr(rule, "ge", None) or -math.inf)
+        high = min(high, getattr(rule, "le", None) or math.inf)
+    return low, high
+
+
+def number_control(path: str, section: str, key: str, root: BaseModel) -> Control:
+    """A control for a number the ranking names (``key``, e.g. 'actors.*.pledge'), at ``path``
+    in the scenario ('actors.pakistan.pledge'), whose value is read from ``root`` (the state,
+    or the scenario's ``decision`` block) along the key's last parts."""
+    lever = LEVERS[key]
+    *walk, name = key.split(".*.", 1)[-1].removeprefix("decision.").split(".")
+    owner = root
+    for part in walk:
+        owner = getattr(owner, part)
+    own = float(getattr(owner, name))
+    low, high = _bounds(type(owner), name)
+    base = own or float(type(owner).model_fields[name].default or 0.0)
+    values = lever.values or tuple(float(f"{base * m:.3g}") for m in MULTIPLES)
+    return Control(
+        path,
+        section,
+        lever.label,
+        _described(type(owner), name),
+        _options([v for v in values if low <= v <= high], own, _number),
+        own,
+        lambda v: {path: v},
+    )
+
+
+DECISION_SECTION = "How every state decides"
+
+
+def decision_controls(scenario: Scenario) -> list[Control]:
+    """The shared numbers of strategic decisions the ranking names, highest first."""
+    return [
+        number_control(key, DECISION_SECTION, key, scenario.decision)
+        for key in drivers()
+        if key.startswith("decision.")
+    ]
+
+
 def state_controls(scenario: Scenario, actor_id: str, state: StateConfig) -> list[Control]:
-    """How a state in crisis answers, values standing firm, counts costs and answers talks."""
+    """How a state in crisis answers, values standing firm, answers talks, and its numbers the
+    ranking names (its cost of force, its chance of a public pledge, ...)."""
     prefix = f"actors.{actor_id}"
     policy = state.retaliation.policy
     own_resolve = state.resolve.model_dump()
@@ -149,24 +200,11 @@ def state_controls(scenario: Scenario, actor_id: str, state: StateConfig) -> lis
             own_resolve,
             lambda v: {f"{prefix}.resolve": v},
         ),
-        Control(
-            f"{prefix}.audience_cost",
-            state.name,
-            "Audience cost",
-            _described(StateConfig, "audience_cost"),
-            _options([0.0, 0.25, 0.5, 1.0, 2.0], state.audience_cost, _number),
-            state.audience_cost,
-            lambda v: {f"{prefix}.audience_cost": v},
-        ),
-        Control(
-            f"{prefix}.cost",
-            state.name,
-            "Cost of using force",
-            _described(StateConfig, "cost"),
-            _options([0.5, 1.0, 2.0, 4.0], state.cost, _number),
-            state.cost,
-            lambda v: {f"{prefix}.cost": v},
-        ),
+    ]
+    controls += [
+        number_control(f"{prefix}.{key.removeprefix('actors.*.')}", state.name, key, state)
+        for key in drivers()
+        if key.startswith("actors.*.")
     ]
     offered_talks = any(
         party.mediation is not None and actor_id in party.mediation.parties
@@ -223,7 +261,7 @@ def third_party_controls(party_id: str, party: ThirdPartyConfig) -> list[Control
     prefix = f"third_parties.{party_id}"
     leverage = dict(party.leverage)
     controls = []
-    if any(leverage.values()):
+    if any(leverage.values()) and "third_parties.*.leverage" in drivers():
         controls.append(
             Control(
                 f"{prefix}.leverage",
@@ -250,6 +288,11 @@ def third_party_controls(party_id: str, party: ThirdPartyConfig) -> list[Control
                 lambda on: {} if on else {f"{prefix}.mediation": None},
             )
         )
+        if "third_parties.*.mediation.agreement_rate" in drivers():
+            key = "third_parties.*.mediation.agreement_rate"
+            controls.append(
+                number_control(f"{prefix}.mediation.agreement_rate", party.name, key, party)
+            )
     return controls
 
 
@@ -262,7 +305,11 @@ MECHANISM_LABELS = {
     "nuclear": "Nuclear shadow",
     "warnings": "Strikes announced in advance",
     "reactions": "Quick diplomatic reactions",
+    "operations": "Fighting goes on",
+    "talks_under_fire": "Talks go on under fire",
+    "sticky_measures": "Measures stick (envoys, borders)",
 }
+"""Every switch of ``Mechanisms`` (a test checks none is missing)."""
 
 
 def mechanism_controls(scenario: Scenario) -> list[Control]:
@@ -308,14 +355,15 @@ def _switched(written: Mapping[str, Any], name: str, on: bool) -> dict[str, Any]
 
 
 def controls_for(scenario: Scenario) -> list[Control]:
-    """The sidebar's controls for this scenario: a section for each state in crisis (a state
-    that only hosts a group decides nothing), then armed groups, third parties, mechanisms."""
-    controls = []
+    """The sidebar's controls for this scenario: the shared numbers that move the results
+    most, a section for each state in crisis (a state that only hosts a group decides
+    nothing), then armed groups, third parties, mechanisms."""
+    controls = decision_controls(scenario)
     for actor_id, state in scenario.actors.items():
         if scenario.adversaries(actor_id):
             controls += state_controls(scenario, actor_id, state)
     for group_id, group in scenario.armed_groups.items():
-        if group.daily_rate > 0:
+        if group.daily_rate > 0 and "armed_groups.*.daily_rate" in drivers():
             controls.append(group_control(scenario, group_id, group))
     for party_id, party in scenario.third_parties.items():
         controls += third_party_controls(party_id, party)

@@ -59,6 +59,14 @@ from sim.model.scenario import (
 )
 from sim.views import classroom, plotting
 from sim.views.controls import Control, SettingsError, changes_in_words, controls_for, overrides_for
+from sim.views.page_style import (
+    CHART_STYLE,
+    CHART_WIDTH_IN,
+    CSS,
+    CURVES_HEIGHT_IN,
+    CURVES_WIDTH_IN,
+)
+from sim.views.picker import picker_label, picker_note
 from sim.views.text import (
     name_struck,
     outcome_name,
@@ -90,66 +98,8 @@ KEY_OUTCOMES = (
 )
 """The outcomes an ensemble is summarised by, and compared on, when the scenario has them."""
 
-CHART_FONT_PT = 11
-"""Smallest text in the charts, in points. A chart is 6.4 inches wide and fills its column, so
-at 1024x768 (one column of about 670 px) its smallest text is 11 * 670 / (72 * 6.4) = 16 px, and
-at 1440x900 (two columns of about 530 px) 12.7 px."""
-CHART_WIDTH_IN = 6.4
-CHART_STYLE: dict[Any, Any] = {
-    **plotting.STYLE,
-    "font.size": CHART_FONT_PT,
-    "axes.titlesize": 13,
-    "axes.labelsize": 12,
-    "xtick.labelsize": CHART_FONT_PT,
-    "ytick.labelsize": CHART_FONT_PT,
-    "legend.fontsize": CHART_FONT_PT,
-    "figure.facecolor": "white",
-    "savefig.facecolor": "white",
-}
-"""White charts read on the light and the dark theme alike."""
 BEFORE, AFTER = plotting.OKABE_ITO[0], plotting.OKABE_ITO[1]
 """Pinned ensemble in blue, the newer one in vermillion: told apart with any colour vision."""
-
-CSS = """
-.v-navigation-drawer { min-width: 330px !important; max-width: 330px !important; }
-.dashboard-section { margin: 0 0 20px; }
-.dashboard-section h2 { font-size: 1.35rem; font-weight: 500; margin: 4px 0 8px; }
-.dashboard-section h3 { font-size: 1.1rem; font-weight: 500; margin: 12px 0 4px; }
-.control-section { font-size: 1.05rem; font-weight: 500; margin: 18px 0 0; }
-.control .v-messages__message { line-height: 1.3; font-size: 13px; }
-.control { margin-bottom: 6px; }
-.dashboard-figure img { width: 100%; max-width: 900px; height: auto; }
-.run-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr));
-  gap: 12px 24px; align-items: start; }
-.postures table, .outcomes table { border-collapse: collapse; margin: 4px 0 8px; }
-.postures th, .postures td { padding: 4px 14px 4px 0; text-align: left;
-  border-bottom: 1px solid rgba(127, 127, 127, 0.35); }
-.postures td.rung { text-align: right; font-weight: bold; }
-.decision { margin: 0 0 14px; }
-.decision .act { font-weight: 500; }
-.decision .why { margin: 2px 0 4px; }
-.terms { display: grid; grid-template-columns: minmax(0, 1fr) 160px 4.5em; gap: 2px 8px;
-  align-items: center; max-width: 560px; }
-.terms .option { grid-column: 1 / -1; font-style: italic; margin-top: 2px; }
-.term-bar { display: flex; height: 12px; }
-.term-bar span { display: block; height: 100%; }
-.term-bar .against { margin-left: auto; background: #D55E00; }
-.term-bar .for { background: #0072B2; }
-.term-bar .half { display: flex; width: 50%; }
-.term-bar .half:first-child { border-right: 1px solid rgba(127, 127, 127, 0.8); }
-.term-value { text-align: right; font-variant-numeric: tabular-nums; }
-.story-day { margin: 6px 0 2px; font-weight: 500; }
-.story ul { margin: 0 0 4px; }
-.replay .word, .ensemble-command .word { white-space: nowrap; }
-.replay code, .ensemble-command code { overflow-wrap: anywhere;
-  background: rgba(127, 127, 127, 0.15); color: inherit; padding: 2px 4px; }
-.scenario-error { white-space: pre-wrap; }
-.outcomes li { margin-bottom: 4px; }
-.ensemble-row { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; }
-.ensemble-row .v-input { flex: 0 0 150px; }
-"""
-"""The sidebar narrower than Solara's 400 px, so the charts keep about 670 px at 1024x768; the
-run's chart and words side by side from 1440 px wide, one above the other on a projector."""
 
 warnings.filterwarnings(
     "ignore", message="Cookies with samesite=none require https", category=UserWarning
@@ -187,11 +137,6 @@ def offered_scenarios() -> dict[str, Path]:
             seen.add(path.resolve())
             offered[path.as_posix()] = path
     return offered
-
-
-def picker_label(name: str) -> str:
-    """'jan2024_baseline', 'cases/jun2019-us-iran': the name without folder and suffix."""
-    return name.removeprefix("scenarios/").removesuffix(".yaml")
 
 
 def default_scenario(offered: Mapping[str, Path]) -> str | None:
@@ -659,7 +604,7 @@ def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, curve: i
     shown.append((now, "Newest" if pinned is not None else "This ensemble", AFTER, "-"))
     reached = isinstance(curve, int) and curve in plotting.reached_on_day_0(now.curves)
     with mpl.rc_context(CHART_STYLE):
-        fig = Figure(figsize=(CHART_WIDTH_IN, 4.2))
+        fig = Figure(figsize=(CURVES_WIDTH_IN, CURVES_HEIGHT_IN))
         ax = fig.subplots()
         top = 0.0
         for result, label, colour, style in shown:
@@ -689,7 +634,7 @@ def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, curve: i
             ax.text(
                 0.5,
                 0.5,
-                "Already reached on day 0 by the opening act",
+                "Already reached on day 0\nby the opening act",
                 transform=ax.transAxes,
                 ha="center",
                 va="center",
@@ -701,16 +646,15 @@ def ensemble_figure(now: EnsembleResult, pinned: EnsembleResult | None, curve: i
         ax.set_xlabel(_days_axis(scenario))
         ax.set_ylabel("Share of runs")
         if isinstance(curve, int):
-            ax.set_title(
-                f"Reached rung {curve}, {plotting.drawn_name(scenario.ladder.name(curve))}, by that day"
-            )
+            rung = plotting.drawn_name(scenario.ladder.name(curve))
+            ax.set_title(textwrap.fill(f"Reached rung {curve}, {rung}, by that day", 44))
         else:
             words = curve_words(scenario, curve_outcome(scenario, curve))
-            ax.set_title(textwrap.fill(f"{words}, by that day", 60))
+            ax.set_title(textwrap.fill(f"{words}, by that day", 44))
         if not reached:
-            fig.legend(
+            fig.legend(  # one entry a line: two fit no column's width
                 loc="outside lower center",
-                ncols=2,
+                ncols=1,
                 frameon=False,
                 title="Line: share of runs; band: 95% CI",
             )
@@ -817,6 +761,9 @@ def Controls(
         persistent_hint=True,
         class_="control scenario-picker",
     )
+    note = picker_note(settings.scenario)
+    if note:
+        solara.HTML(tag="p", unsafe_innerHTML=escape(note), classes=["picker-note"])
     for message in (problem, model.error):
         if message:
             solara.Error(message, classes=["scenario-error"])
@@ -830,19 +777,28 @@ def Controls(
 
 
 @solara.component
-def RunPanel(model: DashboardModel) -> None:
-    """One run, stepped by Mesa's controller: postures, the ladder, today and its reasons."""
+def TodayPanel(model: DashboardModel) -> None:
+    """The run's day and today's acts with their reasons, beside Mesa's Step button."""
     update_counter.get()  # Mesa's signal that the model stepped
     config = model.config
-    figure = solara.use_memo(lambda: ladder_figure(model), dependencies=[model, model.day])
     heading = f"{day_label(config, model.day)} of {config.horizon}, run {model.settings.seed}"
     if not model.running:
         heading += ": the end of the run"
     if model.stopped:
         solara.Error(model.stopped, classes=["run-error"])
+    solara.HTML(tag="h3", unsafe_innerHTML=escape(heading), classes=["run-day"])
+    solara.HTML(tag="h3", unsafe_innerHTML="Today, and why", classes=["today-heading"])
+    solara.HTML(unsafe_innerHTML=today_html(model), classes=["today"])
+
+
+@solara.component
+def RunDetails(model: DashboardModel) -> None:
+    """The run so far: postures, the ladder by day, the earlier days, the replay command."""
+    update_counter.get()
+    config = model.config
+    figure = solara.use_memo(lambda: ladder_figure(model), dependencies=[model, model.day])
     with solara.Div(classes=["run-grid"]):
         with solara.Div():
-            solara.HTML(tag="h3", unsafe_innerHTML=escape(heading), classes=["run-day"])
             solara.HTML(unsafe_innerHTML=postures_html(model), classes=["postures"])
             with solara.Div(classes=["dashboard-figure", "ladder-chart"]):
                 solara.FigureMatplotlib(
@@ -858,8 +814,6 @@ def RunPanel(model: DashboardModel) -> None:
                 ),
             )
         with solara.Div():
-            solara.HTML(tag="h3", unsafe_innerHTML="Today, and why")
-            solara.HTML(unsafe_innerHTML=today_html(model), classes=["today"])
             story = story_html(model)
             if story:
                 solara.HTML(tag="h3", unsafe_innerHTML="Earlier")
@@ -999,24 +953,42 @@ def Dashboard(first: DashboardModel) -> None:
     solara.Title(f"{crisis_title(current.config)} · escalation-sim")
     with solara.AppBar():
         solara.AppBarTitle(crisis_title(current.config))
-        solara.lab.ThemeToggle()
     with solara.Sidebar():
         said = problem.value[1] if problem.value and problem.value[0] == "controls" else None
         with Guard():
             # a refused value would stay in its input: the inputs are remade with those in force
             afresh(refusals.value["controls"], lambda: Controls(current, change, refuse, said))
+    with solara.Div(classes=["teach-grid"]):
+        with solara.Div(classes=["run-column"]):
+            if current.config.description:
+                solara.HTML(
+                    tag="p",
+                    unsafe_innerHTML=escape(current.config.description),
+                    classes=["question"],
+                )
+            with Guard():
+                RunSection(
+                    model,
+                    parameters,
+                    controller.value,
+                    change,
+                    problem.value,
+                    refusals.value["run"],
+                )
+        with solara.Div(classes=["curves-column"]):
+            solara.HTML(tag="h3", unsafe_innerHTML="How likely is each outcome? Many runs")
+            with Guard():
+                EnsemblePanel(current)
     with solara.Div(classes=["dashboard-section"]):
-        if current.config.description:
-            solara.HTML(tag="p", unsafe_innerHTML=escape(current.config.description))
         solara.HTML(tag="h2", unsafe_innerHTML="One run, day by day")
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML="<b>Step</b> is one day, <b>▶</b> plays on at the speed chosen, "
+            "<b>Reset</b> starts this run again (and reads the scenario file again). Any change "
+            "of control starts a new run at once.",
+        )
         with Guard():
-            RunSection(
-                model, parameters, controller.value, change, problem.value, refusals.value["run"]
-            )
-    with solara.Div(classes=["dashboard-section"]):
-        solara.HTML(tag="h2", unsafe_innerHTML="How likely is each outcome? Many runs")
-        with Guard():
-            EnsemblePanel(current)
+            RunDetails(current)
 
 
 @solara.component
@@ -1028,7 +1000,7 @@ def RunSection(
     problem: tuple[str, str] | None,
     refusals: int,
 ) -> None:
-    """Mesa's Reset, Play and Step, the play speed and the seed, then the run itself.
+    """Mesa's Reset, Play and Step, today and why, then the play speed and the seed.
 
     ``controller`` renews Mesa's controller, which keeps Step and Play disabled once a run has
     ended, even for the new run a change of control starts.
@@ -1049,6 +1021,9 @@ def RunSection(
                     use_threads=use_threads,
                 ),
             )
+    TodayPanel(current)
+    # the speed and the seed below today's reasons, so that these sit beside Step
+    with solara.Div(classes=["ensemble-row", "run-options"]):
         speed = {v: k for k, v in PLAY_SPEEDS.items()}.get(play_interval.value, "normal")
         solara.ToggleButtonsSingle(
             value=speed,
@@ -1069,13 +1044,6 @@ def RunSection(
         )
     if problem and problem[0] == "run":
         solara.Error(problem[1], classes=["run-error"])
-    solara.HTML(
-        tag="p",
-        unsafe_innerHTML="<b>Step</b> is one day, <b>▶</b> plays on at the speed chosen, "
-        "<b>Reset</b> starts this run again (and reads the scenario file again). Any change of "
-        "control starts a new run at once.",
-    )
-    RunPanel(current)
 
 
 @solara.component
@@ -1113,10 +1081,17 @@ def Guard(children: Sequence[Any] = ()) -> Any:
     return child
 
 
+def light_theme() -> None:
+    """The page's one theme, light like its charts, whatever the browser kept of an earlier
+    choice (Solara remembers a theme picked in any Solara app of this address)."""
+    solara.lab.theme.dark = False
+
+
 @solara.component
 def Page() -> None:
-    """The dashboard, with a fresh model for each browser tab."""
+    """The dashboard, with a fresh model for each browser tab, in one light theme."""
     solara.Style(CSS)
+    solara.use_effect(light_theme, [])
     first = solara.use_memo(first_model, dependencies=[])
     if isinstance(first, str):
         solara.Error(first, classes=["scenario-error"])

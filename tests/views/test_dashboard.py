@@ -39,13 +39,11 @@ from sim.cli.commands import parse_overrides
 from sim.cli.main import main
 from sim.inputs.errors import ScenarioError
 from sim.model.record import Choice, Event
-from sim.model.scenario import Mechanisms, StateConfig, ThirdPartyConfig
+from sim.model.scenario import Decision, Mechanisms, Mediation, StateConfig, ThirdPartyConfig
 from sim.views.controls import SettingsError, controls_for, overrides_for
 from sim.views.dashboard import (
     AFTER,
     BEFORE,
-    CHART_FONT_PT,
-    CHART_WIDTH_IN,
     EXTRA_SCENARIOS,
     KEY_OUTCOMES,
     DashboardModel,
@@ -81,6 +79,9 @@ from sim.views.dashboard import (
     weighing,
     weighing_html,
 )
+from sim.views.drivers import drivers
+from sim.views.page_style import CHART_FONT_PT, CHART_WIDTH_IN, CURVES_WIDTH_IN
+from sim.views.picker import SEED_CRISIS, picker_label, picker_note
 from sim.views.text import percent
 from tests.conftest import BASELINE, ROOT
 
@@ -271,9 +272,28 @@ def test_an_absolute_path_of_an_offered_file_is_refused_too(project):
 # ---------------------------------------------------------------------------- controls
 
 
-def test_each_state_in_crisis_gets_its_own_controls(project):
+EVERY_KIND = (
+    "decision.deterrence",
+    "actors.*.audience_cost",
+    "actors.*.cost",
+    "armed_groups.*.daily_rate",
+    "third_parties.*.leverage",
+    "third_parties.*.mediation.agreement_rate",
+)
+"""A ranking naming a number of every kind a control can set (the documented one is checked
+against the baseline in tests/views/test_drivers.py)."""
+
+
+@pytest.fixture
+def every_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The controls as a ranking naming ``EVERY_KIND`` would make them."""
+    monkeypatch.setattr("sim.views.controls.drivers", lambda: EVERY_KIND)
+
+
+def test_each_state_in_crisis_gets_its_own_controls(project, every_kind):
     controls = controls_for(load_scenario(THREE))
     assert [(c.section, c.label) for c in controls] == [
+        ("How every state decides", "Deterrence: value of answering in kind"),
         ("Arland", "How it answers"),
         ("Arland", "Resolve"),
         ("Arland", "Audience cost"),
@@ -291,6 +311,7 @@ def test_each_state_in_crisis_gets_its_own_controls(project):
         ("Armed groups", "Hill Front: attacks"),
         ("The League", "Leverage"),
         ("The League", "Offers talks"),
+        ("The League", "Daily chance talks agree"),
         ("Mechanisms", "States learn from acts"),
         ("Mechanisms", "Public pledges"),
         ("Mechanisms", "Third parties act"),
@@ -299,6 +320,9 @@ def test_each_state_in_crisis_gets_its_own_controls(project):
         ("Mechanisms", "Nuclear shadow"),
         ("Mechanisms", "Strikes announced in advance"),
         ("Mechanisms", "Quick diplomatic reactions"),
+        ("Mechanisms", "Fighting goes on"),
+        ("Mechanisms", "Talks go on under fire"),
+        ("Mechanisms", "Measures stick (envoys, borders)"),
     ]
     by_key = {c.key: c for c in controls}
     assert [label for label, _ in by_key["actors.borduria.retaliation.policy"].options] == [
@@ -317,12 +341,29 @@ def test_each_state_in_crisis_gets_its_own_controls(project):
         ("middling, about 0.5", {"beta": [3.0, 3.0]}),
         ("high, about 0.75", {"beta": [6.0, 2.0]}),
     )
+    # half to twice the scenario's own, the range the ranking measured
     assert [label for label, _ in by_key["actors.cardia.cost"].options] == [
-        "0.5",
-        "1",
-        "2",
+        "1.5",
+        "2.25",
         "3 (scenario)",
-        "4",
+        "4.5",
+        "6",
+    ]
+    assert [label for label, _ in by_key["decision.deterrence"].options] == [
+        "2",
+        "3",
+        "4 (scenario)",
+        "6",
+        "8",
+    ]
+    assert [
+        value for _, value in by_key["third_parties.league.mediation.agreement_rate"].options
+    ] == [
+        0.025,
+        0.0375,
+        0.05,
+        0.075,
+        0.1,
     ]
     assert [label for label, _ in by_key["armed_groups.hill_front.daily_rate"].options] == [
         "none",
@@ -337,13 +378,21 @@ def test_each_state_in_crisis_gets_its_own_controls(project):
     )
 
 
-def test_a_state_in_no_crisis_and_mechanisms_with_nothing_to_show_get_no_controls(project):
+def test_a_state_in_no_crisis_and_mechanisms_with_nothing_to_show_get_no_controls(
+    project, every_kind
+):
     alone = three_states(relations=[{"between": ["arland", "borduria"]}], third_parties={})
     alone["actors"]["borduria"]["nuclear"] = False
     alone["armed_groups"]["hill_front"]["target"] = "borduria"
     controls = controls_for(load_scenario(write(project / "scenarios" / "alone.yaml", alone)))
     sections = list(dict.fromkeys(c.section for c in controls))
-    assert sections == ["Arland", "Borduria", "Armed groups", "Mechanisms"]
+    assert sections == [
+        "How every state decides",
+        "Arland",
+        "Borduria",
+        "Armed groups",
+        "Mechanisms",
+    ]
     assert [c.label for c in controls if c.section == "Mechanisms"] == [
         "States learn from acts",
         "Public pledges",
@@ -351,10 +400,13 @@ def test_a_state_in_no_crisis_and_mechanisms_with_nothing_to_show_get_no_control
         "Acts can be misread",
         "Strikes announced in advance",
         "Quick diplomatic reactions",
+        "Fighting goes on",
+        "Talks go on under fire",
+        "Measures stick (envoys, borders)",
     ]
 
 
-def test_each_control_is_explained_in_the_words_of_the_schema(project):
+def test_each_control_is_explained_in_the_words_of_the_schema(project, every_kind):
     by_key = {c.key: c for c in controls_for(load_scenario(THREE))}
 
     def schema(model: Any, name: str) -> str:
@@ -367,6 +419,10 @@ def test_each_control_is_explained_in_the_words_of_the_schema(project):
     assert by_key["actors.arland.cost"].hint(2.0) == schema(StateConfig, "cost")
     assert by_key["third_parties.league.leverage"].hint(1.0) == schema(ThirdPartyConfig, "leverage")
     assert by_key["mechanisms.nuclear"].hint(True) == schema(Mechanisms, "nuclear")
+    assert by_key["decision.deterrence"].hint(4.0) == schema(Decision, "deterrence")
+    assert by_key["third_parties.league.mediation.agreement_rate"].hint(0.05) == schema(
+        Mediation, "agreement_rate"
+    )
     assert by_key["actors.borduria.retaliation.policy"].hint("tit_for_tat") == (
         "How it answers a hostile act, and when it steps down: Answers at the rung received "
         "and steps down as the adversary does (Axelrod 1984)."
@@ -388,13 +444,14 @@ def test_controls_left_alone_change_nothing(project):
         assert model.config == load_scenario(name) == model.base
 
 
-def test_each_control_becomes_its_loader_override(project):
+def test_each_control_becomes_its_loader_override(project, every_kind):
     choices = {
         "actors.borduria.retaliation.policy": "escalate",
         "actors.borduria.resolve": {"beta": [6.0, 2.0]},
         "actors.arland.audience_cost": 2.0,
         "actors.arland.cost": 2.0,  # the scenario's own: nothing to set
-        "actors.cardia.cost": 0.5,
+        "actors.cardia.cost": 1.5,
+        "decision.deterrence": 8.0,
         "actors.arland.mediation.policy": "accept",
         "armed_groups.hill_front.daily_rate": 4.0,
         "third_parties.league.leverage": 0.5,
@@ -409,7 +466,8 @@ def test_each_control_becomes_its_loader_override(project):
         "actors.arland.mediation.policy": "accept",
         "actors.borduria.retaliation.policy": "escalate",
         "actors.borduria.resolve": {"beta": [6.0, 2.0]},
-        "actors.cardia.cost": 0.5,
+        "actors.cardia.cost": 1.5,
+        "decision.deterrence": 8.0,
         "armed_groups.hill_front.daily_rate": 0.2,
         "third_parties.league.leverage.arland": 0.2,
         "third_parties.league.leverage.borduria": 0.2,
@@ -427,6 +485,7 @@ def test_each_control_becomes_its_loader_override(project):
     assert borduria.retaliation.delay == 2  # kept from the scenario, as --set keeps it
     assert (borduria.resolve.kind, borduria.resolve.params) == ("beta", (6.0, 2.0))
     assert model.config.third_parties["league"].leverage == {"arland": 0.2, "borduria": 0.2}
+    assert model.config.decision.deterrence == 8.0
     assert (model.config.mechanisms.beliefs, model.config.mechanisms.misperception) == (False, True)
     off = overrides_for(base, {"third_parties.league.mediation": False})
     assert off == {"third_parties.league.mediation": None}
@@ -449,7 +508,7 @@ def test_switching_a_mechanism_keeps_the_files_own_mechanisms(project):
     }
 
 
-def test_what_the_browser_sends_must_be_one_of_the_choices(project):
+def test_what_the_browser_sends_must_be_one_of_the_choices(project, every_kind):
     by_key = {c.key: c for c in controls_for(load_scenario(THREE))}
     policy, cost, talks = (
         by_key["actors.borduria.retaliation.policy"],
@@ -591,11 +650,12 @@ def test_postures_and_the_ladder_chart(project):
     assert_chart_text_is_large(figure)
 
 
-def assert_chart_text_is_large(figure: Any) -> None:
-    """Every text of a chart at least ``CHART_FONT_PT``, on a chart ``CHART_WIDTH_IN`` wide."""
+def assert_chart_text_is_large(figure: Any, width: float = CHART_WIDTH_IN) -> None:
+    """Every text of a chart at least ``CHART_FONT_PT``, on a chart ``width`` inches wide (the
+    ladder's ``CHART_WIDTH_IN``, the curves' ``CURVES_WIDTH_IN``)."""
     texts = [t for t in figure.findobj(Text) if t.get_text() and t.get_visible()]
     assert texts and min(t.get_fontsize() for t in texts) >= CHART_FONT_PT
-    assert figure.get_figwidth() == CHART_WIDTH_IN
+    assert figure.get_figwidth() == width
 
 
 def test_today_and_the_earlier_days_in_words(project):
@@ -912,14 +972,14 @@ def test_the_ensemble_chart_draws_the_pinned_and_the_newest_curve(project):
     curve = now.curves[now.curves["rung"] == 5]["probability"].to_numpy()
     assert np.array_equal(lines[1].get_ydata(), curve)
     assert ax.get_title() == "Reached rung 5, war, by that day"
-    assert_chart_text_is_large(figure)
+    assert_chart_text_is_large(figure, CURVES_WIDTH_IN)
     alone = ensemble_figure(now, None, 5)
     assert [line.get_label() for line in alone.axes[0].get_lines()] == ["This ensemble (500 runs)"]
     # every run stands at rung 4 from day 0: a sentence, not a flat 100% line
     opening = ensemble_figure(now, before, 4)
     (ax,) = opening.axes
     assert ax.get_lines() == [] and opening.legends == []
-    assert [t.get_text() for t in ax.texts] == ["Already reached on day 0 by the opening act"]
+    assert [t.get_text() for t in ax.texts] == ["Already reached on day 0\nby the opening act"]
     assert ax.get_title() == "Reached rung 4, clash, by that day"
 
 
@@ -973,7 +1033,7 @@ def test_the_answer_curve_is_the_share_of_runs_answered_by_each_day_in_per_cent(
     ]
     assert [text for _, text in shown] == ["0%", "20%", "40%", "60%", "80%", "100%"]
     assert all(text == percent(value) for value, text in shown)
-    assert_chart_text_is_large(figure)
+    assert_chart_text_is_large(figure, CURVES_WIDTH_IN)
 
 
 def test_without_a_state_struck_first_there_is_no_answer_curve(project):
@@ -1043,7 +1103,7 @@ def page(project: Path) -> Iterator[Rendered]:
 def test_the_page_refuses_a_name_sent_for_the_picker_and_keeps_the_run(page):
     picker = page.select("control scenario-picker")
     assert picker.items == [
-        {"text": "jan2024_baseline", "value": BASE},
+        {"text": "jan2024_baseline: teaching scenario", "value": BASE},
         {"text": "my_unforgiving", "value": "scenarios/my_unforgiving.yaml"},
         {"text": "short", "value": "scenarios/short.yaml"},
         {"text": "cases/three_states", "value": THREE},
@@ -1052,6 +1112,26 @@ def test_the_page_refuses_a_name_sent_for_the_picker_and_keeps_the_run(page):
     assert "Pick a scenario from the list." in page.alerts()
     assert page.select("control scenario-picker").v_model == BASE
     assert "Iran has just struck" in page.texts()
+
+
+def test_the_seed_crisis_is_labelled_for_what_each_version_is_and_why_they_differ(page):
+    """The teaching scenario and the library's encoding of the same crisis: each names what it
+    is in the picker, and one line under it says why it differs from the other."""
+    assert picker_label(BASE) == "jan2024_baseline: teaching scenario"
+    case = "scenarios/cases/jan2024-iran-pakistan.yaml"
+    assert picker_label(case) == "cases/jan2024-iran-pakistan: case library version"
+    assert picker_label(THREE) == "cases/three_states" and picker_note(THREE) == ""
+    for name, version in SEED_CRISIS.items():
+        assert (ROOT / name).is_file(), name
+        assert "\n" not in version.why and len(version.why) <= 100, name
+    assert SEED_CRISIS[BASE].why != SEED_CRISIS[case].why
+    documented = (ROOT / "docs" / "dashboard.md").read_text()
+    for name, version in SEED_CRISIS.items():  # docs/dashboard.md quotes the picker's words
+        assert f"| `{picker_label(name)}` | {version.why} | `{name}` |" in documented
+    assert escape(SEED_CRISIS[BASE].why) in page.texts()
+    page.select("control scenario-picker").v_model = THREE
+    assert "Day 0 of 30" in page.texts()
+    assert all(escape(version.why) not in page.texts() for version in SEED_CRISIS.values())
 
 
 def test_the_page_follows_the_scenario_picked(page):
@@ -1076,10 +1156,12 @@ def test_a_change_of_control_starts_a_new_run_and_a_refused_one_is_undone(page):
     page.select("control control-actors-pakistan-retaliation-policy").v_model = "escalate"
     assert "Day 0 (Tue 16 Jan) of 60, run 7" in page.texts()
     assert "--set actors.pakistan.retaliation.policy=escalate" in page.texts()
-    cost = page.select("control control-actors-pakistan-audience-cost")
-    cost.v_model = "99"
-    assert "Pakistan, Audience cost: pick one of the choices offered." in page.alerts()
-    assert page.select("control control-actors-pakistan-audience-cost").v_model == "0.5 (scenario)"
+    talks = page.select("control control-actors-pakistan-mediation-policy")
+    talks.v_model = "99"
+    assert "Pakistan, Answer to offers of talks: pick one of the choices offered." in page.alerts()
+    assert page.select("control control-actors-pakistan-mediation-policy").v_model == (
+        "decide (scenario)"
+    )
 
 
 def test_a_guard_says_what_failed_instead_of_a_traceback():
@@ -1348,8 +1430,10 @@ def open_page(served: Served, chromium: Any) -> Iterator[Any]:
     expect.set_options(timeout=30_000)
     pages, elsewhere, failed = [], [], []
 
-    def opened(width: int = 1024, height: int = 768) -> Any:
+    def opened(width: int = 1024, height: int = 768, init_script: str = "") -> Any:
         page = chromium.new_page(viewport={"width": width, "height": height})
+        if init_script:
+            page.add_init_script(init_script)
 
         def requested(request: Any) -> None:
             if not request.url.startswith((served.url, "blob:", "data:")):
@@ -1437,9 +1521,12 @@ def test_every_control_is_visible_and_clickable(served, open_page, viewport):
         if not target.evaluate(UNCOVERED):
             covered.append(target.evaluate("el => el.outerHTML.slice(0, 160)"))
     assert not covered, f"controls out of the window or covered: {covered}"
-    for chart in (".ladder-chart img", ".ensemble-chart img"):
+    for chart, inches in (
+        (".ladder-chart img", CHART_WIDTH_IN),
+        (".ensemble-chart img", CURVES_WIDTH_IN),
+    ):
         width = page.locator(chart).bounding_box()["width"]
-        smallest = CHART_FONT_PT * width / (72 * CHART_WIDTH_IN)
+        smallest = CHART_FONT_PT * width / (72 * inches)
         assert smallest >= 12, f"{chart}: its smallest text is {smallest:.1f} px"
     page.locator(".run-day").scroll_into_view_if_needed()
     served.shot(page, f"dashboard-{viewport[0]}x{viewport[1]}")
@@ -1544,9 +1631,15 @@ def test_a_scenario_with_three_states_gets_its_own_controls(served, open_page):
     page = open_page()
     choose(page, "scenario-picker", "cases/three_states")
     expect(page.locator("header")).to_contain_text("Arland, Borduria and Cardia: three_states")
-    expect(page.locator(".control-section")).to_have_text(
-        ["Arland", "Borduria", "Cardia", "Armed groups", "The League", "Mechanisms"]
+    sections = list(
+        dict.fromkeys(c.section for c in controls_for(load_scenario(served.folder / THREE)))
     )
+    assert sections[0] == "How every state decides" and sections[1:4] == [
+        "Arland",
+        "Borduria",
+        "Cardia",
+    ]
+    expect(page.locator(".control-section")).to_have_text(sections)
     expect(page.locator(".control-actors-cardia-retaliation-policy")).to_contain_text(
         "never (scenario)"
     )
@@ -1570,7 +1663,9 @@ def test_a_broken_scenario_shows_the_loaders_message_and_keeps_the_last_good_one
     expect(page.locator(".scenario-error")).to_have_text(
         loader_message("scenarios/my_unforgiving.yaml")
     )
-    expect(page.locator(".scenario-picker .v-select__selection")).to_have_text("jan2024_baseline")
+    expect(page.locator(".scenario-picker .v-select__selection")).to_have_text(
+        "jan2024_baseline: teaching scenario"
+    )
     expect(page.locator("header")).to_contain_text("Iran and Pakistan: jan2024_baseline")
     served.shot(page, "dashboard-error")
     page.locator(".seed-input input").fill("-3")
@@ -1580,7 +1675,7 @@ def test_a_broken_scenario_shows_the_loaders_message_and_keeps_the_last_good_one
     # what a client can send for the picker is refused, and the scenario loaded stays
     for sent, loaded, then in [
         ("/etc/passwd", "jan2024_baseline", "short"),
-        ("../../../../etc/passwd", "short", "jan2024_baseline"),
+        ("../../../../etc/passwd", "short", "jan2024_baseline: teaching scenario"),
     ]:
         page.evaluate(SEND_TO_THE_PICKER, sent)
         expect(page.locator(".scenario-error")).to_have_text("Pick a scenario from the list.")
@@ -1605,7 +1700,7 @@ def test_a_run_that_ended_steps_again_after_a_change(served, open_page):
         expect(page.locator(".run-day")).to_contain_text(f"Day {day} ")
     expect(page.locator(".run-day")).to_contain_text("the end of the run")
     expect(step).to_be_disabled()
-    choose(page, "control-actors-pakistan-audience-cost", "2")
+    choose(page, "control-actors-pakistan-pledge", "1")
     expect(page.locator(".run-day")).to_contain_text("Day 0 ")
     expect(step).to_be_enabled()
     page.get_by_role("button", name="fast").click()
@@ -1617,24 +1712,92 @@ def test_a_run_that_ended_steps_again_after_a_change(served, open_page):
 
 
 @pytest.mark.slow
-def test_the_dark_theme_is_legible(served, open_page):
+def test_one_light_theme_for_the_page_and_its_charts(served, open_page):
+    """No theme toggle, and light even in a browser that kept 'dark' from an earlier visit
+    (Solara remembers a choice per address); the charts are drawn on the page's white."""
+    from PIL import Image
     from playwright.sync_api import expect
 
-    page = open_page()
-    toggle = page.locator("header button").last
-    for _ in range(3):
-        if "theme--dark" in (page.locator(".v-application").get_attribute("class") or ""):
-            break
-        toggle.click()
-    expect(page.locator(".v-application")).to_have_class(re.compile(r"\btheme--dark\b"))
-    colour = page.locator(".run-day").evaluate("el => getComputedStyle(el).color")
-    red, green, blue = (int(c) for c in colour[colour.index("(") + 1 : -1].split(",")[:3])
-    assert min(red, green, blue) >= 200, colour
-    page.get_by_role("button", name="Step").click()
-    page.get_by_role("button", name="Step").click()
+    page = open_page(
+        init_script="localStorage.setItem(':solara:theme.variant', JSON.stringify('dark'))"
+    )
+    expect(page.locator(".v-application")).to_have_class(re.compile(r"\btheme--light\b"))
+    expect(page.locator(".v-application")).not_to_have_class(re.compile(r"\btheme--dark\b"))
+    expect(page.locator("header button")).to_have_count(1)  # the sidebar's ☰, nothing else
+
+    def rgb(selector: str, prop: str) -> tuple[int, ...]:
+        colour = page.locator(selector).first.evaluate(f"el => getComputedStyle(el).{prop}")
+        return tuple(int(c) for c in colour[colour.index("(") + 1 : -1].split(",")[:3])
+
+    assert rgb(".v-application", "backgroundColor") == (255, 255, 255)
+    assert max(rgb(".run-day", "color")) <= 60  # dark text on white
     run_ensemble(page, "2,000 runs in")
-    page.locator(".run-day").scroll_into_view_if_needed()
-    served.shot(page, "dashboard-dark")
+    for chart in (".ladder-chart img", ".ensemble-chart img"):
+        image = Image.open(io.BytesIO(page.locator(chart).screenshot())).convert("RGB")
+        corners = [
+            image.getpixel((x, y)) for x in (1, image.width - 2) for y in (1, image.height - 2)
+        ]
+        assert corners == [(255, 255, 255)] * 4, (chart, corners)
+
+
+UNSCROLLED = """() => { for (const el of [document.scrollingElement, ...document.querySelectorAll('*')])
+    { if (el && el.scrollTop) el.scrollTop = 0; } }"""
+"""Scroll the window and every box that scrolls (the sidebar, the main area) back to the top."""
+
+DRIVERS_IN_SIGHT = 3
+"""The top-ranked controls that must be in sight with the page unscrolled (the sidebar scrolls
+on its own for the rest)."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_step_today_the_controls_and_the_curves_on_one_screen(served, open_page, viewport):
+    """At 1024x768 and 1440x900, unscrolled: the Step button with "Today, and why" beside it,
+    the picker and the top-ranked controls, and the curves of a pinned ensemble and the newest
+    drawn together (Pakistan's pledge set to 1, the README's example). The screenshots are
+    ``dashboard-1024.png`` and ``dashboard-1440.png`` (docs/images/ with DASHBOARD_SCREENSHOTS)."""
+    from playwright.sync_api import expect
+
+    page = open_page(*viewport)
+    for day in (1, 2):
+        page.get_by_role("button", name="Step").click()
+        expect(page.locator(".run-day")).to_contain_text(f"Day {day} ")
+    expect(page.locator(".today .decision").first).to_be_visible()
+    run_ensemble(page, "2,000 runs in")
+    page.get_by_role("button", name="Pin it").click()
+    choose(page, "control-actors-pakistan-pledge", "1")
+    expect(page.locator(".run-day")).to_contain_text("Day 0 ")
+    for day in (1, 2):
+        page.get_by_role("button", name="Step").click()
+        expect(page.locator(".run-day")).to_contain_text(f"Day {day} ")
+    run_ensemble(page, "Newest against pinned")
+    expect(page.locator(".outcomes")).to_contain_text(
+        "Newest (vermillion): jan2024_baseline with Pakistan, chance of a public pledge to "
+        "answer: 1"
+    )
+    page.evaluate(UNSCROLLED)
+    width, height = viewport
+    in_sight = {
+        "Step": page.get_by_role("button", name="Step"),
+        "Today, and why": page.locator(".today-heading"),
+        "today's reasons": page.locator(".today"),
+        "the first reason": page.locator(".today .decision").first,
+        "the curves": page.locator(".ensemble-chart img"),
+        "the picker": page.locator(".scenario-picker"),
+    }
+    for key in [k for k in drivers() if k.startswith("decision.")][:DRIVERS_IN_SIGHT]:
+        in_sight[key] = page.locator(f".control-{key.replace('.', '-').replace('_', '-')}")
+    outside = {}
+    for name, element in in_sight.items():
+        box = element.bounding_box()
+        inside = box is not None and box["x"] >= 0 and box["y"] >= 0
+        inside = inside and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+        if not inside:
+            outside[name] = box
+    assert not outside, f"out of sight at {width}x{height} unscrolled: {outside}"
+    step, today = in_sight["Step"].bounding_box(), in_sight["Today, and why"].bounding_box()
+    assert today["y"] - (step["y"] + step["height"]) < 120  # beside Step, not a screen below
+    served.shot(page, f"dashboard-{width}")
 
 
 @pytest.mark.slow
