@@ -42,8 +42,7 @@ def test_init_copies_every_example_byte_for_byte_and_says_what_it_wrote(tmp_path
     assert capsys.readouterr().out == (
         f"Wrote 92 files into {folder}/:\n"
         "  scenarios/           8 files: the example scenarios (jan2024_baseline.yaml, its "
-        "variants, jul2025_campaign.yaml)
-"
+        "variants, jul2025_campaign.yaml)\n"
         "  scenarios/cases/     81 files: the case library (each case with its record, "
         "<case>.observed.yaml)\n"
         "  scenarios/profiles/  1 file: calibrated.yaml, the calibrated profile\n"
