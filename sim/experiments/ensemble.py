@@ -253,7 +253,7 @@ def run_ensemble(
     if pool is not None and not callable(getattr(pool, "submit", None)):
         raise TypeError(f"pool must be an executor (with submit), got {type(pool).__name__}")
     if outcomes is not None:
-        outcomes = arguments.names("outcomes", outcomes)
+        outcomes = arguments.names("outcomes", outcomes, "outcome names")
     chosen = _chosen(scenario, outcomes)
     started = datetime.datetime.now(datetime.UTC)
     clock = time.perf_counter()

@@ -52,7 +52,7 @@ def number(
     except OverflowError:  # a whole number beyond any float
         real = math.inf
     start = f"above {low:g}" if above else f"at least {low:g}"
-    bound = f"a finite number {start}" + (f" and at most {high:g}" if high is not None else "")
+    bound = f"{start} and at most {high:g}" if high is not None else f"a finite number {start}"
     if (
         not math.isfinite(real)
         or not (low < real if above else low <= real)
@@ -82,14 +82,14 @@ def path(name: str, value: object) -> Path:
     return Path(text)
 
 
-def names(name: str, value: object) -> list[str]:
+def names(name: str, value: object, what: str = "names") -> list[str]:
     """``value`` as a list if it is a list (or tuple, ...) of strings, not a string itself."""
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise TypeError(f"{name} must be a list of names, got {shown(value)}")
+        raise TypeError(f"{name} must be a list of {what}, got {shown(value)}")
     items = list(value)
     wrong = [item for item in items if not isinstance(item, str)]
     if wrong:
-        raise TypeError(f"{name} must be a list of names, got {shown(wrong[0])} among them")
+        raise TypeError(f"{name} must be a list of {what}, got {shown(wrong[0])} among them")
     return items
 
 
