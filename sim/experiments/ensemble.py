@@ -254,6 +254,8 @@ def run_ensemble(
         raise TypeError(f"pool must be an executor (with submit), got {type(pool).__name__}")
     if outcomes is not None:
         outcomes = arguments.names("outcomes", outcomes, "outcome names")
+        if not outcomes:
+            raise ValueError("outcomes must name at least one outcome, or be None for all")
     chosen = _chosen(scenario, outcomes)
     started = datetime.datetime.now(datetime.UTC)
     clock = time.perf_counter()
