@@ -23,6 +23,7 @@ from scipy import optimize, stats
 
 from sim.analysis import outcomes as catalogue
 from sim.analysis.outcomes import Outcome
+from sim.inputs import arguments
 from sim.model import uncertainty
 from sim.model.record import NO_DAY, Batch
 from sim.model.scenario import Scenario
@@ -36,12 +37,19 @@ def wilson_interval(
     successes: np.ndarray | int, n: np.ndarray | int, z: float = Z95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for ``successes`` out of ``n`` (vectorised); ``n`` at least 1 and
-    ``successes`` from 0 to ``n``, else a ValueError (an interval of no runs is not a number)."""
-    k = np.asarray(successes, dtype=float)
-    total = np.asarray(n, dtype=float)
+    ``successes`` from 0 to ``n``, whole numbers, else a ValueError (an interval of no runs is
+    not a number); ``z`` a finite number above 0."""
+    k = arguments.counts("successes", successes)
+    total = arguments.counts("n", n)
+    z = arguments.number("z", z, 0, above=True)
+    if k.shape != total.shape and total.ndim and k.ndim:
+        raise ValueError(
+            f"successes and n must have the same shape, got {k.shape} and {total.shape}"
+        )
     if np.any(~(total >= 1)) or np.any(~((k >= 0) & (k <= total))):
         raise ValueError(
-            f"wilson_interval needs 1 <= n and 0 <= successes <= n, got {successes!r} of {n!r}"
+            "wilson_interval needs 1 <= n and 0 <= successes <= n, got "
+            f"{arguments.shown(successes)} of {arguments.shown(n)}"
         )
     p = k / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
@@ -54,9 +62,9 @@ def wilson_interval(
 def newcombe_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:
     """Difference p1 - p2 of independent samples with Newcombe's hybrid score interval
     (method 10, Newcombe 1998)."""
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = wilson_interval(k1, n1)
+    l1, u1 = wilson_interval(k1, n1)  # checks the counts first
     l2, u2 = wilson_interval(k2, n2)
+    p1, p2 = k1 / n1, k2 / n2
     diff = p1 - p2
     low = diff - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = diff + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)

@@ -8,12 +8,14 @@ of an ensemble replays exactly and can be told: ``python run.py story SCENARIO -
 from __future__ import annotations
 
 import datetime
+import os
 from dataclasses import dataclass
 from itertools import groupby
 
 import pandas as pd
 
-from sim.inputs.errors import SEED_MAX, whole
+from sim.inputs import arguments
+from sim.inputs.arguments import SEED_MAX, whole
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
 from sim.model.record import Choice, Event
@@ -36,9 +38,11 @@ FIGURE_HISTORY_DAYS = 3
 """A story figure shows the events of this many days before day 0 (the words show them all)."""
 
 
-def run_story(scenario: Scenario, seed: int) -> EscalationModel:
+def run_story(scenario: Scenario | str | os.PathLike[str], seed: int) -> EscalationModel:
     """Run one world with this seed, keeping every event and reason, and return the model
-    (with the numbers of the run's parameter set, when some are uncertain)."""
+    (with the numbers of the run's parameter set, when some are uncertain). ``scenario`` is a
+    Scenario or a scenario file's path, as for ``run_ensemble``."""
+    scenario = arguments.scenario("scenario", scenario, "run_story")
     seed = whole("seed", seed, 0, SEED_MAX)
     concrete, _ = uncertainty.for_seed(scenario, seed)
     model = EscalationModel(concrete, seed, record=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.experiments.execution import default_workers
-from sim.inputs.errors import SEED_MAX
+from sim.inputs.arguments import SEED_MAX
 from sim.views.classroom import (
     CULL_MINUTES,
     ENSEMBLES_AT_ONCE,

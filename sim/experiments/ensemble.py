@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,8 +30,8 @@ from sim.analysis import outcomes as catalogue
 from sim.analysis import statistics as analysis
 from sim.experiments import execution
 from sim.files.folders import versions
-from sim.inputs.errors import SEED_MAX, whole
-from sim.inputs.loader import load_scenario
+from sim.inputs import arguments
+from sim.inputs.arguments import SEED_MAX, whole
 from sim.model import uncertainty
 from sim.model.model import EscalationModel
 from sim.model.record import Batch
@@ -239,13 +238,7 @@ def run_ensemble(
     Ctrl-C returns the first runs that finished, marked ``interrupted``. ``chunk`` fixes the
     runs per task (default: ``chunk_size``); results are the same for any.
     """
-    if isinstance(scenario, str | os.PathLike):
-        scenario = load_scenario(Path(scenario))
-    elif not isinstance(scenario, Scenario):
-        raise TypeError(
-            "run_ensemble takes a Scenario (sim.load_scenario) or a scenario file's path, not "
-            f"{type(scenario).__name__}"
-        )
+    scenario = arguments.scenario("scenario", scenario, "run_ensemble")
     runs = whole("runs", scenario.runs if runs is None else runs, 1, LIMITS["runs"])
     seed = whole("seed", scenario.seed if seed is None else seed, 0, SEED_MAX)
     workers = whole("workers", 1 if workers is None else workers, 1, 4096)
@@ -253,18 +246,16 @@ def run_ensemble(
     if chunk is not None:
         chunk = whole("chunk", chunk, 1)
     if target_halfwidth is not None:
-        if isinstance(target_halfwidth, bool) or not isinstance(target_halfwidth, int | float):
-            raise TypeError(f"target_halfwidth must be a number, got {target_halfwidth!r}")
-        if not 0 < target_halfwidth <= 0.5:
-            raise ValueError(
-                f"target_halfwidth must be above 0 and at most 0.5, got {target_halfwidth!r}"
-            )
+        target_halfwidth = arguments.number(
+            "target_halfwidth", target_halfwidth, 0, 0.5, above=True
+        )
+    progress = arguments.flag("progress", progress)
     if pool is not None and not callable(getattr(pool, "submit", None)):
         raise TypeError(f"pool must be an executor (with submit), got {type(pool).__name__}")
-    if outcomes is not None and (
-        isinstance(outcomes, str) or not all(isinstance(name, str) for name in outcomes)
-    ):
-        raise TypeError(f"outcomes must be a list of outcome names, got {outcomes!r}")
+    if outcomes is not None:
+        outcomes = arguments.names("outcomes", outcomes, "outcome names")
+        if not outcomes:
+            raise ValueError("outcomes must name at least one outcome, or be None for all")
     chosen = _chosen(scenario, outcomes)
     started = datetime.datetime.now(datetime.UTC)
     clock = time.perf_counter()

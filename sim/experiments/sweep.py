@@ -22,11 +22,19 @@ refused and left untouched. Sensitivity indices of a Sobol or Morris sweep:
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from sim.experiments.axes import SweepError
 from sim.experiments.sensitivity import morris_indices, sobol_indices
 from sim.experiments.sweep_definition import SweepDefinition
+from sim.inputs import arguments
+from sim.inputs.arguments import whole
+
+MAX_RESAMPLES = 100_000
+"""The most bootstrap resamples ``analyze_sweep`` draws for its intervals (the default 1,000
+is plenty; this keeps a mistyped number from running for hours)."""
 
 
 def analyze_sweep(
@@ -43,6 +51,17 @@ def analyze_sweep(
     mu_star (+CI)/sigma (:func:`sim.experiments.sensitivity.morris_indices`). Needs every
     design point finished without error.
     """
+    if not isinstance(definition, SweepDefinition):
+        raise TypeError(f"definition must be a SweepDefinition, got {type(definition).__name__}")
+    if not isinstance(results, pd.DataFrame) or "point" not in results.columns:
+        raise TypeError(
+            f"results must be a sweep's table (sim.load_sweep), got {type(results).__name__}"
+        )
+    if not isinstance(outcome, str):
+        raise TypeError(f"outcome must be an outcome's name, got {arguments.shown(outcome)}")
+    if arguments.number("conf_level", conf_level, -math.inf) <= 0 or conf_level >= 1:
+        raise ValueError(f"conf_level must be above 0 and below 1, got {conf_level!r}")
+    whole("num_resamples", num_resamples, 1, MAX_RESAMPLES)
     if definition.design not in ("sobol", "morris"):
         raise SweepError(
             "sensitivity indices need a sobol or morris design, "

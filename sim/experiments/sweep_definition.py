@@ -19,6 +19,8 @@ from typing import Any
 
 from sim.experiments.axes import ParamSpec, SweepError, parse_param, parse_param_entry
 from sim.experiments.designs import DESIGNS, MAX_POINTS, DesignPoints, build_design, design_size
+from sim.inputs import arguments
+from sim.model.scenario import LIMITS
 
 FORMAT = 1
 """Bump when the canonical definition or the store's schema changes."""
@@ -41,10 +43,13 @@ def canonical(obj: Any) -> str:
     )
 
 
-def positive_int(where: str, v: object, *, minimum: int = 1) -> int:
-    """``v`` if it is an integer of at least ``minimum``; else a SweepError naming ``where``."""
+def positive_int(where: str, v: object, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """``v`` if it is an integer from ``minimum`` to ``maximum``; else a SweepError naming
+    ``where``."""
     if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise SweepError(f"{where}: expected an integer >= {minimum}, got {v!r}")
+        raise SweepError(f"{where}: expected an integer >= {minimum}, got {arguments.shown(v)}")
+    if maximum is not None and v > maximum:
+        raise SweepError(f"{where}: expected an integer <= {maximum:,}, got {v:,}")
     return v
 
 
@@ -68,9 +73,22 @@ class SweepDefinition:
     context: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.parameters, str | bytes | Mapping) or not isinstance(
+            self.parameters, Iterable
+        ):
+            raise TypeError(
+                f"parameters must be a list of ParamSpec (sim.parse_params), got "
+                f"{arguments.shown(self.parameters)}"
+            )
         object.__setattr__(self, "parameters", tuple(self.parameters))
-        object.__setattr__(self, "outcomes", tuple(self.outcomes))
-        positive_int("runs", self.runs)
+        object.__setattr__(
+            self, "outcomes", tuple(arguments.names("outcomes", self.outcomes, "outcome names"))
+        )
+        if not isinstance(self.design, str):
+            raise TypeError(f"design must be a design's name, got {arguments.shown(self.design)}")
+        if not isinstance(self.context, Mapping):
+            raise TypeError(f"context must be a mapping, got {arguments.shown(self.context)}")
+        positive_int("runs", self.runs, maximum=LIMITS["runs"])
         positive_int("seed", self.seed, minimum=0)
         if not isinstance(self.second_order, bool):
             raise SweepError(f"second_order: expected true or false, got {self.second_order!r}")
@@ -196,7 +214,7 @@ def _range_count(text: str) -> object:
 def parse_params(texts: Iterable[str]) -> tuple[ParamSpec, ...]:
     """Parse repeated CLI ``--param`` strings (see :func:`sim.experiments.axes.parse_param`)."""
     specs = []
-    for text in texts:
+    for text in arguments.names("texts", texts, "--param strings (PATH=SPEC)"):
         path, _, spec = text.partition("=")
         _check_count(path.strip(), _range_count(spec))
         specs.append(parse_param(text))

@@ -46,6 +46,7 @@ from sim.experiments.sweep_store import (
     params_json,
 )
 from sim.files.folders import disk_reason, write_json
+from sim.inputs import arguments
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,23 @@ def run_sweep(
     and ``metadata.json`` at the end, and also when interrupted (Ctrl-C), so the CSV always
     reflects what is stored. Bad input, an unusable folder or executor: ``SweepError``.
     """
-    out = Path(out_dir)
+    if not isinstance(definition, SweepDefinition):
+        raise TypeError(f"definition must be a SweepDefinition, got {type(definition).__name__}")
+    if not callable(evaluate):
+        raise TypeError(
+            f"evaluate must be a function of (overrides, runs, seed_seq), such as "
+            f"sim.PointEvaluator, got {type(evaluate).__name__}"
+        )
+    out = arguments.path("out_dir", out_dir)
+    if not isinstance(executor, str):
+        raise TypeError(f"executor must be 'local' or 'dask', got {arguments.shown(executor)}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(f"scheduler must be an address (text), got {arguments.shown(scheduler)}")
+    arguments.number("connect_timeout", connect_timeout, 0, above=True)
+    for name, value in (("force", force), ("retry_errors", retry_errors), ("progress", progress)):
+        arguments.flag(name, value)
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping, got {arguments.shown(metadata)}")
     _check_executor_args(executor, workers, scheduler)
     design = definition.points()  # deterministic
     total = len(design)

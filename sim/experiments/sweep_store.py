@@ -46,6 +46,7 @@ from sim.files.folders import (
     shown,
     write_text,
 )
+from sim.inputs import arguments
 from sim.inputs.errors import ResultsError
 
 log = logging.getLogger(__name__)
@@ -206,9 +207,14 @@ class SweepStore:
 
         Opens the database read-only, so a refused folder is never modified.
         """
-        path = Path(out_dir) / STORE_NAME
+        path = arguments.path("out_dir", out_dir) / STORE_NAME
         if not path.exists():
             return None
+        if not path.is_file():  # sqlite would wait on a pipe forever, or read a device
+            raise SweepError(
+                f"{path} is not a regular file (a pipe, a device or a folder cannot be a sweep "
+                "store); use another --out, or --force to set it aside"
+            )
         try:
             conn = _read_only(path)
             try:
@@ -511,7 +517,7 @@ def load_results(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
     Read from the store (the source of truth), so it works mid-sweep too.
     Failed points have NaN outcomes and their message in ``error``.
     """
-    out = Path(out_dir)
+    out = arguments.path("out_dir", out_dir)
     defn = load_definition(out)
     conn = _read_only(out / STORE_NAME)
     try:

@@ -22,6 +22,7 @@ import os
 import platform
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -470,14 +471,54 @@ def _ours(name: str, extra: Iterable[str]) -> bool:
     return name in RESULT_NAMES or name in extra or (name.startswith(".") and name.endswith(".tmp"))
 
 
+MAX_METADATA_BYTES = 100 * 10**6
+"""The largest ``metadata.json`` a reader takes: far above what a comparison of many scenarios
+records, so a file that never ends is refused before it is read."""
+
+
+def read_regular(path: Path, limit: int, what: str, remedy: str) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes; else a
+    ResultsError saying what it is. Opened without blocking and checked on the open file, so a
+    pipe is never waited on and a device (``/dev/zero``) never read, even if swapped in after a
+    look at the path."""
+    where = shown(path)
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ResultsError(f"{where} is missing; {remedy}") from None
+    except OSError as error:
+        raise ResultsError(f"{where} cannot be read ({disk_reason(error)})") from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise ResultsError(
+                f"{where} is not a regular file (a pipe, a device or a folder cannot be {what}); "
+                f"{remedy}"
+            )
+        if info.st_size > limit:
+            raise ResultsError(
+                f"{where} is {info.st_size:,} bytes, more than the {limit:,} of {what} of any "
+                f"result of this program; {remedy}"
+            )
+        with os.fdopen(handle, "rb", closefd=False) as reader:
+            data = reader.read(limit + 1)
+    except OSError as error:
+        raise ResultsError(f"{where} cannot be read ({disk_reason(error)})") from None
+    finally:
+        os.close(handle)
+    if len(data) > limit:  # it grew while read
+        raise ResultsError(f"{where} is more than {limit:,} bytes; {remedy}")
+    return data
+
+
 def result_kind(folder: Path) -> tuple[str | None, dict[str, Any]]:
     """What a folder holds, by what the program wrote there: the kind its ``metadata.json``
     records (with that record), ``backtest`` or ``explain`` by their tables; None for none."""
     record = folder / MARKER
     if record.is_file():
         try:
-            data = json.loads(record.read_bytes())
-        except (OSError, ValueError):
+            data = json.loads(read_regular(record, MAX_METADATA_BYTES, "a metadata file", ""))
+        except (ResultsError, ValueError, RecursionError):
             data = None
         if isinstance(data, dict) and isinstance(data.get("kind"), str):
             return data["kind"], data

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,16 @@ import pandas as pd
 from sim.files.folders import (
     FORMATS,
     MARKER,
+    MAX_METADATA_BYTES,
     TABLES,
-    disk_reason,
     kind_name,
+    read_regular,
     require_format,
     result_kind,
     scenario_hash,
     shown,
 )
+from sim.inputs import arguments
 from sim.inputs.errors import ResultsError
 
 MAX_TABLE_BYTES = 20 * 10**9
@@ -89,11 +90,7 @@ def load(folder: str | os.PathLike[str]) -> Results:
     a folder mixing files of two runs, changed by hand, or written by a version that did not list
     its files is a ResultsError that says which file and how to remake the folder.
     """
-    if not isinstance(folder, str | os.PathLike):
-        raise TypeError(
-            f"load_results takes a folder's path (str or Path), not {type(folder).__name__}"
-        )
-    folder = Path(folder)
+    folder = arguments.path("folder", folder)
     if not os.path.isdir(folder):
         raise ResultsError(f"{shown(folder)} is not a folder")
     found, _ = result_kind(folder)
@@ -104,7 +101,7 @@ def load(folder: str | os.PathLike[str]) -> Results:
             "'python run.py run' or 'compare'"
         )
     record = folder / MARKER
-    if not record.is_file():
+    if not record.exists():
         missing = [
             f"{name}.csv"
             for name in TABLES
@@ -115,8 +112,10 @@ def load(folder: str | os.PathLike[str]) -> Results:
             "make one with 'python run.py run SCENARIO'"
         )
     try:
-        metadata = json.loads(record.read_bytes())
-    except (OSError, ValueError) as error:
+        metadata = json.loads(
+            read_regular(record, MAX_METADATA_BYTES, "a metadata file", "remake the folder")
+        )
+    except (ValueError, RecursionError) as error:
         raise ResultsError(f"{shown(folder)}/{MARKER} cannot be read ({error})") from None
     rerun = _rerun_hint(metadata)
     files = metadata.get("files") if isinstance(metadata, dict) else None
@@ -191,27 +190,11 @@ def _read_checked(folder: Path, name: str, expected: str, rerun: str) -> pd.Data
     """A table whose bytes are exactly those the run wrote (hashed as read, so a swap in the
     middle of reading is caught too)."""
     path = folder / name
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ResultsError(
-                f"{shown(folder)}/{name} is not a regular file (a pipe, a device or a folder "
-                f"cannot be a table); {rerun}"
-            )
-        if info.st_size > MAX_TABLE_BYTES:
-            raise ResultsError(
-                f"{shown(folder)}/{name} is larger than {MAX_TABLE_BYTES // 10**9} GB, more than "
-                f"any result of this program; {rerun}"
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise ResultsError(
             f"{shown(folder)} is not one complete result: {name} is missing; {rerun}"
-        ) from None
-    except OSError as error:
-        raise ResultsError(
-            f"{shown(folder)}/{name} cannot be read ({disk_reason(error)})"
-        ) from None
+        )
+    data = read_regular(path, MAX_TABLE_BYTES, "a table", rerun)
     if hashlib.sha256(data).hexdigest() != expected:
         raise ResultsError(
             f"{shown(folder)} is not one complete result: {name} is not the file its {MARKER} "

@@ -7,7 +7,6 @@ loading the model first.
 from __future__ import annotations
 
 import difflib
-import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -82,19 +81,3 @@ def listing(names: list[str], most: int = 12) -> str:
 
 def excerpt(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
-
-
-SEED_MAX = 2**63 - 1
-"""The largest seed of a run: the seed column of runs.csv holds 63-bit seeds."""
-
-
-def whole(name: str, value: object, low: int, high: int | None = None) -> int:
-    """``value`` if it is a whole number from ``low`` to ``high``; else a TypeError or ValueError
-    naming the argument (a float, a bool, infinity or a string is not a number of runs)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
-    number = int(value)
-    if number < low or (high is not None and number > high):
-        bound = f"from {low:,} to {high:,}" if high is not None else f"at least {low:,}"
-        raise ValueError(f"{name} must be {bound}, got {number:,}")
-    return number

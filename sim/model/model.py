@@ -37,6 +37,7 @@ from sim.model.decisions import DecisionWeights
 from sim.model.groups import ArmedGroupAgent
 from sim.model.record import Acts, Batch, Choice, Event, Tally
 from sim.model.scenario import (
+    LIMITS,
     ActEvent,
     AttackEvent,
     CeasefireEvent,
@@ -72,6 +73,17 @@ class EscalationModel(mesa.Model):
     def __init__(
         self, scenario: Scenario, seeds: int | Sequence[int] | IntArray = 0, *, record: bool = False
     ) -> None:
+        if not isinstance(scenario, Scenario):
+            raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+        horizon = scenario.horizon  # a Scenario changed by model_copy(update=...) is unchecked
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, int)
+            or not 1 <= horizon <= LIMITS["horizon"]
+        ):
+            raise ValueError(
+                f"scenario's horizon must be from 1 to {LIMITS['horizon']:,} days, got {horizon!r}"
+            )
         if scenario.uncertainty.active:
             raise ValueError(
                 f"{scenario.name} has uncertain numbers ({', '.join(sorted(scenario.uncertainty.distributions) + sorted(scenario.uncertainty.from_profile))}): "

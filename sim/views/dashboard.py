@@ -49,7 +49,7 @@ from sim.analysis import outcomes as catalogue
 from sim.analysis.outcomes import Outcome, for_scenario
 from sim.analysis.statistics import compare_runs, outcome_curves
 from sim.analysis.story import day_label, names_of, reason, weighed_terms
-from sim.inputs.errors import SEED_MAX
+from sim.inputs.arguments import SEED_MAX
 from sim.inputs.loader import load_scenario
 from sim.model import uncertainty
 from sim.model.model import EscalationModel, opening

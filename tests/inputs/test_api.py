@@ -477,7 +477,9 @@ def test_paths_as_str_or_path_and_clear_errors_otherwise(tmp_path):
         sim.run_ensemble({"name": "x"}, runs=5)  # type: ignore[arg-type]
     assert main(["run", str(BASELINE), "--runs", "30", "--out", str(tmp_path / "r"), "-q"]) == 0
     assert sim.load_results(str(tmp_path / "r")).runs.equals(sim.load_results(tmp_path / "r").runs)
-    with pytest.raises(TypeError, match="load_results takes a folder's path"):
+    with pytest.raises(
+        TypeError, match=r"^folder must be a path \(str or pathlib.Path\), got int$"
+    ):
         sim.load_results(42)  # type: ignore[arg-type]
 
 
