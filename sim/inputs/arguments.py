@@ -111,7 +111,7 @@ def scenario(name: str, value: object, function: str) -> Scenario:
             f"{name}, not {type(value).__name__}"
         )
     try:
-        written = value.model_dump(mode="json", warnings=False)
+        written = value.model_dump(mode="json", warnings=False, exclude_unset=True)
     except Exception as error:  # noqa: BLE001 - a scenario built without its checks
         raise ValueError(f"{name} is not a whole scenario ({excerpt(str(error), 200)})") from None
     scenario_from_mapping(written, source=name)
