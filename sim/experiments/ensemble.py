@@ -124,10 +124,12 @@ class Ensemble:
     def estimates(self) -> dict[str, tuple[float, float, float]]:
         """Each outcome of the summary by name: (estimate, 95% low, 95% high)."""
         table = self.summary
-        values = table[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float)
+        columns = [
+            table[c].to_numpy(dtype=float).tolist() for c in ("estimate", "ci_low", "ci_high")
+        ]
         return {
-            str(name): (float(row[0]), float(row[1]), float(row[2]))
-            for name, row in zip(table["outcome"], values, strict=True)
+            str(name): (estimate, low, high)
+            for name, estimate, low, high in zip(table["outcome"], *columns, strict=True)
         }
 
 

@@ -8,6 +8,8 @@ problem in any of them gets the same one-paragraph message naming the file and t
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,15 @@ MAX_NODES = 200_000
 """Most values a file may hold once its aliases are expanded (a 'billion laughs' is refused)."""
 MAX_DEPTH = 40
 """Deepest nesting of mappings and lists."""
+PARSED_KEPT = 32
+"""Most texts whose parse is kept (``read_yaml``): a loop that loads the same scenario file at
+every point (SALib, EMA Workbench) then parses it once."""
+PARSED_BYTES = 100_000
+"""Longest text whose parse is kept (a scenario is a few kilobytes; memory stays bounded)."""
+
+_parsed: OrderedDict[str, dict[str, Any]] = OrderedDict()
+"""The mapping parsed from each recent file text that read without a problem, oldest first."""
+_parsed_lock = threading.Lock()  # the dashboard loads scenarios from several threads
 
 
 class _HardenedLoader(yaml.SafeLoader):
@@ -101,6 +112,16 @@ def _independent(node: Any) -> Any:
     return node
 
 
+def _plain(node: Any) -> bool:
+    """Only mappings, lists and immutable scalars (no ``!!set``, ``!!omap`` and the like), so
+    that ``_independent`` gives each copy its own of everything that can change."""
+    if isinstance(node, dict):
+        return all(_plain(value) for value in node.values())
+    if isinstance(node, list):
+        return all(_plain(value) for value in node)
+    return node is None or isinstance(node, str | int | float | bytes)
+
+
 def read_value(text: str) -> Any:
     """One value written in YAML (a ``--set`` value), read as scenario files are: dates stay
     text for the schema to check, and the same limits on size, aliases and nesting apply.
@@ -151,6 +172,8 @@ def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
 
     Only regular files are read (not folders, devices or symbolic-link loops); keys must be
     text; the whole document is walked once, with a budget, before anything else touches it.
+    The file is read every time, but a text read before is not parsed again (``PARSED_KEPT``):
+    the caller gets a fresh copy of the same mapping, to change as it likes.
     """
     source = str(path)
     try:
@@ -181,6 +204,12 @@ def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(source, "", f"cannot be read ({error})")]) from None
+    with _parsed_lock:
+        kept = _parsed.get(text)
+        if kept is not None:
+            _parsed.move_to_end(text)
+    if kept is not None:  # the same text parses to the same mapping: each caller its own copy
+        return _independent(kept)
     try:
         data = yaml.load(text, Loader=_HardenedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
@@ -208,6 +237,12 @@ def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
     problems = _check_shape(data, source)
     if problems:
         raise ScenarioError(problems)
+    data = _independent(data)
+    if len(text) <= PARSED_BYTES and _plain(data):
+        with _parsed_lock:
+            _parsed[text] = data
+            while len(_parsed) > PARSED_KEPT:
+                _parsed.popitem(last=False)
     return _independent(data)
 
 
