@@ -39,27 +39,27 @@ class Ranked:
 
 
 RANKING: tuple[Ranked, ...] = (
-    Ranked("decision.review_rate", 0.481, "calm_14d"),
     Ranked("decision.cost_convexity", 0.445, "answer_7d"),
-    Ranked("decision.deterrence", 0.397, "calm_14d"),
     Ranked("decision.rationality", 0.267, "forces_30d"),
+    Ranked("decision.deterrence", 0.246, "answer_7d"),
     Ranked("actors.*.cost", 0.225, "forces_30d"),
-    Ranked("decision.ripeness", 0.145, "calm_14d"),
+    Ranked("decision.review_rate", 0.154, "calm_14d"),
     Ranked("decision.reprisal_value", 0.123, "forces_30d"),
     Ranked("actors.*.pledge", 0.11, "answer_7d"),
-    Ranked("decision.standing_cost", 0.082, "calm_14d"),
-    Ranked("third_parties.*.leverage", 0.079, "calm_14d"),
-    Ranked("decision.reciprocity", 0.077, "calm_14d"),
-    Ranked("decision.talks", 0.072, "calm_14d"),
+    Ranked("decision.ripeness", 0.086, "calm_14d"),
+    Ranked("third_parties.*.mediation.agreement_rate", 0.078, "calm_14d"),
     Ranked("actors.*.audience_cost", 0.069, "answer_7d"),
+    Ranked("decision.measure_review_rate", 0.062, "calm_14d"),
+    Ranked("third_parties.*.leverage", 0.053, "forces_30d"),
+    Ranked("decision.reciprocity", 0.044, "calm_14d"),
     Ranked("decision.risk", 0.044, "forces_30d"),
-    Ranked("armed_groups.*.daily_rate", 0.038, "calm_14d"),
-    Ranked("third_parties.*.mediation.agreement_rate", 0.032, "calm_14d"),
+    Ranked("decision.standing_cost", 0.04, "calm_14d"),
+    Ranked("decision.talks", 0.033, "forces_30d"),
     Ranked("actors.*.perception.error", 0.031, "forces_30d"),
     Ranked("decision.coercion", 0.031, "forces_30d"),
+    Ranked("armed_groups.*.daily_rate", 0.027, "forces_30d"),
     Ranked("decision.protection", 0.027, "forces_30d"),
-    Ranked("decision.hurting_stalemate", 0.025, "calm_14d"),
-    Ranked("decision.measure_review_rate", 0.025, "calm_14d"),
+    Ranked("decision.hurting_stalemate", 0.024, "calm_14d"),
 )
 """``rank`` of the Morris tables in docs/data/drivers/, highest first, to three decimals."""
 
