@@ -12,6 +12,7 @@ import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
@@ -33,7 +34,20 @@ from sim.model.policies import (
 
 ActorId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Probability = Annotated[float, Field(ge=0, le=1)]
-Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+WEIGHT_MAX = 1e6
+"""The largest weight a scenario may give. Beyond it a weight times a rung's share overflows the
+choice arithmetic (a cost of 1e308 made NaN of choices, and a sweep of garbage, silently); no
+weight of the model means anything near it. A check, not a bound of the key's range, so sweeps
+and calibration keep drawing their ranges from the defaults."""
+
+
+def _within_weight_max(value: float) -> float:
+    if value > WEIGHT_MAX:
+        raise ValueError(f"expected a number from 0 to 1,000,000, got {value:g}")
+    return value
+
+
+Weight = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_within_weight_max)]
 Names = Sequence[ActorId]
 
 # The discriminated unions are built from the registries, so a newly registered policy is

@@ -685,7 +685,7 @@ def test_a_sweep_of_values_no_chart_can_scale_keeps_its_results(tmp_path, capsys
             "sweep",
             str(BASELINE),
             "--param",
-            "actors.iran.cost=1e308,1.7e308",
+            "decision.rationality=1e308,1.7e308",
             "--runs",
             "5",
             "--workers",
@@ -697,6 +697,17 @@ def test_a_sweep_of_values_no_chart_can_scale_keeps_its_results(tmp_path, capsys
     assert code == 0
     assert "note: the figures were not drawn" in capsys.readouterr().err
     assert len((out / "sweep.csv").read_text().splitlines()) == 1 + 2
+
+
+def test_a_weight_beyond_a_million_is_refused_before_it_overflows_the_choices(tmp_path, capsys):
+    """A cost of 1.7e308 once made NaN of choices: a sweep of garbage, silently (issue 23)."""
+    code, out, err = cli(
+        capsys, "sweep", BASELINE, "--param", "actors.iran.cost=1e308,1.7e308", "--out", tmp_path
+    )
+    assert code == 2 and out == ""
+    assert err == (
+        "error: --param actors.iran.cost: expected a number from 0 to 1,000,000, got 1e+308\n"
+    )
 
 
 def test_backtest_and_sweep_refuse_an_unknown_name_before_running(capsys, tmp_path):
