@@ -149,24 +149,17 @@ def test_an_observed_file_of_a_scenario_that_does_not_validate(tmp_path):
     )
 
 
+def backtest_cases(cases: Path, out: Path, *options: str) -> int:
+    """``backtest`` of a small library: 40 runs a case, one worker (exit code)."""
+    return main(
+        ["backtest", str(cases), "--runs", "40", "--workers", "1", "--out", str(out), *options]
+    )
+
+
 def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     library(tmp_path / "cases")
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "backtest",
-                str(tmp_path / "cases"),
-                "--runs",
-                "40",
-                "--workers",
-                "1",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert backtest_cases(tmp_path / "cases", out) == 0
     printed = capsys.readouterr().out
     assert printed.startswith(f"Backtest of 2 cases in {tmp_path / 'cases'}/, 40 runs each")
     for text in (
@@ -188,22 +181,7 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     skill = printed.split("skill (1 - score / reference)", 1)[1].splitlines()[1:-1]
     assert [line.split()[:2] for line in skill] == [["all", "items"]]
     assert printed.splitlines()[0].endswith("Skill of the headline only (--full: each item's).")
-    assert (
-        main(
-            [
-                "backtest",
-                str(tmp_path / "cases"),
-                "--runs",
-                "40",
-                "--workers",
-                "1",
-                "--out",
-                str(out),
-                "--full",
-            ]
-        )
-        == 0
-    )
+    assert backtest_cases(tmp_path / "cases", out, "--full") == 0
     full = capsys.readouterr().out
     skill = full.split("skill (1 - score / reference)", 1)[1].splitlines()[1:-2]
     said = printed.splitlines()
@@ -268,22 +246,7 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     # the scripted cases have no trajectory and no timing: those scores skip them
     rows = {row["item"]: row for row in data["scores"]}
     assert rows["trajectory"]["cases"] == 0 and rows["trajectory"]["score"] is None
-    assert (
-        main(
-            [
-                "backtest",
-                str(tmp_path / "cases"),
-                "--runs",
-                "40",
-                "--workers",
-                "1",
-                "--out",
-                str(out),
-                "--json",
-            ]
-        )
-        == 0
-    )
+    assert backtest_cases(tmp_path / "cases", out, "--json") == 0
     printed = json.loads(capsys.readouterr().out, parse_constant=strict)
     assert printed["ok"] is True and printed["scores"][9]["item"] == "all items"
 
