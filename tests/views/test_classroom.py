@@ -382,18 +382,9 @@ def test_pages_are_culled_minutes_after_their_connection_drops(monkeypatch):
     assert solara.server.settings.kernel.cull_timeout == "30s"
 
 
-def test_dashboard_command_passes_its_limits_to_the_server(monkeypatch):
+def test_dashboard_command_passes_its_limits_to_the_server(monkeypatch, started):
     monkeypatch.chdir(ROOT)
-    envs = []
-
-    class Server:
-        def __init__(self, command: list[str], **options: Any) -> None:
-            envs.append(options["env"])
-
-        def wait(self, timeout: float | None = None) -> int:
-            return 0
-
-    monkeypatch.setattr(subprocess, "Popen", Server)
+    envs = started.envs
     monkeypatch.setenv(LOG_VARIABLE, "1")  # left from elsewhere: only -v asks for the log
     assert main(["dashboard"]) == 0
     assert main(["dashboard", "--ensembles", "4", "-v"]) == 0

@@ -1196,23 +1196,9 @@ def test_import_sim_does_not_import_solara():
     assert out.stdout.strip() == "[]"
 
 
-def test_dashboard_command_serves_the_app_with_solara(monkeypatch):
+def test_dashboard_command_serves_the_app_with_solara(monkeypatch, started):
     monkeypatch.chdir(ROOT)
-    calls = []
-
-    envs = []
-
-    class Server:
-        """solara run, as started: its command and environment, and a clean exit."""
-
-        def __init__(self, command: list[str], **options: Any) -> None:
-            calls.append(command)
-            envs.append(options["env"])
-
-        def wait(self, timeout: float | None = None) -> int:
-            return 0
-
-    monkeypatch.setattr(subprocess, "Popen", Server)
+    calls, envs = started.calls, started.envs
     assert main(["dashboard", "--port", "8800"]) == 0
     assert envs[0]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     assert "ESCALATION_SIM_SCENARIOS" not in envs[0] or envs[0][
@@ -1236,21 +1222,12 @@ def test_dashboard_command_serves_the_app_with_solara(monkeypatch):
 
 
 def test_dashboard_command_offers_named_files_and_warns_of_a_public_host(
-    monkeypatch, capsys, tmp_path
+    monkeypatch, capsys, tmp_path, started
 ):
     monkeypatch.chdir(tmp_path)  # no scenarios/ here: the named files are enough
     own = tmp_path / "mine.yaml"
     own.write_text((ROOT / "scenarios" / "jan2024_baseline.yaml").read_text())
-    envs = []
-
-    class Server:
-        def __init__(self, command: list[str], **options: Any) -> None:
-            envs.append(options["env"])
-
-        def wait(self, timeout: float | None = None) -> int:
-            return 0
-
-    monkeypatch.setattr(subprocess, "Popen", Server)
+    envs = started.envs
     assert main(["dashboard", "mine.yaml", "--host", "0.0.0.0"]) == 0
     assert envs[0]["ESCALATION_SIM_SCENARIOS"] == str(own.resolve())
     assert capsys.readouterr().err == (
