@@ -237,9 +237,8 @@ def read_yaml(path: Path, what: str = "a scenario") -> dict[str, Any]:
     problems = _check_shape(data, source)
     if problems:
         raise ScenarioError(problems)
-    data = _independent(data)
     if len(text) <= PARSED_BYTES and _plain(data):
-        with _parsed_lock:
+        with _parsed_lock:  # the parse as read, never handed out: each caller gets a copy
             _parsed[text] = data
             while len(_parsed) > PARSED_KEPT:
                 _parsed.popitem(last=False)
