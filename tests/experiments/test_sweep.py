@@ -559,6 +559,14 @@ def _gone(pid: int) -> bool:
         return True
 
 
+def _wait_until_gone(pids: list[int], deadline: float = 120) -> list[int]:
+    """Wait, up to ``deadline`` seconds, for every process of ``pids`` to die; those alive."""
+    end = time.monotonic() + deadline
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < end:
+        time.sleep(0.05)
+    return [pid for pid in pids if not _gone(pid)]
+
+
 # workers=2 spawns a pool inside the killed process (~3 s more): slow-marked.
 @pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_killed_sweep_resumes_to_a_byte_identical_csv(tmp_path: Path, workers: int) -> None:
@@ -567,8 +575,10 @@ def test_killed_sweep_resumes_to_a_byte_identical_csv(tmp_path: Path, workers: i
 
     out = tmp_path / "killed"
     proc = _start_sweep(out, workers, "slow_toy_evaluate", 5)
+    pool = _workers_of(proc.pid)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool workers
     proc.wait()
+    assert _wait_until_gone(pool) == []  # a worker dying late still holds the inherited lock
     stored = _stored_points(out)
     assert 5 <= stored < 24, stored
     assert not (out / CSV_NAME).exists()  # killed before any export
@@ -630,10 +640,7 @@ def test_killing_only_the_main_process_ends_its_workers_and_the_resume_goes_on(
     assert len(pool) == 2
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + 10
-    while not all(_gone(pid) for pid in pool) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    alive = [pid for pid in pool if not _gone(pid)]
+    alive = _wait_until_gone(pool, deadline=10)
     for pid in alive:
         os.kill(pid, signal.SIGKILL)
     assert alive == []
