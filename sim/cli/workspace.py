@@ -14,7 +14,7 @@ from pathlib import Path
 from sim.cli.commands import UsageError
 
 FOLDER_WORDS = {
-    "scenarios": "the example scenarios (jan2024_baseline.yaml, its variants, jul2025_campaign.yaml)",
+    "scenarios": "the example scenarios (jan2024_baseline.yaml, its variants, jul2025_campaign.yaml, jul2025_dominance.yaml)",
     "scenarios/cases": "the case library (each case with its record, <case>.observed.yaml)",
     "scenarios/profiles": "the calibrated profile",
     "scenarios/sweeps": "sweeps of the baseline",

@@ -201,3 +201,67 @@ def test_readme_war_in_the_campaign_comes_only_by_accident(tmp_path, capsys):
     climbs = dict(re.findall(r"^ +([a-z ]+?) +(\d+\.\d%)", causes, re.M))
     assert set(climbs) <= {"chance", "misread act"}, causes
     assert f"{wars[1]} of 2,000 runs reach war" in _section("campaign-war")
+
+
+DOMINANCE = SCENARIOS / "jul2025_dominance.yaml"
+"""The second "what if" (issue 22, point 9): war for a reason, from the balance of power."""
+
+
+def test_dominance_is_the_campaign_with_what_war_costs_each_side_changed():
+    dominance, campaign = load_scenario(DOMINANCE), load_scenario(CAMPAIGN)
+    assert (dominance.actors["thailand"].cost, dominance.actors["cambodia"].cost) == (0.5, 6.0)
+    assert campaign.actors["thailand"].cost == campaign.actors["cambodia"].cost == 3.0
+    same = {
+        actor: config.model_copy(update={"cost": campaign.actors[actor].cost})
+        for actor, config in dominance.actors.items()
+    }
+    assert same == campaign.actors
+    for key in ("relations", "third_parties", "decision", "mechanisms", "ladder", "events"):
+        assert getattr(dominance, key) == getattr(campaign, key), key
+
+
+def test_seed_35_under_dominance_ends_in_war_as_thailands_best_answer(capsys):
+    assert main(["story", str(DOMINANCE), "--seed", str(SEED), "--full"]) == 0
+    days = _days(capsys.readouterr().out.splitlines())
+    # The campaign's opening, the refused talks, Thailand's answer in kind and the engagement.
+    assert days[0][-1] == (
+        "Cambodia opens an operation against Thailand: it will strike day after day until it "
+        "stops, a ceasefire or war."
+    )
+    assert "Thailand refuses Malaysia's talks." in days[1]
+    assert "Thailand answers Cambodia: 'sustained exchange of fire'." in days[2]
+    assert days[2][-1].startswith("The forces of Cambodia and Thailand, in contact, fall into")
+    # Day 4: war, its best option by 0.05 over carrying on the exchange of fire.
+    war = days[4].index("Thailand answers Cambodia: 'war'.")
+    assert days[4][war + 1] == (
+        "why: for: restoring deterrence (+2.73); against: the cost (-0.60), United States's "
+        "pressure (-0.32), China's pressure (-0.20), third parties' protection of Cambodia "
+        "(-0.15) and Malaysia's pressure (-0.12) (in all +1.34, chance 52%); next best, "
+        "'sustained exchange of fire' (+1.29): restoring deterrence (+2.34), the cost (-0.38) "
+        "and United States's pressure (-0.27)."
+    )
+    assert days[4][war + 2] == "War between Thailand and Cambodia."
+    # explain's rules: a best option above the rung received, after talks were refused.
+    events = run_story(load_scenario(DOMINANCE), SEED).events[0]
+    first = next(i for i, e in enumerate(events) if (e.rung or 0) >= 7)
+    assert (events[first].day, events[first].actor) == (4, "thailand")
+    assert classify(events, first) == "refused talks"
+
+
+def test_readme_dominance_numbers_are_what_run_and_explain_print(tmp_path, capsys):
+    out = tmp_path / "dominance"
+    assert (
+        main(["run", str(DOMINANCE), "--out", str(out), "--outcomes", "war", "--workers", "1"]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert main(["explain", str(out), "--rung", "7", "--out", str(tmp_path / "why")]) == 0
+    causes = capsys.readouterr().out
+    war = re.search(r"^ +P\(war by the horizon\) +(\d+\.\d%)", printed, re.M)
+    assert war is not None, printed
+    climbs = dict(re.findall(r"^ +([a-z ]+?) +(\d+\.\d%)", causes, re.M))
+    assert set(climbs) == {"refused talks", "deliberate escalation", "chance", "misread act"}
+    # War for a reason: Thailand's best answer in more of the wars than the noise of a choice.
+    best = sum(float(climbs[c].rstrip("%")) for c in ("refused talks", "deliberate escalation"))
+    assert best > float(climbs["chance"].rstrip("%")), causes
+    wanted = [war[1], *(climbs[c] for c in ("refused talks", "deliberate escalation", "chance"))]
+    assert _numbers(_section("dominance-numbers")) == [*wanted, climbs["misread act"]]

@@ -29,7 +29,7 @@ def test_the_handout_is_one_page_with_three_questions():
     ]
     # Every command is explained, in order, by a numbered line naming it.
     explained = HANDOUT.split("**The commands**", 1)[1].split("**What each figure shows**", 1)[0]
-    assert len(commands()) == 6
+    assert len(commands()) == 7
     for number, command in enumerate(commands(), 1):
         assert f"\n{number}. `" in explained, command
 

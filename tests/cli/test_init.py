@@ -35,14 +35,14 @@ def test_init_copies_every_example_byte_for_byte_and_says_what_it_wrote(tmp_path
     folder = tmp_path / "class"
     assert main(["init", str(folder)]) == 0
     assert files_in(folder) == SHIPPED
-    assert len(SHIPPED) == 92  # 8 scenarios, 40 cases with their records and the base, 1 + 2
+    assert len(SHIPPED) == 93  # 9 scenarios, 40 cases with their records and the base, 1 + 2
     for path in SHIPPED:
         assert (folder / path).read_bytes() == (ROOT / path).read_bytes(), path
     assert not (folder / "scenarios" / "blind").exists()
     assert capsys.readouterr().out == (
-        f"Wrote 92 files into {folder}/:\n"
-        "  scenarios/           8 files: the example scenarios (jan2024_baseline.yaml, its "
-        "variants, jul2025_campaign.yaml)\n"
+        f"Wrote 93 files into {folder}/:\n"
+        "  scenarios/           9 files: the example scenarios (jan2024_baseline.yaml, its "
+        "variants, jul2025_campaign.yaml, jul2025_dominance.yaml)\n"
         "  scenarios/cases/     81 files: the case library (each case with its record, "
         "<case>.observed.yaml)\n"
         "  scenarios/profiles/  1 file: calibrated.yaml, the calibrated profile\n"
@@ -65,13 +65,13 @@ def test_init_again_leaves_identical_files_alone(tmp_path, capsys):
     capsys.readouterr()
     assert main(["init", str(folder)]) == 0
     assert capsys.readouterr().out == (
-        f"Wrote 1 file into {folder}/; 91 already there, unchanged:\n"
+        f"Wrote 1 file into {folder}/; 92 already there, unchanged:\n"
         "  scenarios/sweeps/    1 file: sensitivity.yaml, sweeps of the baseline\n"
         + NEXT.format(folder=folder)
     )
     assert main(["init", str(folder)]) == 0
     assert capsys.readouterr().out == (
-        f"All 92 example files are in {folder}/ already, unchanged.\n" + NEXT.format(folder=folder)
+        f"All 93 example files are in {folder}/ already, unchanged.\n" + NEXT.format(folder=folder)
     )
 
 
@@ -108,7 +108,7 @@ def test_init_force_replaces_changed_files_and_keeps_ones_own(tmp_path, capsys):
     assert baseline.read_bytes() == (ROOT / "scenarios" / "jan2024_baseline.yaml").read_bytes()
     assert own.read_text() == "name: my_crisis\n"
     assert capsys.readouterr().out.startswith(
-        f"Wrote 1 file into {folder}/ (1 replaced with --force); 91 already there, unchanged:\n"
+        f"Wrote 1 file into {folder}/ (1 replaced with --force); 92 already there, unchanged:\n"
     )
 
 
