@@ -277,6 +277,9 @@ class Evaluation:
     """The external base rates used, by item."""
     feature: dict[str, int]
     """Each case's opening rung (the one feature)."""
+    confident: dict[str, float]
+    """The headline's confident forecasts (``scores.confident``): how many, how many wrong,
+    and their share of the Brier loss."""
 
 
 def evaluate(
@@ -347,6 +350,9 @@ def evaluate(
         redundant=redundant,
         external=external,
         feature=rungs,
+        confident=sc.confident(
+            done.loc[done["headline"], "probability"], done.loc[done["headline"], "observed"]
+        ),
     )
 
 
@@ -599,6 +605,7 @@ def as_json(
                 },
             },
             "bootstrap": {"resamples": sc.RESAMPLES, "seed": sc.SEED, "interval": 0.95},
+            "confident": {"below": sc.CONFIDENT, "above": 1 - sc.CONFIDENT, **result.confident},
         }
     )
     return dict(data)

@@ -452,7 +452,7 @@ def backtest_text(
 ) -> str:
     """The backtest on one screen: scores per item and overall, then skill against the four
     references, each with its 95% case-bootstrap interval. Brief (not ``full``): the skill of
-    the headline only. ``asked``: only these items (checked: ValueError naming the items)."""
+    the headline only; ``full`` adds each item's and the confident forecasts. ``asked``: only these items (checked: ValueError naming the items)."""
     from sim.experiments.backtest import ITEMS, REFERENCES
 
     scores: list[dict[str, Any]] = [
@@ -528,7 +528,23 @@ def backtest_text(
             "  n/a: no such reference for the item (no external rate; a base rate needs other "
             "cases), or the reference scored 0 (it cannot be beaten)"
         )
+    if full:
+        lines.append(confident_text(result.confident))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def confident_text(found: dict[str, float]) -> str:
+    """One line on the headline's confident forecasts (below 5% or above 95%)."""
+    from sim.analysis.scores import CONFIDENT
+
+    edge = f"below {CONFIDENT:.0%} or above {1 - CONFIDENT:.0%}"
+    if not found["confident"]:
+        return f"No forecast of the headline's {found['forecasts']:,} was confident ({edge})."
+    return (
+        f"Confident forecasts ({edge}): {found['confident']:,} of the headline's "
+        f"{found['forecasts']:,}; {found['wrong']:,} of them wrong, carrying "
+        f"{found['wrong_loss_share']:.1%} of the Brier loss."
+    )
 
 
 README_ROWS = {

@@ -230,3 +230,17 @@ def test_intervals_of_a_mean_and_of_the_murphy_terms_by_hand():
     alone = sc.murphy(p[:2], o[:2])
     for key in ("reliability", "resolution", "uncertainty"):
         assert twice[key] == pytest.approx((alone[key], alone[key]))
+
+
+def test_confident_counts_the_sure_forecasts_the_wrong_ones_and_their_share_of_the_loss():
+    p = np.array([0.01, 0.02, 0.5, 0.97, 0.99, 0.96])
+    o = np.array([0, 1, 1, 1, 0, 1])
+    found = sc.confident(p, o)
+    # sure: all but 0.5; wrong: 0.02 that happened and 0.99 that did not
+    loss = [0.01**2, 0.98**2, 0.5**2, 0.03**2, 0.99**2, 0.04**2]
+    assert (found["forecasts"], found["confident"], found["wrong"]) == (6, 5, 2)
+    assert found["wrong_loss_share"] == pytest.approx((loss[1] + loss[4]) / sum(loss))
+    assert found["loss_share"] == pytest.approx((sum(loss) - loss[2]) / sum(loss))
+    # the edge is strict: exactly 5% or 95% is not confident
+    assert sc.confident(np.array([0.05, 0.95]), np.array([1, 0]))["confident"] == 0
+    assert np.isnan(sc.confident(np.array([0.0]), np.array([0]))["loss_share"])

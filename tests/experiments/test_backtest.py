@@ -183,7 +183,20 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     assert printed.splitlines()[0].endswith("Skill of the headline only (--full: each item's).")
     assert backtest_cases(tmp_path / "cases", out, "--full") == 0
     full = capsys.readouterr().out
-    skill = full.split("skill (1 - score / reference)", 1)[1].splitlines()[1:-2]
+    skill = full.split("skill (1 - score / reference)", 1)[1].splitlines()[1:-3]
+    # --full ends with the headline's confident forecasts, as backtest.json counts them
+    sure = json.loads((out / "backtest.json").read_text())["confident"]
+    assert (sure["below"], sure["above"]) == (0.05, 0.95)
+    assert full.splitlines()[-2] == (
+        f"Confident forecasts (below 5% or above 95%): {sure['confident']} of the headline's "
+        f"{sure['forecasts']}; {sure['wrong']} of them wrong, carrying "
+        f"{sure['wrong_loss_share']:.1%} of the Brier loss."
+    )
+    items = pd.read_csv(out / "items.csv")
+    headline = items[items["headline"] & items["observed"].notna()]
+    assert sure["forecasts"] == len(headline)
+    p = headline["probability"]
+    assert sure["confident"] == int(((p < 0.05) | (p > 0.95)).sum())
     said = printed.splitlines()
     heads = [i for i, line in enumerate(said) if line.startswith(("  score (", "  skill ("))]
     # every item's skill, as every item's score, and all nine items (brief leaves it out)
@@ -216,6 +229,7 @@ def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
         "headline",
         "references",
         "bootstrap",
+        "confident",
     }
     assert data["meta"]["cases"] == ["echo", "quiet"]
     assert [row["item"] for row in data["scores"]] == [
