@@ -26,6 +26,7 @@ MECHANISMS_OFF = {
     "operations": False,
     "talks_under_fire": False,
     "sticky_measures": False,
+    "direct_talks": False,
 }
 """Every mechanism that is not the policies' own reciprocity, switched off (each test of a
 mechanism switches its own on)."""

@@ -163,6 +163,18 @@ PARAMETERS: tuple[Parameter, ...] = (
         source=("model 3: an engagement's daily chance to go on, from 1.25 days on average to 20"),
         label="engagement_continuation",
     ),
+    Parameter(
+        "decision.direct_agreement_rate",
+        "real",
+        0.016,
+        0.0,
+        0.1,
+        source=(
+            "model 3: the daily chance, before hurt, that two states that have hurt each other "
+            "agree a truce alone, from never to one in ten a day"
+        ),
+        label="direct_agreement_rate",
+    ),
 )
 """The calibrated parameters, all with uniform priors (teaching defaults: the literature gives
 the form of each term, not its size). ``docs/calibration.md`` says why these and not others."""

@@ -10,7 +10,8 @@ The order of a day (``docs/model.md`` draws it):
    of the round; the round's acts are then delivered together, so the order in which states
    decide does not matter. An answer with delay 0 comes in the next round of the same day;
    rounds end when a round brings no act, or at ``mechanisms.rounds_per_day``;
-4. third parties end of day: talks under way may end in a ceasefire; offers of talks are made
+4. end of day: two states whose strikes have hurt each other may agree a ceasefire between
+   themselves; third parties' talks under way may end in a ceasefire; offers of talks are made
    and answered;
 5. armed groups recover some capacity; forces in contact that exchanged fire today fall into an
    engagement; the day's postures are recorded.
@@ -58,6 +59,7 @@ NOT_WEIGHTS = {
     "engagement_continuation",
     "hurting_stalemate",
     "measure_review_rate",
+    "direct_agreement_rate",
 }
 """Decision parameters that are daily rates or counts the agents read, not utility weights."""
 
@@ -367,6 +369,7 @@ class EscalationModel(mesa.Model):
             if not self._due_later_today():
                 break
         self.round = self.rounds - 1
+        self.state_agents.do("talk_directly")
         self.third_party_agents.do("step")
         self.group_agents.do("recover")
         self.state_agents.do("engage")

@@ -131,6 +131,13 @@ class Mechanisms(Config):
         "or at the slow daily rate `decision.measure_review_rate`; calm needs them lifted (off: no measures, as in "
         "model 2).",
     )
+    direct_talks: bool = Field(
+        True,
+        description="Two states whose strikes have hurt each other may agree a ceasefire "
+        "between themselves, with no mediator (model 3): daily chance "
+        "`decision.direct_agreement_rate`, raised by the hurt both have suffered as mediated "
+        "talks are (off: a ceasefire needs a mediator or a scripted event, as before).",
+    )
     rounds_per_day: int = Field(
         3,
         ge=1,
@@ -253,6 +260,14 @@ class Decision(Config):
         description="Daily chance that a state lifts non-kinetic measures it holds outside an "
         "agreed ceasefire (inside one, `review_rate`): about 50 days on average (teaching default of the model review, §3.4; sanctions between adversaries "
         "outlast the crisis that brought them, Drezner 1999).",
+    )
+    direct_agreement_rate: Probability = Field(
+        0.016,
+        description="Daily chance that two states whose strikes have hurt each other, with no "
+        "talks under way, agree a ceasefire between themselves, times 1 + `hurting_stalemate` x "
+        "the lesser of their summed hurt (teaching default: half the mediated "
+        "`agreement_rate` of the seed case, since mediated crises end in agreement more often, "
+        "Beardsley 2011).",
     )
     hurting_stalemate: Weight = Field(
         1.0,

@@ -86,6 +86,7 @@ class Site(IntEnum):
     OPERATION = 14
     ENGAGEMENT = 15
     MEASURES = 16
+    DIRECT_AGREEMENT = 17
 
 
 class Streams:

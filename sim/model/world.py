@@ -38,6 +38,9 @@ class PairState:
         self.acted_today = np.zeros(worlds, dtype=np.int64)
         self.engaged = np.zeros(worlds, dtype=bool)
         """Forces in contact exchanging fire day after day (mechanism ``operations``)."""
+        self.truce = np.zeros(worlds, dtype=bool)
+        """The ceasefire in force (if any) was agreed by the two alone (mechanism
+        ``direct_talks``): it stops the fire but settles nothing else, so it lifts no measures."""
 
 
 class World[S, G, P](Protocol):

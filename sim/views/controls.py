@@ -308,6 +308,7 @@ MECHANISM_LABELS = {
     "operations": "Fighting goes on",
     "talks_under_fire": "Talks go on under fire",
     "sticky_measures": "Measures stick (envoys, borders)",
+    "direct_talks": "Truces without a mediator",
 }
 """Every switch of ``Mechanisms`` (a test checks none is missing)."""
 

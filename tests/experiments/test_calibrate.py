@@ -272,7 +272,7 @@ CLI_SIZE = [
     "--populations",
     "1",
     "--particles",
-    "9",
+    "10",
     "--runs",
     "5",
     "--check-runs",
@@ -280,7 +280,7 @@ CLI_SIZE = [
     "--workers",
     "1",
 ]
-CLI_SETTINGS = Settings(populations=1, particles=9, runs=5, seed=1)
+CLI_SETTINGS = Settings(populations=1, particles=10, runs=5, seed=1)
 
 
 @pytest.mark.parametrize(
@@ -300,7 +300,7 @@ CLI_SETTINGS = Settings(populations=1, particles=9, runs=5, seed=1)
         ),
         (
             {"particles": 11},
-            "settings.particles: this calibration was started with --particles 11, not 9: rerun "
+            "settings.particles: this calibration was started with --particles 11, not 10: rerun "
             "with --particles 11 to resume it, or choose another --out, or add --force to start "
             "afresh (the old files kept in <folder>.previous beside it)",
         ),
@@ -394,9 +394,9 @@ def test_a_library_that_does_not_validate_is_refused(tmp_path, capsys):
 
 def test_too_few_particles_and_a_stray_scheduler_are_refused(library, tmp_path, capsys):
     args = ["calibrate", str(library.folder), "--out", str(tmp_path / "out"), "--workers", "1"]
-    assert main([*args, "--particles", "8"]) == 2
+    assert main([*args, "--particles", "9"]) == 2
     assert capsys.readouterr().err == (
-        "error: --particles: 8: expected at least 9 for 7 parameters (the proposal kernel "
+        "error: --particles: 9: expected at least 10 for 8 parameters (the proposal kernel "
         "needs a covariance)\n"
     )
     assert main([*args, "--scheduler", "tcp://127.0.0.1:1"]) == 2
@@ -430,7 +430,7 @@ def test_calibrate_command_writes_posterior_profile_scores_and_figures(library, 
         *[p.path for p in calibrate.PARAMETERS],
         "brier",
     ]
-    assert len(posterior) == 9 and posterior["weight"].sum() == pytest.approx(1.0)
+    assert len(posterior) == 10 and posterior["weight"].sum() == pytest.approx(1.0)
     summary = pd.read_csv(out / "summary.csv")
     assert summary["parameter"].tolist() == [p.path for p in calibrate.PARAMETERS]
     scores = pd.read_csv(out / "scores.csv")

@@ -210,7 +210,7 @@ KILL_SIZE = [
     "--populations",
     "2",
     "--particles",
-    "9",
+    "10",
     "--runs",
     "2",
     "--check-runs",

@@ -280,3 +280,83 @@ def test_a_non_kinetic_act_puts_measures_in_force_and_without_the_switch_nothing
     assert on.states["b"].measures["a"][0] and not on.states["a"].measures["b"][0]
     off = EscalationModel(scenario(events=[*STRUCK, *downgrade]), 1)
     assert not off.states["b"].measures["a"][0]
+
+
+def direct(*events: dict, horizon: int = 4, runs: int = 1, **decision: float) -> EscalationModel:
+    """A and B (both never answer) with direct talks and measures that stick; the slow rate
+    of lifting measures is 0, so only a settlement lifts them."""
+    sc = scenario(
+        horizon=horizon,
+        runs=runs,
+        mechanisms={"direct_talks": True, "sticky_measures": True},
+        decision={"measure_review_rate": 0.0, **decision},
+        actors={"a": state("A", "never"), "b": state("B", "never")},
+        events=list(events),
+    )
+    model = EscalationModel(sc, np.arange(runs) + 1, record=runs == 1)
+    model.run()
+    return model
+
+
+def test_two_states_that_hurt_each_other_agree_a_truce_alone_which_lifts_no_measures():
+    """After a mutual clash, at a rate of 1 the two agree a ceasefire on the evening of day 1
+    with no mediator: both step down below the strike rung (to the force posture, 3), then
+    step by step to normal relations, but each keeps the measures the clash put in force, so
+    the crisis is never calm."""
+    model = direct(*MUTUAL_CLASH, direct_agreement_rate=1.0)
+    assert [(e.day, e.kind, e.actor, e.rung) for e in model.events[0]][2:7] == [
+        (1, "conciliate", "a", 4),
+        (1, "conciliate", "b", 4),
+        (1, "ceasefire", "a", None),
+        (1, "conciliate", "a", 3),
+        (1, "conciliate", "b", 3),
+    ]
+    assert model.events[0][4].text == (
+        "A and B agree a ceasefire between themselves, with no mediator"
+    )
+    assert model.tally.ceasefire_day[0] == 1 and model.pair("a", "b").truce[0]
+    assert model.states["a"].measures["b"][0] and model.states["b"].measures["a"][0]
+    assert [day["a"] for day in model.rung_history()] == [5, 3, 2, 1, 0]
+    assert model.tally.calm_day[0] < 0
+
+
+def test_a_scripted_settlement_after_the_truce_lifts_the_measures():
+    """The same truce on day 1, then a ceasefire agreed in talks (scripted) on day 3: a
+    settlement, inside which both lift their measures (review rate 1) and the crisis is calm
+    once both stand at normal relations, on day 4."""
+    settled = direct(
+        *MUTUAL_CLASH,
+        {"day": 3, "type": "ceasefire", "between": ["a", "b"]},
+        direct_agreement_rate=1.0,
+    )
+    assert not settled.pair("a", "b").truce[0]
+    lifts = [e.text for e in settled.events[0] if "measures" in e.text]
+    assert lifts == ["A lifts its measures against B", "B lifts its measures against A"]
+    assert settled.tally.calm_day[0] == 4
+
+
+def test_no_direct_talks_when_only_one_side_is_hurt_or_with_the_switch_off():
+    one_sided = direct(STRUCK[0], direct_agreement_rate=1.0)
+    assert "ceasefire" not in [e.kind for e in one_sided.events[0]]
+    off = run(
+        scenario(
+            horizon=4,
+            decision={"direct_agreement_rate": 1.0},
+            actors={"a": state("A", "never"), "b": state("B", "never")},
+            events=MUTUAL_CLASH,
+        )
+    )
+    assert off.tally.ceasefire_day[0] < 0
+
+
+def test_the_daily_chance_of_a_truce_is_the_rate_times_one_plus_the_lesser_hurt():
+    """A mutual clash at rung 5 of 7 hurts each side (5/7)^3; with rate 0.1 and
+    hurting_stalemate 1 the daily chance is p = 0.1 x (1 + (5/7)^3), the same each day while
+    the measures keep the crisis open, so P(no truce by the end of day k) = (1 - p)^k over
+    4,000 worlds. Tolerance: 4 binomial standard errors at n = 4,000 (at most 0.032)."""
+    model = direct(*MUTUAL_CLASH, horizon=5, runs=4000, direct_agreement_rate=0.1)
+    p = 0.1 * (1 + (5 / 7) ** 3)
+    day = model.tally.ceasefire_day
+    for k in range(1, 6):
+        waiting = float(np.mean((day < 0) | (day > k)))
+        assert waiting == pytest.approx((1 - p) ** k, abs=4 * np.sqrt(0.25 / 4000))

@@ -2,9 +2,9 @@
 
 The digests were recorded by model 2's code (commit b02367c, before any model-3 mechanism
 existed) over 300 runs of every shipped scenario and library case: one SHA-256 of every array
-of the runs' record. With ``operations``, ``talks_under_fire`` and ``sticky_measures`` off, the
-code of today must give the same bytes, so each mechanism is an addition that reduces to the
-model it extends, not a silent change of it.
+of the runs' record. With ``operations``, ``talks_under_fire``, ``sticky_measures`` and
+``direct_talks`` off, the code of today must give the same bytes, so each mechanism is an
+addition that reduces to the model it extends, not a silent change of it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sim.model.model import EscalationModel
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = json.loads((Path(__file__).parent / "data" / "model2_digests.json").read_text())
-MODEL_3 = ("operations", "talks_under_fire", "sticky_measures")
+MODEL_3 = ("operations", "talks_under_fire", "sticky_measures", "direct_talks")
 OFF = {f"mechanisms.{name}": False for name in MODEL_3}
 
 
