@@ -265,8 +265,9 @@ def _value(v: float, kind: str) -> str:
 
 
 def _is_constant(values: pd.Series) -> bool:
-    finite = pd.to_numeric(values, errors="coerce").dropna()
-    return len(finite) > 0 and float(finite.max() - finite.min()) == 0.0
+    """One value at every point that has one ("never", stored as infinity, included)."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return len(numbers) > 0 and numbers.nunique() == 1
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 200) -> Path:
@@ -588,7 +589,7 @@ def heatmap(
         if annotate:
             vmin, vmax = (float(c) for c in im.get_clim())
             for (r, c), v in np.ndenumerate(values):
-                if not np.isfinite(v):
+                if np.isnan(v):  # a point that failed ("never" is infinity, shown as such)
                     ax.text(c, r, "failed", ha="center", va="center", fontsize=11, color="black")
                     continue
                 frac = (v - vmin) / (vmax - vmin) if vmax > vmin else 1.0
@@ -599,7 +600,9 @@ def heatmap(
                 interval = ax.text(
                     c,
                     r,
-                    f"\n{_value(float(lows[r, c]), kind)}–{_value(float(highs[r, c]), kind)}",
+                    ""
+                    if np.isinf(lows[r, c]) and np.isinf(highs[r, c])  # never, for sure
+                    else f"\n{_value(float(lows[r, c]), kind)}–{_value(float(highs[r, c]), kind)}",
                     ha="center",
                     va="center",
                     fontsize=11,
@@ -624,7 +627,9 @@ def heatmap(
             fig.draw_without_rendering()
             box = ax.get_window_extent(renderer)
             cell_w, cell_h = box.width / len(xs), box.height / len(ys)
-            if _fits(intervals, renderer, cell_w, cell_h):
+            if any(text.get_text() for text in intervals) and _fits(
+                intervals, renderer, cell_w, cell_h
+            ):
                 shown = "estimate and 95% CI"
                 for text in estimates:
                     text.set_verticalalignment("bottom")

@@ -231,8 +231,9 @@ def results_text(
     return "\n".join(lines)
 
 
-STORY_TURNS = ("strike", "accept", "agreement", "war")
-"""The events a brief story tells (strikes, talks begun, ceasefires, war): its turning points."""
+STORY_TURNS = ("strike", "accept", "agreement", "ceasefire", "war")
+"""The events a brief story tells (strikes, talks begun, ceasefires agreed in talks, scripted or
+agreed alone, war): its turning points."""
 
 STORY_TURNS_SHOWN = 7
 """At most this many turning points in a brief story; ``--full`` tells every event."""

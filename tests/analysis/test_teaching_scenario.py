@@ -200,7 +200,7 @@ def test_readme_war_in_the_campaign_comes_only_by_accident(tmp_path, capsys):
     assert wars is not None, causes
     climbs = dict(re.findall(r"^ +([a-z ]+?) +(\d+\.\d%)", causes, re.M))
     assert set(climbs) <= {"chance", "misread act"}, causes
-    assert f"{wars[1]} of 2,000 runs reach war" in _section("campaign-war")
+    assert f"war comes in {wars[1]} of 2,000 runs" in _section("campaign-war")
 
 
 DOMINANCE = SCENARIOS / "jul2025_dominance.yaml"

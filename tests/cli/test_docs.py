@@ -84,3 +84,14 @@ def test_the_readme_backtest_table_is_what_backtest_prints_today(tmp_path):
     table = backtest_markdown(json.loads(done.stdout)["scores"])
     block = README.split("<!-- backtest-table:start -->\n", 1)[1].split("<!-- backtest-table", 1)[0]
     assert block == table, "rerun python run.py backtest and update the README's table"
+    sure = json.loads(done.stdout)["confident"]
+    quoted = " ".join(
+        README.split("<!-- backtest-confident:start -->\n", 1)[1]
+        .split("<!-- backtest-confident:end -->", 1)[0]
+        .split()
+    )
+    assert quoted == (
+        f"{sure['confident']} of the {sure['forecasts']} headline forecasts are below 5% or "
+        f"above 95%; {sure['wrong']} of them were wrong, and those {sure['wrong']} carry "
+        f"{sure['wrong_loss_share']:.1%} of the Brier loss."
+    )

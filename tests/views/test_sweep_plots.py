@@ -355,3 +355,36 @@ def test_sobol_chart_prints_its_warnings_and_keeps_the_legend_outside():
         index=pd.Index(["a.x", "a.y"], name="parameter"),
     )
     assert not [t for ax in sobol_chart(good, "y").axes for t in ax.texts]
+
+
+def test_heatmap_of_days_never_reached_says_never_not_failed(grid3, recwarn):
+    """Days to calm after the horizon at every point are stored as infinity: one value, drawn
+    as such ("never" in each cell), with no warning; only a point with no result says failed."""
+    never = grid3.assign(days_to_calm=np.inf, days_to_calm_low=np.inf, days_to_calm_high=np.inf)
+    fig = heatmap(
+        never,
+        "actors.pakistan.audience_cost",
+        "third_parties.china.leverage.pakistan",
+        "days_to_calm",
+    )
+    ax = fig.axes[0]
+    title = " ".join(ax.get_title().split())
+    assert "never at every point; these parameters do not move it" in title
+    assert "cells: estimate)" in title  # no interval to show
+    texts = [t.get_text() for t in ax.texts]
+    assert "never" in texts and "failed" not in texts and "\nnever–never" not in texts
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    one_failed = never.copy()
+    one_failed.loc[0, ["days_to_calm", "days_to_calm_low", "days_to_calm_high"]] = np.nan
+    texts = [
+        t.get_text()
+        for t in heatmap(
+            one_failed,
+            "actors.pakistan.audience_cost",
+            "third_parties.china.leverage.pakistan",
+            "days_to_calm",
+        )
+        .axes[0]
+        .texts
+    ]
+    assert texts.count("failed") == 1
