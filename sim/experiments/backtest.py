@@ -14,7 +14,7 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -282,23 +282,24 @@ class Evaluation:
     and their share of the Brier loss."""
 
 
-def evaluate(
-    cases: Sequence[Case],
-    forecast: LibraryForecast,
-    external: dict[str, dict[str, Any]] | None = None,
-    resamples: int = sc.RESAMPLES,
-    seed: int = sc.SEED,
-) -> Evaluation:
-    """Score the model's forecasts of the library's cases in full (docs/results.md#backtest)."""
-    external = external or {}
-    names = [case.name for case in cases]
+def binary_scores(
+    items: pd.DataFrame,
+    rungs: Mapping[str, int],
+    external: Mapping[str, Mapping[str, Any]],
+    counts: np.ndarray,
+) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, tuple[str, int]]]:
+    """The yes/no items of forecasts of a library (``forecasts``' table; ``rungs``: each case's
+    opening rung, in the library's order): each item's scores and skills against the coin, the
+    leave-one-out base rate, the external rate and the one-feature forecaster, then the
+    headline, every item and the escalation items, with case-bootstrap intervals over
+    ``counts``. Also the table with the references, and the items left out of the headline.
+    ``evaluate`` scores the teaching defaults with it, the cross-validation its out-of-sample
+    forecasts."""
+    names = list(rungs)
     n = len(names)
     where = {name: i for i, name in enumerate(names)}
-    rungs = {case.name: opening_rung(case.scenario) for case in cases}
     feature = np.array([rungs[name] >= FEATURE_RUNG for name in names])
-    counts = sc.bootstrap_counts(n, resamples, seed)
-
-    table = score(forecast.items)
+    table = score(items)
     table["opening_rung"] = table["case"].map(rungs)
     table["external"] = (
         table["item"].map({item: row["rate"] for item, row in external.items()}).astype(float)
@@ -333,6 +334,24 @@ def evaluate(
     rows_out.append(
         _binary_row("escalation items", done[done.item.isin(ESCALATION)], where, counts)
     )
+    return table, rows_out, redundant
+
+
+def evaluate(
+    cases: Sequence[Case],
+    forecast: LibraryForecast,
+    external: dict[str, dict[str, Any]] | None = None,
+    resamples: int = sc.RESAMPLES,
+    seed: int = sc.SEED,
+) -> Evaluation:
+    """Score the model's forecasts of the library's cases in full (docs/results.md#backtest)."""
+    external = external or {}
+    names = [case.name for case in cases]
+    rungs = {case.name: opening_rung(case.scenario) for case in cases}
+    feature = np.array([rungs[name] >= FEATURE_RUNG for name in names])
+    counts = sc.bootstrap_counts(len(names), resamples, seed)
+    table, rows_out, redundant = binary_scores(forecast.items, rungs, external, counts)
+    done = table[table["observed"].notna()]
 
     trajectory, row = _trajectory(cases, forecast, feature, counts, rungs)
     rows_out.append(row)

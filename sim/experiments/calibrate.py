@@ -685,7 +685,7 @@ def describe(data: Mapping[str, Any], out: Path) -> str:
             f"Out-of-sample scores ({settings['check_runs']:,} runs of each left-out case; "
             "Brier: lower is better; skill above 0 beats the reference):"
         )
-        files = "cv_items.csv, cv_scores.csv, cv.json, cv.png/.svg, folds/<case>/"
+        files = "cv_items.csv, cv_scores.csv, cv_skill.csv, cv.json, cv.png/.svg, folds/<case>/"
     lines.append(heading)
     lines.append(
         f"  {'item':<20} {'cases':>5} {'happened':>8} {'Brier':>7} {'log':>6} {'defaults':>9} "
@@ -697,5 +697,30 @@ def describe(data: Mapping[str, Any], out: Path) -> str:
             f"{row['log_score']:6.2f} {row['brier_defaults']:9.3f} {_skill(row['skill_vs_coin']):>8} "
             f"{_skill(row['skill_vs_base_rate']):>13} {_skill(row['skill_vs_defaults']):>12}"
         )
+    if "skill" in data:
+        lines.append(
+            "With 95% intervals from resampling whole cases (cv_skill.csv; skill above 0 beats "
+            "the reference):"
+        )
+        for row in (r for r in data["skill"] if r["item"] in ("all items", "escalation items")):
+            cells = ", ".join(
+                f"vs {name} {_with_interval(row, f'skill_vs_{key}')}"
+                for key, name in (
+                    ("base_rate", "base rate (LOO)"),
+                    ("one_feature", "one feature"),
+                    ("coin", "coin"),
+                )
+            )
+            lines.append(
+                f"  {row['item']}: Brier {row['score']:.3f} [{row['score_low']:.3f}, "
+                f"{row['score_high']:.3f}]; {cells}"
+            )
     lines.append(f"Results in {out}/: {files}")
     return "\n".join(lines)
+
+
+def _with_interval(row: Mapping[str, Any], key: str) -> str:
+    low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
+    if low is None or high is None or low != low or high != high:
+        return f"{_skill(row.get(key))} [n/a]"
+    return f"{_skill(row.get(key))} [{low:+.2f}, {high:+.2f}]"

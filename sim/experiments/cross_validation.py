@@ -89,6 +89,19 @@ def cross_validate(
     return pd.concat(tables, ignore_index=True)
 
 
+def out_of_sample_skill(library: Library, table: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-sample forecasts scored as ``backtest`` scores the teaching defaults: each
+    item, the headline, every item and the escalation items, with skill against the coin, the
+    leave-one-out base rate, the external rate and the one-feature forecaster, and 95%
+    intervals from resampling whole cases (``backtest.binary_scores``)."""
+    from sim.analysis import scores as sc
+
+    rungs = {case.name: backtest.opening_rung(case.scenario) for case in library.cases}
+    counts = sc.bootstrap_counts(len(rungs))
+    _, rows, _ = backtest.binary_scores(table, rungs, backtest.external_rates(), counts)
+    return pd.DataFrame(rows)
+
+
 def write_fold(out: Path, posterior: Posterior) -> None:
     """A cross-validation fold keeps its posterior tables (no profile, scores or figures)."""
     from sim.files import folders
@@ -112,7 +125,9 @@ def run_cross_validation(
 ) -> dict[str, Any]:
     """Leave-one-case-out: fold by fold (``cross_validate``), then every case's out-of-sample
     forecast scored item by item against the coin, the leave-one-out base rate and the cases
-    as written; tables, JSON and the caller's ``figure`` of the scores in ``out``."""
+    as written (``cv_scores.csv``), and with case-bootstrap intervals against every reference
+    of the backtest, the one-feature forecaster among them (``cv_skill.csv``); tables, JSON and
+    the caller's ``figure`` of the scores in ``out``."""
     from sim.files import folders
 
     expected = {**folder_settings(library, settings), "check_runs": check_runs}
@@ -134,6 +149,7 @@ def run_cross_validation(
     defaults = backtest.score(forecasts(library, check_runs, executor))
     scores = compare_scores(calibrated, defaults)
     calibrated["probability_defaults"] = defaults["probability"].to_numpy()
+    skill = out_of_sample_skill(library, table)
     meta.update(
         complete=True,
         wall_seconds=round(time.perf_counter() - clock, 1),
@@ -142,11 +158,17 @@ def run_cross_validation(
     )
     folders.write_table(calibrated, out / "cv_items.csv")
     folders.write_table(scores, out / "cv_scores.csv")
+    folders.write_table(skill, out / "cv_skill.csv")
     if figure is not None:
         drawn = figure(scores)
         for suffix in (".png", ".svg"):
             folders.write_figure(drawn, out / f"cv{suffix}")
-    data = {"meta": meta, "scores": rows_of(scores), "items": rows_of(calibrated)}
+    data = {
+        "meta": meta,
+        "scores": rows_of(scores),
+        "skill": rows_of(skill),
+        "items": rows_of(calibrated),
+    }
     folders.write_json(data, out / "cv.json")
     write_metadata(out, meta)
     return data

@@ -459,7 +459,25 @@ def test_cross_validation_forecasts_each_case_from_the_others(library, tmp_path,
     scores = pd.read_csv(out / "cv_scores.csv")
     assert scores["item"].iloc[-1] == "all items"
     assert (out / "cv.png").is_file() and (out / "cv.json").is_file()
-    assert "Leave-one-case-out cross-validation on 3 cases" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Leave-one-case-out cross-validation on 3 cases" in printed
+    # the out-of-sample forecasts scored as backtest scores the defaults, intervals and all
+    skill = pd.read_csv(out / "cv_skill.csv").set_index("item")
+    rungs = {c.name: backtest.opening_rung(c.scenario) for c in library.cases}
+    from sim.analysis import scores as sc
+
+    _, rows, _ = backtest.binary_scores(
+        items[list(items.columns[:8])], rungs, backtest.external_rates(), sc.bootstrap_counts(3)
+    )
+    expected = pd.DataFrame(rows).set_index("item")
+    for column in ("score", "skill_vs_base_rate", "skill_vs_one_feature", "skill_vs_base_rate_low"):
+        assert skill[column].tolist() == pytest.approx(expected[column].tolist(), nan_ok=True)
+    headline = skill.loc["all items"]
+    assert (
+        f"  all items: Brier {headline['score']:.3f} [{headline['score_low']:.3f}, "
+        f"{headline['score_high']:.3f}]; vs base rate (LOO) "
+    ) in printed
+    assert json.loads((out / "cv.json").read_text())["skill"][0]["item"] == "answer_7d"
 
 
 def test_a_database_that_is_not_pyabcs_is_refused(library, tmp_path, capsys):

@@ -323,6 +323,7 @@ def test_each_state_in_crisis_gets_its_own_controls(project, every_kind):
         ("Mechanisms", "Fighting goes on"),
         ("Mechanisms", "Talks go on under fire"),
         ("Mechanisms", "Measures stick (envoys, borders)"),
+        ("Mechanisms", "Truces without a mediator"),
     ]
     by_key = {c.key: c for c in controls}
     assert [label for label, _ in by_key["actors.borduria.retaliation.policy"].options] == [
@@ -403,6 +404,7 @@ def test_a_state_in_no_crisis_and_mechanisms_with_nothing_to_show_get_no_control
         "Fighting goes on",
         "Talks go on under fire",
         "Measures stick (envoys, borders)",
+        "Truces without a mediator",
     ]
 
 
