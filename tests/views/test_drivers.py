@@ -201,9 +201,9 @@ def test_the_morris_tables_are_the_analysis_of_the_documented_sweeps_points():
     from sim.experiments.sweep import analyze_sweep
 
     definition, results = documented_sweep()
-    assert list(results["point"]) == list(range(definition.size())) == list(range(1344))
+    assert list(results["point"]) == list(range(definition.size())) == list(range(1392))
     design = definition.points().points
-    for i in (0, 1, 671, 1343):
+    for i in (0, 1, 695, 1391):
         assert {k: results.loc[i, k] for k in design[i]} == pytest.approx(design[i], rel=1e-12)
     assert results["error"].isna().all()
     for outcome in OUTCOMES:
@@ -224,6 +224,6 @@ def test_points_of_the_documented_sweep_run_again_to_the_same_numbers():
         source=str(SWEEP),
     )
     design = definition.points().points
-    for i in (0, 500, 1343):
+    for i in (0, 500, 1391):
         estimates = evaluate(dict(design[i]), definition.runs, point_seed(definition.seed, i))
         assert {o: estimates[o][0] for o in OUTCOMES} == {o: results.loc[i, o] for o in OUTCOMES}
