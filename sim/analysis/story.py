@@ -243,14 +243,14 @@ def tell(model: EscalationModel, seed: int | None = None, world: int = 0) -> str
         ),
         f"After {scenario.horizon} days: {final}.",
     ]
-    held = [
+    in_force = [
         f"{names[a]}'s against {names[b]}"
         for a, agent in model.states.items()
         for b in agent.adversaries
         if agent.measures[b][world]
     ]
-    if held:  # why postures at the baseline are not yet calm (mechanism sticky_measures)
-        lines.append(f"Measures still in force (envoys, borders, trade): {', '.join(held)}.")
+    if in_force:  # why postures at the baseline are not yet calm (mechanism sticky_measures)
+        lines.append(f"Measures still in force (envoys, borders, trade): {', '.join(in_force)}.")
     return "\n".join(lines)
 
 
