@@ -236,7 +236,8 @@ STORY_TURNS = ("strike", "accept", "agreement", "ceasefire", "war")
 agreed alone, war): its turning points."""
 
 STORY_TURNS_SHOWN = 7
-"""At most this many turning points in a brief story; ``--full`` tells every event."""
+"""At most this many turning points in a brief story (a war always among them, last);
+``--full`` tells every event."""
 
 
 def story_brief(model: Any, seed: int, asked: Sequence[str] | None = None) -> str:
@@ -252,10 +253,18 @@ def story_brief(model: Any, seed: int, asked: Sequence[str] | None = None) -> st
     start = f", day 0 = {scenario.start_date:%d %B %Y}" if scenario.start_date else ""
     lines = [f"{scenario.name} — one run (seed {seed}){start}", "Turning points:"]
     turns = [e for e in model.events[0] if e.kind in STORY_TURNS and e.day >= 0]
-    for event in turns[:STORY_TURNS_SHOWN]:
+    first = turns[:STORY_TURNS_SHOWN]
+    war = next((e for e in turns if e.kind == "war"), None)
+    last = war if war is not None and war not in first else None  # a war is always told
+    if last is not None:
+        first = turns[: STORY_TURNS_SHOWN - 1]
+    for event in first:
         lines.append(f"  {day_label(scenario, event.day)}: {event.text}.")
-    if len(turns) > STORY_TURNS_SHOWN:
-        lines.append(f"  ... and {len(turns) - STORY_TURNS_SHOWN} more")
+    hidden = len(turns) - len(first) - (last is not None)
+    if hidden:
+        lines.append(f"  ... and {hidden} more" + (", then:" if last is not None else ""))
+    if last is not None:
+        lines.append(f"  {day_label(scenario, last.day)}: {last.text}.")
     if not turns:
         lines.append("  none: no strike, no talks, no war")
     runs = runs_table(model.batch(), scenario)

@@ -265,3 +265,17 @@ def test_readme_dominance_numbers_are_what_run_and_explain_print(tmp_path, capsy
     assert best > float(climbs["chance"].rstrip("%")), causes
     wanted = [war[1], *(climbs[c] for c in ("refused talks", "deliberate escalation", "chance"))]
     assert _numbers(_section("dominance-numbers")) == [*wanted, climbs["misread act"]]
+
+
+def test_the_brief_story_always_tells_the_war(capsys):
+    """Seed 35 under dominance has twelve turning points; the brief story tells the first six,
+    says how many it leaves out, and ends with the war, wherever it falls."""
+    assert main(["story", str(DOMINANCE), "--seed", str(SEED)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    turns = lines[lines.index("Turning points:") + 1 : lines.index("Key outcomes of this run:")]
+    assert len(turns) == 8
+    assert turns[-2:] == [
+        "  ... and 5 more, then:",
+        "  Day 4 (Mon 28 Jul): War between Thailand and Cambodia.",
+    ]
+    assert "  War by the horizon: yes (day 4)" in lines
