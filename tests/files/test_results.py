@@ -608,10 +608,19 @@ def start(out: Path, seed: int) -> subprocess.Popen[str]:
     )
 
 
+EVIDENCE_DEADLINE = 300.0
+"""Seconds to wait for evidence of a run's progress on a busy machine (a deadline, not a
+timing: the wait ends as soon as the evidence is there)."""
+
+
 def started(out: Path, process: subprocess.Popen[str]) -> None:
     """Wait until the run is past its checks (its temporary folder exists)."""
+    end = time.monotonic() + EVIDENCE_DEADLINE
     while not list(out.parent.glob(f".{out.name}.partial-{process.pid}-*")):
         assert process.poll() is None, process.communicate()
+        assert time.monotonic() < end, (
+            f"no temporary folder of the run within {EVIDENCE_DEADLINE:.0f} s"
+        )
         time.sleep(0.01)
 
 
@@ -688,8 +697,10 @@ def test_kills_and_interrupts_never_leave_a_mix(tmp_path, capsys):
     assert results.load(out).metadata["run_id"] == earlier
     assert table_bytes(out) == earlier_tables
     process = start(out, 7)
+    end = time.monotonic() + EVIDENCE_DEADLINE
     while run_id(out) in (earlier, None):
         assert process.poll() is None or process.returncode == 0, process.communicate()
+        assert time.monotonic() < end, f"no new result within {EVIDENCE_DEADLINE:.0f} s"
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=120)
