@@ -331,6 +331,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.experiments.execution import executor
     from sim.files import folders
     from sim.views import calibrate_plots
+    from sim.views.text import calibration_text
 
     if args.scheduler is not None and args.executor != "dask":
         raise UsageError("--scheduler is only used with --executor dask")
@@ -404,7 +405,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         }
         return EXIT_PARTIAL if stored else EXIT_INTERRUPTED
     args.report = {"ok": True, "folder": str(out), **data}
-    print(calibrate.describe(data, out))
+    print(calibration_text(data, out))
     return 0
 
 

@@ -282,6 +282,12 @@ class Evaluation:
     and their share of the Brier loss."""
 
 
+def has_feature(rungs: Mapping[str, int]) -> np.ndarray:
+    """Which cases, in the library's order, have the one feature (an opening at
+    ``FEATURE_RUNG`` or higher)."""
+    return np.array([rung >= FEATURE_RUNG for rung in rungs.values()])
+
+
 def binary_scores(
     items: pd.DataFrame,
     rungs: Mapping[str, int],
@@ -298,7 +304,7 @@ def binary_scores(
     names = list(rungs)
     n = len(names)
     where = {name: i for i, name in enumerate(names)}
-    feature = np.array([rungs[name] >= FEATURE_RUNG for name in names])
+    feature = has_feature(rungs)
     table = score(items)
     table["opening_rung"] = table["case"].map(rungs)
     table["external"] = (
@@ -346,10 +352,9 @@ def evaluate(
 ) -> Evaluation:
     """Score the model's forecasts of the library's cases in full (docs/results.md#backtest)."""
     external = external or {}
-    names = [case.name for case in cases]
     rungs = {case.name: opening_rung(case.scenario) for case in cases}
-    feature = np.array([rungs[name] >= FEATURE_RUNG for name in names])
-    counts = sc.bootstrap_counts(len(names), resamples, seed)
+    feature = has_feature(rungs)
+    counts = sc.bootstrap_counts(len(rungs), resamples, seed)
     table, rows_out, redundant = binary_scores(forecast.items, rungs, external, counts)
     done = table[table["observed"].notna()]
 

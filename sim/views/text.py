@@ -7,10 +7,12 @@ command line, the dashboard and the notebook say the same thing the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sim.experiments.backtest import Evaluation
     from sim.experiments.ensemble import Ensemble
     from sim.model.scenario import Scenario
@@ -624,3 +626,85 @@ def large_table_text(size: int) -> str:
         "compressed, fewer --runs, or --target-halfwidth to stop once the intervals are narrow "
         "enough."
     )
+
+
+def _skill(value: Any) -> str:
+    return "n/a" if value is None or value != value else f"{value:+.2f}"
+
+
+def calibration_text(data: Mapping[str, Any], out: Path) -> str:
+    """The one-screen summary ``calibrate`` prints: the posterior, or the cross-validation's
+    out-of-sample scores (and their skill with case-bootstrap intervals)."""
+    meta = data["meta"]
+    settings = meta["settings"]
+    lines = []
+    if "summary" in data:
+        lines.append(
+            f"Calibration of {len(settings['parameters'])} parameters on {len(settings['cases'])} "
+            f"cases of {meta['library']}/: {settings['populations']} generations of "
+            f"{settings['particles']} particles, {settings['runs']} runs of each case per "
+            f"particle ({meta.get('wall_seconds', 0):.0f} s)."
+        )
+        lines.append(f"  {'parameter':<24} {'default':>8} {'mean':>8} {'90% interval':>17}")
+        for row in data["summary"]:
+            lines.append(
+                f"  {row['parameter']:<24} {row['teaching_default']:>8.3g} {row['mean']:>8.3g} "
+                f"{row['q05']:>8.3g} – {row['q95']:<6.3g}"
+            )
+        heading = (
+            f"In-library scores of the posterior ({meta['check_runs']:,} fresh runs of each case; "
+            "Brier: lower is better; skill above 0 beats the reference):"
+        )
+        files = "posterior.csv, generations.csv, summary.csv, items.csv, scores.csv, calibrated.yaml, calibration.json, marginals.png/.svg, pairwise.png/.svg, pyabc.db"
+    else:
+        lines.append(
+            f"Leave-one-case-out cross-validation on {len(settings['cases'])} cases of "
+            f"{meta['library']}/: each calibrated on the others ({settings['populations']} "
+            f"generations of {settings['particles']} particles, {settings['runs']} runs) "
+            f"({meta.get('wall_seconds', 0):.0f} s)."
+        )
+        heading = (
+            f"Out-of-sample scores ({settings['check_runs']:,} runs of each left-out case; "
+            "Brier: lower is better; skill above 0 beats the reference):"
+        )
+        files = "cv_items.csv, cv_scores.csv, cv_skill.csv, cv.json, cv.png/.svg, folds/<case>/"
+    lines.append(heading)
+    lines.append(
+        f"  {'item':<20} {'cases':>5} {'happened':>8} {'Brier':>7} {'log':>6} {'defaults':>9} "
+        f"{'vs coin':>8} {'vs base rate':>13} {'vs defaults':>12}"
+    )
+    for row in data["scores"]:
+        lines.append(
+            f"  {row['item']:<20} {row['cases']:>5} {row['happened']:>8} {row['brier']:7.3f} "
+            f"{row['log_score']:6.2f} {row['brier_defaults']:9.3f} {_skill(row['skill_vs_coin']):>8} "
+            f"{_skill(row['skill_vs_base_rate']):>13} {_skill(row['skill_vs_defaults']):>12}"
+        )
+    if "skill" in data:
+        lines.append(
+            "With 95% intervals from resampling whole cases (cv_skill.csv; skill above 0 beats "
+            "the reference):"
+        )
+        for row in (r for r in data["skill"] if r["item"] in ("all items", "escalation items")):
+            cells = ", ".join(
+                f"vs {name} {_skill_interval(row, f'skill_vs_{key}')}"
+                for key, name in (
+                    ("base_rate", "base rate (LOO)"),
+                    ("one_feature", "one feature"),
+                    ("coin", "coin"),
+                )
+            )
+            lines.append(
+                f"  {row['item']}: Brier {row['score']:.3f} [{row['score_low']:.3f}, "
+                f"{row['score_high']:.3f}]; {cells}"
+            )
+    lines.append(f"Results in {out}/: {files}")
+    return "\n".join(lines)
+
+
+def _skill_interval(row: Mapping[str, Any], key: str) -> str:
+    """``interval_text`` of a skill in a row of plain data (null as NaN)."""
+    value, low, high = (
+        float("nan") if row.get(name) is None else float(row[name])
+        for name in (key, f"{key}_low", f"{key}_high")
+    )
+    return interval_text(value, low, high)
