@@ -251,16 +251,19 @@ def check_references(raw: dict[str, Any]) -> list[tuple[Path_, str]]:
                     )
             if event.get("location") is not None:
                 state((*loc, "location"), event.get("location"))
-            if (
-                event.get("announced")
-                and isinstance(rung, int)
-                and strike is not None
-                and rung < strike
-            ):
+            below_strike = isinstance(rung, int) and strike is not None and rung < strike
+            if event.get("announced") and below_strike:
                 problems.append(
                     (
                         (*loc, "announced"),
                         "only a strike (at or above the strike rung) is announced in advance",
+                    )
+                )
+            if event.get("operation") is True and below_strike:
+                problems.append(
+                    (
+                        (*loc, "operation"),
+                        "only a strike (at or above the strike rung) opens an operation",
                     )
                 )
             if event.get("target_kind") == "armed_group" and group is None:

@@ -311,6 +311,9 @@ class Acts:
     fighting: str = ""
     """``operation`` or ``engagement`` for a day of fighting that goes on (not a decision);
     an engagement's fire is owed no answer: it goes on by its own dynamics."""
+    operation: bool | None = None
+    """For a scripted act: whether it opens an operation (``ActEvent.operation``); None: the
+    model's rule, a strike at the sustained rung opens one."""
 
     @classmethod
     def conciliation(

@@ -509,6 +509,13 @@ class ActEvent(EventBase):
         description="Already answered before the run starts: it sets postures and beliefs but "
         "leaves nothing to answer.",
     )
+    operation: bool | None = Field(
+        None,
+        description="A strike that opens an operation carried on day after day (true: a "
+        "declared or open-ended operation, at the act's rung), or a one-off act that opens "
+        "none whatever its rung (false); unset: the model's rule, a strike at the sustained "
+        "rung opens one (mechanism `operations`).",
+    )
 
 
 class AttackEvent(EventBase):

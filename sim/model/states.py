@@ -280,7 +280,9 @@ class StateAgent(mesa.Agent):
             on_state = acts.on_state[keep][strike[keep]]
             actor.struck_day[self.actor_id][striking[on_state]] = model.day
             if model.config.mechanisms.operations and not acts.fighting:
-                actor.open_operation(self.actor_id, striking, acts.rung[keep][strike[keep]])
+                actor.open_operation(
+                    self.actor_id, striking, acts.rung[keep][strike[keep]], acts.operation
+                )
         group = acts.group[keep]
         for g in np.unique(group[group >= 0]):
             model.group_list[int(g)].struck(rows[group == g])
@@ -590,29 +592,43 @@ class StateAgent(mesa.Agent):
 
     # ------------------------------------------------------------------ fighting that goes on
 
-    def open_operation(self, other: str, rows: Rows, rung: IntArray) -> None:
-        """This state's strikes on ``other`` at the sustained rung (the rung below war) were
-        delivered: where no operation was under way, one opens at that rung, carried on day
-        after day (``keep_fighting``) until this state stops it, a ceasefire or war.
+    def open_operation(
+        self, other: str, rows: Rows, rung: IntArray, declared: bool | None = None
+    ) -> None:
+        """This state's strikes on ``other`` were delivered: where no operation was under way,
+        a strike at the sustained rung (the rung below war) opens one at that rung, carried on
+        day after day (``keep_fighting``) until this state stops it, a ceasefire or war.
 
         The ladder names that rung a sustained exchange of fire: a campaign of punishment or
         denial (Pape 1996; Byman & Waxman 2002) rather than a one-off act, so a state that
         chooses it goes on with it, each day's strike a fresh act its target may answer.
+
+        A scripted act may say what it was (``declared``, encoding rule 5b of
+        docs/cases/README.md): an act its author declared open-ended opens an operation at its
+        own rung, whatever the rung, and an act its author declared done, or that was one
+        night's strike, opens none, however deadly: the rung says how grave an act is, the
+        declaration whether it goes on.
         """
         model = self.model
-        opening = rows[(rung >= model.ladder.sustained) & (self.operation[other][rows] == 0)]
+        if declared is False:
+            return
+        going = rung >= (model.ladder.strike_rung if declared else model.ladder.sustained)
+        opening = going & (self.operation[other][rows] == 0)
+        rung, opening = rung[opening], rows[opening]
         if not opening.size:
             return
-        self.operation[other][opening] = model.ladder.sustained
-        model.log_each(
-            opening,
-            "operation",
-            self.actor_id,
-            other,
-            model.ladder.sustained,
-            f"{self.name} opens an operation against {model.states[other].name}: it will "
-            "strike day after day until it stops, a ceasefire or war",
-        )
+        self.operation[other][opening] = np.minimum(rung, model.ladder.sustained)
+        for level in np.unique(self.operation[other][opening]) if model.record else ():
+            at = opening[self.operation[other][opening] == level]
+            model.log_each(
+                at,
+                "operation",
+                self.actor_id,
+                other,
+                int(level),
+                f"{self.name} opens an operation against {model.states[other].name}: it will "
+                "strike day after day until it stops, a ceasefire or war",
+            )
 
     def keep_fighting(self) -> None:
         """Each morning (mechanism ``operations``): this state's operations carry on, with the
@@ -1286,6 +1302,7 @@ class StateAgent(mesa.Agent):
             casualties=(event.casualties,) * n,
             description=event.description,
             scripted=True,
+            operation=event.operation,
         )
 
     def scripted_step_down(self, event: ConciliateEvent, rows: Rows) -> None:

@@ -170,6 +170,7 @@ def test_pairs_events_and_days_must_fit_the_crisis(baseline_raw, write_yaml):
             "rung": 2,
             "announced": True,
             "answered": True,
+            "operation": True,
         }
     )
     path = write_yaml(baseline_raw)
@@ -185,6 +186,8 @@ def test_pairs_events_and_days_must_fit_the_crisis(baseline_raw, write_yaml):
         "already answered",
         f"{path}: events.3.announced: only a strike (at or above the strike rung) is announced "
         "in advance",
+        f"{path}: events.3.operation: only a strike (at or above the strike rung) opens an "
+        "operation",
     ]
 
 

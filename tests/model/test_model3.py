@@ -84,6 +84,46 @@ def test_operations_off_make_the_same_act_a_one_off():
     ]
 
 
+def declared(operation: bool, rung: int) -> EscalationModel:
+    """A's opening act at ``rung``, declared open-ended (``operation: true``) or done
+    (``false``); operations always go on; B never answers."""
+    act = {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": rung}
+    return run(
+        scenario(
+            horizon=3,
+            mechanisms={"operations": True},
+            decision={"operation_continuation": 1.0},
+            actors={"b": state("B", "never")},
+            events=[{**act, "operation": operation}],
+        )
+    )
+
+
+def test_an_act_declared_done_opens_no_operation_however_grave():
+    """Encoding rule 5b: one night's deadly strike (rung 6) declared done is a one-off, as
+    with operations off."""
+    assert trace(declared(False, 6)) == [
+        (0, "strike", "a", 6),
+        (1, "conciliate", "a", 0),
+        (2, "let_go", "b", None),
+    ]
+
+
+def test_an_act_declared_open_ended_opens_an_operation_at_its_own_rung():
+    """A declared operation below the sustained rung (a strike on state forces, rung 5) goes
+    on day after day at rung 5, as one at rung 6 does at 6."""
+    model = declared(True, 5)
+    assert trace(model) == [
+        (0, "strike", "a", 5),
+        (0, "operation", "a", 5),
+        (1, "strike", "a", 5),
+        (2, "let_go", "b", None),
+        (2, "strike", "a", 5),
+        (3, "strike", "a", 5),
+    ]
+    assert [day["a"] for day in model.rung_history()] == [5] * 4
+
+
 def test_the_share_of_runs_whose_operation_lasts_k_days_is_geometric():
     """Over 4,000 worlds at p = 0.85 the operation's extra days are geometric: P(at least k
     more days) = p^k. Tolerance: 4 binomial standard errors at n = 4,000 (at most 0.032)."""
