@@ -100,6 +100,7 @@ def first_coding(scenario_path: Path) -> Coding:
     fields["encoding opening rung"] = None if opening is None else float(opening["rung"])
     fields["encoding announced"] = None if opening is None else bool(opening.get("announced"))
     fields["encoding denied"] = None if opening is None else bool(opening.get("denied"))
+    fields["operations"] = {str(e["actor"]): _operation(e.get("operation")) for e in day0}
     relation = scenario["relations"][0]
     fields["encoding baseline"] = float(relation["baseline"])
     fields["encoding sanctions (ties 0)"] = relation.get("economic_ties", 0.1) == 0.0
@@ -115,8 +116,23 @@ def first_coding(scenario_path: Path) -> Coding:
     }
     # a disagreement resolved since: the first coder's own code, as the record keeps it
     for entry in (record.get("coding") or {}).get("resolved", []):
-        fields[entry["field"]] = _as_field(entry["field"], entry["first"])
+        field = entry["field"]
+        if field.startswith(OPERATION):
+            fields["operations"][field.removeprefix(OPERATION)] = _operation(entry["first"])
+        else:
+            fields[field] = _as_field(field, entry["first"])
     return Coding(case, fields)
+
+
+OPERATION = "encoding operation "
+"""A resolved disagreement about rule 5b names the acting state after this prefix."""
+
+
+def _operation(value: Any) -> str:
+    """Rule 5b's code of one opening act: 'true', 'false' or 'unset' (the key left out)."""
+    if value is None or value == "unset":
+        return "unset"
+    return str(bool(value)).lower()
 
 
 def _as_field(field: str, value: Any) -> Any:
@@ -143,6 +159,9 @@ def second_coding(path: Path) -> Coding:
     fields["encoding opening rung"] = None if rung is None else float(rung)
     fields["encoding announced"] = bool(encoding.get("announced"))
     fields["encoding denied"] = bool(encoding.get("denied"))
+    fields["operations"] = {
+        str(actor): _operation(code) for actor, code in (encoding.get("operation") or {}).items()
+    }
     fields["encoding baseline"] = float(encoding["baseline"])
     fields["encoding sanctions (ties 0)"] = float(encoding.get("economic_ties", 0.1)) == 0.0
     fields["encoding armed groups"] = float(len(encoding.get("armed_groups") or {}))
@@ -214,6 +233,15 @@ def _party_units(
     return units
 
 
+def _operation_units(pairs: Iterable[tuple[Coding, Coding]]) -> list[tuple[Any, Any]]:
+    """Rule 5b, one unit per opening act both coders coded."""
+    return [
+        (a.fields["operations"][actor], b.fields["operations"][actor])
+        for a, b in pairs
+        for actor in sorted(set(a.fields["operations"]) & set(b.fields["operations"]))
+    ]
+
+
 def _leverage_units(pairs: Iterable[tuple[Coding, Coding]]) -> list[tuple[Any, Any]]:
     units = []
     for a, b in pairs:
@@ -246,6 +274,7 @@ def table(pairs: list[tuple[Coding, Coding]]) -> list[tuple[str, int, float, flo
         "encoding history before day 0",
     ]
     measured = {name: _units(pairs, name) for name in names}
+    measured["encoding operation (rule 5b)"] = _operation_units(pairs)
     measured["third party listed"] = _party_units(pairs, lambda p: p is not None)
     measured["third party may mediate"] = _party_units(
         pairs, lambda p: None if p is None else p["mediation"]
@@ -277,6 +306,14 @@ def disagreements(pairs: list[tuple[Coding, Coding]]) -> list[str]:
     for a, b in pairs:
         for field, value in a.fields.items():
             if field == "parties":
+                continue
+            if field == "operations":
+                for actor, code in value.items():
+                    theirs = b.fields["operations"].get(actor)
+                    if theirs is not None and code != theirs:
+                        found.append(
+                            f"{a.case}: {OPERATION}{actor}: first {code!r}, second {theirs!r}"
+                        )
                 continue
             other = b.fields.get(field)
             if value is not None and other is not None and value != other:
