@@ -502,7 +502,9 @@ class ActEvent(EventBase):
     )
     announced: bool = Field(False, description="Announced in advance (a warning).")
     denied: bool = Field(
-        False, description="Not acknowledged by the actor: the target may let it pass quietly."
+        False,
+        description="Not acknowledged by the actor, nor publicly blamed on it by the target (a "
+        "secret both keep, Carson 2016): the target may let it pass quietly.",
     )
     answered: bool = Field(
         False,
