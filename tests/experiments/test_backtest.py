@@ -156,6 +156,25 @@ def backtest_cases(cases: Path, out: Path, *options: str) -> int:
     )
 
 
+def test_each_cell_of_the_backtest_figure_gives_its_probability_and_outcome_on_one_line(tmp_path):
+    """Forty cases leave each row of the slide about 14 points high: a second line of text
+    would run into the next row."""
+    from sim.views.backtest_plots import backtest_figure
+
+    library(tmp_path / "cases")
+    out = tmp_path / "out"
+    assert backtest_cases(tmp_path / "cases", out) == 0
+    items = pd.read_csv(out / "items.csv")
+    figure = backtest_figure(
+        items, pd.read_csv(out / "reliability.csv"), pd.read_csv(out / "scores.csv")
+    )
+    marks = {1.0: "✔", 0.0: "✘"}
+    expected = [
+        f"{row.probability:.0%} {marks.get(row.observed, '–')}" for row in items.itertuples()
+    ]
+    assert [text.get_text() for text in figure.axes[0].texts] == expected
+
+
 def test_the_backtest_command_writes_tables_json_and_a_figure(capsys, tmp_path):
     library(tmp_path / "cases")
     out = tmp_path / "out"
