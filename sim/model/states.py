@@ -85,6 +85,8 @@ class StateAgent(mesa.Agent):
         day, so an act is never undone before its target has seen it."""
         self.pledge = {b: np.zeros(worlds, dtype=bool) for b in self.adversaries}
         self.operation = {b: np.zeros(worlds, dtype=np.int64) for b in self.adversaries}
+        # the armed group an operation strikes each day (-1: the state itself)
+        self.operation_group = {b: np.full(worlds, -1, dtype=np.int64) for b in self.adversaries}
         """The rung of the operation this state carries on against each adversary (0: none)."""
         self.struck_day = {b: np.full(worlds, NEVER, dtype=np.int64) for b in self.adversaries}
         """The day this state last struck each adversary's forces or leaders."""
@@ -281,7 +283,11 @@ class StateAgent(mesa.Agent):
             actor.struck_day[self.actor_id][striking[on_state]] = model.day
             if model.config.mechanisms.operations and not acts.fighting:
                 actor.open_operation(
-                    self.actor_id, striking, acts.rung[keep][strike[keep]], acts.operation
+                    self.actor_id,
+                    striking,
+                    acts.rung[keep][strike[keep]],
+                    acts.group[keep][strike[keep]],
+                    acts.operation,
                 )
         group = acts.group[keep]
         for g in np.unique(group[group >= 0]):
@@ -593,7 +599,12 @@ class StateAgent(mesa.Agent):
     # ------------------------------------------------------------------ fighting that goes on
 
     def open_operation(
-        self, other: str, rows: Rows, rung: IntArray, declared: bool | None = None
+        self,
+        other: str,
+        rows: Rows,
+        rung: IntArray,
+        group: IntArray,
+        declared: bool | None = None,
     ) -> None:
         """This state's strikes on ``other`` were delivered: where no operation was under way,
         a strike at the sustained rung (the rung below war) opens one at that rung, carried on
@@ -607,17 +618,19 @@ class StateAgent(mesa.Agent):
         docs/cases/README.md): an act its author declared open-ended opens an operation at its
         own rung, whatever the rung, and an act its author declared done, or that was one
         night's strike, opens none, however deadly: the rung says how grave an act is, the
-        declaration whether it goes on.
+        declaration whether it goes on. An operation against an armed group's bases strikes
+        that group each day.
         """
         model = self.model
         if declared is False:
             return
         going = rung >= (model.ladder.strike_rung if declared else model.ladder.sustained)
         opening = going & (self.operation[other][rows] == 0)
-        rung, opening = rung[opening], rows[opening]
+        rung, group, opening = rung[opening], group[opening], rows[opening]
         if not opening.size:
             return
         self.operation[other][opening] = np.minimum(rung, model.ladder.sustained)
+        self.operation_group[other][opening] = group
         for level in np.unique(self.operation[other][opening]) if model.record else ():
             at = opening[self.operation[other][opening] == level]
             model.log_each(
@@ -662,7 +675,13 @@ class StateAgent(mesa.Agent):
                     f"{self.name} ends its operation against {model.states[other].name}",
                 )
                 rows = rows[going]
-                self._fire(other, rows, self.operation[other][rows], "operation")
+                self._fire(
+                    other,
+                    rows,
+                    self.operation[other][rows],
+                    "operation",
+                    self.operation_group[other][rows],
+                )
             rows = np.flatnonzero(pair.engaged) if self.index < j else rows[:0]
             if rows.size:
                 address = (Site.ENGAGEMENT, model.day, self.index, j)
@@ -713,19 +732,31 @@ class StateAgent(mesa.Agent):
                 "into an engagement: their exchanges of fire go on by their own dynamics",
             )
 
-    def _fire(self, other: str, rows: Rows, rung: IntArray, fighting: str) -> None:
-        """A day of fighting that goes on: strikes at ``rung`` on ``other`` in ``rows``."""
+    def _fire(
+        self,
+        other: str,
+        rows: Rows,
+        rung: IntArray,
+        fighting: str,
+        group: IntArray | None = None,
+    ) -> None:
+        """A day of fighting that goes on: strikes at ``rung`` on ``other`` in ``rows`` (on the
+        armed group ``group`` where it is not -1)."""
         if not rows.size:
             return
         model = self.model
         options = self.answers[other]
-        plain = {
-            int(options.rung[o]): o
-            for o in range(options.size - 1, -1, -1)
-            if not options.announced[o] and options.group[o] < 0
-        }
-        option = np.array([plain.get(int(r), 0) for r in rung], dtype=np.int64)
         n = rows.size
+        group = np.full(n, -1, dtype=np.int64) if group is None else group
+        unannounced = {
+            (int(options.rung[o]), int(options.group[o])): o
+            for o in range(options.size - 1, -1, -1)
+            if not options.announced[o]
+        }
+        option = np.array(
+            [unannounced.get((int(r), int(g)), 0) for r, g in zip(rung, group, strict=True)],
+            dtype=np.int64,
+        )
         model.enqueue(
             Acts(
                 actor=self.actor_id,
@@ -734,8 +765,13 @@ class StateAgent(mesa.Agent):
                 hostile=True,
                 rung=rung,
                 effective=rung,
-                on_state=np.array([model.ladder.target(int(r)) in STATE_TARGETS for r in rung]),
-                group=np.full(n, -1, dtype=np.int64),
+                on_state=np.array(
+                    [
+                        model.ladder.target(int(r)) in STATE_TARGETS and g < 0
+                        for r, g in zip(rung, group, strict=True)
+                    ]
+                ),
+                group=group,
                 announced=np.zeros(n, dtype=bool),
                 denied=np.zeros(n, dtype=bool),
                 answering=np.zeros(n, dtype=bool),

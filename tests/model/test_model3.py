@@ -124,6 +124,58 @@ def test_an_act_declared_open_ended_opens_an_operation_at_its_own_rung():
     assert [day["a"] for day in model.rung_history()] == [5] * 4
 
 
+def test_a_declared_operation_against_a_groups_bases_strikes_that_group_each_day():
+    """A's declared operation on the group B hosts (rung 4) goes on at rung 4 against the
+    group, on B's soil and not on B's forces, and each day's strike halves its capacity."""
+    model = run(
+        scenario(
+            horizon=3,
+            mechanisms={"operations": True, "armed_groups": True},
+            decision={"operation_continuation": 1.0},
+            actors={"b": state("B", "never")},
+            armed_groups={
+                "raiders": {
+                    "name": "Raiders",
+                    "host": "b",
+                    "target": "a",
+                    "daily_rate": 0.0,
+                    "attack_rung": 4,
+                    "strike_damage": 0.5,
+                    "recovery": 0.0,
+                }
+            },
+            events=[
+                {
+                    "day": 0,
+                    "type": "act",
+                    "actor": "a",
+                    "target": "b",
+                    "rung": 4,
+                    "target_kind": "armed_group",
+                    "group": "raiders",
+                    "operation": True,
+                }
+            ],
+        )
+    )
+    assert trace(model) == [
+        (0, "strike", "a", 4),
+        (0, "operation", "a", 4),
+        (1, "strike", "a", 4),
+        (2, "let_go", "b", None),
+        (2, "strike", "a", 4),
+        (3, "strike", "a", 4),
+    ]
+    daily = [e for e in model.events[0] if e.kind == "strike" and e.day > 0]
+    assert [e.text for e in daily] == [
+        "A carries on its operation against B: 'strike on a group' against Raiders"
+    ] * 3
+    assert {(e.details["target_kind"], e.details["location"]) for e in daily} == {
+        ("armed_group", "b")
+    }
+    assert model.groups["raiders"].capacity[0] == pytest.approx(0.5**4)
+
+
 def test_the_share_of_runs_whose_operation_lasts_k_days_is_geometric():
     """Over 4,000 worlds at p = 0.85 the operation's extra days are geometric: P(at least k
     more days) = p^k. Tolerance: 4 binomial standard errors at n = 4,000 (at most 0.032)."""
