@@ -189,6 +189,9 @@ def test_an_ensemble_whose_page_closed_while_it_waited_never_runs():
     runs[1]["thread"].join(DEADLINE)
     assert isinstance(runs[1]["error"], Abandoned)
     assert gate.counts() == (1, 1)  # its place is freed
+    # the last hears it moved up before the first ends (on a busy machine it could wake only
+    # after the first had finished, and hear 0 at once)
+    wait_for(lambda: runs[2]["told"] == [2, 1], "the last to move up")
     first.release.set()
     last.release.set()
     for run in runs:
