@@ -30,15 +30,18 @@ MUTUAL_CLASH = [
 ]
 
 
-def operation(continuation: float, horizon: int = 5) -> EscalationModel:
-    """A opens at the sustained rung (6, the rung below war); B never answers."""
+def operation(
+    continuation: float, horizon: int = 5, events: list[dict] = OPENING_AT_6
+) -> EscalationModel:
+    """A opens with ``events`` (default: at the sustained rung, 6, the rung below war); B never
+    answers."""
     return run(
         scenario(
             horizon=horizon,
             mechanisms={"operations": True},
             decision={"operation_continuation": continuation},
             actors={"b": state("B", "never")},
-            events=OPENING_AT_6,
+            events=events,
         )
     )
 
@@ -84,19 +87,11 @@ def test_operations_off_make_the_same_act_a_one_off():
     ]
 
 
-def declared(operation: bool, rung: int) -> EscalationModel:
+def declared(open_ended: bool, rung: int) -> EscalationModel:
     """A's opening act at ``rung``, declared open-ended (``operation: true``) or done
     (``false``); operations always go on; B never answers."""
     act = {"day": 0, "type": "act", "actor": "a", "target": "b", "rung": rung}
-    return run(
-        scenario(
-            horizon=3,
-            mechanisms={"operations": True},
-            decision={"operation_continuation": 1.0},
-            actors={"b": state("B", "never")},
-            events=[{**act, "operation": operation}],
-        )
-    )
+    return operation(1.0, 3, [{**act, "operation": open_ended}])
 
 
 def test_an_act_declared_done_opens_no_operation_however_grave():
