@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,16 @@ import yaml
 
 from sim.inputs.loader import scenario_from_mapping
 from sim.model.scenario import Scenario
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the commands the tests start even when pytest itself was started with
+    SIGINT ignored (``nohup``, or ``&`` in a script): an ignored signal stays ignored in every
+    child, and Python then never raises KeyboardInterrupt there, so the tests of what a
+    command does on Ctrl-C would wait for an exit that cannot come. A handled signal is reset
+    to its default in a child, where Python installs its own handler."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
