@@ -229,7 +229,7 @@ def test_uncertain_values_anywhere_are_refused_at_their_key_or_run(library, caps
 
 
 @pytest.mark.slow
-@settings(QUICK, max_examples=1000)
+@settings(QUICK, max_examples=300)
 @given(data=st.data())
 def test_uncertain_values_anywhere_on_many_files(library, capsys, data):
     _try(library, data, capsys)

@@ -635,7 +635,7 @@ def run_id(folder: Path) -> str | None:
 @pytest.mark.slow
 def test_kills_and_interrupts_never_leave_a_mix(tmp_path, capsys):
     """SIGKILL and SIGINT, alternately, at random moments of the runs and of the save over an
-    earlier result (16 trials): the folder holds the earlier result, the new one whole, or
+    earlier result (8 trials): the folder holds the earlier result, the new one whole, or
     (after Ctrl-C during the runs) the runs finished, saved whole; each time ``plot`` works, and
     the rerun gives the same bytes as a run never interrupted. Two more kills, timed by evidence,
     land on each side of the swap for certain."""
@@ -649,7 +649,7 @@ def test_kills_and_interrupts_never_leave_a_mix(tmp_path, capsys):
     span = time.perf_counter() - after_checks  # the runs and the save
     new = table_bytes(reference)
     rng = random.Random(20240116)
-    for trial in range(16):
+    for trial in range(8):
         earlier = json.loads((out / "metadata.json").read_text())["run_id"]
         earlier_tables = table_bytes(out)
         process = start(out, 7)
