@@ -504,3 +504,39 @@ def test_help_gives_the_default_sizes():
         said = f"(default{getattr(full, what)};{getattr(cv, what)}with--cross-validate)"
         assert said in text, what
     assert f"(default{calibrate.CHECK_RUNS},asbacktest)" in text
+
+
+QUOTED = {
+    "decision.rationality": ("rationality", "{:.1f}"),
+    "decision.deterrence": ("deterrence", "{:.1f}"),
+    "actors.*.cost": ("cost", "{:.1f}"),
+    "decision.review_rate": ("review rate", "{:.2f}"),
+    "actors.*.audience_cost": ("audience cost", "{:.2f}"),
+    "decision.operation_continuation": ("operation continuation", "{:.2f}"),
+    "decision.engagement_continuation": ("engagement continuation", "{:.2f}"),
+    "decision.direct_agreement_rate": ("rate of truces without a mediator", "{:.3f}"),
+}
+"""How docs/calibration.md names and rounds each parameter's posterior median and interval."""
+README_QUOTES = {"decision.rationality", "decision.deterrence", "actors.*.cost"}
+"""The ones the README quotes too, in the same words."""
+
+
+def test_the_quoted_posterior_is_the_shipped_profiles():
+    """docs/calibration.md's posterior medians and 90% intervals, and the README's, are the
+    summary (``calibrate.summary``, as ``calibrate`` writes summary.csv) of the shipped
+    profile's weighted particles."""
+    shipped = yaml.safe_load((ROOT / "scenarios" / "profiles" / "calibrated.yaml").read_text())
+    keys = shipped["parameters"]
+    assert set(keys) == {p.path for p in calibrate.PARAMETERS} == set(QUOTED)
+    particles = pd.DataFrame({key: keys[key]["samples"] for key in keys})
+    particles["weight"] = keys["decision.rationality"]["weights"]
+    assert all(keys[key]["weights"] == keys["decision.rationality"]["weights"] for key in keys)
+    posterior = calibrate.Posterior(calibrate.PARAMETERS, particles, pd.DataFrame(), {})
+    table = calibrate.summary(posterior).set_index("parameter")
+    docs = " ".join((ROOT / "docs" / "calibration.md").read_text().split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    for key, (name, form) in QUOTED.items():
+        median, low, high = (form.format(table.loc[key, q]) for q in ("median", "q05", "q95"))
+        quoted = f"{name} {median} (90%: {low} to {high}"
+        assert quoted in docs, quoted
+        assert key not in README_QUOTES or quoted in readme, quoted
