@@ -13,6 +13,7 @@ import yaml
 from sim.inputs.loader import scenario_from_mapping
 from sim.model.scenario import Scenario
 
+
 def pytest_configure(config: pytest.Config) -> None:
     """Ctrl-C reaches the commands the tests start even when pytest itself was started with
     SIGINT ignored (``nohup``, or ``&`` in a script): an ignored signal stays ignored in every

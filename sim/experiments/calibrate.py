@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 import pyabc
 import yaml
+from pyabc.weighted_statistics import effective_sample_size
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -206,6 +207,9 @@ DEFAULT_SETTINGS = Settings(populations=5, particles=40, runs=500, seed=1)
 """The default calibration: under 15 minutes on 2 cores (docs/calibration.md gives timings)."""
 DEFAULT_CV_SETTINGS = Settings(populations=3, particles=30, runs=300, seed=1)
 """Each fold of the leave-one-case-out cross-validation: smaller, as there are ten of them."""
+FEW_EFFECTIVE_PARTICLES = 20
+"""Below this effective sample size a 90% interval's 5% tail holds less than one particle's
+worth of weight, so its ends say little; ``calibrate`` says so."""
 CHECK_RUNS = 2000
 """Runs per case when the posterior is scored against the library (as ``backtest``)."""
 
@@ -231,6 +235,12 @@ class Posterior:
     @property
     def weights(self) -> np.ndarray:
         return self.particles["weight"].to_numpy()
+
+    @property
+    def effective_particles(self) -> float:
+        """Kish's effective sample size of the weights, (sum w)^2 / sum w^2: how many equally
+        weighted particles the posterior is worth (pyabc's ``effective_sample_size``)."""
+        return float(effective_sample_size(self.weights))
 
     @property
     def values(self) -> np.ndarray:
@@ -406,6 +416,9 @@ def read_posterior(out: Path, parameters: Sequence[Parameter], meta: dict[str, A
         }
     ).reset_index(drop=True)
     generations["acceptance_rate"] = generations["accepted"] / generations["proposed"]
+    generations["effective_particles"] = [
+        float(effective_sample_size(history.get_distribution(t=int(t))[1])) for t in table["t"]
+    ]
     return Posterior(tuple(parameters), particles, generations, meta)
 
 

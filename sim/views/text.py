@@ -632,6 +632,23 @@ def _skill(value: Any) -> str:
     return "n/a" if value is None or value != value else f"{value:+.2f}"
 
 
+def _effective_particles(last: Mapping[str, Any], particles: int) -> str:
+    """What the last generation's weights are worth, and a warning when too little."""
+    from sim.experiments.calibrate import FEW_EFFECTIVE_PARTICLES
+
+    worth = last["effective_particles"]
+    line = (
+        f"  The last generation is worth {worth:.1f} of its {particles} particles "
+        "(effective sample size)"
+    )
+    if worth >= FEW_EFFECTIVE_PARTICLES:
+        return line + "."
+    return (
+        f"{line}: fewer than {FEW_EFFECTIVE_PARTICLES}, so each end of a 90% interval rests on "
+        "less than one particle; read the intervals from a finer fit (--particles 100 or more)."
+    )
+
+
 def calibration_text(data: Mapping[str, Any], out: Path) -> str:
     """The one-screen summary ``calibrate`` prints: the posterior, or the cross-validation's
     out-of-sample scores (and their skill with case-bootstrap intervals)."""
@@ -645,6 +662,7 @@ def calibration_text(data: Mapping[str, Any], out: Path) -> str:
             f"{settings['particles']} particles, {settings['runs']} runs of each case per "
             f"particle ({meta.get('wall_seconds', 0):.0f} s)."
         )
+        lines.append(_effective_particles(data["generations"][-1], settings["particles"]))
         lines.append(f"  {'parameter':<24} {'default':>8} {'mean':>8} {'90% interval':>17}")
         for row in data["summary"]:
             lines.append(

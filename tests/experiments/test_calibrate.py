@@ -441,6 +441,26 @@ def test_calibrate_command_writes_posterior_profile_scores_and_figures(library, 
     before = (out / "posterior.csv").read_bytes()
     assert main(["calibrate", str(library.folder), *CLI_SIZE, "--out", str(out), "-q"]) == 0
     assert (out / "posterior.csv").read_bytes() == before
+    # what the weights are worth: Kish's (sum w)^2 / sum w^2, all ten in a first generation
+    weights = posterior["weight"].to_numpy()
+    worth = pd.read_csv(out / "generations.csv")["effective_particles"].tolist()
+    assert worth == pytest.approx([weights.sum() ** 2 / (weights**2).sum()]) == [10.0]
+    assert report["generations"][-1]["effective_particles"] == pytest.approx(10.0)
+    capsys.readouterr()
+    assert main(["calibrate", str(library.folder), *CLI_SIZE, "--out", str(out)]) == 0
+    assert (
+        "  The last generation is worth 10.0 of its 10 particles (effective sample size): fewer "
+        "than 20, so each end of a 90% interval rests on less than one particle; read the "
+        "intervals from a finer fit (--particles 100 or more).\n"
+    ) in capsys.readouterr().out
+
+
+def test_enough_effective_particles_are_said_without_a_warning():
+    from sim.views.text import _effective_particles
+
+    assert _effective_particles({"effective_particles": 25.04}, 40) == (
+        "  The last generation is worth 25.0 of its 40 particles (effective sample size)."
+    )
 
 
 @pytest.mark.slow
