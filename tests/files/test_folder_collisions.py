@@ -3,8 +3,8 @@ another pointed at its folder (sim/files/folders.py, ``check_target``: one rule 
 
 For each ordered pair (A writes a folder, then B is pointed at it with ``--out``, or as its
 target for ``plot``, or ``story --plot`` into it), B is refused with exit 2 and one paragraph,
-and A's files are byte for byte what they were; with ``--force``, A's result is kept whole in
-``<name>.previous``. The scenario library and folders holding inputs are never written, even with
+and A's files are byte for byte what they were; with ``--force`` (each command once as A and
+once as B), A's result is kept whole in ``<name>.previous``. The scenario library and folders holding inputs are never written, even with
 --force; a folder in use by another command is refused. Every A is made once per module, at the
 smallest size that exercises its code (calibrate's A, the most expensive, is marked slow).
 """
@@ -160,7 +160,7 @@ def refusal(a: str, b: str, folder: Path) -> str:
     )
 
 
-def pairs(force: bool = False) -> list:
+def pairs() -> list:
     """Every ordered pair of different commands (plot only as B, and only where it refuses:
     plot of a run or comparison is its job, redrawing that folder's figures)."""
     chosen = []
@@ -168,10 +168,25 @@ def pairs(force: bool = False) -> list:
         for b in COMMANDS:
             if a == b or (b == "plot" and a in ("run", "compare")):
                 continue
-            if force and b in ("plot", "story"):
-                continue  # neither has --force
-            slow = {a, b} & SLOW or (force and b in ("run", "compare", "backtest"))
-            chosen.append(pytest.param(a, b, marks=[pytest.mark.slow] if slow else []))
+            marks = [pytest.mark.slow] if {a, b} & SLOW else []
+            chosen.append(pytest.param(a, b, marks=marks))
+    return chosen
+
+
+FORCED = tuple(c for c in COMMANDS if c not in ("plot", "story"))
+"""Commands that take --force (plot and story have none)."""
+
+
+def forced_pairs() -> list:
+    """Each command's result once as A and each command with --force once as B, in a cycle
+    (A's result is moved aside by one rule, ``check_target``, whatever B is; running every
+    pair would run B in full 36 times), and a folder of story's figures under both of its cases:
+    kept beside a new result, or moved aside by calibrate, which starts afresh."""
+    cycle = [(a, FORCED[(i + 1) % len(FORCED)]) for i, a in enumerate(FORCED)]
+    chosen = []
+    for a, b in [*cycle, ("story", "run"), ("story", "calibrate")]:
+        slow = {a, b} & SLOW or b in ("run", "compare", "backtest")
+        chosen.append(pytest.param(a, b, marks=[pytest.mark.slow] if slow else []))
     return chosen
 
 
@@ -188,7 +203,7 @@ def test_a_command_pointed_at_anothers_folder_is_refused_and_changes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["held"]  # no lock, no .previous left
 
 
-@pytest.mark.parametrize(("a", "b"), pairs(force=True))
+@pytest.mark.parametrize(("a", "b"), forced_pairs())
 def test_force_keeps_the_replaced_result_whole_in_previous(a, b, made, inputs, tmp_path, capsys):
     folder = copy_of(made, a, tmp_path)
     before = digest(folder)
