@@ -279,3 +279,24 @@ def test_the_brief_story_always_tells_the_war(capsys):
         "  Day 4 (Mon 28 Jul): War between Thailand and Cambodia.",
     ]
     assert "  War by the horizon: yes (day 4)" in lines
+
+
+@pytest.mark.slow
+def test_readme_uncertainty_split_is_what_the_calibrated_run_gives(tmp_path):
+    """The README's shares of the spread the parameters explain, in the words of ``percent``:
+    three days of strikes, re-strikes, the answer within a week, calm within 14 days."""
+    from sim.analysis import outcomes
+    from sim.analysis.statistics import uncertainty_split
+    from sim.files import results
+    from sim.views.text import percent
+
+    out = tmp_path / "calibrated"
+    scenario = SCENARIOS / "jan2024_calibrated.yaml"
+    assert main(["run", str(scenario), "--out", str(out), "-q", "--workers", "1"]) == 0
+    saved = results.load(out)
+    names = ["sustained", "restrike", "answer_7d", "calm_14d"]
+    chosen = [outcomes.outcome(n, saved.horizon, saved.war, ["iran", "pakistan"]) for n in names]
+    split = uncertainty_split(saved.runs, chosen)
+    assert split["sets"].tolist() == [32] * 4
+    wanted = [percent(share) for share in split["parameter_share"]]
+    assert re.findall(r"\d+(?:\.\d)?%", _section("uncertainty-split")) == wanted
