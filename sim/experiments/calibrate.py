@@ -237,12 +237,6 @@ class Posterior:
         return self.particles["weight"].to_numpy()
 
     @property
-    def effective_particles(self) -> float:
-        """Kish's effective sample size of the weights, (sum w)^2 / sum w^2: how many equally
-        weighted particles the posterior is worth (pyabc's ``effective_sample_size``)."""
-        return float(effective_sample_size(self.weights))
-
-    @property
     def values(self) -> np.ndarray:
         return self.particles[[p.path for p in self.parameters]].to_numpy()
 

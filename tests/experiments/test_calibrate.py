@@ -18,6 +18,7 @@ from sim.cli.main import main
 from sim.experiments import backtest, calibrate, calibration_cases, calibration_folder
 from sim.experiments.calibrate import Settings
 from sim.experiments.execution import InlineExecutor, executor
+from sim.inputs.loader import load_scenario
 from sim.inputs.parameters import Parameter
 from sim.model.streams import run_seeds
 from tests.conftest import ROOT, crisis, state
@@ -544,13 +545,12 @@ README_QUOTES = {"decision.rationality", "decision.deterrence", "actors.*.cost"}
 def test_the_quoted_posterior_is_the_shipped_profiles():
     """docs/calibration.md's posterior medians and 90% intervals, and the README's, are the
     summary (``calibrate.summary``, as ``calibrate`` writes summary.csv) of the shipped
-    profile's weighted particles."""
-    shipped = yaml.safe_load((ROOT / "scenarios" / "profiles" / "calibrated.yaml").read_text())
-    keys = shipped["parameters"]
-    assert set(keys) == {p.path for p in calibrate.PARAMETERS} == set(QUOTED)
-    particles = pd.DataFrame({key: keys[key]["samples"] for key in keys})
-    particles["weight"] = keys["decision.rationality"]["weights"]
-    assert all(keys[key]["weights"] == keys["decision.rationality"]["weights"] for key in keys)
+    profile's weighted particles, as the loader reads them for ``{profile: calibrated}``."""
+    scenario = load_scenario(ROOT / "scenarios" / "jan2024_calibrated.yaml")
+    shipped = scenario.uncertainty.profiles["calibrated"]
+    assert set(shipped.values) == {p.path for p in calibrate.PARAMETERS} == set(QUOTED)
+    particles = pd.DataFrame({key: list(samples) for key, samples in shipped.values.items()})
+    particles["weight"] = list(shipped.weights)
     posterior = calibrate.Posterior(calibrate.PARAMETERS, particles, pd.DataFrame(), {})
     table = calibrate.summary(posterior).set_index("parameter")
     docs = " ".join((ROOT / "docs" / "calibration.md").read_text().split())

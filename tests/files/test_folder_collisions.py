@@ -4,9 +4,10 @@ another pointed at its folder (sim/files/folders.py, ``check_target``: one rule 
 For each ordered pair (A writes a folder, then B is pointed at it with ``--out``, or as its
 target for ``plot``, or ``story --plot`` into it), B is refused with exit 2 and one paragraph,
 and A's files are byte for byte what they were; with ``--force`` (each command once as A and
-once as B), A's result is kept whole in ``<name>.previous``. The scenario library and folders holding inputs are never written, even with
---force; a folder in use by another command is refused. Every A is made once per module, at the
-smallest size that exercises its code (calibrate's A, the most expensive, is marked slow).
+once as B), A's result is kept whole in ``<name>.previous``. The scenario library and folders
+holding inputs are never written, even with --force; a folder in use by another command is
+refused. Every A is made once per module, at the smallest size that exercises its code
+(calibrate's A, the most expensive, is marked slow).
 """
 
 from __future__ import annotations
